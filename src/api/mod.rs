@@ -1,0 +1,77 @@
+//! The PeerTube-compatible REST API under `/api/v1`: routes, extractors, the error type, and the
+//! JSON views. Handlers parse and authorize; `service` does the work.
+
+pub mod channels;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod oauth;
+pub mod pagination;
+pub mod users;
+pub mod videos;
+pub mod views;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::app::AppState;
+
+/// Every `/api/v1` route.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/oauth-clients/local", get(oauth::local_client))
+        .route("/users/token", post(oauth::token))
+        .route("/users/revoke-token", post(oauth::revoke))
+        .route("/users/register", post(users::register))
+        .route("/users/me", get(users::me).put(users::update_me))
+        .route("/users/me/video-quota-used", get(users::quota_used))
+        .route("/users", get(users::list).post(users::create))
+        .route(
+            "/users/{id}",
+            get(users::get).put(users::update).delete(users::delete),
+        )
+        .route("/users/{id}/block", post(users::block))
+        .route("/users/{id}/unblock", post(users::unblock))
+        .route("/accounts", get(channels::accounts))
+        .route("/accounts/{name}", get(channels::account))
+        .route(
+            "/accounts/{name}/video-channels",
+            get(channels::account_channels),
+        )
+        .route("/accounts/{name}/videos", get(channels::account_videos))
+        .route(
+            "/video-channels",
+            get(channels::list).post(channels::create),
+        )
+        .route(
+            "/video-channels/{handle}",
+            get(channels::get)
+                .put(channels::update)
+                .delete(channels::delete),
+        )
+        .route(
+            "/video-channels/{handle}/videos",
+            get(channels::channel_videos),
+        )
+        .route("/videos", get(videos::list))
+        .route("/videos/categories", get(videos::categories))
+        .route("/videos/licences", get(videos::licences))
+        .route("/videos/languages", get(videos::languages))
+        .route("/videos/privacies", get(videos::privacies))
+        .route(
+            "/videos/{id}",
+            get(videos::get).put(videos::update).delete(videos::delete),
+        )
+        .route("/videos/{id}/description", get(videos::description))
+        .route("/config", get(config::config))
+        .route("/config/about", get(config::about))
+        .fallback(not_found)
+}
+
+async fn not_found() -> error::ApiError {
+    error::ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "not_found",
+        "This API endpoint does not exist",
+    )
+}

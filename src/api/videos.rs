@@ -1,0 +1,391 @@
+//! Videos: listing with PeerTube's filters, one video, metadata updates, deletion, and the
+//! vocabularies (categories, licences, languages, privacies).
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, Auth, MaybeAuth, Params, blocking};
+use super::pagination::{ListResponse, Page, parse_sort};
+use super::views::{self, Ctx};
+use crate::app::AppState;
+use crate::auth::rights;
+use crate::model::account::Account;
+use crate::model::channel::Channel;
+use crate::model::user::User;
+use crate::model::video::{CommentsPolicy, Privacy, Video};
+use crate::model::{parse_iso8601, vocab};
+use crate::service::catalog::{Filter, SortKey};
+use crate::service::videos::{self, VideoUpdate};
+use crate::service::{Core, channels};
+use crate::store::{Tx, records, tables};
+
+const SORTS: &[(&str, SortKey)] = &[
+    ("name", SortKey::Name),
+    ("duration", SortKey::Duration),
+    ("createdAt", SortKey::CreatedAt),
+    ("publishedAt", SortKey::PublishedAt),
+    ("originallyPublishedAt", SortKey::PublishedAt),
+    ("views", SortKey::Views),
+    ("likes", SortKey::Likes),
+    // Vireo keeps no per-day view history yet: trending and hot rank by views, best by likes.
+    ("trending", SortKey::Views),
+    ("hot", SortKey::Views),
+    ("best", SortKey::Likes),
+    ("match", SortKey::PublishedAt),
+];
+
+/// Parsed list parameters shared by every video list route.
+struct ListQuery {
+    filter: Filter,
+    sort: (SortKey, bool),
+    page: Page,
+    skip_count: bool,
+    /// `isLive=true`: Vireo has no live streams, so nothing matches.
+    nothing: bool,
+}
+
+fn list_query(core: &Core, p: &Params, viewer: Option<&User>) -> ApiResult<ListQuery> {
+    if p.has("filter") {
+        return Err(ApiError::bad_request(
+            "\"filter\" query parameter is not supported anymore by PeerTube. Please use \"isLocal\" and \"include\" instead",
+        ));
+    }
+    let moderator = viewer.is_some_and(rights::can_moderate_content);
+    let include: u32 = match p.get("include") {
+        None | Some("") => 0,
+        Some(v) => v.parse().map_err(|_| {
+            ApiError::invalid_param("query", "include", "Should have a valid include")
+        })?,
+    };
+    if (include != 0 || p.has("privacyOneOf")) && !moderator {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized_request",
+            "You are not allowed to see all videos, specify a custom include or auto tags filter.",
+        ));
+    }
+    let privacy_one_of = match p.ints::<u8>("privacyOneOf")? {
+        Some(ids) => Some(
+            ids.into_iter()
+                .map(|i| {
+                    Privacy::try_from(i).map_err(|_| {
+                        ApiError::invalid_param(
+                            "query",
+                            "privacyOneOf",
+                            "Should have a valid privacy",
+                        )
+                    })
+                })
+                .collect::<ApiResult<Vec<_>>>()?,
+        ),
+        None if viewer.is_some() => Some(vec![Privacy::Public, Privacy::Internal]),
+        None => Some(vec![Privacy::Public]),
+    };
+    let nsfw = match p.get("nsfw") {
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some("both") => None,
+        Some(_) => {
+            return Err(ApiError::invalid_param(
+                "query",
+                "nsfw",
+                "Should have a valid nsfw",
+            ));
+        }
+        None => {
+            let policy = viewer
+                .map(|u| u.nsfw_policy.as_str())
+                .unwrap_or(core.config.instance.default_nsfw_policy.as_str());
+            (policy == "do_not_list").then_some(false)
+        }
+    };
+    let filter = Filter {
+        privacy_one_of,
+        listable_only: include & 1 == 0,
+        nsfw,
+        is_local: p.bool("isLocal")?,
+        category_one_of: p.ints("categoryOneOf")?,
+        licence_one_of: p.ints("licenceOneOf")?,
+        language_one_of: p.strings("languageOneOf"),
+        tags_one_of: p.strings("tagsOneOf").map(lower),
+        tags_all_of: p.strings("tagsAllOf").map(lower),
+        name_contains: p
+            .get("search")
+            .filter(|s| !s.is_empty())
+            .map(str::to_lowercase),
+        ..Filter::default()
+    };
+    Ok(ListQuery {
+        filter,
+        sort: parse_sort(p, SORTS, (SortKey::PublishedAt, true))?,
+        page: Page::parse(p)?,
+        skip_count: p.bool("skipCount")?.unwrap_or(false),
+        nothing: p.bool("isLive")? == Some(true),
+    })
+}
+
+fn lower(v: Vec<String>) -> Vec<String> {
+    v.into_iter().map(|s| s.to_lowercase()).collect()
+}
+
+/// Run a list query and render the page, loading each channel and account once.
+fn render_list(core: &Core, q: ListQuery) -> ApiResult<Response> {
+    let (total, found) = if q.nothing {
+        (0, Vec::new())
+    } else {
+        videos::list(
+            core,
+            &q.filter,
+            q.sort.0,
+            q.sort.1,
+            q.page.start,
+            q.page.count,
+        )?
+    };
+    let ctx = Ctx::new(&core.config);
+    let tx = core.store.read()?;
+    let mut owners: HashMap<u64, (Channel, Account)> = HashMap::new();
+    let mut data = Vec::with_capacity(found.len());
+    for v in &found {
+        let (c, a) = match owners.entry(v.channel_id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(owner_of(&tx, v.channel_id)?),
+        };
+        data.push(views::video(&ctx, v, a, c));
+    }
+    let mut body = ListResponse::new(total, data);
+    if q.skip_count {
+        body.total = None;
+    }
+    Ok(axum::Json(body).into_response())
+}
+
+fn owner_of(tx: &impl Tx, channel_id: u64) -> ApiResult<(Channel, Account)> {
+    let c = channels::get(tx, channel_id)?.ok_or_else(|| ApiError::not_found("Video channel"))?;
+    let a: Account = records::get(tx, tables::ACCOUNTS, c.account_id)?
+        .ok_or_else(|| ApiError::not_found("Account"))?;
+    Ok((c, a))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    MaybeAuth(viewer): MaybeAuth,
+    params: Params,
+) -> ApiResult<Response> {
+    let q = list_query(&state.core, &params, viewer.as_ref())?;
+    render_list(&state.core, q)
+}
+
+/// Videos of one channel or account; `scope` narrows the shared filter.
+pub fn list_scoped(
+    core: &Core,
+    params: &Params,
+    viewer: Option<&User>,
+    scope: impl FnOnce(&mut Filter),
+) -> ApiResult<Response> {
+    let mut q = list_query(core, params, viewer)?;
+    scope(&mut q.filter);
+    render_list(core, q)
+}
+
+/// May `viewer` see this video at all? Private: owner and moderators; internal: any user.
+fn can_view(v: &Video, owner: &Account, viewer: Option<&User>) -> bool {
+    match v.privacy {
+        Privacy::Public | Privacy::Unlisted | Privacy::PasswordProtected => true,
+        Privacy::Internal => viewer.is_some(),
+        Privacy::Private => {
+            viewer.is_some_and(|u| u.account_id == owner.id || rights::can_moderate_content(u))
+        }
+    }
+}
+
+fn load_visible(
+    core: &Core,
+    key: &str,
+    viewer: Option<&User>,
+) -> ApiResult<(Video, Channel, Account)> {
+    let tx = core.store.read()?;
+    let v = videos::find(&tx, key)?.ok_or_else(|| ApiError::not_found("Video"))?;
+    let (c, a) = owner_of(&tx, v.channel_id)?;
+    if !can_view(&v, &a, viewer) {
+        // PeerTube answers 403 to a user who may not see it and 401 to an anonymous visitor.
+        return Err(match viewer {
+            Some(_) => ApiError::forbidden("Cannot get this private video"),
+            None => ApiError::unauthorized("unauthorized_request"),
+        });
+    }
+    Ok((v, c, a))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    MaybeAuth(viewer): MaybeAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let (v, c, a) = load_visible(&state.core, &id, viewer.as_ref())?;
+    let ctx = Ctx::new(&state.core.config);
+    Ok(axum::Json(views::video_details(&ctx, &v, &a, &c)).into_response())
+}
+
+pub async fn description(
+    State(state): State<AppState>,
+    MaybeAuth(viewer): MaybeAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let (v, _, _) = load_visible(&state.core, &id, viewer.as_ref())?;
+    Ok(axum::Json(json!({"description": v.description})).into_response())
+}
+
+/// `Option<Option<T>>` from JSON: absent → `None`, `null` → `Some(None)`.
+fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateVideoBody {
+    name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    support: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    category: Option<Option<u32>>,
+    #[serde(default, deserialize_with = "nullable")]
+    licence: Option<Option<u32>>,
+    #[serde(default, deserialize_with = "nullable")]
+    language: Option<Option<String>>,
+    privacy: Option<u8>,
+    nsfw: Option<bool>,
+    tags: Option<Vec<String>>,
+    comments_enabled: Option<bool>,
+    comments_policy: Option<u8>,
+    download_enabled: Option<bool>,
+    wait_transcoding: Option<bool>,
+    #[serde(default, deserialize_with = "nullable")]
+    originally_published_at: Option<Option<String>>,
+    channel_id: Option<u64>,
+}
+
+fn to_update(b: UpdateVideoBody) -> ApiResult<VideoUpdate> {
+    let privacy = b
+        .privacy
+        .map(|p| {
+            Privacy::try_from(p).map_err(|_| {
+                ApiError::invalid_param("body", "privacy", "Should have a valid privacy")
+            })
+        })
+        .transpose()?;
+    if privacy == Some(Privacy::PasswordProtected) {
+        return Err(ApiError::invalid_param(
+            "body",
+            "privacy",
+            "Password protected videos are not supported yet",
+        ));
+    }
+    let comments_policy = match (b.comments_policy, b.comments_enabled) {
+        (Some(p), _) => Some(CommentsPolicy::try_from(p).map_err(|_| {
+            ApiError::invalid_param(
+                "body",
+                "commentsPolicy",
+                "Should have a valid commentsPolicy",
+            )
+        })?),
+        (None, Some(true)) => Some(CommentsPolicy::Enabled),
+        (None, Some(false)) => Some(CommentsPolicy::Disabled),
+        (None, None) => None,
+    };
+    let originally_published_at_ms = match b.originally_published_at {
+        Some(Some(s)) => Some(Some(parse_iso8601(&s).ok_or_else(|| {
+            ApiError::invalid_param("body", "originallyPublishedAt", "Should have a valid date")
+        })?)),
+        Some(None) => Some(None),
+        None => None,
+    };
+    Ok(VideoUpdate {
+        name: b.name,
+        description: b.description,
+        support: b.support,
+        category: b.category,
+        licence: b.licence,
+        language: b.language,
+        privacy,
+        nsfw: b.nsfw,
+        tags: b.tags,
+        comments_policy,
+        download_enabled: b.download_enabled,
+        wait_transcoding: b.wait_transcoding,
+        originally_published_at_ms,
+        channel_id: b.channel_id,
+    })
+}
+
+/// The video and the caller's right to change it: its owner, or a moderator.
+fn owned(core: &Core, me: &User, key: &str) -> ApiResult<(Video, Account)> {
+    let tx = core.store.read()?;
+    let v = videos::find(&tx, key)?.ok_or_else(|| ApiError::not_found("Video"))?;
+    let (_, a) = owner_of(&tx, v.channel_id)?;
+    if a.id != me.account_id && !rights::can_moderate_content(me) {
+        return Err(ApiError::forbidden(
+            "Cannot manage a video of another user.",
+        ));
+    }
+    Ok((v, a))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateVideoBody>,
+) -> ApiResult<Response> {
+    let (v, owner) = owned(&state.core, &me, &id)?;
+    let up = to_update(body)?;
+    let core = state.core.clone();
+    blocking(move || Ok(videos::update(&core, v.id, up, Some(owner.id))?)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let (v, _) = owned(&state.core, &me, &id)?;
+    let core = state.core.clone();
+    blocking(move || Ok(videos::delete(&core, v.id)?)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn id_map<K: ToString>(entries: impl Iterator<Item = (K, &'static str)>) -> Response {
+    let map: Map<String, Value> = entries
+        .map(|(k, v)| (k.to_string(), Value::from(v)))
+        .collect();
+    axum::Json(Value::Object(map)).into_response()
+}
+
+pub async fn categories() -> Response {
+    id_map(vocab::CATEGORIES.iter().copied())
+}
+
+pub async fn licences() -> Response {
+    id_map(vocab::LICENCES.iter().copied())
+}
+
+pub async fn languages() -> Response {
+    id_map(vocab::LANGUAGES.iter().copied())
+}
+
+pub async fn privacies() -> Response {
+    id_map(Privacy::ALL.iter().map(|p| (p.id(), p.label())))
+}

@@ -1,0 +1,487 @@
+//! PeerTube's JSON shapes, built from stored records. Field order follows PeerTube's own output,
+//! so responses diff cleanly against a real instance.
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::model::account::Account;
+use crate::model::channel::Channel;
+use crate::model::iso8601;
+use crate::model::user::User;
+use crate::model::video::{Video, short_uuid};
+use crate::model::vocab;
+
+/// What every view needs to know about this instance.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub url: String,
+    pub host: String,
+}
+
+impl Ctx {
+    pub fn new(config: &Config) -> Ctx {
+        Ctx {
+            url: config.public_url(),
+            host: config.public_host(),
+        }
+    }
+
+    fn host_of(&self, host: &Option<String>) -> String {
+        host.clone().unwrap_or_else(|| self.host.clone())
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct IdLabel<I: Serialize> {
+    pub id: I,
+    pub label: &'static str,
+}
+
+/// An actor image (avatar, banner). Vireo has none yet; the type fixes the shape.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActorImage {
+    pub width: Option<u32>,
+    pub path: String,
+    pub file_url: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountJson {
+    pub url: String,
+    pub name: String,
+    pub host: String,
+    pub avatars: Vec<ActorImage>,
+    pub id: u64,
+    pub host_redundancy_allowed: Option<bool>,
+    pub following_count: u64,
+    pub followers_count: u64,
+    pub created_at: String,
+    pub banners: Vec<ActorImage>,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<u64>,
+}
+
+pub fn account(ctx: &Ctx, a: &Account) -> AccountJson {
+    AccountJson {
+        url: format!("{}/accounts/{}", ctx.url, a.name),
+        name: a.name.clone(),
+        host: ctx.host_of(&a.host),
+        avatars: Vec::new(),
+        id: a.id,
+        host_redundancy_allowed: None,
+        following_count: 0,
+        followers_count: 0,
+        created_at: iso8601(a.created_at_ms),
+        banners: Vec::new(),
+        display_name: a.display_name.clone(),
+        description: a.description.clone(),
+        updated_at: iso8601(a.updated_at_ms),
+        user_id: a.user_id,
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChannelJson {
+    pub url: String,
+    pub name: String,
+    pub host: String,
+    pub avatars: Vec<ActorImage>,
+    pub id: u64,
+    pub host_redundancy_allowed: Option<bool>,
+    pub following_count: u64,
+    pub followers_count: u64,
+    pub created_at: String,
+    pub banners: Vec<ActorImage>,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub support: Option<String>,
+    pub is_local: bool,
+    pub updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_account: Option<AccountJson>,
+}
+
+pub fn channel(ctx: &Ctx, c: &Channel, owner: Option<&Account>) -> ChannelJson {
+    ChannelJson {
+        url: format!("{}/video-channels/{}", ctx.url, c.name),
+        name: c.name.clone(),
+        host: ctx.host_of(&c.host),
+        avatars: Vec::new(),
+        id: c.id,
+        host_redundancy_allowed: None,
+        following_count: 0,
+        followers_count: 0,
+        created_at: iso8601(c.created_at_ms),
+        banners: Vec::new(),
+        display_name: c.display_name.clone(),
+        description: c.description.clone(),
+        support: c.support.clone(),
+        is_local: c.host.is_none(),
+        updated_at: iso8601(c.updated_at_ms),
+        owner_account: owner.map(|a| account(ctx, a)),
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountSummary {
+    pub id: u64,
+    pub display_name: String,
+    pub name: String,
+    pub url: String,
+    pub host: String,
+    pub avatars: Vec<ActorImage>,
+}
+
+pub fn account_summary(ctx: &Ctx, a: &Account) -> AccountSummary {
+    AccountSummary {
+        id: a.id,
+        display_name: a.display_name.clone(),
+        name: a.name.clone(),
+        url: format!("{}/accounts/{}", ctx.url, a.name),
+        host: ctx.host_of(&a.host),
+        avatars: Vec::new(),
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChannelSummary {
+    pub id: u64,
+    pub name: String,
+    pub display_name: String,
+    pub url: String,
+    pub host: String,
+    pub avatars: Vec<ActorImage>,
+}
+
+pub fn channel_summary(ctx: &Ctx, c: &Channel) -> ChannelSummary {
+    ChannelSummary {
+        id: c.id,
+        name: c.name.clone(),
+        display_name: c.display_name.clone(),
+        url: format!("{}/video-channels/{}", ctx.url, c.name),
+        host: ctx.host_of(&c.host),
+        avatars: Vec::new(),
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationSettings {
+    new_comment_on_my_video: u8,
+    new_video_from_subscription: u8,
+    abuse_as_moderator: u8,
+    video_auto_blacklist_as_moderator: u8,
+    blacklist_on_my_video: u8,
+    my_video_published: u8,
+    my_video_import_finished: u8,
+    new_user_registration: u8,
+    comment_mention: u8,
+    new_follow: u8,
+    new_instance_follower: u8,
+    auto_instance_following: u8,
+    abuse_new_message: u8,
+    abuse_state_change: u8,
+    new_peer_tube_version: u8,
+    my_video_studio_edition_finished: u8,
+    my_video_transcription_generated: u8,
+    new_plugin_version: u8,
+}
+
+/// PeerTube's defaults for a new user (1 = web, 3 = web and e-mail). Vireo sends no
+/// notifications yet; clients still expect the object.
+const DEFAULT_NOTIFICATIONS: NotificationSettings = NotificationSettings {
+    new_comment_on_my_video: 1,
+    new_video_from_subscription: 1,
+    abuse_as_moderator: 3,
+    video_auto_blacklist_as_moderator: 3,
+    blacklist_on_my_video: 3,
+    my_video_published: 1,
+    my_video_import_finished: 1,
+    new_user_registration: 1,
+    comment_mention: 1,
+    new_follow: 1,
+    new_instance_follower: 1,
+    auto_instance_following: 1,
+    abuse_new_message: 3,
+    abuse_state_change: 3,
+    new_peer_tube_version: 3,
+    my_video_studio_edition_finished: 1,
+    my_video_transcription_generated: 1,
+    new_plugin_version: 1,
+};
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserJson {
+    pub id: u64,
+    pub username: String,
+    pub email: String,
+    pub theme: &'static str,
+    pub pending_email: Option<String>,
+    pub email_public: bool,
+    pub email_verified: bool,
+    pub nsfw_policy: String,
+    pub p2p_enabled: bool,
+    pub videos_history_enabled: bool,
+    pub auto_play_video: bool,
+    pub auto_play_next_video: bool,
+    pub auto_play_next_video_playlist: bool,
+    pub video_languages: Option<Vec<String>>,
+    pub role: IdLabel<u8>,
+    pub video_quota: i64,
+    pub video_quota_daily: i64,
+    pub no_instance_config_warning_modal: bool,
+    pub no_welcome_modal: bool,
+    pub no_account_setup_warning_modal: bool,
+    pub blocked: bool,
+    pub blocked_reason: Option<String>,
+    pub account: AccountJson,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notification_settings: Option<NotificationSettings>,
+    pub video_channels: Vec<ChannelJson>,
+    pub created_at: String,
+    pub plugin_auth: Option<String>,
+    pub last_login_date: Option<String>,
+    pub two_factor_enabled: bool,
+    pub admin_flags: u8,
+}
+
+/// The user as PeerTube shows it; `me` adds the fields only `/users/me` carries.
+pub fn user(ctx: &Ctx, u: &User, a: &Account, channels: &[Channel], me: bool) -> UserJson {
+    UserJson {
+        id: u.id,
+        username: u.username.clone(),
+        email: u.email.clone(),
+        theme: "instance-default",
+        pending_email: None,
+        email_public: false,
+        email_verified: u.email_verified,
+        nsfw_policy: u.nsfw_policy.clone(),
+        p2p_enabled: u.p2p_enabled,
+        videos_history_enabled: true,
+        auto_play_video: u.auto_play_video,
+        auto_play_next_video: false,
+        auto_play_next_video_playlist: true,
+        video_languages: u.video_languages.clone(),
+        role: IdLabel {
+            id: u.role.id(),
+            label: u.role.label(),
+        },
+        video_quota: u.video_quota,
+        video_quota_daily: u.video_quota_daily,
+        no_instance_config_warning_modal: true,
+        no_welcome_modal: true,
+        no_account_setup_warning_modal: true,
+        blocked: u.blocked,
+        blocked_reason: u.blocked_reason.clone(),
+        account: account(ctx, a),
+        notification_settings: me.then_some(DEFAULT_NOTIFICATIONS),
+        video_channels: channels.iter().map(|c| channel(ctx, c, None)).collect(),
+        created_at: iso8601(u.created_at_ms),
+        plugin_auth: None,
+        last_login_date: u.last_login_ms.map(iso8601),
+        two_factor_enabled: false,
+        admin_flags: 0,
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VideoJson<A: Serialize, C: Serialize> {
+    pub id: u64,
+    pub uuid: uuid::Uuid,
+    #[serde(rename = "shortUUID")]
+    pub short_uuid: String,
+    pub url: String,
+    pub name: String,
+    pub category: IdLabel<Option<u32>>,
+    pub licence: IdLabel<Option<u32>>,
+    pub language: IdLabel<Option<String>>,
+    pub privacy: IdLabel<u8>,
+    pub nsfw: bool,
+    pub truncated_description: Option<String>,
+    pub description: Option<String>,
+    pub is_local: bool,
+    pub duration: u64,
+    pub aspect_ratio: Option<f64>,
+    pub views: u64,
+    pub viewers: u64,
+    pub likes: u64,
+    pub dislikes: u64,
+    pub thumbnail_path: Option<String>,
+    pub preview_path: Option<String>,
+    pub embed_path: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub published_at: String,
+    pub originally_published_at: Option<String>,
+    pub is_live: bool,
+    pub account: A,
+    pub channel: C,
+}
+
+/// PeerTube cuts list descriptions to 250 characters.
+fn truncate_description(d: &str) -> String {
+    if d.chars().count() <= 250 {
+        d.to_owned()
+    } else {
+        let mut s: String = d.chars().take(247).collect();
+        s.push_str("...");
+        s
+    }
+}
+
+fn video_base<A: Serialize, C: Serialize>(
+    ctx: &Ctx,
+    v: &Video,
+    account: A,
+    channel: C,
+    full_description: bool,
+) -> VideoJson<A, C> {
+    let truncated = v.description.as_deref().map(truncate_description);
+    VideoJson {
+        id: v.id,
+        uuid: v.uuid,
+        short_uuid: short_uuid(&v.uuid),
+        url: format!("{}/videos/watch/{}", ctx.url, v.uuid),
+        name: v.name.clone(),
+        category: IdLabel {
+            id: v.category,
+            label: v
+                .category
+                .and_then(vocab::category_label)
+                .unwrap_or("Unknown"),
+        },
+        licence: IdLabel {
+            id: v.licence,
+            label: v
+                .licence
+                .and_then(vocab::licence_label)
+                .unwrap_or("Unknown"),
+        },
+        language: IdLabel {
+            id: v.language.clone(),
+            label: v
+                .language
+                .as_deref()
+                .and_then(vocab::language_label)
+                .unwrap_or("Unknown"),
+        },
+        privacy: IdLabel {
+            id: v.privacy.id(),
+            label: v.privacy.label(),
+        },
+        nsfw: v.nsfw,
+        description: if full_description {
+            v.description.clone()
+        } else {
+            truncated.clone()
+        },
+        truncated_description: truncated,
+        is_local: v.is_local,
+        duration: v.duration,
+        aspect_ratio: None,
+        views: v.views,
+        viewers: 0,
+        likes: v.likes,
+        dislikes: v.dislikes,
+        thumbnail_path: None,
+        preview_path: None,
+        embed_path: format!("/videos/embed/{}", v.uuid),
+        created_at: iso8601(v.created_at_ms),
+        updated_at: iso8601(v.updated_at_ms),
+        published_at: iso8601(v.published_at_ms),
+        originally_published_at: v.originally_published_at_ms.map(iso8601),
+        is_live: false,
+        account,
+        channel,
+    }
+}
+
+/// A video as it appears in lists.
+pub fn video(
+    ctx: &Ctx,
+    v: &Video,
+    a: &Account,
+    c: &Channel,
+) -> VideoJson<AccountSummary, ChannelSummary> {
+    video_base(
+        ctx,
+        v,
+        account_summary(ctx, a),
+        channel_summary(ctx, c),
+        false,
+    )
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VideoDetailsJson {
+    #[serde(flatten)]
+    pub base: VideoJson<AccountJson, ChannelJson>,
+    pub blacklisted: bool,
+    pub blacklisted_reason: Option<String>,
+    pub streaming_playlists: Vec<serde_json::Value>,
+    pub files: Vec<serde_json::Value>,
+    pub support: Option<String>,
+    pub description_path: String,
+    pub tags: Vec<String>,
+    pub comments_enabled: bool,
+    pub comments_policy: IdLabel<u8>,
+    pub download_enabled: bool,
+    pub wait_transcoding: bool,
+    pub input_file_updated_at: Option<String>,
+    pub state: IdLabel<u8>,
+    pub tracker_urls: Vec<String>,
+}
+
+/// A video as `GET /api/v1/videos/{id}` returns it.
+pub fn video_details(ctx: &Ctx, v: &Video, a: &Account, c: &Channel) -> VideoDetailsJson {
+    VideoDetailsJson {
+        base: video_base(ctx, v, account(ctx, a), channel(ctx, c, Some(a)), true),
+        blacklisted: false,
+        blacklisted_reason: None,
+        streaming_playlists: Vec::new(),
+        files: Vec::new(),
+        support: v.support.clone(),
+        description_path: format!("/api/v1/videos/{}/description", v.uuid),
+        tags: v.tags.clone(),
+        comments_enabled: v.comments_policy != crate::model::video::CommentsPolicy::Disabled,
+        comments_policy: IdLabel {
+            id: v.comments_policy.id(),
+            label: v.comments_policy.label(),
+        },
+        download_enabled: v.download_enabled,
+        wait_transcoding: v.wait_transcoding,
+        input_file_updated_at: None,
+        state: IdLabel {
+            id: v.state.id(),
+            label: v.state.label(),
+        },
+        tracker_urls: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_descriptions_are_truncated_like_peertube() {
+        assert_eq!(truncate_description("short"), "short");
+        let long = "é".repeat(300);
+        let t = truncate_description(&long);
+        assert_eq!(t.chars().count(), 250);
+        assert!(t.ends_with("..."));
+    }
+}

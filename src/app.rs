@@ -1,0 +1,109 @@
+//! The HTTP application: shared state and `fn app(state) -> Router`, with the middleware every
+//! request passes (timeouts, body limits, panic catching, CORS, tracing). Tests drive this
+//! router in-process; `server` binds it to a socket.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::api;
+use crate::api::error::ApiError;
+use crate::auth::throttle::LoginThrottle;
+use crate::service::Core;
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub core: Arc<Core>,
+    pub throttle: Arc<LoginThrottle>,
+}
+
+impl AppState {
+    pub fn new(core: Arc<Core>) -> AppState {
+        let auth = &core.config.auth;
+        let throttle = LoginThrottle::new(
+            auth.login_max_failures,
+            Duration::from_secs(auth.login_window_secs),
+        );
+        AppState {
+            core,
+            throttle: Arc::new(throttle),
+        }
+    }
+}
+
+/// The whole application as a router.
+pub fn app(state: AppState) -> Router {
+    let server = &state.core.config.server;
+    let timeout = Duration::from_secs(server.request_timeout_secs);
+    let max_body = server.max_body_bytes;
+    // PeerTube serves its API to browser clients on other origins (embeds, remote front-ends);
+    // bearer tokens, not cookies, carry identity, so any origin may call it.
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::RANGE]);
+    Router::new()
+        .nest("/api/v1", api::router().layer(cors))
+        .route("/livez", get(livez))
+        .route("/readyz", get(readyz))
+        .route("/", get(home))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The process is up and serving HTTP.
+async fn livez() -> &'static str {
+    "ok\n"
+}
+
+/// The store answers: the instance can serve requests.
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.core.store.ping() {
+        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n").into_response()
+        }
+    }
+}
+
+/// Until the web UI lands, the root page says what is here.
+async fn home(State(state): State<AppState>) -> Response {
+    let name = &state.core.config.instance.name;
+    let body = format!(
+        "{name} — a Vireo video instance.\nAPI: /api/v1 (PeerTube-compatible). Health: /livez, /readyz.\n"
+    );
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not found")
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    ApiError::internal().into_response()
+}

@@ -1,0 +1,35 @@
+//! Role rules: who may manage whom. Mirrors PeerTube: administrators manage everyone but
+//! themselves' role; moderators manage plain users only.
+
+use crate::model::user::{Role, User};
+
+/// May `actor` view, edit, block or delete `target`?
+pub fn can_manage_user(actor: &User, target: &User) -> bool {
+    if actor.id == target.id {
+        return false;
+    }
+    match actor.role {
+        Role::Administrator => true,
+        Role::Moderator => target.role == Role::User,
+        Role::User => false,
+    }
+}
+
+/// May `actor` create a user, or set a user's role, to `role`?
+pub fn can_grant_role(actor: &User, role: Role) -> bool {
+    match actor.role {
+        Role::Administrator => true,
+        Role::Moderator => role == Role::User,
+        Role::User => false,
+    }
+}
+
+/// May `actor` list and create users at all?
+pub fn can_manage_users(actor: &User) -> bool {
+    actor.role <= Role::Moderator
+}
+
+/// May `actor` edit or delete content owned by another user (videos, channels)?
+pub fn can_moderate_content(actor: &User) -> bool {
+    actor.role <= Role::Moderator
+}

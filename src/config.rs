@@ -1,0 +1,542 @@
+//! One `Config` for the whole process, layered: built-in defaults < `vireo.toml` < `VIREO_*`
+//! environment < command-line flags.
+//!
+//! Every setting has a default, a TOML key (`section.key`) and an environment name
+//! (`VIREO_SECTION__KEY`); any setting may instead be read from a file named by
+//! `VIREO_SECTION__KEY_FILE`, for secrets. `packaging/vireo.example.toml` is generated from
+//! `Config::default()` and `DOCS` by `vireo config example`; a test fails when it is stale.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Invalid(String),
+    #[error("configuration file {path}: {source}")]
+    File {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Figment(Box<figment::Error>),
+}
+
+impl From<figment::Error> for ConfigError {
+    fn from(e: figment::Error) -> Self {
+        ConfigError::Figment(Box::new(e))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: Server,
+    pub storage: Storage,
+    pub instance: Instance,
+    pub signup: Signup,
+    pub user: UserDefaults,
+    pub auth: Auth,
+    pub log: Log,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Server {
+    pub listen: String,
+    pub public_url: String,
+    pub request_timeout_secs: u64,
+    pub max_body_bytes: usize,
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Storage {
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Instance {
+    pub name: String,
+    pub short_description: String,
+    pub description: String,
+    pub terms: String,
+    pub default_nsfw_policy: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Signup {
+    pub enabled: bool,
+    pub limit: i64,
+    pub minimum_age: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UserDefaults {
+    pub video_quota: i64,
+    pub video_quota_daily: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Auth {
+    pub access_token_lifetime_secs: i64,
+    pub refresh_token_lifetime_secs: i64,
+    pub login_max_failures: u32,
+    pub login_window_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Log {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            server: Server {
+                listen: "127.0.0.1:9000".into(),
+                public_url: String::new(),
+                request_timeout_secs: 30,
+                max_body_bytes: 1024 * 1024,
+                trust_forwarded_for: false,
+            },
+            storage: Storage {
+                data_dir: PathBuf::from("./vireo-data"),
+            },
+            instance: Instance {
+                name: "Vireo".into(),
+                short_description: "A Vireo video instance.".into(),
+                description: String::new(),
+                terms: String::new(),
+                default_nsfw_policy: "do_not_list".into(),
+            },
+            signup: Signup {
+                enabled: false,
+                limit: -1,
+                minimum_age: 16,
+            },
+            user: UserDefaults {
+                video_quota: -1,
+                video_quota_daily: -1,
+            },
+            auth: Auth {
+                access_token_lifetime_secs: 24 * 3600,
+                refresh_token_lifetime_secs: 14 * 24 * 3600,
+                login_max_failures: 10,
+                login_window_secs: 300,
+            },
+            log: Log {
+                format: LogFormat::Pretty,
+                level: "info".into(),
+            },
+        }
+    }
+}
+
+impl Default for Server {
+    fn default() -> Self {
+        Config::default().server
+    }
+}
+impl Default for Storage {
+    fn default() -> Self {
+        Config::default().storage
+    }
+}
+impl Default for Instance {
+    fn default() -> Self {
+        Config::default().instance
+    }
+}
+impl Default for Signup {
+    fn default() -> Self {
+        Config::default().signup
+    }
+}
+impl Default for UserDefaults {
+    fn default() -> Self {
+        Config::default().user
+    }
+}
+impl Default for Auth {
+    fn default() -> Self {
+        Config::default().auth
+    }
+}
+impl Default for Log {
+    fn default() -> Self {
+        Config::default().log
+    }
+}
+
+/// What every setting does; also the comments of the generated example file.
+pub const DOCS: &[(&str, &str)] = &[
+    ("server", "The HTTP listener."),
+    ("server.listen", "Address and port to listen on."),
+    (
+        "server.public_url",
+        "URL users and peers reach this instance at; empty means http://<listen>.",
+    ),
+    (
+        "server.request_timeout_secs",
+        "A request that takes longer is answered 408 and dropped.",
+    ),
+    (
+        "server.max_body_bytes",
+        "Largest JSON or form body accepted (uploads have their own limit).",
+    ),
+    (
+        "server.trust_forwarded_for",
+        "Take the client address from X-Forwarded-For (only behind a reverse proxy you run).",
+    ),
+    ("storage", "Where data lives."),
+    (
+        "storage.data_dir",
+        "Directory for the database, media and the admin socket; created with mode 0700.",
+    ),
+    (
+        "instance",
+        "How the instance presents itself (GET /api/v1/config).",
+    ),
+    ("instance.name", "Instance name."),
+    ("instance.short_description", "One-line description."),
+    ("instance.description", "Longer description (Markdown)."),
+    ("instance.terms", "Terms of service (Markdown)."),
+    (
+        "instance.default_nsfw_policy",
+        "What anonymous visitors see of NSFW videos: display, blur or do_not_list.",
+    ),
+    (
+        "signup",
+        "Self-registration through POST /api/v1/users/register.",
+    ),
+    ("signup.enabled", "Allow anyone to register."),
+    (
+        "signup.limit",
+        "Maximum number of users registration may reach; -1 for no limit.",
+    ),
+    (
+        "signup.minimum_age",
+        "Minimum age shown to people who register.",
+    ),
+    ("user", "Defaults for new users."),
+    (
+        "user.video_quota",
+        "Total upload quota in bytes; -1 for unlimited.",
+    ),
+    (
+        "user.video_quota_daily",
+        "Upload quota per 24 hours in bytes; -1 for unlimited.",
+    ),
+    ("auth", "Sessions and login protection."),
+    (
+        "auth.access_token_lifetime_secs",
+        "Lifetime of an OAuth access token.",
+    ),
+    (
+        "auth.refresh_token_lifetime_secs",
+        "Lifetime of an OAuth refresh token.",
+    ),
+    (
+        "auth.login_max_failures",
+        "Failed logins allowed per client address and per username within the window.",
+    ),
+    (
+        "auth.login_window_secs",
+        "Length of the failed-login window.",
+    ),
+    ("log", "Logging (RUST_LOG, when set, overrides the level)."),
+    ("log.format", "pretty for people, json for log collectors."),
+    (
+        "log.level",
+        "Default level: error, warn, info, debug or trace.",
+    ),
+];
+
+/// Overrides from command-line flags, the last and strongest layer.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub public_url: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub log_format: Option<LogFormat>,
+}
+
+/// Environment variables that are not settings but are read by name elsewhere.
+const ENV_NOT_SETTINGS: &[&str] = &[
+    "initial_admin_password",
+    "initial_admin_password_file",
+    "config",
+    "admin_password",
+];
+
+impl Config {
+    /// Build the configuration from every layer. `file` is `--config`; without it `vireo.toml` in
+    /// the working directory is read when present.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => {
+                if !path.is_file() {
+                    return Err(ConfigError::File {
+                        path: path.to_owned(),
+                        source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+                    });
+                }
+                fig = fig.merge(Toml::file_exact(path));
+            }
+            None if Path::new("vireo.toml").is_file() => {
+                fig = fig.merge(Toml::file_exact("vireo.toml"));
+            }
+            None => {}
+        }
+        fig = fig.merge(
+            Env::prefixed("VIREO_")
+                .ignore(ENV_NOT_SETTINGS)
+                // `…_FILE` names a file holding the value; read by `secret_files` below.
+                .filter(|k| !k.as_str().to_ascii_lowercase().ends_with("_file"))
+                .split("__"),
+        );
+        for (key, value) in secret_files()? {
+            fig = fig.merge(Serialized::default(&key, value));
+        }
+        if let Some(v) = &overrides.listen {
+            fig = fig.merge(Serialized::default("server.listen", v));
+        }
+        if let Some(v) = &overrides.public_url {
+            fig = fig.merge(Serialized::default("server.public_url", v));
+        }
+        if let Some(v) = &overrides.data_dir {
+            fig = fig.merge(Serialized::default("storage.data_dir", v));
+        }
+        if let Some(v) = overrides.log_format {
+            fig = fig.merge(Serialized::default("log.format", v));
+        }
+        let config: Config = fig.extract()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks the types alone cannot express.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        if self.listen_addr().is_err() {
+            return bad(format!(
+                "server.listen = {:?} is not an address such as 127.0.0.1:9000",
+                self.server.listen
+            ));
+        }
+        let url = &self.server.public_url;
+        if !url.is_empty() && !url.starts_with("http://") && !url.starts_with("https://") {
+            return bad(format!(
+                "server.public_url = {:?} must start with http:// or https://",
+                self.server.public_url
+            ));
+        }
+        if !["display", "blur", "do_not_list"].contains(&self.instance.default_nsfw_policy.as_str())
+        {
+            return bad("instance.default_nsfw_policy must be display, blur or do_not_list".into());
+        }
+        if self.auth.access_token_lifetime_secs <= 0 || self.auth.refresh_token_lifetime_secs <= 0 {
+            return bad("auth token lifetimes must be positive".into());
+        }
+        if self.server.request_timeout_secs == 0 || self.server.max_body_bytes == 0 {
+            return bad("server.request_timeout_secs and server.max_body_bytes must be > 0".into());
+        }
+        if self.instance.name.trim().is_empty() {
+            return bad("instance.name must not be empty".into());
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> Result<SocketAddr, std::net::AddrParseError> {
+        self.server.listen.parse()
+    }
+
+    /// The public base URL without a trailing slash.
+    pub fn public_url(&self) -> String {
+        if self.server.public_url.is_empty() {
+            format!("http://{}", self.server.listen)
+        } else {
+            self.server.public_url.trim_end_matches('/').to_owned()
+        }
+    }
+
+    /// Host (and port) part of the public URL, as PeerTube reports `host` fields.
+    pub fn public_host(&self) -> String {
+        let url = self.public_url();
+        let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(&url);
+        rest.split('/').next().unwrap_or(rest).to_owned()
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.storage.data_dir.join("vireo.redb")
+    }
+
+    pub fn admin_socket_path(&self) -> PathBuf {
+        self.storage.data_dir.join("admin.sock")
+    }
+
+    /// The annotated example configuration: every key, its default and what it does.
+    pub fn example_toml() -> String {
+        let mut out = String::from(
+            "# Vireo configuration: every setting with its default.\n\
+             # Generated by `vireo config example`; do not edit by hand.\n\
+             # Each key may also be set as VIREO_SECTION__KEY (or VIREO_SECTION__KEY_FILE).\n",
+        );
+        let value = toml::Value::try_from(Config::default())
+            .unwrap_or_else(|_| toml::Value::Table(toml::map::Map::new()));
+        let Some(sections) = value.as_table() else {
+            return out;
+        };
+        for (section, body) in sections {
+            out.push('\n');
+            push_doc(&mut out, section);
+            out.push_str(&format!("[{section}]\n"));
+            for (key, v) in body.as_table().into_iter().flatten() {
+                push_doc(&mut out, &format!("{section}.{key}"));
+                out.push_str(&format!("{key} = {v}\n"));
+            }
+        }
+        out
+    }
+}
+
+fn push_doc(out: &mut String, key: &str) {
+    if let Some((_, doc)) = DOCS.iter().find(|(k, _)| *k == key) {
+        out.push_str(&format!("# {doc}\n"));
+    }
+}
+
+/// `VIREO_SECTION__KEY_FILE=/path` → (`section.key`, contents of /path without the final newline).
+fn secret_files() -> Result<Vec<(String, String)>, ConfigError> {
+    let mut out = Vec::new();
+    for (name, path) in std::env::vars() {
+        let Some(rest) = name.strip_prefix("VIREO_") else {
+            continue;
+        };
+        let Some(setting) = rest.strip_suffix("_FILE") else {
+            continue;
+        };
+        if !setting.contains("__") {
+            continue;
+        }
+        let key = setting.to_lowercase().replace("__", ".");
+        let contents = std::fs::read_to_string(&path).map_err(|source| ConfigError::File {
+            path: PathBuf::from(&path),
+            source,
+        })?;
+        out.push((key, contents.trim_end_matches(['\n', '\r']).to_owned()));
+    }
+    Ok(out)
+}
+
+/// Read a bootstrap secret from `NAME` or from the file named by `NAME_FILE`.
+pub fn env_secret(name: &str) -> Result<Option<String>, ConfigError> {
+    if let Ok(v) = std::env::var(name) {
+        return Ok(Some(v));
+    }
+    match std::env::var(format!("{name}_FILE")) {
+        Ok(path) => std::fs::read_to_string(&path)
+            .map(|s| Some(s.trim_end_matches(['\n', '\r']).to_owned()))
+            .map_err(|source| ConfigError::File {
+                path: PathBuf::from(path),
+                source,
+            }),
+        Err(_) => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_file_is_current() {
+        let committed = include_str!("../packaging/vireo.example.toml");
+        assert_eq!(
+            committed,
+            Config::example_toml(),
+            "packaging/vireo.example.toml is stale: run `cargo run -- config example > packaging/vireo.example.toml`"
+        );
+    }
+
+    #[test]
+    fn every_setting_is_documented_and_example_parses_back() {
+        let value = toml::Value::try_from(Config::default()).unwrap();
+        for (section, body) in value.as_table().unwrap() {
+            assert!(
+                DOCS.iter().any(|(k, _)| k == section),
+                "{section} undocumented"
+            );
+            for key in body.as_table().unwrap().keys() {
+                let full = format!("{section}.{key}");
+                assert!(DOCS.iter().any(|(k, _)| *k == full), "{full} undocumented");
+            }
+        }
+        let parsed: Config = toml::from_str(&Config::example_toml()).unwrap();
+        assert_eq!(parsed, Config::default());
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn layers_apply_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "custom.toml",
+                "[server]\nlisten = \"127.0.0.1:7000\"\n[instance]\nname = \"File\"\n",
+            )?;
+            jail.set_env("VIREO_INSTANCE__NAME", "Env");
+            let c = Config::load(Some(Path::new("custom.toml")), &Overrides::default())
+                .map_err(|e| e.to_string())?;
+            assert_eq!(c.server.listen, "127.0.0.1:7000");
+            assert_eq!(c.instance.name, "Env");
+            let flags = Overrides {
+                listen: Some("127.0.0.1:7001".into()),
+                ..Overrides::default()
+            };
+            let c =
+                Config::load(Some(Path::new("custom.toml")), &flags).map_err(|e| e.to_string())?;
+            assert_eq!(c.server.listen, "127.0.0.1:7001");
+            jail.create_file("name.txt", "From file\n")?;
+            jail.set_env("VIREO_INSTANCE__NAME_FILE", "name.txt");
+            jail.set_env("VIREO_INITIAL_ADMIN_PASSWORD", "not a setting");
+            let c = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(c.instance.name, "From file");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn bad_values_are_named() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("bad.toml", "[server]\nlisten = \"nowhere\"\n")?;
+            let e = Config::load(Some(Path::new("bad.toml")), &Overrides::default()).unwrap_err();
+            assert!(e.to_string().contains("server.listen"), "{e}");
+            jail.create_file("typo.toml", "[server]\nlistne = \"127.0.0.1:1\"\n")?;
+            let e = Config::load(Some(Path::new("typo.toml")), &Overrides::default()).unwrap_err();
+            assert!(e.to_string().contains("listne"), "{e}");
+            Ok(())
+        });
+    }
+}

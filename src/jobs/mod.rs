@@ -1,0 +1,118 @@
+//! Background work: a worker thread, apart from the HTTP runtime, that runs the persistent jobs in
+//! `store::jobs` one at a time, retrying failures with backoff. Jobs left running by a crash are
+//! put back in the queue at start (`store::jobs::requeue_interrupted`).
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::model::job::{Job, JobKind};
+use crate::model::now_ms;
+use crate::service::Core;
+use crate::store::jobs;
+
+/// Attempts before a job is marked failed for good.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// A running worker; `stop` waits for the job in hand to finish.
+#[derive(Debug)]
+pub struct Worker {
+    shared: Arc<Shared>,
+    handle: Option<JoinHandle<()>>,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    stop: AtomicBool,
+    wake: Condvar,
+    lock: Mutex<()>,
+}
+
+impl Worker {
+    /// Requeue interrupted jobs, then start the worker thread.
+    pub fn start(core: Arc<Core>) -> std::io::Result<Worker> {
+        match core
+            .store
+            .write(|tx| jobs::requeue_interrupted(tx, now_ms()))
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(jobs = n, "resuming jobs interrupted by the last shutdown"),
+            Err(e) => tracing::error!(error = %e, "could not requeue interrupted jobs"),
+        }
+        let shared = Arc::new(Shared::default());
+        let thread_shared = shared.clone();
+        let handle = std::thread::Builder::new()
+            .name("vireo-jobs".into())
+            .spawn(move || run(&core, &thread_shared))?;
+        Ok(Worker {
+            shared,
+            handle: Some(handle),
+        })
+    }
+
+    /// Wake the worker early (a job was just enqueued).
+    pub fn notify(&self) {
+        self.shared.wake.notify_all();
+    }
+
+    pub fn stop(mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        self.shared.wake.notify_all();
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn run(core: &Core, shared: &Shared) {
+    while !shared.stop.load(Ordering::SeqCst) {
+        match core.store.write(|tx| jobs::claim_due(tx, now_ms())) {
+            Ok(Some(job)) => finish(core, &job, execute(core, &job)),
+            Ok(None) => idle(shared),
+            Err(e) => {
+                tracing::error!(error = %e, "job queue unavailable");
+                idle(shared);
+            }
+        }
+    }
+}
+
+fn idle(shared: &Shared) {
+    let guard = shared.lock.lock().unwrap_or_else(|p| p.into_inner());
+    let _ = shared.wake.wait_timeout(guard, Duration::from_secs(1));
+}
+
+fn finish(core: &Core, job: &Job, outcome: Result<(), String>) {
+    let result = match &outcome {
+        Ok(()) => core.store.write(|tx| jobs::complete(tx, job.id)),
+        Err(reason) => {
+            tracing::warn!(job = job.id, attempt = job.attempts, %reason, "job failed");
+            core.store
+                .write(|tx| jobs::fail(tx, job.id, reason, now_ms(), MAX_ATTEMPTS))
+        }
+    };
+    if let Err(e) = result {
+        tracing::error!(job = job.id, error = %e, "could not record job outcome");
+    }
+}
+
+/// Do one job's work. Each kind must be idempotent: a crash may run it twice.
+fn execute(core: &Core, job: &Job) -> Result<(), String> {
+    match &job.kind {
+        JobKind::RemoveVideoFiles { uuid } => {
+            let dir = media_dir(&core.config.storage.data_dir).join(uuid.to_string());
+            match std::fs::remove_dir_all(&dir) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(format!("removing {}: {e}", dir.display())),
+            }
+        }
+    }
+}
+
+/// Where a video's files live: `<data dir>/media/<uuid>/`.
+pub fn media_dir(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("media")
+}

@@ -1,0 +1,38 @@
+//! Background jobs: what is queued, and the state of each.
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::Record;
+
+/// The work a job does. Later stages (transcoding, indexing, delivery) add variants here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum JobKind {
+    /// Delete every file a removed video left in the media directory.
+    RemoveVideoFiles { uuid: uuid::Uuid },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum JobState {
+    Pending,
+    Running,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Job {
+    pub id: u64,
+    pub kind: JobKind,
+    pub state: JobState,
+    pub attempts: u32,
+    pub run_after_ms: i64,
+    pub created_at_ms: i64,
+    pub last_error: Option<String>,
+}
+
+impl Record for Job {
+    const KIND: &'static str = "job";
+    const VERSION: u8 = 1;
+}

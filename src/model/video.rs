@@ -1,0 +1,252 @@
+//! Videos: the metadata of one video, and PeerTube's enumerations that describe it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::Record;
+
+/// PeerTube's `VideoPrivacy` ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "u8", try_from = "u8")]
+pub enum Privacy {
+    Public = 1,
+    Unlisted = 2,
+    Private = 3,
+    Internal = 4,
+    PasswordProtected = 5,
+}
+
+impl Privacy {
+    pub const ALL: [Privacy; 5] = [
+        Privacy::Public,
+        Privacy::Unlisted,
+        Privacy::Private,
+        Privacy::Internal,
+        Privacy::PasswordProtected,
+    ];
+    pub fn id(self) -> u8 {
+        self as u8
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Privacy::Public => "Public",
+            Privacy::Unlisted => "Unlisted",
+            Privacy::Private => "Private",
+            Privacy::Internal => "Internal",
+            Privacy::PasswordProtected => "Password protected",
+        }
+    }
+}
+
+impl From<Privacy> for u8 {
+    fn from(p: Privacy) -> u8 {
+        p as u8
+    }
+}
+
+impl TryFrom<u8> for Privacy {
+    type Error = String;
+    fn try_from(v: u8) -> Result<Self, String> {
+        Privacy::ALL
+            .into_iter()
+            .find(|p| p.id() == v)
+            .ok_or_else(|| format!("unknown privacy {v}"))
+    }
+}
+
+/// PeerTube's `VideoState` ids (the subset a video can be in; ids are PeerTube's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "u8", try_from = "u8")]
+pub enum VideoState {
+    Published = 1,
+    ToTranscode = 2,
+    ToImport = 3,
+    WaitingForLive = 4,
+    LiveEnded = 5,
+    ToMoveToExternalStorage = 6,
+    TranscodingFailed = 7,
+    ToMoveToExternalStorageFailed = 8,
+    ToEdit = 9,
+}
+
+impl VideoState {
+    pub const ALL: [VideoState; 9] = [
+        VideoState::Published,
+        VideoState::ToTranscode,
+        VideoState::ToImport,
+        VideoState::WaitingForLive,
+        VideoState::LiveEnded,
+        VideoState::ToMoveToExternalStorage,
+        VideoState::TranscodingFailed,
+        VideoState::ToMoveToExternalStorageFailed,
+        VideoState::ToEdit,
+    ];
+    pub fn id(self) -> u8 {
+        self as u8
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            VideoState::Published => "Published",
+            VideoState::ToTranscode => "To transcode",
+            VideoState::ToImport => "To import",
+            VideoState::WaitingForLive => "Waiting for livestream",
+            VideoState::LiveEnded => "Livestream ended",
+            VideoState::ToMoveToExternalStorage => "To move to an external storage",
+            VideoState::TranscodingFailed => "Transcoding failed",
+            VideoState::ToMoveToExternalStorageFailed => "External storage move failed",
+            VideoState::ToEdit => "To edit",
+        }
+    }
+}
+
+impl From<VideoState> for u8 {
+    fn from(s: VideoState) -> u8 {
+        s as u8
+    }
+}
+
+impl TryFrom<u8> for VideoState {
+    type Error = String;
+    fn try_from(v: u8) -> Result<Self, String> {
+        VideoState::ALL
+            .into_iter()
+            .find(|s| s.id() == v)
+            .ok_or_else(|| format!("unknown video state {v}"))
+    }
+}
+
+/// PeerTube's `VideoCommentPolicy` ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "u8", try_from = "u8")]
+pub enum CommentsPolicy {
+    Enabled = 1,
+    Disabled = 2,
+    RequiresApproval = 3,
+}
+
+impl CommentsPolicy {
+    pub fn id(self) -> u8 {
+        self as u8
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            CommentsPolicy::Enabled => "Enabled",
+            CommentsPolicy::Disabled => "Disabled",
+            CommentsPolicy::RequiresApproval => "Requires approval",
+        }
+    }
+}
+
+impl From<CommentsPolicy> for u8 {
+    fn from(p: CommentsPolicy) -> u8 {
+        p as u8
+    }
+}
+
+impl TryFrom<u8> for CommentsPolicy {
+    type Error = String;
+    fn try_from(v: u8) -> Result<Self, String> {
+        match v {
+            1 => Ok(CommentsPolicy::Enabled),
+            2 => Ok(CommentsPolicy::Disabled),
+            3 => Ok(CommentsPolicy::RequiresApproval),
+            _ => Err(format!("unknown comments policy {v}")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Video {
+    pub id: u64,
+    pub uuid: uuid::Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub support: Option<String>,
+    pub channel_id: u64,
+    pub category: Option<u32>,
+    pub licence: Option<u32>,
+    pub language: Option<String>,
+    pub privacy: Privacy,
+    pub nsfw: bool,
+    pub tags: Vec<String>,
+    pub comments_policy: CommentsPolicy,
+    pub download_enabled: bool,
+    pub wait_transcoding: bool,
+    pub state: VideoState,
+    /// Seconds, as PeerTube reports it.
+    pub duration: u64,
+    pub views: u64,
+    pub likes: u64,
+    pub dislikes: u64,
+    pub is_local: bool,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    pub published_at_ms: i64,
+    pub originally_published_at_ms: Option<i64>,
+}
+
+impl Record for Video {
+    const KIND: &'static str = "video";
+    const VERSION: u8 = 1;
+}
+
+/// The short id PeerTube shows in `/w/{shortUUID}` links: the UUID's 128-bit value written in
+/// base 58 with the Flickr alphabet, left-padded to 22 characters. Written here because it is a
+/// ten-line base conversion of one integer, not worth a dependency.
+pub fn short_uuid(uuid: &uuid::Uuid) -> String {
+    const ALPHABET: &[u8; 58] = b"123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
+    let mut n = uuid.as_u128();
+    let mut out = Vec::with_capacity(22);
+    while n > 0 {
+        out.push(ALPHABET[(n % 58) as usize]);
+        n /= 58;
+    }
+    while out.len() < 22 {
+        out.push(ALPHABET[0]);
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Inverse of `short_uuid`; `None` for anything that is not one.
+pub fn parse_short_uuid(s: &str) -> Option<uuid::Uuid> {
+    const ALPHABET: &str = "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
+    if s.is_empty() || s.len() > 22 {
+        return None;
+    }
+    let mut n: u128 = 0;
+    for c in s.chars() {
+        let digit = ALPHABET.find(c)? as u128;
+        n = n.checked_mul(58)?.checked_add(digit)?;
+    }
+    Some(uuid::Uuid::from_u128(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_uuid_matches_peertube() {
+        // Pairs computed by the `short-uuid` npm package PeerTube uses (flickrBase58).
+        let u = uuid::Uuid::parse_str("e7946124-7b72-4ad7-9d22-844a84bb2de1").unwrap();
+        assert_eq!(short_uuid(&u), "uAAq412RqtKsMpaRE3bG5H");
+        assert_eq!(
+            short_uuid(&uuid::Uuid::from_u128(1)),
+            "1111111111111111111112"
+        );
+        assert_eq!(parse_short_uuid("uAAq412RqtKsMpaRE3bG5H"), Some(u));
+        assert_eq!(
+            parse_short_uuid(&short_uuid(&uuid::Uuid::nil())),
+            Some(uuid::Uuid::nil())
+        );
+        assert_eq!(parse_short_uuid("0OIl"), None);
+    }
+
+    #[test]
+    fn enums_reject_unknown_ids() {
+        assert!(Privacy::try_from(9).is_err());
+        assert!(VideoState::try_from(0).is_err());
+        assert_eq!(Privacy::try_from(3), Ok(Privacy::Private));
+    }
+}

@@ -1,0 +1,164 @@
+//! `vireo serve`: prepare the data directory, open the store, create the first administrator,
+//! start the job worker and the admin socket, then serve HTTP until SIGTERM/SIGINT and shut down
+//! cleanly (in-flight requests finish, then redb is closed).
+
+use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::admin;
+use crate::app::{AppState, app};
+use crate::auth::{password, secret};
+use crate::config::{Config, env_secret};
+use crate::jobs::Worker;
+use crate::model::user::Role;
+use crate::service::users::{self, NewUser};
+use crate::service::{Core, sessions};
+
+/// Create the data directory, readable only by its owner.
+pub fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("restricting {}", dir.display()))?;
+    Ok(())
+}
+
+/// What the first start tells the operator about the `root` account.
+#[derive(Debug)]
+pub enum RootAccount {
+    Exists,
+    Created { password: Option<String> },
+}
+
+/// Create `root` when the instance has no user. Its password comes from
+/// `VIREO_INITIAL_ADMIN_PASSWORD` (or `…_FILE`); otherwise one is generated and returned so it
+/// can be printed once.
+pub fn bootstrap_root(core: &Core) -> anyhow::Result<RootAccount> {
+    if users::count(&core.store.read()?)? > 0 {
+        return Ok(RootAccount::Exists);
+    }
+    let (pass, generated) = match env_secret("VIREO_INITIAL_ADMIN_PASSWORD")? {
+        Some(p) => (p, false),
+        None => (secret::random_password()?, true),
+    };
+    crate::service::validate::password(&pass)
+        .map_err(|e| anyhow::anyhow!("VIREO_INITIAL_ADMIN_PASSWORD: {e}"))?;
+    let new = NewUser {
+        username: "root".into(),
+        email: format!("admin@{}", host_for_email(&core.config.public_host())),
+        password_hash: password::hash(&pass)?,
+        role: Role::Administrator,
+        video_quota: -1,
+        video_quota_daily: -1,
+        display_name: None,
+        channel_name: Some("root_channel".into()),
+        channel_display_name: Some("Main root channel".into()),
+        email_verified: true,
+    };
+    users::create(core, new)?;
+    Ok(RootAccount::Created {
+        password: generated.then_some(pass),
+    })
+}
+
+/// `127.0.0.1:9000` is no e-mail domain; keep a dotted host, otherwise use `localhost.localdomain`.
+fn host_for_email(host: &str) -> String {
+    let name = host.split(':').next().unwrap_or(host);
+    if name.contains('.') && !name.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        name.to_owned()
+    } else {
+        "localhost.localdomain".to_owned()
+    }
+}
+
+/// Run the server until a shutdown signal.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    prepare_data_dir(&config.storage.data_dir)?;
+    let core = tokio::task::spawn_blocking(move || Core::open(config))
+        .await?
+        .context("opening the store")?;
+    let root = {
+        let core = core.clone();
+        tokio::task::spawn_blocking(move || bootstrap_root(&core)).await??
+    };
+    if let Ok(n) = sessions::purge_expired(&core)
+        && n > 0
+    {
+        tracing::info!(sessions = n, "removed expired sessions");
+    }
+    let worker = Worker::start(core.clone())?;
+    let addr: SocketAddr = core.config.listen_addr()?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr}"))?;
+    let socket_path = core.config.admin_socket_path();
+    let admin_task = admin::socket::listen(&socket_path, core.clone())
+        .with_context(|| format!("admin socket {}", socket_path.display()))?;
+    announce(&core, &listener.local_addr()?, &root);
+    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "ready");
+    let router = app(AppState::new(core.clone()));
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    tracing::info!("shutting down");
+    admin_task.abort();
+    admin::socket::cleanup(&socket_path);
+    worker.stop();
+    drop(Arc::try_unwrap(core).map(drop));
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+/// Tell the operator where the instance is and how to log in.
+#[allow(clippy::print_stdout)]
+fn announce(core: &Core, bound: &SocketAddr, root: &RootAccount) {
+    let url = if core.config.server.public_url.is_empty() {
+        format!("http://{bound}")
+    } else {
+        core.config.public_url()
+    };
+    println!("Vireo is running at {url}");
+    println!(
+        "  data directory: {}",
+        core.config.storage.data_dir.display()
+    );
+    match root {
+        RootAccount::Created { password: Some(p) } => {
+            println!("  created the administrator account `root` with password: {p}");
+            println!("  (shown once; change it with `vireo admin user passwd root`)");
+        }
+        RootAccount::Created { password: None } => {
+            println!(
+                "  created the administrator account `root` (password from VIREO_INITIAL_ADMIN_PASSWORD)"
+            );
+        }
+        RootAccount::Exists => println!("  log in as `root` or any user you created"),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

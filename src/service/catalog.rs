@@ -1,0 +1,322 @@
+//! The video catalogue: a compact in-memory copy of the fields videos are filtered and sorted by,
+//! derived from redb at start and updated after every committed video change.
+//!
+//! Why: `GET /api/v1/videos` must return a page *and the total matching count* under arbitrary
+//! PeerTube filters; answering that from redb means decoding every video on every request. A few
+//! dozen bytes per video in memory answer it in microseconds (100 000 videos ≈ 10 MB). redb stays
+//! the source of truth: the catalogue is rebuilt from it at every start.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, RwLock};
+
+use super::Result;
+use crate::model::channel::Channel;
+use crate::model::video::{Privacy, Video, VideoState};
+use crate::store::{Store, records, tables};
+
+/// What the catalogue keeps of one video.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub id: u64,
+    pub channel_id: u64,
+    pub account_id: u64,
+    pub privacy: Privacy,
+    pub state: VideoState,
+    pub wait_transcoding: bool,
+    pub nsfw: bool,
+    pub is_local: bool,
+    pub category: Option<u32>,
+    pub licence: Option<u32>,
+    pub language: Option<String>,
+    pub tags: Vec<String>,
+    pub name_lower: String,
+    pub duration: u64,
+    pub views: u64,
+    pub likes: u64,
+    pub published_at_ms: i64,
+    pub created_at_ms: i64,
+}
+
+impl Row {
+    pub fn new(v: &Video, account_id: u64) -> Row {
+        Row {
+            id: v.id,
+            channel_id: v.channel_id,
+            account_id,
+            privacy: v.privacy,
+            state: v.state,
+            wait_transcoding: v.wait_transcoding,
+            nsfw: v.nsfw,
+            is_local: v.is_local,
+            category: v.category,
+            licence: v.licence,
+            language: v.language.clone(),
+            tags: v.tags.iter().map(|t| t.to_lowercase()).collect(),
+            name_lower: v.name.to_lowercase(),
+            duration: v.duration,
+            views: v.views,
+            likes: v.likes,
+            published_at_ms: v.published_at_ms,
+            created_at_ms: v.created_at_ms,
+        }
+    }
+
+    /// Whether the video can be shown in lists: published, or still transcoding but its owner
+    /// chose not to wait (PeerTube's rule).
+    pub fn is_listable_state(&self) -> bool {
+        self.state == VideoState::Published
+            || (self.state == VideoState::ToTranscode && !self.wait_transcoding)
+    }
+}
+
+/// A change to apply after a commit.
+#[derive(Debug, Clone)]
+pub enum Change {
+    Upsert(Row),
+    Remove(u64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Name,
+    Duration,
+    CreatedAt,
+    PublishedAt,
+    Views,
+    Likes,
+}
+
+/// A filter over rows; every `Some` narrows the result.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub channel_id: Option<u64>,
+    pub account_id: Option<u64>,
+    pub privacy_one_of: Option<Vec<Privacy>>,
+    /// When set, only videos in a listable state.
+    pub listable_only: bool,
+    pub nsfw: Option<bool>,
+    pub is_local: Option<bool>,
+    pub category_one_of: Option<Vec<u32>>,
+    pub licence_one_of: Option<Vec<u32>>,
+    pub language_one_of: Option<Vec<String>>,
+    pub tags_one_of: Option<Vec<String>>,
+    pub tags_all_of: Option<Vec<String>>,
+    pub name_contains: Option<String>,
+}
+
+impl Filter {
+    fn matches(&self, r: &Row) -> bool {
+        self.channel_id.is_none_or(|c| r.channel_id == c)
+            && self.account_id.is_none_or(|a| r.account_id == a)
+            && self
+                .privacy_one_of
+                .as_ref()
+                .is_none_or(|p| p.contains(&r.privacy))
+            && (!self.listable_only || r.is_listable_state())
+            && self.nsfw.is_none_or(|n| r.nsfw == n)
+            && self.is_local.is_none_or(|l| r.is_local == l)
+            && one_of(&self.category_one_of, &r.category)
+            && one_of(&self.licence_one_of, &r.licence)
+            && one_of(&self.language_one_of, &r.language)
+            && self
+                .tags_one_of
+                .as_ref()
+                .is_none_or(|t| t.iter().any(|t| r.tags.contains(t)))
+            && self
+                .tags_all_of
+                .as_ref()
+                .is_none_or(|t| t.iter().all(|t| r.tags.contains(t)))
+            && self
+                .name_contains
+                .as_ref()
+                .is_none_or(|s| r.name_lower.contains(s.as_str()))
+    }
+}
+
+fn one_of<T: PartialEq>(allowed: &Option<Vec<T>>, value: &Option<T>) -> bool {
+    match allowed {
+        None => true,
+        Some(list) => value.as_ref().is_some_and(|v| list.contains(v)),
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Catalog {
+    rows: RwLock<BTreeMap<u64, Row>>,
+    /// Serialises video writers so changes reach the catalogue in commit order.
+    writer: Mutex<()>,
+}
+
+impl Catalog {
+    /// Rebuild from the store.
+    pub fn load(store: &Store) -> Result<Catalog> {
+        let tx = store.read()?;
+        let channels: BTreeMap<u64, u64> = records::all::<Channel>(&tx, tables::CHANNELS)?
+            .into_iter()
+            .map(|c| (c.id, c.account_id))
+            .collect();
+        let mut rows = BTreeMap::new();
+        for v in records::all::<Video>(&tx, tables::VIDEOS)? {
+            let account = channels.get(&v.channel_id).copied().unwrap_or(0);
+            rows.insert(v.id, Row::new(&v, account));
+        }
+        Ok(Catalog {
+            rows: RwLock::new(rows),
+            writer: Mutex::new(()),
+        })
+    }
+
+    /// Run a store write that touches videos, then apply the changes it reports. Writers are
+    /// serialised so two commits can never reach the catalogue out of order.
+    pub fn write<T>(&self, f: impl FnOnce() -> Result<(T, Vec<Change>)>) -> Result<T> {
+        let _guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let (out, changes) = f()?;
+        let mut rows = self.rows.write().unwrap_or_else(|p| p.into_inner());
+        for change in changes {
+            match change {
+                Change::Upsert(row) => {
+                    rows.insert(row.id, row);
+                }
+                Change::Remove(id) => {
+                    rows.remove(&id);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Ids of one page of matching videos, and how many match in all.
+    pub fn query(
+        &self,
+        filter: &Filter,
+        sort: SortKey,
+        descending: bool,
+        start: usize,
+        count: usize,
+    ) -> (usize, Vec<u64>) {
+        let rows = self.rows.read().unwrap_or_else(|p| p.into_inner());
+        let mut hits: Vec<&Row> = rows.values().filter(|r| filter.matches(r)).collect();
+        let total = hits.len();
+        let cmp = |a: &&Row, b: &&Row| {
+            let o = match sort {
+                SortKey::Name => a.name_lower.cmp(&b.name_lower),
+                SortKey::Duration => a.duration.cmp(&b.duration),
+                SortKey::CreatedAt => a.created_at_ms.cmp(&b.created_at_ms),
+                SortKey::PublishedAt => a.published_at_ms.cmp(&b.published_at_ms),
+                SortKey::Views => a.views.cmp(&b.views),
+                SortKey::Likes => a.likes.cmp(&b.likes),
+            }
+            .then(a.id.cmp(&b.id));
+            if descending { o.reverse() } else { o }
+        };
+        // Only the page is needed: partition around its end instead of sorting everything.
+        let end = start.saturating_add(count).min(total);
+        if end == 0 || start >= total {
+            return (total, Vec::new());
+        }
+        if end < total {
+            hits.select_nth_unstable_by(end - 1, cmp);
+            hits.truncate(end);
+        }
+        hits.sort_unstable_by(cmp);
+        (total, hits[start..].iter().map(|r| r.id).collect())
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.read().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::video::CommentsPolicy;
+
+    fn video(id: u64, name: &str, published: i64, privacy: Privacy) -> Video {
+        Video {
+            id,
+            uuid: uuid::Uuid::from_u128(u128::from(id)),
+            name: name.into(),
+            description: None,
+            support: None,
+            channel_id: 1 + id % 2,
+            category: Some(1 + (id % 3) as u32),
+            licence: None,
+            language: Some("en".into()),
+            privacy,
+            nsfw: id == 3,
+            tags: vec!["Rust".into()],
+            comments_policy: CommentsPolicy::Enabled,
+            download_enabled: true,
+            wait_transcoding: false,
+            state: VideoState::Published,
+            duration: id * 10,
+            views: 100 - id,
+            likes: 0,
+            dislikes: 0,
+            is_local: true,
+            created_at_ms: published,
+            updated_at_ms: published,
+            published_at_ms: published,
+            originally_published_at_ms: None,
+        }
+    }
+
+    fn catalog() -> Catalog {
+        let c = Catalog::default();
+        c.write(|| {
+            let changes = (1..=6)
+                .map(|i| {
+                    let privacy = if i == 5 {
+                        Privacy::Private
+                    } else {
+                        Privacy::Public
+                    };
+                    Change::Upsert(Row::new(
+                        &video(i, &format!("v{i}"), i as i64 * 7 % 5, privacy),
+                        1,
+                    ))
+                })
+                .collect();
+            Ok(((), changes))
+        })
+        .unwrap();
+        c
+    }
+
+    #[test]
+    fn pages_are_sorted_and_counted() {
+        let c = catalog();
+        let public = Filter {
+            privacy_one_of: Some(vec![Privacy::Public]),
+            ..Filter::default()
+        };
+        let (total, ids) = c.query(&public, SortKey::Duration, true, 0, 2);
+        assert_eq!((total, ids), (5, vec![6, 4]));
+        let (_, ids) = c.query(&public, SortKey::Duration, true, 2, 10);
+        assert_eq!(ids, vec![3, 2, 1]);
+        let (_, ids) = c.query(&public, SortKey::Views, false, 0, 1);
+        assert_eq!(ids, vec![6]);
+        assert_eq!(c.query(&public, SortKey::Name, false, 50, 10), (5, vec![]));
+    }
+
+    #[test]
+    fn filters_narrow() {
+        let c = catalog();
+        let f = Filter {
+            nsfw: Some(false),
+            channel_id: Some(2),
+            tags_all_of: Some(vec!["rust".into()]),
+            ..Filter::default()
+        };
+        let (total, mut ids) = c.query(&f, SortKey::Name, false, 0, 10);
+        ids.sort();
+        assert_eq!((total, ids), (2, vec![1, 5]));
+        c.write(|| Ok(((), vec![Change::Remove(1)]))).unwrap();
+        assert_eq!(c.query(&f, SortKey::Name, false, 0, 10).0, 1);
+    }
+}

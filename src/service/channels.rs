@@ -1,0 +1,223 @@
+//! Video channels: creation, lookup by handle, listing, updates and deletion.
+
+use redb::{ReadableTable, WriteTransaction};
+
+use super::{Core, Result, ServiceError, users, validate};
+use crate::model::account::{Account, ActorRef};
+use crate::model::channel::Channel;
+use crate::model::now_ms;
+use crate::store::{Tx, next_id, records, tables};
+
+#[derive(Debug, Clone)]
+pub struct NewChannel {
+    pub name: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub support: Option<String>,
+}
+
+fn validate_new(c: &NewChannel) -> Result<()> {
+    validate::actor_name("name", &c.name)?;
+    validate::length("displayName", &c.display_name, 1, 120)?;
+    if let Some(d) = &c.description {
+        validate::length("description", d, 3, 1000)?;
+    }
+    if let Some(s) = &c.support {
+        validate::length("support", s, 3, 1000)?;
+    }
+    Ok(())
+}
+
+/// Most channels one user may own (PeerTube's `video_channels.max_per_user` default).
+pub const MAX_PER_ACCOUNT: usize = 20;
+
+/// Create a channel owned by `account_id`.
+pub fn create(core: &Core, account_id: u64, c: NewChannel) -> Result<Channel> {
+    validate_new(&c)?;
+    core.store.write(|tx| {
+        let account: Account = records::get(tx, tables::ACCOUNTS, account_id)?
+            .ok_or(ServiceError::NotFound("account"))?;
+        if of_account(tx, account_id)?.len() >= MAX_PER_ACCOUNT {
+            return Err(ServiceError::invalid(
+                "name",
+                format!("You cannot create more than {MAX_PER_ACCOUNT} channels"),
+            ));
+        }
+        create_in(tx, &account, c.clone())
+    })
+}
+
+pub(crate) fn create_in(
+    tx: &WriteTransaction,
+    account: &Account,
+    c: NewChannel,
+) -> Result<Channel> {
+    validate_new(&c)?;
+    if users::actor_exists(tx, &c.name)? {
+        return Err(ServiceError::Conflict(
+            "Another actor (account/channel) with this name on this instance already exists or has already existed."
+                .into(),
+        ));
+    }
+    let now = now_ms();
+    let id = next_id(tx, "channels")?;
+    let channel = Channel {
+        id,
+        name: c.name,
+        display_name: c.display_name,
+        description: c.description,
+        support: c.support,
+        account_id: account.id,
+        host: None,
+        created_at_ms: now,
+        updated_at_ms: now,
+    };
+    records::put(tx, tables::CHANNELS, id, &channel)?;
+    users::set_actor_name(tx, &channel.name, ActorRef::Channel(id))?;
+    tx.open_table(tables::CHANNELS_BY_ACCOUNT)?
+        .insert((account.id, id), ())?;
+    Ok(channel)
+}
+
+pub fn get(tx: &impl Tx, id: u64) -> Result<Option<Channel>> {
+    Ok(records::get(tx, tables::CHANNELS, id)?)
+}
+
+/// Find a local channel by handle (`name` or `name@this-host`).
+pub fn by_handle(tx: &impl Tx, handle: &str, local_host: &str) -> Result<Option<Channel>> {
+    let name = local_name(handle, local_host);
+    match name.and_then(|n| users::resolve_actor(tx, n).transpose()) {
+        Some(Ok(ActorRef::Channel(id))) => get(tx, id),
+        Some(Ok(ActorRef::Account(_))) | None => Ok(None),
+        Some(Err(e)) => Err(e),
+    }
+}
+
+/// The name part of a handle that names a local actor; `None` for other hosts.
+pub fn local_name<'a>(handle: &'a str, local_host: &str) -> Option<&'a str> {
+    match handle.split_once('@') {
+        None => Some(handle),
+        Some((name, host)) if host.eq_ignore_ascii_case(local_host) => Some(name),
+        Some(_) => None,
+    }
+}
+
+/// An account's channels, oldest first.
+pub fn of_account(tx: &impl Tx, account_id: u64) -> Result<Vec<Channel>> {
+    let table = tx.table(tables::CHANNELS_BY_ACCOUNT)?;
+    let mut out = Vec::new();
+    for entry in table.range((account_id, 0)..=(account_id, u64::MAX))? {
+        let (key, _) = entry?;
+        let (_, channel_id) = key.value();
+        if let Some(c) = get(tx, channel_id)? {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelSort {
+    Id,
+    Name,
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// One page of channels (all channels, or one account's), and the number matching.
+pub fn list(
+    tx: &impl Tx,
+    account_id: Option<u64>,
+    search: Option<&str>,
+    sort: (ChannelSort, bool),
+    start: usize,
+    count: usize,
+) -> Result<(usize, Vec<Channel>)> {
+    let mut channels = match account_id {
+        Some(a) => of_account(tx, a)?,
+        None => records::all(tx, tables::CHANNELS)?,
+    };
+    if let Some(s) = search.map(str::to_lowercase) {
+        channels.retain(|c| {
+            c.name.to_lowercase().contains(&s) || c.display_name.to_lowercase().contains(&s)
+        });
+    }
+    let (key, descending) = sort;
+    channels.sort_by(|a, b| {
+        let o = match key {
+            ChannelSort::Id => a.id.cmp(&b.id),
+            ChannelSort::Name => a.name.cmp(&b.name),
+            ChannelSort::CreatedAt => a.created_at_ms.cmp(&b.created_at_ms),
+            ChannelSort::UpdatedAt => a.updated_at_ms.cmp(&b.updated_at_ms),
+        }
+        .then(a.id.cmp(&b.id));
+        if descending { o.reverse() } else { o }
+    });
+    let total = channels.len();
+    Ok((
+        total,
+        channels.into_iter().skip(start).take(count).collect(),
+    ))
+}
+
+/// Fields of `PUT /api/v1/video-channels/{handle}`; `Some(None)` clears a nullable field.
+#[derive(Debug, Clone, Default)]
+pub struct ChannelUpdate {
+    pub display_name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub support: Option<Option<String>>,
+}
+
+pub fn update(core: &Core, id: u64, up: ChannelUpdate) -> Result<Channel> {
+    if let Some(d) = &up.display_name {
+        validate::length("displayName", d, 1, 120)?;
+    }
+    if let Some(Some(d)) = &up.description {
+        validate::length("description", d, 3, 1000)?;
+    }
+    if let Some(Some(s)) = &up.support {
+        validate::length("support", s, 3, 1000)?;
+    }
+    core.store.write(|tx| {
+        let mut c = get(tx, id)?.ok_or(ServiceError::NotFound("video channel"))?;
+        if let Some(d) = &up.display_name {
+            c.display_name = d.clone();
+        }
+        if let Some(d) = &up.description {
+            c.description = d.clone();
+        }
+        if let Some(s) = &up.support {
+            c.support = s.clone();
+        }
+        c.updated_at_ms = now_ms();
+        records::put(tx, tables::CHANNELS, id, &c)?;
+        Ok(c)
+    })
+}
+
+/// Delete a channel and its videos. A user's last channel cannot go (PeerTube's rule: every user
+/// keeps somewhere to upload to).
+pub fn delete(core: &Core, id: u64) -> Result<()> {
+    core.catalog.write(|| {
+        core.store.write(|tx| {
+            let c = get(tx, id)?.ok_or(ServiceError::NotFound("video channel"))?;
+            if of_account(tx, c.account_id)?.len() <= 1 {
+                return Err(ServiceError::Conflict(
+                    "Cannot remove the last channel of this user".into(),
+                ));
+            }
+            let removed = super::videos::delete_channel_videos_in(tx, id)?;
+            remove_in(tx, &c)?;
+            Ok(((), removed))
+        })
+    })
+}
+
+/// Remove a channel's own rows. Its name stays reserved in the actor index, as PeerTube keeps
+/// deleted actor names unavailable (remote servers may still cache the old actor).
+pub(crate) fn remove_in(tx: &WriteTransaction, c: &Channel) -> Result<()> {
+    records::remove(tx, tables::CHANNELS, c.id)?;
+    tx.open_table(tables::CHANNELS_BY_ACCOUNT)?
+        .remove((c.account_id, c.id))?;
+    Ok(())
+}

@@ -1,0 +1,86 @@
+//! What Vireo does, independent of HTTP: users, sessions, channels and videos.
+//!
+//! Each operation validates its input, then makes its whole change in one redb write transaction
+//! (enqueueing any follow-up job in that same transaction), then updates derived in-memory state
+//! (the video catalogue). The HTTP API and the admin socket both call these functions, so the
+//! rules live in one place.
+
+pub mod catalog;
+pub mod channels;
+pub mod sessions;
+pub mod users;
+pub mod validate;
+pub mod videos;
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::store::{Store, StoreError};
+
+/// Why an operation was refused or failed. `api::error` maps each to a status and stable code.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    QuotaOrLimit(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        ServiceError::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// Everything the services need: the store, the configuration and derived state.
+#[derive(Debug)]
+pub struct Core {
+    pub store: Store,
+    pub config: Config,
+    pub catalog: catalog::Catalog,
+}
+
+impl Core {
+    /// Open the store in the configured data directory and rebuild derived state from it.
+    pub fn open(config: Config) -> Result<Arc<Core>> {
+        let store = Store::open(&config.database_path())?;
+        let catalog = catalog::Catalog::load(&store)?;
+        Ok(Arc::new(Core {
+            store,
+            config,
+            catalog,
+        }))
+    }
+}
+
+/// redb's own errors reach services through `StoreError`, so `?` works on table operations.
+macro_rules! via_store_error {
+    ($target:ty: $($source:ty),*) => {$(
+        impl From<$source> for $target {
+            fn from(e: $source) -> Self {
+                <$target>::from($crate::store::StoreError::from(e))
+            }
+        }
+    )*};
+}
+pub(crate) use via_store_error;
+
+via_store_error!(ServiceError: redb::TableError, redb::StorageError, crate::store::CodecError);

@@ -1,0 +1,321 @@
+//! Videos: creation (used by uploads and imports), lookup by id, UUID or short UUID, listing
+//! through the catalogue, metadata updates and deletion.
+
+use redb::{ReadableTable, WriteTransaction};
+
+use super::catalog::{Change, Filter, Row, SortKey};
+use super::{Core, Result, ServiceError, channels, validate};
+use crate::model::channel::Channel;
+use crate::model::job::JobKind;
+use crate::model::now_ms;
+use crate::model::video::{CommentsPolicy, Privacy, Video, VideoState, parse_short_uuid};
+use crate::store::{Tx, jobs, next_id, records, tables};
+
+/// Metadata of a new video.
+#[derive(Debug, Clone)]
+pub struct NewVideo {
+    pub channel_id: u64,
+    pub name: String,
+    pub description: Option<String>,
+    pub support: Option<String>,
+    pub category: Option<u32>,
+    pub licence: Option<u32>,
+    pub language: Option<String>,
+    pub privacy: Privacy,
+    pub nsfw: bool,
+    pub tags: Vec<String>,
+    pub comments_policy: CommentsPolicy,
+    pub download_enabled: bool,
+    pub wait_transcoding: bool,
+    pub state: VideoState,
+    pub duration: u64,
+    pub originally_published_at_ms: Option<i64>,
+}
+
+pub fn validate_category(v: u32) -> Result<()> {
+    if crate::model::vocab::category_label(v).is_some() {
+        Ok(())
+    } else {
+        Err(ServiceError::invalid(
+            "category",
+            "Should have a valid category",
+        ))
+    }
+}
+
+pub fn validate_licence(v: u32) -> Result<()> {
+    if crate::model::vocab::licence_label(v).is_some() {
+        Ok(())
+    } else {
+        Err(ServiceError::invalid(
+            "licence",
+            "Should have a valid licence",
+        ))
+    }
+}
+
+fn validate_new(v: &NewVideo) -> Result<()> {
+    validate::length("name", &v.name, 3, 120)?;
+    if let Some(d) = &v.description {
+        validate::length("description", d, 3, 10_000)?;
+    }
+    if let Some(s) = &v.support {
+        validate::length("support", s, 3, 1000)?;
+    }
+    if let Some(c) = v.category {
+        validate_category(c)?;
+    }
+    if let Some(l) = v.licence {
+        validate_licence(l)?;
+    }
+    if let Some(l) = &v.language {
+        validate::length("language", l, 1, 10)?;
+    }
+    validate::tags(&v.tags)
+}
+
+/// Store a new video in its channel.
+pub fn create(core: &Core, v: NewVideo) -> Result<Video> {
+    validate_new(&v)?;
+    core.catalog.write(|| {
+        core.store.write(|tx| {
+            let channel =
+                channels::get(tx, v.channel_id)?.ok_or(ServiceError::NotFound("video channel"))?;
+            let video = create_in(tx, &v, now_ms())?;
+            let row = Row::new(&video, channel.account_id);
+            Ok((video, vec![Change::Upsert(row)]))
+        })
+    })
+}
+
+pub(crate) fn create_in(tx: &WriteTransaction, v: &NewVideo, now: i64) -> Result<Video> {
+    let id = next_id(tx, "videos")?;
+    let video = Video {
+        id,
+        uuid: uuid::Uuid::new_v4(),
+        name: v.name.clone(),
+        description: v.description.clone(),
+        support: v.support.clone(),
+        channel_id: v.channel_id,
+        category: v.category,
+        licence: v.licence,
+        language: v.language.clone(),
+        privacy: v.privacy,
+        nsfw: v.nsfw,
+        tags: v.tags.clone(),
+        comments_policy: v.comments_policy,
+        download_enabled: v.download_enabled,
+        wait_transcoding: v.wait_transcoding,
+        state: v.state,
+        duration: v.duration,
+        views: 0,
+        likes: 0,
+        dislikes: 0,
+        is_local: true,
+        created_at_ms: now,
+        updated_at_ms: now,
+        published_at_ms: now,
+        originally_published_at_ms: v.originally_published_at_ms,
+    };
+    records::put(tx, tables::VIDEOS, id, &video)?;
+    tx.open_table(tables::VIDEOS_BY_UUID)?
+        .insert(video.uuid.as_u128(), id)?;
+    Ok(video)
+}
+
+pub fn get(tx: &impl Tx, id: u64) -> Result<Option<Video>> {
+    Ok(records::get(tx, tables::VIDEOS, id)?)
+}
+
+/// Resolve PeerTube's three spellings of a video id: integer, UUID, or short UUID.
+pub fn find(tx: &impl Tx, key: &str) -> Result<Option<Video>> {
+    if let Ok(id) = key.parse::<u64>() {
+        return get(tx, id);
+    }
+    let uuid = if key.len() == 36 {
+        uuid::Uuid::parse_str(key).ok()
+    } else {
+        parse_short_uuid(key)
+    };
+    let Some(uuid) = uuid else { return Ok(None) };
+    let id = tx
+        .table(tables::VIDEOS_BY_UUID)?
+        .get(uuid.as_u128())?
+        .map(|v| v.value());
+    match id {
+        Some(id) => get(tx, id),
+        None => Ok(None),
+    }
+}
+
+/// One page of videos matching `filter`, loaded from the store, and the number matching.
+pub fn list(
+    core: &Core,
+    filter: &Filter,
+    sort: SortKey,
+    descending: bool,
+    start: usize,
+    count: usize,
+) -> Result<(usize, Vec<Video>)> {
+    let (total, ids) = core.catalog.query(filter, sort, descending, start, count);
+    let tx = core.store.read()?;
+    let mut videos = Vec::with_capacity(ids.len());
+    for id in ids {
+        // A video deleted between the catalogue query and this read is simply skipped.
+        if let Some(v) = get(&tx, id)? {
+            videos.push(v);
+        }
+    }
+    Ok((total, videos))
+}
+
+/// Fields of `PUT /api/v1/videos/{id}`; `Some(None)` clears a nullable field.
+#[derive(Debug, Clone, Default)]
+pub struct VideoUpdate {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub support: Option<Option<String>>,
+    pub category: Option<Option<u32>>,
+    pub licence: Option<Option<u32>>,
+    pub language: Option<Option<String>>,
+    pub privacy: Option<Privacy>,
+    pub nsfw: Option<bool>,
+    pub tags: Option<Vec<String>>,
+    pub comments_policy: Option<CommentsPolicy>,
+    pub download_enabled: Option<bool>,
+    pub wait_transcoding: Option<bool>,
+    pub originally_published_at_ms: Option<Option<i64>>,
+    pub channel_id: Option<u64>,
+}
+
+fn validate_update(up: &VideoUpdate) -> Result<()> {
+    if let Some(n) = &up.name {
+        validate::length("name", n, 3, 120)?;
+    }
+    if let Some(Some(d)) = &up.description {
+        validate::length("description", d, 3, 10_000)?;
+    }
+    if let Some(Some(s)) = &up.support {
+        validate::length("support", s, 3, 1000)?;
+    }
+    if let Some(Some(c)) = up.category {
+        validate_category(c)?;
+    }
+    if let Some(Some(l)) = up.licence {
+        validate_licence(l)?;
+    }
+    if let Some(Some(l)) = &up.language {
+        validate::length("language", l, 1, 10)?;
+    }
+    if let Some(t) = &up.tags {
+        validate::tags(t)?;
+    }
+    Ok(())
+}
+
+/// Apply an update. `new_channel_owner` is the account that must own a target channel when the
+/// video moves (checked by the caller's rights, enforced here).
+pub fn update(core: &Core, id: u64, up: VideoUpdate, channel_owner: Option<u64>) -> Result<Video> {
+    validate_update(&up)?;
+    core.catalog.write(|| {
+        core.store.write(|tx| {
+            let mut v = get(tx, id)?.ok_or(ServiceError::NotFound("video"))?;
+            let mut channel: Channel =
+                channels::get(tx, v.channel_id)?.ok_or(ServiceError::NotFound("video channel"))?;
+            if let Some(target) = up.channel_id.filter(|c| *c != v.channel_id) {
+                let target = channels::get(tx, target)?
+                    .ok_or_else(|| ServiceError::invalid("channelId", "Unknown video channel"))?;
+                if channel_owner.is_some_and(|owner| owner != target.account_id) {
+                    return Err(ServiceError::Forbidden(
+                        "Cannot move a video to a channel of another account".into(),
+                    ));
+                }
+                v.channel_id = target.id;
+                channel = target;
+            }
+            apply_update(&mut v, &up);
+            v.updated_at_ms = now_ms();
+            records::put(tx, tables::VIDEOS, id, &v)?;
+            let row = Row::new(&v, channel.account_id);
+            Ok((v, vec![Change::Upsert(row)]))
+        })
+    })
+}
+
+fn apply_update(v: &mut Video, up: &VideoUpdate) {
+    if let Some(n) = &up.name {
+        v.name = n.clone();
+    }
+    if let Some(d) = &up.description {
+        v.description = d.clone();
+    }
+    if let Some(s) = &up.support {
+        v.support = s.clone();
+    }
+    if let Some(c) = up.category {
+        v.category = c;
+    }
+    if let Some(l) = up.licence {
+        v.licence = l;
+    }
+    if let Some(l) = &up.language {
+        v.language = l.clone();
+    }
+    if let Some(p) = up.privacy {
+        v.privacy = p;
+    }
+    if let Some(n) = up.nsfw {
+        v.nsfw = n;
+    }
+    if let Some(t) = &up.tags {
+        v.tags = t.clone();
+    }
+    if let Some(c) = up.comments_policy {
+        v.comments_policy = c;
+    }
+    if let Some(d) = up.download_enabled {
+        v.download_enabled = d;
+    }
+    if let Some(w) = up.wait_transcoding {
+        v.wait_transcoding = w;
+    }
+    if let Some(o) = up.originally_published_at_ms {
+        v.originally_published_at_ms = o;
+    }
+}
+
+/// Delete a video; its media files are removed by a job enqueued in the same transaction.
+pub fn delete(core: &Core, id: u64) -> Result<()> {
+    core.catalog.write(|| {
+        core.store.write(|tx| {
+            let v = get(tx, id)?.ok_or(ServiceError::NotFound("video"))?;
+            delete_in(tx, &v)?;
+            Ok(((), vec![Change::Remove(id)]))
+        })
+    })
+}
+
+fn delete_in(tx: &WriteTransaction, v: &Video) -> Result<()> {
+    records::remove(tx, tables::VIDEOS, v.id)?;
+    tx.open_table(tables::VIDEOS_BY_UUID)?
+        .remove(v.uuid.as_u128())?;
+    jobs::enqueue(tx, JobKind::RemoveVideoFiles { uuid: v.uuid }, now_ms())?;
+    Ok(())
+}
+
+/// Delete every video of a channel inside the caller's transaction; returns catalogue changes.
+pub(crate) fn delete_channel_videos_in(
+    tx: &WriteTransaction,
+    channel_id: u64,
+) -> Result<Vec<Change>> {
+    let doomed: Vec<Video> = records::all::<Video>(tx, tables::VIDEOS)?
+        .into_iter()
+        .filter(|v| v.channel_id == channel_id)
+        .collect();
+    let mut changes = Vec::with_capacity(doomed.len());
+    for v in &doomed {
+        delete_in(tx, v)?;
+        changes.push(Change::Remove(v.id));
+    }
+    Ok(changes)
+}

@@ -1,0 +1,188 @@
+//! The persistent job queue: jobs are enqueued inside the write transaction of the change that
+//! causes them, claimed by workers, and retried with backoff; all state lives in redb so a restart
+//! (even after `kill -9`) loses nothing.
+
+use redb::{ReadableTable, WriteTransaction};
+
+use super::{Result, Tx, next_id, records, tables};
+use crate::model::job::{Job, JobKind, JobState};
+
+/// Add a job to the queue within the caller's transaction; it may run from `run_after_ms` on.
+pub fn enqueue(tx: &WriteTransaction, kind: JobKind, now_ms: i64) -> Result<u64> {
+    let id = next_id(tx, "jobs")?;
+    let job = Job {
+        id,
+        kind,
+        state: JobState::Pending,
+        attempts: 0,
+        run_after_ms: now_ms,
+        created_at_ms: now_ms,
+        last_error: None,
+    };
+    records::put(tx, tables::JOBS, id, &job)?;
+    tx.open_table(tables::JOBS_PENDING)?
+        .insert((now_ms, id), ())?;
+    Ok(id)
+}
+
+/// Take the first job that is due, marking it running. A job left `Running` by a crash is put
+/// back in the queue by `requeue_interrupted` at start-up.
+pub fn claim_due(tx: &WriteTransaction, now_ms: i64) -> Result<Option<Job>> {
+    let mut pending = tx.open_table(tables::JOBS_PENDING)?;
+    let first = match pending.range((i64::MIN, 0)..=(now_ms, u64::MAX))?.next() {
+        Some(entry) => entry?.0.value(),
+        None => return Ok(None),
+    };
+    pending.remove(first)?;
+    let (_, id) = first;
+    drop(pending);
+    let Some(mut job) = records::get::<Job>(tx, tables::JOBS, id)? else {
+        return Ok(None);
+    };
+    job.state = JobState::Running;
+    job.attempts += 1;
+    records::put(tx, tables::JOBS, id, &job)?;
+    Ok(Some(job))
+}
+
+/// A job finished: it leaves the queue.
+pub fn complete(tx: &WriteTransaction, id: u64) -> Result<()> {
+    records::remove(tx, tables::JOBS, id)?;
+    Ok(())
+}
+
+/// A job failed: retry later with exponential backoff, or mark it failed for good.
+pub fn fail(
+    tx: &WriteTransaction,
+    id: u64,
+    error: &str,
+    now_ms: i64,
+    max_attempts: u32,
+) -> Result<()> {
+    let Some(mut job) = records::get::<Job>(tx, tables::JOBS, id)? else {
+        return Ok(());
+    };
+    job.last_error = Some(error.chars().take(2000).collect());
+    if job.attempts >= max_attempts {
+        job.state = JobState::Failed;
+    } else {
+        job.state = JobState::Pending;
+        job.run_after_ms = now_ms + backoff_ms(job.attempts);
+        tx.open_table(tables::JOBS_PENDING)?
+            .insert((job.run_after_ms, id), ())?;
+    }
+    records::put(tx, tables::JOBS, id, &job)
+}
+
+/// 2 s, 4 s, 8 s … capped at one hour.
+pub fn backoff_ms(attempts: u32) -> i64 {
+    let exp = attempts.min(20);
+    (2_000_i64 << exp.saturating_sub(1)).min(3_600_000)
+}
+
+/// Put jobs that were running when the process died back into the queue.
+pub fn requeue_interrupted(tx: &WriteTransaction, now_ms: i64) -> Result<usize> {
+    let running: Vec<Job> = records::all::<Job>(tx, tables::JOBS)?
+        .into_iter()
+        .filter(|j| j.state == JobState::Running)
+        .collect();
+    let mut pending = tx.open_table(tables::JOBS_PENDING)?;
+    for job in &running {
+        pending.insert((now_ms, job.id), ())?;
+    }
+    drop(pending);
+    for mut job in running.iter().cloned() {
+        job.state = JobState::Pending;
+        job.run_after_ms = now_ms;
+        records::put(tx, tables::JOBS, job.id, &job)?;
+    }
+    Ok(running.len())
+}
+
+/// Every job still stored (pending, running or failed), oldest first.
+pub fn list(tx: &impl Tx) -> Result<Vec<Job>> {
+    records::all(tx, tables::JOBS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.redb")).unwrap();
+        (dir, store)
+    }
+
+    fn kind() -> JobKind {
+        JobKind::RemoveVideoFiles {
+            uuid: uuid::Uuid::nil(),
+        }
+    }
+
+    #[test]
+    fn enqueue_claim_complete() {
+        let (_d, s) = store();
+        let id = s.write(|tx| enqueue(tx, kind(), 100)).unwrap();
+        assert!(s.write(|tx| claim_due(tx, 99)).unwrap().is_none());
+        let job = s.write(|tx| claim_due(tx, 100)).unwrap().unwrap();
+        assert_eq!(
+            (job.id, job.attempts, job.state),
+            (id, 1, JobState::Running)
+        );
+        assert!(s.write(|tx| claim_due(tx, 1000)).unwrap().is_none());
+        s.write(|tx| complete(tx, id)).unwrap();
+        assert!(list(&s.read().unwrap()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn failures_back_off_then_stop() {
+        let (_d, s) = store();
+        let id = s.write(|tx| enqueue(tx, kind(), 0)).unwrap();
+        s.write(|tx| claim_due(tx, 0)).unwrap().unwrap();
+        s.write(|tx| fail(tx, id, "boom", 0, 2)).unwrap();
+        assert!(s.write(|tx| claim_due(tx, 1_999)).unwrap().is_none());
+        s.write(|tx| claim_due(tx, 2_000)).unwrap().unwrap();
+        s.write(|tx| fail(tx, id, "boom again", 2_000, 2)).unwrap();
+        let jobs = list(&s.read().unwrap()).unwrap();
+        assert_eq!(jobs[0].state, JobState::Failed);
+        assert_eq!(jobs[0].last_error.as_deref(), Some("boom again"));
+        assert!(s.write(|tx| claim_due(tx, i64::MAX)).unwrap().is_none());
+    }
+
+    #[test]
+    fn interrupted_jobs_run_again_and_rolled_back_enqueues_vanish() {
+        let (_d, s) = store();
+        s.write(|tx| enqueue(tx, kind(), 0)).unwrap();
+        s.write(|tx| claim_due(tx, 0)).unwrap().unwrap();
+        // A transaction that fails after enqueueing keeps neither the change nor the job.
+        let r: Result<(), StoreErrorForTest> = s.write(|tx| {
+            enqueue(tx, kind(), 0)?;
+            Err(StoreErrorForTest::Abort)
+        });
+        assert!(r.is_err());
+        assert_eq!(s.write(|tx| requeue_interrupted(tx, 5)).unwrap(), 1);
+        let again = s.write(|tx| claim_due(tx, 5)).unwrap().unwrap();
+        assert_eq!(again.attempts, 2);
+        assert_eq!(list(&s.read().unwrap()).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff_ms(1), 2_000);
+        assert_eq!(backoff_ms(2), 4_000);
+        assert_eq!(backoff_ms(30), 3_600_000);
+    }
+
+    #[derive(Debug)]
+    enum StoreErrorForTest {
+        Abort,
+        Store,
+    }
+    impl From<crate::store::StoreError> for StoreErrorForTest {
+        fn from(_: crate::store::StoreError) -> Self {
+            StoreErrorForTest::Store
+        }
+    }
+}

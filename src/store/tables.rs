@@ -1,0 +1,46 @@
+//! Every redb table Vireo keeps, in one place, so the whole schema can be read at a glance.
+//!
+//! Values named `&[u8]` hold a versioned record (see `codec`); keys are chosen so that the lookups
+//! the API makes are single point reads or ordered range scans.
+
+use redb::TableDefinition;
+
+/// Instance-wide singletons: schema version, the local OAuth client, instance identity.
+pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// Monotonic id counters, one per entity kind (PeerTube exposes integer ids).
+pub const SEQUENCES: TableDefinition<&str, u64> = TableDefinition::new("sequences");
+
+/// User id → `User`.
+pub const USERS: TableDefinition<u64, &[u8]> = TableDefinition::new("users");
+/// Lower-cased username → user id (usernames are unique without regard to case).
+pub const USERS_BY_NAME: TableDefinition<&str, u64> = TableDefinition::new("users_by_name");
+/// Lower-cased e-mail → user id.
+pub const USERS_BY_EMAIL: TableDefinition<&str, u64> = TableDefinition::new("users_by_email");
+
+/// Account id → `Account` (the Person actor of a user).
+pub const ACCOUNTS: TableDefinition<u64, &[u8]> = TableDefinition::new("accounts");
+/// Channel id → `Channel` (a Group actor owned by an account).
+pub const CHANNELS: TableDefinition<u64, &[u8]> = TableDefinition::new("channels");
+/// Lower-cased actor name → `ActorRef`. Accounts and channels share one namespace, as in PeerTube,
+/// so `/accounts/x` and `/video-channels/x` can never name two different things.
+pub const ACTORS_BY_NAME: TableDefinition<&str, &[u8]> = TableDefinition::new("actors_by_name");
+/// (account id, channel id) → (): the channels an account owns, in creation order.
+pub const CHANNELS_BY_ACCOUNT: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("channels_by_account");
+
+/// Video id → `Video`.
+pub const VIDEOS: TableDefinition<u64, &[u8]> = TableDefinition::new("videos");
+/// Video UUID → video id.
+pub const VIDEOS_BY_UUID: TableDefinition<u128, u64> = TableDefinition::new("videos_by_uuid");
+
+/// SHA-256 of an access token → `Token`. Tokens are never stored in clear.
+pub const TOKENS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tokens");
+/// SHA-256 of a refresh token → SHA-256 of its access token.
+pub const REFRESH_TOKENS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("refresh_tokens");
+/// (user id, access token hash) → (): every session of a user, to revoke them all at once.
+pub const USER_TOKENS: TableDefinition<(u64, &[u8]), ()> = TableDefinition::new("user_tokens");
+
+/// Job id → `Job`.
+pub const JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("jobs");
+/// (run-after unix ms, job id) → (): pending jobs in the order they may run.
+pub const JOBS_PENDING: TableDefinition<(i64, u64), ()> = TableDefinition::new("jobs_pending");
