@@ -247,6 +247,13 @@ pub async fn delete(
     Auth(me): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
+    if id.parse::<u64>().ok() == Some(me.id) && rights::can_manage_users(&me) {
+        return Err(ApiError::bad_request(if me.username == ROOT {
+            "Cannot remove the root user"
+        } else {
+            "You cannot delete your own account here"
+        }));
+    }
     let target = managed_target(&state.core, &me, &id)?;
     if target.username == ROOT {
         return Err(ApiError::bad_request("Cannot remove the root user"));

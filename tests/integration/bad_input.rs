@@ -1,0 +1,420 @@
+//! Hostile and malformed input: each request gets the right status and a PeerTube-shaped error
+//! with a stable code, the server keeps serving, and nothing stored changes.
+
+use serde_json::{Value, json};
+
+use crate::common::{Server, assert_error, tempdir, token_of};
+
+fn user_count(s: &Server, token: &str) -> u64 {
+    let v: Value = s
+        .get("/api/v1/users")
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    v["total"].as_u64().unwrap()
+}
+
+#[test]
+fn malformed_bodies_and_fields_change_nothing() {
+    let dir = tempdir();
+    let s = Server::start(dir.path());
+    let root = s.root_token();
+    let before = user_count(&s, &root);
+    let post_raw = |body: &str| {
+        s.post("/api/v1/users")
+            .bearer_auth(&root)
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .unwrap()
+    };
+    assert_error(post_raw("{not json"), 400, "bad_request");
+    assert_error(
+        post_raw(
+            r#"{"username": "x1", "password": "password", "email": "x@example.org", "role": "admin"}"#,
+        ),
+        400,
+        "bad_request",
+    );
+    assert_error(
+        post_raw(r#"{"username": "x1", "email": "x@example.org", "role": 2}"#),
+        400,
+        "bad_request",
+    );
+    assert_error(
+        post_raw(&format!("\"{}\"", "x".repeat(2 << 20))),
+        413,
+        "payload_too_large",
+    );
+    assert_error(
+        post_raw(&format!("{}1{}", "[".repeat(5_000), "]".repeat(5_000))),
+        400,
+        "bad_request",
+    );
+    let e = assert_error(
+        post_raw(&json!({"username": "a".repeat(51), "password": "password", "email": "x@example.org", "role": 2}).to_string()),
+        400,
+        "invalid_params",
+    );
+    assert!(e["invalid-params"]["username"].is_object(), "{e}");
+    assert_error(post_raw(&json!({"username": "Upper", "password": "password", "email": "x@example.org", "role": 2}).to_string()), 400, "invalid_params");
+    assert_error(post_raw(&json!({"username": "okname", "password": "short", "email": "x@example.org", "role": 2}).to_string()), 400, "invalid_params");
+    assert_error(post_raw(&json!({"username": "okname", "password": "password", "email": "not-an-email", "role": 2}).to_string()), 400, "invalid_params");
+    assert_error(post_raw(&json!({"username": "okname", "password": "password", "email": "x@example.org", "role": 7}).to_string()), 400, "invalid_params");
+    assert_error(post_raw(&json!({"username": "root", "password": "password", "email": "x@example.org", "role": 2}).to_string()), 409, "conflict");
+    assert_error(post_raw(&json!({"username": "newone", "password": "password", "email": "ADMIN@localhost.localdomain", "role": 2}).to_string()), 409, "conflict");
+    // A username that collides with an existing channel name is refused too (one actor namespace).
+    assert_error(post_raw(&json!({"username": "root_channel", "password": "password", "email": "rc@example.org", "role": 2}).to_string()), 409, "conflict");
+    assert_error(
+        s.post("/api/v1/users")
+            .bearer_auth(&root)
+            .body("x")
+            .send()
+            .unwrap(),
+        415,
+        "unsupported_media_type",
+    );
+    assert_eq!(
+        user_count(&s, &root),
+        before,
+        "no failed request stored anything"
+    );
+
+    // Channels: duplicates, bad names, and over-long fields.
+    let post_channel = |body: Value| {
+        s.post("/api/v1/video-channels")
+            .bearer_auth(&root)
+            .json(&body)
+            .send()
+            .unwrap()
+    };
+    assert_error(
+        post_channel(json!({"name": "root_channel", "displayName": "dup"})),
+        409,
+        "conflict",
+    );
+    assert_error(
+        post_channel(json!({"name": "root", "displayName": "same as user"})),
+        400,
+        "invalid_params",
+    );
+    assert_error(
+        post_channel(json!({"name": "bad name", "displayName": "x"})),
+        400,
+        "invalid_params",
+    );
+    assert_error(
+        post_channel(json!({"name": "okchan", "displayName": "x".repeat(121)})),
+        400,
+        "invalid_params",
+    );
+    assert_error(
+        post_channel(
+            json!({"name": "okchan", "displayName": "ok", "description": "é".repeat(1001)}),
+        ),
+        400,
+        "invalid_params",
+    );
+    let chans: Value = s
+        .get("/api/v1/video-channels")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(chans["total"], 1);
+
+    // Query strings.
+    assert_error(
+        s.get("/api/v1/videos?count=101").send().unwrap(),
+        400,
+        "invalid_params",
+    );
+    assert_error(
+        s.get("/api/v1/videos?start=-1").send().unwrap(),
+        400,
+        "invalid_params",
+    );
+    assert_error(
+        s.get("/api/v1/videos?sort=password").send().unwrap(),
+        400,
+        "invalid_params",
+    );
+    assert_error(
+        s.get("/api/v1/videos?categoryOneOf=music").send().unwrap(),
+        400,
+        "invalid_params",
+    );
+    assert_error(
+        s.get("/api/v1/videos?filter=local").send().unwrap(),
+        400,
+        "bad_request",
+    );
+    assert_error(
+        s.get("/api/v1/videos?include=1").send().unwrap(),
+        401,
+        "unauthorized_request",
+    );
+    assert_error(
+        s.get("/api/v1/users?blocked=maybe")
+            .bearer_auth(&root)
+            .send()
+            .unwrap(),
+        400,
+        "invalid_params",
+    );
+
+    // Unknown things.
+    assert_error(
+        s.get("/api/v1/users/999")
+            .bearer_auth(&root)
+            .send()
+            .unwrap(),
+        404,
+        "not_found",
+    );
+    assert_error(
+        s.get("/api/v1/users/abc")
+            .bearer_auth(&root)
+            .send()
+            .unwrap(),
+        400,
+        "invalid_params",
+    );
+    assert_error(
+        s.get("/api/v1/videos/999").send().unwrap(),
+        404,
+        "not_found",
+    );
+    assert_error(
+        s.get("/api/v1/videos/not-a-uuid-at-all!").send().unwrap(),
+        404,
+        "not_found",
+    );
+    assert_error(
+        s.get("/api/v1/video-channels/nobody").send().unwrap(),
+        404,
+        "not_found",
+    );
+    assert_error(
+        s.get("/api/v1/video-channels/root_channel@elsewhere.example")
+            .send()
+            .unwrap(),
+        404,
+        "not_found",
+    );
+    assert_error(
+        s.get("/api/v1/accounts/root_channel").send().unwrap(),
+        404,
+        "not_found",
+    );
+    assert_error(
+        s.get("/api/v1/no-such-endpoint").send().unwrap(),
+        404,
+        "not_found",
+    );
+    assert_eq!(
+        s.get("/readyz").send().unwrap().status(),
+        200,
+        "still serving"
+    );
+}
+
+#[test]
+fn bad_credentials_and_tokens() {
+    let dir = tempdir();
+    let s = Server::start_with(
+        dir.path(),
+        &[
+            ("VIREO_AUTH__ACCESS_TOKEN_LIFETIME_SECS", "1"),
+            ("VIREO_AUTH__LOGIN_MAX_FAILURES", "4"),
+        ],
+    );
+    let (id, secret) = s.client();
+    let token = |form: &[(&str, &str)]| s.post("/api/v1/users/token").form(form).send().unwrap();
+    assert_error(token(&[("grant_type", "password")]), 400, "invalid_client");
+    assert_error(
+        token(&[
+            ("client_id", &id),
+            ("client_secret", "wrong"),
+            ("grant_type", "password"),
+        ]),
+        400,
+        "invalid_client",
+    );
+    assert_error(
+        token(&[("client_id", &id), ("client_secret", &secret)]),
+        400,
+        "invalid_request",
+    );
+    assert_error(
+        token(&[
+            ("client_id", &id),
+            ("client_secret", &secret),
+            ("grant_type", "implicit"),
+        ]),
+        400,
+        "unsupported_grant_type",
+    );
+    assert_error(
+        token(&[
+            ("client_id", &id),
+            ("client_secret", &secret),
+            ("grant_type", "password"),
+            ("username", "root"),
+        ]),
+        400,
+        "invalid_request",
+    );
+    let json_body = s
+        .post("/api/v1/users/token")
+        .json(&json!({"client_id": id}))
+        .send()
+        .unwrap();
+    assert_error(json_body, 400, "invalid_request");
+    let e = assert_error(s.login_response("root", "wrong"), 400, "invalid_grant");
+    assert_eq!(e["detail"], "Invalid grant: user credentials are invalid");
+    assert_error(s.login_response("nobody", "wrong"), 400, "invalid_grant");
+
+    // Tokens: missing, malformed, unknown, expired.
+    assert_error(
+        s.get("/api/v1/users/me").send().unwrap(),
+        401,
+        "unauthorized_request",
+    );
+    assert_error(
+        s.get("/api/v1/users/me")
+            .header("authorization", "Basic abc")
+            .send()
+            .unwrap(),
+        400,
+        "invalid_request",
+    );
+    assert_error(
+        s.get("/api/v1/users/me")
+            .bearer_auth("f".repeat(40))
+            .send()
+            .unwrap(),
+        401,
+        "invalid_token",
+    );
+    let t = s.root_token();
+    assert_eq!(
+        s.get("/api/v1/users/me")
+            .bearer_auth(&t)
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_error(
+        s.get("/api/v1/users/me").bearer_auth(&t).send().unwrap(),
+        401,
+        "invalid_token",
+    );
+
+    // Throttling: after 4 failures the username is locked, even with the right password.
+    for _ in 0..2 {
+        assert_error(
+            s.login_response("root", "still wrong"),
+            400,
+            "invalid_grant",
+        );
+    }
+    let r = s.login_response("root", crate::common::ROOT_PASSWORD);
+    assert_eq!(r.headers().get("retry-after").is_some(), true);
+    assert_error(r, 429, "too_many_requests");
+}
+
+#[test]
+fn users_cannot_touch_what_is_not_theirs() {
+    let dir = tempdir();
+    let s = Server::start(dir.path());
+    let root = s.root_token();
+    s.create_user(&root, "frank", "frank-password", 2);
+    s.create_user(&root, "grace", "grace-password", 2);
+    let frank = token_of(&s.login("frank", "frank-password"));
+    let grace = token_of(&s.login("grace", "grace-password"));
+    assert_error(
+        s.put("/api/v1/video-channels/grace_channel")
+            .bearer_auth(&frank)
+            .json(&json!({"displayName": "mine now"}))
+            .send()
+            .unwrap(),
+        403,
+        "forbidden",
+    );
+    assert_error(
+        s.delete("/api/v1/video-channels/grace_channel")
+            .bearer_auth(&frank)
+            .send()
+            .unwrap(),
+        403,
+        "forbidden",
+    );
+    // Grace cannot delete her only channel.
+    assert_error(
+        s.delete("/api/v1/video-channels/grace_channel")
+            .bearer_auth(&grace)
+            .send()
+            .unwrap(),
+        409,
+        "conflict",
+    );
+    let c: Value = s
+        .get("/api/v1/video-channels/grace_channel")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(c["displayName"], "Main grace channel");
+    // Self-service: changing the password needs the current one.
+    assert_error(
+        s.put("/api/v1/users/me")
+            .bearer_auth(&frank)
+            .json(&json!({"password": "another-password"}))
+            .send()
+            .unwrap(),
+        400,
+        "invalid_params",
+    );
+    assert_error(
+        s.put("/api/v1/users/me")
+            .bearer_auth(&frank)
+            .json(&json!({"password": "another-password", "currentPassword": "nope"}))
+            .send()
+            .unwrap(),
+        401,
+        "current_password_is_invalid",
+    );
+    assert_error(
+        s.put("/api/v1/users/me")
+            .bearer_auth(&frank)
+            .json(&json!({"nsfwPolicy": "show everything"}))
+            .send()
+            .unwrap(),
+        400,
+        "invalid_params",
+    );
+    let r = s.put("/api/v1/users/me").bearer_auth(&frank)
+        .json(&json!({"displayName": "Frank F.", "nsfwPolicy": "blur", "password": "another-password", "currentPassword": "frank-password"}))
+        .send().unwrap();
+    assert_eq!(r.status(), 204);
+    let me: Value = s
+        .get("/api/v1/users/me")
+        .bearer_auth(&frank)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        (
+            me["nsfwPolicy"].as_str(),
+            me["account"]["displayName"].as_str()
+        ),
+        (Some("blur"), Some("Frank F."))
+    );
+    s.login("frank", "another-password");
+}

@@ -1,0 +1,11 @@
+//! Integration tests: the real `vireo` binary on 127.0.0.1 with real redb files in temporary
+//! directories, driven over HTTP, by its own admin CLI, and by PeerTube's real clients.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+mod admin_cli;
+mod bad_input;
+mod clients;
+mod common;
+mod flow;
+mod persistence;
+mod videos;

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Run Vireo's whole test suite on a fresh Debian machine with only Rust installed: installs what
+# the tests need (Node.js and npm, PeerTube's npm CLI, the PyPI client) when missing, then runs
+# `cargo test`. Extra arguments go to `cargo test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+command -v python3 >/dev/null || missing+=(python3)
+python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "tests/run.sh: installing ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+clients=tests/clients
+if [ ! -x "$clients/node_modules/.bin/peertube-cli" ] || [ "$clients/package.json" -nt "$clients/.installed-npm" ]; then
+  echo "tests/run.sh: installing @peertube/peertube-cli"
+  (cd "$clients" && npm install --no-audit --no-fund --loglevel=error)
+  touch "$clients/.installed-npm"
+fi
+if [ ! -d "$clients/py/peertube" ] || [ "$clients/requirements.txt" -nt "$clients/.installed-pip" ]; then
+  echo "tests/run.sh: installing the peertube PyPI client"
+  rm -rf "$clients/py"
+  python3 -m pip install --quiet --disable-pip-version-check --target "$clients/py" -r "$clients/requirements.txt"
+  touch "$clients/.installed-pip"
+fi
+
+cargo test --locked "$@"
