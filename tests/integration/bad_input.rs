@@ -324,7 +324,7 @@ fn bad_credentials_and_tokens() {
         );
     }
     let r = s.login_response("root", crate::common::ROOT_PASSWORD);
-    assert_eq!(r.headers().get("retry-after").is_some(), true);
+    assert!(r.headers().get("retry-after").is_some());
     assert_error(r, 429, "too_many_requests");
 }
 
