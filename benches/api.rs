@@ -1,2 +1,298 @@
-//! placeholder
-fn main() {}
+//! API benchmark (a bench binary, not a timed test): on 10 000 stored videos, `wrk` drives
+//! `GET /api/v1/videos?count=15&sort=-publishedAt` at 64 connections against the release `vireo`
+//! binary and, in the same run, against Debian's nginx serving the same response body as a static
+//! file. Also measures cold start to `/readyz` and idle RSS. Run through `benches/run.sh`, which
+//! installs wrk and nginx; see `benches/README.md` for the figures.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use vireo::config::Config;
+use vireo::model::video::{CommentsPolicy, Privacy, VideoState};
+use vireo::service::videos::{self, NewVideo};
+use vireo::service::{Core, channels};
+
+const VIDEOS: usize = 10_000;
+const PATH: &str = "/api/v1/videos?count=15&sort=-publishedAt";
+const WRK_SECONDS: &str = "10s";
+
+fn seed(data: &Path) {
+    let mut config = Config::default();
+    config.storage.data_dir = data.to_owned();
+    vireo::server::prepare_data_dir(data).unwrap();
+    let core = Core::open(config).unwrap();
+    vireo::server::bootstrap_root(&core).unwrap();
+    let channel = {
+        let tx = core.store.read().unwrap();
+        channels::by_handle(&tx, "root_channel", &core.config.public_host())
+            .unwrap()
+            .unwrap()
+            .id
+    };
+    let words = [
+        "river", "mountain", "rust", "video", "cooking", "travel", "music", "night", "city",
+        "garden",
+    ];
+    let batch: Vec<NewVideo> = (0..VIDEOS)
+        .map(|i| NewVideo {
+            channel_id: channel,
+            name: format!(
+                "{} {} {} #{i}",
+                words[i % 10],
+                words[(i / 10) % 10],
+                words[(i / 100) % 10]
+            ),
+            description: Some(
+                format!("A video about {} and {}. ", words[i % 7], words[i % 3]).repeat(8),
+            ),
+            support: None,
+            category: Some(1 + (i % 18) as u32),
+            licence: Some(1 + (i % 7) as u32),
+            language: Some(["en", "fr", "de", "es"][i % 4].into()),
+            privacy: Privacy::Public,
+            nsfw: false,
+            tags: vec![words[i % 10].into(), words[(i + 3) % 10].into()],
+            comments_policy: CommentsPolicy::Enabled,
+            download_enabled: true,
+            wait_transcoding: false,
+            state: VideoState::Published,
+            duration: 30 + (i % 600) as u64,
+            originally_published_at_ms: None,
+        })
+        .collect();
+    videos::create_batch(&core, batch).unwrap();
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_ready(url: &str, deadline: Duration) -> Duration {
+    let start = Instant::now();
+    loop {
+        let ok = Command::new("curl")
+            .args(["-fsS", "-o", "/dev/null", url])
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if ok {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < deadline, "{url} never answered");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn start_vireo(data: &Path, port: u16, cache_entries: usize) -> (Child, Duration) {
+    let started = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_vireo"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(data)
+        .env("RUST_LOG", "warn")
+        .env(
+            "VIREO_SERVER__LIST_CACHE_ENTRIES",
+            cache_entries.to_string(),
+        )
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_ready(
+        &format!("http://127.0.0.1:{port}/readyz"),
+        Duration::from_secs(30),
+    );
+    (child, started.elapsed())
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn stop(mut child: Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+}
+
+#[derive(Debug)]
+struct Wrk {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    non_2xx: u64,
+}
+
+fn parse_latency(s: &str) -> f64 {
+    let (num, unit) = s.split_at(s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len()));
+    let v: f64 = num.parse().unwrap_or(f64::NAN);
+    match unit {
+        "us" => v / 1000.0,
+        "ms" => v,
+        "s" => v * 1000.0,
+        _ => f64::NAN,
+    }
+}
+
+fn wrk(url: &str) -> Wrk {
+    let out = Command::new("wrk")
+        .args(["-t2", "-c64", "-d", WRK_SECONDS, "--latency", url])
+        .output()
+        .expect("wrk is installed (benches/run.sh installs it)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let field = |prefix: &str| {
+        text.lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix(prefix))
+            .map(|v| v.trim().to_owned())
+    };
+    Wrk {
+        rps: field("Requests/sec:")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0),
+        p50_ms: field("50%").map(|v| parse_latency(&v)).unwrap_or(f64::NAN),
+        p99_ms: field("99%").map(|v| parse_latency(&v)).unwrap_or(f64::NAN),
+        non_2xx: field("Non-2xx or 3xx responses:")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+    }
+}
+
+fn start_nginx(dir: &Path, body: &[u8], port: u16) -> Child {
+    std::fs::write(dir.join("videos.json"), body).unwrap();
+    let conf = format!(
+        "worker_processes auto;\nerror_log {d}/error.log;\npid {d}/nginx.pid;\nuser root;\n\
+         events {{ worker_connections 1024; }}\n\
+         http {{\n  access_log off;\n  keepalive_requests 100000;\n\
+           server {{\n    listen 127.0.0.1:{port};\n    root {d};\n\
+             location = /api/v1/videos {{ default_type application/json; try_files /videos.json =404; }}\n\
+             location = /readyz {{ return 200 'ready'; }}\n  }}\n}}\n",
+        d = dir.display()
+    );
+    std::fs::write(dir.join("nginx.conf"), conf).unwrap();
+    let child = Command::new("nginx")
+        .args(["-p"])
+        .arg(dir)
+        .args(["-c"])
+        .arg(dir.join("nginx.conf"))
+        .args(["-g", "daemon off;"])
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nginx is installed (benches/run.sh installs it)");
+    wait_ready(
+        &format!("http://127.0.0.1:{port}/readyz"),
+        Duration::from_secs(10),
+    );
+    child
+}
+
+fn main() {
+    // `-- --seed-only DIR`: only build the 10 000-video data directory, to profile a server on it.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--seed-only") {
+        let dir = Path::new(args.get(i + 1).expect("--seed-only DIR"));
+        seed(dir);
+        println!("seeded {VIDEOS} videos in {}", dir.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let t = Instant::now();
+    seed(&data);
+    println!(
+        "seeded {VIDEOS} videos in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+
+    // Cold start to /readyz and idle RSS, median of 5 starts.
+    let mut starts = Vec::new();
+    let mut rss = Vec::new();
+    for _ in 0..5 {
+        let port = free_port();
+        let (child, elapsed) = start_vireo(&data, port, 1024);
+        std::thread::sleep(Duration::from_millis(300));
+        rss.push(rss_kib(child.id()));
+        starts.push(elapsed);
+        stop(child);
+    }
+    starts.sort();
+    rss.sort_unstable();
+    let start_ms = starts[2].as_secs_f64() * 1000.0;
+    let rss_mb = rss[2] as f64 / 1024.0;
+
+    // Default configuration (the anonymous list cache on), then with the cache off: the cost of
+    // rendering every request from the catalogue and the store.
+    let mut body = Vec::new();
+    let mut runs = Vec::new();
+    let mut loaded_rss_mb = 0.0;
+    for cache in [1024, 0] {
+        let port = free_port();
+        let (vireo, _) = start_vireo(&data, port, cache);
+        let url = format!("http://127.0.0.1:{port}{PATH}");
+        body = Command::new("curl")
+            .args(["-fsS", &url])
+            .output()
+            .unwrap()
+            .stdout;
+        assert!(body.starts_with(b"{\"total\":10000"), "the list answers");
+        runs.push((cache, wrk(&url)));
+        loaded_rss_mb = f64::max(loaded_rss_mb, rss_kib(vireo.id()) as f64 / 1024.0);
+        stop(vireo);
+    }
+
+    let nginx_dir = dir.path().join("nginx");
+    std::fs::create_dir_all(&nginx_dir).unwrap();
+    let nport = free_port();
+    let nginx = start_nginx(&nginx_dir, &body, nport);
+    let n = wrk(&format!("http://127.0.0.1:{nport}{PATH}"));
+    stop(nginx);
+
+    println!();
+    println!(
+        "GET {PATH} on {VIDEOS} videos, wrk -t2 -c64 -d{WRK_SECONDS}, response {} bytes",
+        body.len()
+    );
+    println!("| server | req/s | p50 ms | p99 ms | non-2xx |");
+    println!("|---|---|---|---|---|");
+    for (cache, v) in &runs {
+        let label = if *cache > 0 {
+            "vireo (default: list cache on)"
+        } else {
+            "vireo (list cache off)"
+        };
+        println!(
+            "| {label} | {:.0} | {:.2} | {:.2} | {} |",
+            v.rps, v.p50_ms, v.p99_ms, v.non_2xx
+        );
+    }
+    println!(
+        "| nginx (same body, static file) | {:.0} | {:.2} | {:.2} | {} |",
+        n.rps, n.p50_ms, n.p99_ms, n.non_2xx
+    );
+    println!();
+    for (cache, v) in &runs {
+        println!(
+            "list cache {}: vireo / nginx throughput {:.2}x (target >= 0.5), p99 {:.2} ms (target < 10)",
+            if *cache > 0 { "on " } else { "off" },
+            v.rps / n.rps,
+            v.p99_ms
+        );
+    }
+    println!("cold start to /readyz (median of 5): {start_ms:.0} ms (target < 300)");
+    println!(
+        "idle RSS after start (median of 5): {rss_mb:.1} MB (target < 40); after the load: {loaded_rss_mb:.1} MB"
+    );
+}

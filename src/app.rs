@@ -16,6 +16,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::api;
+use crate::api::cache::ListCache;
 use crate::api::error::ApiError;
 use crate::auth::throttle::LoginThrottle;
 use crate::service::Core;
@@ -25,6 +26,7 @@ use crate::service::Core;
 pub struct AppState {
     pub core: Arc<Core>,
     pub throttle: Arc<LoginThrottle>,
+    pub list_cache: Arc<ListCache>,
 }
 
 impl AppState {
@@ -34,9 +36,11 @@ impl AppState {
             auth.login_max_failures,
             Duration::from_secs(auth.login_window_secs),
         );
+        let list_cache = ListCache::new(core.config.server.list_cache_entries);
         AppState {
             core,
             throttle: Arc::new(throttle),
+            list_cache: Arc::new(list_cache),
         }
     }
 }

@@ -52,6 +52,7 @@ pub struct Server {
     pub public_url: String,
     pub request_timeout_secs: u64,
     pub max_body_bytes: usize,
+    pub list_cache_entries: usize,
     pub trust_forwarded_for: bool,
 }
 
@@ -117,6 +118,7 @@ impl Default for Config {
                 public_url: String::new(),
                 request_timeout_secs: 30,
                 max_body_bytes: 1024 * 1024,
+                list_cache_entries: 1024,
                 trust_forwarded_for: false,
             },
             storage: Storage {
@@ -203,6 +205,10 @@ pub const DOCS: &[(&str, &str)] = &[
     (
         "server.max_body_bytes",
         "Largest JSON or form body accepted (uploads have their own limit).",
+    ),
+    (
+        "server.list_cache_entries",
+        "Rendered public video lists kept for anonymous visitors (any write empties it); 0 disables.",
     ),
     (
         "server.trust_forwarded_for",

@@ -1,7 +1,7 @@
 //! Channels and accounts: `/video-channels`, `/accounts` and the video lists under each.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -194,11 +194,12 @@ pub async fn channel_videos(
     State(state): State<AppState>,
     MaybeAuth(viewer): MaybeAuth,
     Path(handle): Path<String>,
+    uri: Uri,
     params: Params,
 ) -> ApiResult<Response> {
     let core = &state.core;
     let c = channel_by_handle(core, &core.store.read()?, &handle)?;
-    list_scoped(core, &params, viewer.as_ref(), |f| {
+    list_scoped(&state, &uri, &params, viewer.as_ref(), |f| {
         f.channel_id = Some(c.id)
     })
 }
@@ -226,11 +227,12 @@ pub async fn account_videos(
     State(state): State<AppState>,
     MaybeAuth(viewer): MaybeAuth,
     Path(name): Path<String>,
+    uri: Uri,
     params: Params,
 ) -> ApiResult<Response> {
     let core = &state.core;
     let a = account_by_name(core, &core.store.read()?, &name)?;
-    list_scoped(core, &params, viewer.as_ref(), |f| {
+    list_scoped(&state, &uri, &params, viewer.as_ref(), |f| {
         f.account_id = Some(a.id)
     })
 }

@@ -1,6 +1,7 @@
 //! The PeerTube-compatible REST API under `/api/v1`: routes, extractors, the error type, and the
 //! JSON views. Handlers parse and authorize; `service` does the work.
 
+pub mod cache;
 pub mod channels;
 pub mod config;
 pub mod error;

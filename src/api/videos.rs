@@ -3,8 +3,9 @@
 
 use std::collections::HashMap;
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -134,8 +135,8 @@ fn lower(v: Vec<String>) -> Vec<String> {
     v.into_iter().map(|s| s.to_lowercase()).collect()
 }
 
-/// Run a list query and render the page, loading each channel and account once.
-fn render_list(core: &Core, q: ListQuery) -> ApiResult<Response> {
+/// Run a list query and render the page as JSON, loading each channel and account once.
+fn render_list(core: &Core, q: ListQuery) -> ApiResult<Bytes> {
     let (total, found) = if q.nothing {
         (0, Vec::new())
     } else {
@@ -163,7 +164,40 @@ fn render_list(core: &Core, q: ListQuery) -> ApiResult<Response> {
     if q.skip_count {
         body.total = None;
     }
-    Ok(axum::Json(body).into_response())
+    serde_json::to_vec(&body).map(Bytes::from).map_err(|e| {
+        tracing::error!(error = %e, "rendering a video list");
+        ApiError::internal()
+    })
+}
+
+fn json_response(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// Serve a video list (all videos, or one channel's or account's as narrowed by `scope`), from
+/// the anonymous-visitor cache when possible (`api::cache`).
+pub fn list_scoped(
+    state: &AppState,
+    uri: &Uri,
+    params: &Params,
+    viewer: Option<&User>,
+    scope: impl FnOnce(&mut Filter),
+) -> ApiResult<Response> {
+    let core = &state.core;
+    let key = uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
+    let generation = core.store.generation();
+    if viewer.is_none()
+        && let Some(body) = state.list_cache.get(key, generation)
+    {
+        return Ok(json_response(body));
+    }
+    let mut q = list_query(core, params, viewer)?;
+    scope(&mut q.filter);
+    let body = render_list(core, q)?;
+    if viewer.is_none() {
+        state.list_cache.put(key, generation, body.clone());
+    }
+    Ok(json_response(body))
 }
 
 fn owner_of(tx: &impl Tx, channel_id: u64) -> ApiResult<(Channel, Account)> {
@@ -176,22 +210,10 @@ fn owner_of(tx: &impl Tx, channel_id: u64) -> ApiResult<(Channel, Account)> {
 pub async fn list(
     State(state): State<AppState>,
     MaybeAuth(viewer): MaybeAuth,
+    uri: Uri,
     params: Params,
 ) -> ApiResult<Response> {
-    let q = list_query(&state.core, &params, viewer.as_ref())?;
-    render_list(&state.core, q)
-}
-
-/// Videos of one channel or account; `scope` narrows the shared filter.
-pub fn list_scoped(
-    core: &Core,
-    params: &Params,
-    viewer: Option<&User>,
-    scope: impl FnOnce(&mut Filter),
-) -> ApiResult<Response> {
-    let mut q = list_query(core, params, viewer)?;
-    scope(&mut q.filter);
-    render_list(core, q)
+    list_scoped(&state, &uri, &params, viewer.as_ref(), |_| {})
 }
 
 /// May `viewer` see this video at all? Private: owner and moderators; internal: any user.

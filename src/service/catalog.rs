@@ -6,8 +6,8 @@
 //! dozen bytes per video in memory answer it in microseconds (100 000 videos ≈ 10 MB). redb stays
 //! the source of truth: the catalogue is rebuilt from it at every start.
 
-use std::collections::BTreeMap;
-use std::sync::{Mutex, RwLock};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, RwLock};
 
 use super::Result;
 use crate::model::channel::Channel;
@@ -76,7 +76,7 @@ pub enum Change {
     Remove(u64),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SortKey {
     Name,
     Duration,
@@ -133,6 +133,19 @@ impl Filter {
     }
 }
 
+/// Ascending order by `key`, ties broken by id, so every order is total and stable.
+fn compare(key: SortKey, a: &Row, b: &Row) -> std::cmp::Ordering {
+    match key {
+        SortKey::Name => a.name_lower.cmp(&b.name_lower),
+        SortKey::Duration => a.duration.cmp(&b.duration),
+        SortKey::CreatedAt => a.created_at_ms.cmp(&b.created_at_ms),
+        SortKey::PublishedAt => a.published_at_ms.cmp(&b.published_at_ms),
+        SortKey::Views => a.views.cmp(&b.views),
+        SortKey::Likes => a.likes.cmp(&b.likes),
+    }
+    .then(a.id.cmp(&b.id))
+}
+
 fn one_of<T: PartialEq>(allowed: &Option<Vec<T>>, value: &Option<T>) -> bool {
     match allowed {
         None => true,
@@ -145,6 +158,9 @@ pub struct Catalog {
     rows: RwLock<BTreeMap<u64, Row>>,
     /// Serialises video writers so changes reach the catalogue in commit order.
     writer: Mutex<()>,
+    /// Every row, sorted by one key, rebuilt on first use after a change: a query is then one
+    /// linear pass over contiguous memory that counts matches and takes the page in order.
+    sorted: Mutex<HashMap<SortKey, Arc<Vec<Row>>>>,
 }
 
 impl Catalog {
@@ -162,7 +178,7 @@ impl Catalog {
         }
         Ok(Catalog {
             rows: RwLock::new(rows),
-            writer: Mutex::new(()),
+            ..Catalog::default()
         })
     }
 
@@ -182,7 +198,26 @@ impl Catalog {
                 }
             }
         }
+        self.sorted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         Ok(out)
+    }
+
+    /// The rows sorted ascending by `key` (then id), built on first use since the last change.
+    fn sorted_by(&self, key: SortKey) -> Arc<Vec<Row>> {
+        let mut sorted = self.sorted.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = sorted.get(&key) {
+            return s.clone();
+        }
+        let rows = self.rows.read().unwrap_or_else(|p| p.into_inner());
+        let mut list: Vec<Row> = rows.values().cloned().collect();
+        drop(rows);
+        list.sort_by(|a, b| compare(key, a, b));
+        let list = Arc::new(list);
+        sorted.insert(key, list.clone());
+        list
     }
 
     /// Ids of one page of matching videos, and how many match in all.
@@ -194,32 +229,24 @@ impl Catalog {
         start: usize,
         count: usize,
     ) -> (usize, Vec<u64>) {
-        let rows = self.rows.read().unwrap_or_else(|p| p.into_inner());
-        let mut hits: Vec<&Row> = rows.values().filter(|r| filter.matches(r)).collect();
-        let total = hits.len();
-        let cmp = |a: &&Row, b: &&Row| {
-            let o = match sort {
-                SortKey::Name => a.name_lower.cmp(&b.name_lower),
-                SortKey::Duration => a.duration.cmp(&b.duration),
-                SortKey::CreatedAt => a.created_at_ms.cmp(&b.created_at_ms),
-                SortKey::PublishedAt => a.published_at_ms.cmp(&b.published_at_ms),
-                SortKey::Views => a.views.cmp(&b.views),
-                SortKey::Likes => a.likes.cmp(&b.likes),
+        let list = self.sorted_by(sort);
+        let end = start.saturating_add(count);
+        let mut total = 0;
+        let mut page = Vec::with_capacity(count.min(list.len()));
+        let mut visit = |r: &Row| {
+            if filter.matches(r) {
+                if total >= start && total < end {
+                    page.push(r.id);
+                }
+                total += 1;
             }
-            .then(a.id.cmp(&b.id));
-            if descending { o.reverse() } else { o }
         };
-        // Only the page is needed: partition around its end instead of sorting everything.
-        let end = start.saturating_add(count).min(total);
-        if end == 0 || start >= total {
-            return (total, Vec::new());
+        if descending {
+            list.iter().rev().for_each(&mut visit);
+        } else {
+            list.iter().for_each(&mut visit);
         }
-        if end < total {
-            hits.select_nth_unstable_by(end - 1, cmp);
-            hits.truncate(end);
-        }
-        hits.sort_unstable_by(cmp);
-        (total, hits[start..].iter().map(|r| r.id).collect())
+        (total, page)
     }
 
     pub fn len(&self) -> usize {
@@ -302,6 +329,8 @@ mod tests {
         let (_, ids) = c.query(&public, SortKey::Views, false, 0, 1);
         assert_eq!(ids, vec![6]);
         assert_eq!(c.query(&public, SortKey::Name, false, 50, 10), (5, vec![]));
+        let (_, deep) = c.query(&public, SortKey::Duration, true, 2, 1000);
+        assert_eq!(deep, vec![3, 2, 1]);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod records;
 pub mod tables;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use redb::{
     Database, ReadOnlyTable, ReadTransaction, ReadableDatabase, Table, TableDefinition,
@@ -52,6 +53,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     db: Database,
     path: PathBuf,
+    /// Bumped after every commit: derived caches compare it to know whether they are stale.
+    generation: AtomicU64,
 }
 
 impl Store {
@@ -69,6 +72,7 @@ impl Store {
         let store = Store {
             db,
             path: path.to_owned(),
+            generation: AtomicU64::new(0),
         };
         store.write(|tx| {
             create_tables(tx)?;
@@ -89,7 +93,14 @@ impl Store {
         let tx = self.db.begin_write().map_err(StoreError::from)?;
         let out = f(&tx)?;
         tx.commit().map_err(StoreError::from)?;
+        self.generation.fetch_add(1, Ordering::Release);
         Ok(out)
+    }
+
+    /// How many transactions have committed since the store was opened. A value derived from the
+    /// store at generation `g` is current while `generation()` is still `g`.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// A consistent read-only snapshot.
