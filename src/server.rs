@@ -109,9 +109,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     .await?;
     tracing::info!("shutting down");
     admin_task.abort();
+    let _ = admin_task.await;
     admin::socket::cleanup(&socket_path);
     worker.stop();
-    drop(Arc::try_unwrap(core).map(drop));
+    // The router, the admin task and the worker have released their handles: this is the last
+    // one, and dropping it closes redb cleanly.
+    if Arc::strong_count(&core) > 1 {
+        tracing::warn!("the store is still referenced at shutdown; it closes at exit");
+    }
+    drop(core);
     tracing::info!("stopped cleanly");
     Ok(())
 }

@@ -27,7 +27,7 @@ fi
 if [ ! -d "$clients/py/peertube" ] || [ "$clients/requirements.txt" -nt "$clients/.installed-pip" ]; then
   echo "tests/run.sh: installing the peertube PyPI client"
   rm -rf "$clients/py"
-  python3 -m pip install --quiet --disable-pip-version-check --target "$clients/py" -r "$clients/requirements.txt"
+  python3 -m pip install --quiet --disable-pip-version-check --no-warn-conflicts --root-user-action=ignore --target "$clients/py" -r "$clients/requirements.txt"
   touch "$clients/.installed-pip"
 fi
 

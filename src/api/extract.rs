@@ -209,6 +209,16 @@ impl FromRequestParts<AppState> for ClientIp {
     }
 }
 
+/// `Option<Option<T>>` from JSON, for nullable fields of updates: absent → `None`,
+/// `null` → `Some(None)`, a value → `Some(Some(v))`.
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(d).map(Some)
+}
+
 /// Run blocking work (redb commits, argon2) off the async runtime.
 pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,

@@ -264,28 +264,19 @@ pub async fn description(
     Ok(axum::Json(json!({"description": v.description})).into_response())
 }
 
-/// `Option<Option<T>>` from JSON: absent → `None`, `null` → `Some(None)`.
-fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateVideoBody {
     name: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::extract::nullable")]
     description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::extract::nullable")]
     support: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::extract::nullable")]
     category: Option<Option<u32>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::extract::nullable")]
     licence: Option<Option<u32>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::extract::nullable")]
     language: Option<Option<String>>,
     privacy: Option<u8>,
     nsfw: Option<bool>,
@@ -294,7 +285,7 @@ pub struct UpdateVideoBody {
     comments_policy: Option<u8>,
     download_enabled: Option<bool>,
     wait_transcoding: Option<bool>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::extract::nullable")]
     originally_published_at: Option<Option<String>>,
     channel_id: Option<u64>,
 }

@@ -7,5 +7,6 @@ mod bad_input;
 mod clients;
 mod common;
 mod flow;
+mod inprocess;
 mod persistence;
 mod videos;
