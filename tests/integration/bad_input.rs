@@ -402,13 +402,7 @@ fn users_cannot_touch_what_is_not_theirs() {
         .json(&json!({"displayName": "Frank F.", "nsfwPolicy": "blur", "password": "another-password", "currentPassword": "frank-password"}))
         .send().unwrap();
     assert_eq!(r.status(), 204);
-    let me: Value = s
-        .get("/api/v1/users/me")
-        .bearer_auth(&frank)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let me = s.me(&frank);
     assert_eq!(
         (
             me["nsfwPolicy"].as_str(),

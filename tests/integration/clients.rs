@@ -59,13 +59,7 @@ fn peertube_cli_logs_in_and_the_token_lists_videos() {
     let token = run(&["token", "-u", &s.url, "-n", "root", "-p", ROOT_PASSWORD]);
     assert_eq!(token.len(), 40, "an access token: {token}");
     // peertube-cli has no list command; its token is used to list through the API.
-    let me: Value = s
-        .get("/api/v1/users/me")
-        .bearer_auth(&token)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let me = s.me(&token);
     assert_eq!(me["username"], "root");
     let videos: Value = s
         .get("/api/v1/videos")

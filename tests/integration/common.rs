@@ -165,6 +165,31 @@ impl Server {
             .expect("token request")
     }
 
+    /// Refresh-token grant; returns the raw response.
+    pub fn refresh_response(&self, refresh_token: &str) -> Response {
+        let (id, secret) = self.client();
+        self.post("/api/v1/users/token")
+            .form(&[
+                ("client_id", id.as_str()),
+                ("client_secret", secret.as_str()),
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+            ])
+            .send()
+            .expect("token request")
+    }
+
+    /// `GET /api/v1/users/me` with `token`, which must succeed.
+    pub fn me(&self, token: &str) -> Value {
+        let r = self
+            .get("/api/v1/users/me")
+            .bearer_auth(token)
+            .send()
+            .expect("me");
+        assert_eq!(r.status(), 200, "me");
+        r.json().expect("me json")
+    }
+
     /// Password grant that must succeed; returns the token response.
     pub fn login(&self, username: &str, password: &str) -> Value {
         let r = self.login_response(username, password);

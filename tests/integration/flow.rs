@@ -26,13 +26,7 @@ fn account_flow_end_to_end() {
     let root = token_of(&tokens);
 
     // Me.
-    let me: Value = s
-        .get("/api/v1/users/me")
-        .bearer_auth(&root)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let me = s.me(&root);
     assert_eq!(me["username"], "root");
     assert_eq!(me["role"], json!({"id": 0, "label": "Administrator"}));
     assert_eq!(me["videoChannels"][0]["name"], "root_channel");
@@ -98,19 +92,8 @@ fn account_flow_end_to_end() {
     );
 
     // Refresh: a new pair works, the old refresh token does not.
-    let (id, sec) = s.client();
-    let refreshed: Value = s
-        .post("/api/v1/users/token")
-        .form(&[
-            ("client_id", id.as_str()),
-            ("client_secret", sec.as_str()),
-            ("grant_type", "refresh_token"),
-            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
-        ])
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    let refreshed: Value = s.refresh_response(refresh_token).json().unwrap();
     let root2 = token_of(&refreshed);
     assert_ne!(root2, root);
     assert_error(
@@ -118,16 +101,7 @@ fn account_flow_end_to_end() {
         401,
         "invalid_token",
     );
-    let again = s
-        .post("/api/v1/users/token")
-        .form(&[
-            ("client_id", id.as_str()),
-            ("client_secret", sec.as_str()),
-            ("grant_type", "refresh_token"),
-            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
-        ])
-        .send()
-        .unwrap();
+    let again = s.refresh_response(refresh_token);
     assert_error(again, 400, "invalid_grant");
 
     // Revoke: the token is refused afterwards.

@@ -23,24 +23,12 @@ fn data_survives_restart_and_kill9() {
             .any(|l| l.contains("created the administrator")),
         "root is created only once"
     );
-    let me: Value = s
-        .get("/api/v1/users/me")
-        .bearer_auth(&carol)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let me = s.me(&carol);
     assert_eq!(me["username"], "carol", "sessions survive a restart");
     s.kill9();
 
     let s = Server::start(dir.path());
-    let me: Value = s
-        .get("/api/v1/users/me")
-        .bearer_auth(&carol)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let me = s.me(&carol);
     assert_eq!(me["username"], "carol", "and a kill -9");
     s.login("root", crate::common::ROOT_PASSWORD);
 }
