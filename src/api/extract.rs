@@ -28,6 +28,100 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// How a body type reads PeerTube's multipart spelling of its fields: which text fields are
+/// numbers, booleans or arrays (`tags[]`, `tags[0]`, …). Everything else stays a string.
+pub trait MultipartFields {
+    const NUMBERS: &'static [&'static str];
+    const BOOLEANS: &'static [&'static str];
+    const ARRAYS: &'static [&'static str];
+}
+
+/// A JSON body, or the same fields as `multipart/form-data` (PeerTube accepts both on updates).
+/// Multipart text fields are turned into JSON values by the type's `MultipartFields`, so both
+/// spellings go through one deserialisation and one set of checks.
+#[derive(Debug)]
+pub struct JsonOrMultipart<T>(pub T);
+
+impl<T, S> FromRequest<S> for JsonOrMultipart<T>
+where
+    T: DeserializeOwned + MultipartFields,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let multipart = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        if !multipart {
+            return ApiJson::<T>::from_request(req, state)
+                .await
+                .map(|ApiJson(v)| JsonOrMultipart(v));
+        }
+        let mut form = axum::extract::Multipart::from_request(req, state)
+            .await
+            .map_err(|e| body_rejection(e.status(), e.body_text()))?;
+        let mut map = serde_json::Map::new();
+        while let Some(field) = form
+            .next_field()
+            .await
+            .map_err(|e| body_rejection(e.status(), e.body_text()))?
+        {
+            let raw_name = field.name().unwrap_or_default().to_owned();
+            if field.file_name().is_some() {
+                return Err(ApiError::invalid_param(
+                    "body",
+                    &raw_name,
+                    "File fields are not accepted here yet",
+                ));
+            }
+            let text = field
+                .text()
+                .await
+                .map_err(|e| body_rejection(e.status(), e.body_text()))?;
+            let name = raw_name.split('[').next().unwrap_or_default().to_owned();
+            let value = multipart_value::<T>(&name, text)?;
+            if T::ARRAYS.contains(&name.as_str()) {
+                let entry = map
+                    .entry(name)
+                    .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+                if let serde_json::Value::Array(items) = entry {
+                    items.push(value);
+                }
+            } else {
+                map.insert(name, value);
+            }
+        }
+        serde_json::from_value(serde_json::Value::Object(map))
+            .map(JsonOrMultipart)
+            .map_err(|e| ApiError::bad_request(format!("Invalid form fields: {e}")))
+    }
+}
+
+fn multipart_value<T: MultipartFields>(
+    name: &str,
+    text: String,
+) -> Result<serde_json::Value, ApiError> {
+    let bad = || ApiError::invalid_param("body", name, format!("Should have a valid {name}"));
+    if T::NUMBERS.contains(&name) {
+        if text.is_empty() || text == "null" {
+            return Ok(serde_json::Value::Null);
+        }
+        let n: i64 = text.parse().map_err(|_| bad())?;
+        Ok(serde_json::Value::from(n))
+    } else if T::BOOLEANS.contains(&name) {
+        match text.as_str() {
+            "true" | "1" => Ok(serde_json::Value::Bool(true)),
+            "false" | "0" => Ok(serde_json::Value::Bool(false)),
+            _ => Err(bad()),
+        }
+    } else {
+        Ok(serde_json::Value::String(text))
+    }
+}
+
 /// A form-urlencoded body (PeerTube's token endpoint).
 #[derive(Debug)]
 pub struct ApiForm<T>(pub T);

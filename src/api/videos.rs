@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, Auth, MaybeAuth, Params, blocking};
+use super::extract::{Auth, JsonOrMultipart, MaybeAuth, MultipartFields, Params, blocking};
 use super::pagination::{ListResponse, Page, parse_sort};
 use super::views::{self, Ctx};
 use crate::app::AppState;
@@ -290,6 +290,23 @@ pub struct UpdateVideoBody {
     channel_id: Option<u64>,
 }
 
+impl MultipartFields for UpdateVideoBody {
+    const NUMBERS: &'static [&'static str] = &[
+        "category",
+        "licence",
+        "privacy",
+        "commentsPolicy",
+        "channelId",
+    ];
+    const BOOLEANS: &'static [&'static str] = &[
+        "nsfw",
+        "commentsEnabled",
+        "downloadEnabled",
+        "waitTranscoding",
+    ];
+    const ARRAYS: &'static [&'static str] = &["tags"];
+}
+
 fn to_update(b: UpdateVideoBody) -> ApiResult<VideoUpdate> {
     let privacy = b
         .privacy
@@ -360,7 +377,7 @@ pub async fn update(
     State(state): State<AppState>,
     Auth(me): Auth,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<UpdateVideoBody>,
+    JsonOrMultipart(body): JsonOrMultipart<UpdateVideoBody>,
 ) -> ApiResult<Response> {
     let (v, owner) = owned(&state.core, &me, &id)?;
     let up = to_update(body)?;

@@ -350,6 +350,65 @@ fn video_metadata_api() {
         "the list sees the update at once"
     );
 
+    // The same update as multipart/form-data, as PeerTube's web client and the PyPI client send it.
+    let form = reqwest::blocking::multipart::Form::new()
+        .text("name", "Hank via multipart")
+        .text("category", "2")
+        .text("nsfw", "false")
+        .text("tags[0]", "multi")
+        .text("tags[1]", "part");
+    assert_eq!(
+        s.put(&path)
+            .bearer_auth(&hank)
+            .multipart(form)
+            .send()
+            .unwrap()
+            .status(),
+        204
+    );
+    let d: Value = s.get(&path).send().unwrap().json().unwrap();
+    assert_eq!(
+        (d["name"].as_str(), d["category"]["id"].as_u64()),
+        (Some("Hank via multipart"), Some(2))
+    );
+    assert_eq!(d["tags"], json!(["multi", "part"]));
+    let bad = reqwest::blocking::multipart::Form::new().text("privacy", "public");
+    assert_error(
+        s.put(&path)
+            .bearer_auth(&hank)
+            .multipart(bad)
+            .send()
+            .unwrap(),
+        400,
+        "invalid_params",
+    );
+    let file = reqwest::blocking::multipart::Form::new().part(
+        "thumbnailfile",
+        reqwest::blocking::multipart::Part::bytes(vec![0xff, 0xd8]).file_name("t.jpg"),
+    );
+    assert_error(
+        s.put(&path)
+            .bearer_auth(&hank)
+            .multipart(file)
+            .send()
+            .unwrap(),
+        400,
+        "invalid_params",
+    );
+    let d: Value = s.get(&path).send().unwrap().json().unwrap();
+    assert_eq!(
+        d["name"], "Hank via multipart",
+        "refused updates change nothing"
+    );
+
+    let v: Value = s
+        .get("/api/v1/videos?tagsOneOf=multi")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(v["total"], 1);
+
     // Deletion: gone from lists at once; its media directory is removed by a background job.
     let media = dir.path().join("media").join(uuid.to_string());
     std::fs::create_dir_all(&media).unwrap();
@@ -369,12 +428,12 @@ fn video_metadata_api() {
         "not_found",
     );
     let v: Value = s
-        .get("/api/v1/videos?tagsOneOf=space")
+        .get("/api/v1/videos?tagsOneOf=multi")
         .send()
         .unwrap()
         .json()
         .unwrap();
-    assert_eq!(v["total"], 0);
+    assert_eq!(v["total"], 0, "not served stale from the list cache");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while media.exists() {
         assert!(
