@@ -60,6 +60,7 @@ fn seed(data: &Path) {
             state: VideoState::Published,
             duration: 30 + (i % 600) as u64,
             originally_published_at_ms: None,
+            input_size: 0,
         })
         .collect();
     videos::create_batch(&core, batch).unwrap();

@@ -18,6 +18,7 @@ use tower_http::trace::TraceLayer;
 use crate::api;
 use crate::api::cache::ListCache;
 use crate::api::error::ApiError;
+use crate::api::uploads::InFlight;
 use crate::auth::throttle::LoginThrottle;
 use crate::service::Core;
 
@@ -27,6 +28,7 @@ pub struct AppState {
     pub core: Arc<Core>,
     pub throttle: Arc<LoginThrottle>,
     pub list_cache: Arc<ListCache>,
+    pub uploads_in_flight: Arc<InFlight>,
 }
 
 impl AppState {
@@ -41,6 +43,7 @@ impl AppState {
             core,
             throttle: Arc::new(throttle),
             list_cache: Arc::new(list_cache),
+            uploads_in_flight: Arc::new(InFlight::default()),
         }
     }
 }
@@ -62,18 +65,23 @@ pub fn app(state: AppState) -> Router {
             Method::OPTIONS,
         ])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::RANGE]);
+    // Uploads stream large bodies for as long as they take; every other request is small and
+    // bounded in size and time.
+    let bounded =
+        api::router()
+            .layer(DefaultBodyLimit::max(max_body))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                timeout,
+            ));
+    let api = bounded.merge(api::upload_router()).layer(cors);
     Router::new()
-        .nest("/api/v1", api::router().layer(cors))
+        .nest("/api/v1", api)
         .route("/livez", get(livez))
         .route("/readyz", get(readyz))
         .route("/", get(home))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(max_body))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            timeout,
-        ))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

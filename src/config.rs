@@ -41,6 +41,7 @@ pub struct Config {
     pub instance: Instance,
     pub signup: Signup,
     pub user: UserDefaults,
+    pub uploads: Uploads,
     pub auth: Auth,
     pub log: Log,
 }
@@ -85,6 +86,13 @@ pub struct Signup {
 pub struct UserDefaults {
     pub video_quota: i64,
     pub video_quota_daily: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Uploads {
+    pub max_file_bytes: u64,
+    pub resumable_expiry_hours: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -140,6 +148,10 @@ impl Default for Config {
                 video_quota: -1,
                 video_quota_daily: -1,
             },
+            uploads: Uploads {
+                max_file_bytes: 8 * 1024 * 1024 * 1024,
+                resumable_expiry_hours: 24 * 7,
+            },
             auth: Auth {
                 access_token_lifetime_secs: 24 * 3600,
                 refresh_token_lifetime_secs: 14 * 24 * 3600,
@@ -177,6 +189,11 @@ impl Default for Signup {
 impl Default for UserDefaults {
     fn default() -> Self {
         Config::default().user
+    }
+}
+impl Default for Uploads {
+    fn default() -> Self {
+        Config::default().uploads
     }
 }
 impl Default for Auth {
@@ -252,6 +269,15 @@ pub const DOCS: &[(&str, &str)] = &[
     (
         "user.video_quota_daily",
         "Upload quota per 24 hours in bytes; -1 for unlimited.",
+    ),
+    ("uploads", "Video uploads."),
+    (
+        "uploads.max_file_bytes",
+        "Largest video file accepted, in bytes.",
+    ),
+    (
+        "uploads.resumable_expiry_hours",
+        "An unfinished resumable upload untouched this long is deleted.",
     ),
     ("auth", "Sessions and login protection."),
     (

@@ -9,6 +9,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod jobs;
+pub mod media;
 pub mod model;
 pub mod server;
 pub mod service;

@@ -85,6 +85,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         let core = core.clone();
         tokio::task::spawn_blocking(move || bootstrap_root(&core)).await??
     };
+    match crate::service::uploads::sweep(&core) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(removed = n, "removed unfinished uploads and orphaned media"),
+        Err(e) => tracing::warn!(error = %e, "could not sweep uploads"),
+    }
     if let Ok(n) = sessions::purge_expired(&core)
         && n > 0
     {

@@ -166,8 +166,14 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::Conflict(m) => ApiError::conflict(m),
             ServiceError::Forbidden(m) => ApiError::forbidden(m),
-            ServiceError::QuotaOrLimit(m) => {
-                ApiError::new(StatusCode::FORBIDDEN, "quota_reached", m)
+            ServiceError::QuotaReached(m) => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "quota_reached", m)
+            }
+            ServiceError::FileTooLarge(m) => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "max_file_size_reached", m)
+            }
+            ServiceError::UnsupportedMedia(m) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_media", m)
             }
             ServiceError::Store(e) => {
                 tracing::error!(error = %e, "store error");

@@ -100,7 +100,7 @@ where
     }
 }
 
-fn multipart_value<T: MultipartFields>(
+pub fn multipart_value<T: MultipartFields>(
     name: &str,
     text: String,
 ) -> Result<serde_json::Value, ApiError> {

@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod oauth;
 pub mod pagination;
+pub mod uploads;
 pub mod users;
 pub mod videos;
 pub mod views;
@@ -67,6 +68,20 @@ pub fn router() -> Router<AppState> {
         .route("/config", get(config::config))
         .route("/config/about", get(config::about))
         .fallback(not_found)
+}
+
+/// The upload routes: unbounded bodies (streamed to disk under the upload limits) and no
+/// request timeout.
+pub fn upload_router() -> Router<AppState> {
+    Router::new()
+        .route("/videos/upload", post(uploads::upload))
+        .route(
+            "/videos/upload-resumable",
+            post(uploads::start)
+                .put(uploads::chunk)
+                .delete(uploads::cancel),
+        )
+        .layer(axum::extract::DefaultBodyLimit::disable())
 }
 
 async fn not_found() -> error::ApiError {

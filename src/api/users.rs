@@ -402,9 +402,11 @@ pub async fn update_me(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// Bytes of video a user stores. Vireo keeps no media files yet, so nothing counts against quota.
-pub async fn quota_used(Auth(_): Auth) -> Response {
-    axum::Json(json!({"videoQuotaUsed": 0, "videoQuotaUsedDaily": 0})).into_response()
+/// Bytes of video a user stores, in all and over the last 24 hours (uploaded originals).
+pub async fn quota_used(State(state): State<AppState>, Auth(me): Auth) -> Response {
+    let day_ago = crate::model::now_ms() - 24 * 3600 * 1000;
+    let (total, daily) = state.core.catalog.bytes_of_account(me.account_id, day_ago);
+    axum::Json(json!({"videoQuotaUsed": total, "videoQuotaUsedDaily": daily})).into_response()
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,6 +9,7 @@ pub mod channel;
 pub mod job;
 pub mod languages;
 pub mod token;
+pub mod upload;
 pub mod user;
 pub mod video;
 pub mod vocab;

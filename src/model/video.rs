@@ -183,6 +183,10 @@ pub struct Video {
     pub updated_at_ms: i64,
     pub published_at_ms: i64,
     pub originally_published_at_ms: Option<i64>,
+    /// Bytes of the uploaded original (what counts against the uploader's quota); 0 when the
+    /// video has no local file.
+    #[serde(default)]
+    pub input_size: u64,
 }
 
 impl Record for Video {

@@ -35,6 +35,7 @@ pub struct Row {
     pub likes: u64,
     pub published_at_ms: i64,
     pub created_at_ms: i64,
+    pub input_size: u64,
 }
 
 impl Row {
@@ -58,6 +59,7 @@ impl Row {
             likes: v.likes,
             published_at_ms: v.published_at_ms,
             created_at_ms: v.created_at_ms,
+            input_size: v.input_size,
         }
     }
 
@@ -249,6 +251,21 @@ impl Catalog {
         (total, page)
     }
 
+    /// Bytes an account stores in all, and in videos created since `since_ms` (quota accounting).
+    pub fn bytes_of_account(&self, account_id: u64, since_ms: i64) -> (u64, u64) {
+        let rows = self.rows.read().unwrap_or_else(|p| p.into_inner());
+        rows.values()
+            .filter(|r| r.account_id == account_id)
+            .fold((0, 0), |(total, recent), r| {
+                let recent_add = if r.created_at_ms >= since_ms {
+                    r.input_size
+                } else {
+                    0
+                };
+                (total + r.input_size, recent + recent_add)
+            })
+    }
+
     pub fn len(&self) -> usize {
         self.rows.read().unwrap_or_else(|p| p.into_inner()).len()
     }
@@ -290,6 +307,7 @@ mod tests {
             updated_at_ms: published,
             published_at_ms: published,
             originally_published_at_ms: None,
+            input_size: 0,
         }
     }
 

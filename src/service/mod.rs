@@ -8,6 +8,7 @@
 pub mod catalog;
 pub mod channels;
 pub mod sessions;
+pub mod uploads;
 pub mod users;
 pub mod validate;
 pub mod videos;
@@ -31,8 +32,15 @@ pub enum ServiceError {
     Conflict(String),
     #[error("{0}")]
     Forbidden(String),
+    /// The uploader's total or daily quota would be exceeded.
     #[error("{0}")]
-    QuotaOrLimit(String),
+    QuotaReached(String),
+    /// The file is larger than the instance accepts.
+    #[error("{0}")]
+    FileTooLarge(String),
+    /// The bytes are not media Vireo can take (wrong container, unsupported codec, over limits).
+    #[error("{0}")]
+    UnsupportedMedia(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]

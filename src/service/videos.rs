@@ -30,6 +30,8 @@ pub struct NewVideo {
     pub state: VideoState,
     pub duration: u64,
     pub originally_published_at_ms: Option<i64>,
+    /// Bytes of the uploaded original, counted against the quota.
+    pub input_size: u64,
 }
 
 pub fn validate_category(v: u32) -> Result<()> {
@@ -54,7 +56,7 @@ pub fn validate_licence(v: u32) -> Result<()> {
     }
 }
 
-fn validate_new(v: &NewVideo) -> Result<()> {
+pub(crate) fn validate_new(v: &NewVideo) -> Result<()> {
     validate::length("name", &v.name, 3, 120)?;
     if let Some(d) = &v.description {
         validate::length("description", d, 3, 10_000)?;
@@ -81,7 +83,7 @@ pub fn create(core: &Core, v: NewVideo) -> Result<Video> {
         core.store.write(|tx| {
             let channel =
                 channels::get(tx, v.channel_id)?.ok_or(ServiceError::NotFound("video channel"))?;
-            let video = create_in(tx, &v, now_ms())?;
+            let video = create_in(tx, &v, now_ms(), uuid::Uuid::new_v4())?;
             let row = Row::new(&video, channel.account_id);
             Ok((video, vec![Change::Upsert(row)]))
         })
@@ -110,7 +112,7 @@ pub fn create_batch(core: &Core, list: Vec<NewVideo>) -> Result<Vec<Video>> {
                     }
                 };
                 // Distinct publication times keep the order of the batch.
-                let video = create_in(tx, v, now + i as i64)?;
+                let video = create_in(tx, v, now + i as i64, uuid::Uuid::new_v4())?;
                 changes.push(Change::Upsert(Row::new(&video, account_id)));
                 made.push(video);
             }
@@ -119,11 +121,16 @@ pub fn create_batch(core: &Core, list: Vec<NewVideo>) -> Result<Vec<Video>> {
     })
 }
 
-pub(crate) fn create_in(tx: &WriteTransaction, v: &NewVideo, now: i64) -> Result<Video> {
+pub(crate) fn create_in(
+    tx: &WriteTransaction,
+    v: &NewVideo,
+    now: i64,
+    uuid: uuid::Uuid,
+) -> Result<Video> {
     let id = next_id(tx, "videos")?;
     let video = Video {
         id,
-        uuid: uuid::Uuid::new_v4(),
+        uuid,
         name: v.name.clone(),
         description: v.description.clone(),
         support: v.support.clone(),
@@ -147,6 +154,7 @@ pub(crate) fn create_in(tx: &WriteTransaction, v: &NewVideo, now: i64) -> Result
         updated_at_ms: now,
         published_at_ms: now,
         originally_published_at_ms: v.originally_published_at_ms,
+        input_size: v.input_size,
     };
     records::put(tx, tables::VIDEOS, id, &video)?;
     tx.open_table(tables::VIDEOS_BY_UUID)?

@@ -164,6 +164,7 @@ fn create_tables(tx: &WriteTransaction) -> Result<()> {
     tx.open_table(TOKENS)?;
     tx.open_table(REFRESH_TOKENS)?;
     tx.open_table(USER_TOKENS)?;
+    tx.open_table(UPLOADS)?;
     tx.open_table(JOBS)?;
     tx.open_table(JOBS_PENDING)?;
     Ok(())

@@ -40,6 +40,9 @@ pub const REFRESH_TOKENS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("
 /// (user id, access token hash) → (): every session of a user, to revoke them all at once.
 pub const USER_TOKENS: TableDefinition<(u64, &[u8]), ()> = TableDefinition::new("user_tokens");
 
+/// Resumable upload id → `UploadSession`; its bytes are in `<data dir>/uploads/<id>.part`.
+pub const UPLOADS: TableDefinition<&str, &[u8]> = TableDefinition::new("uploads");
+
 /// Job id → `Job`.
 pub const JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("jobs");
 /// (run-after unix ms, job id) → (): pending jobs in the order they may run.

@@ -9,4 +9,5 @@ mod common;
 mod flow;
 mod inprocess;
 mod persistence;
+mod uploads;
 mod videos;

@@ -34,6 +34,7 @@ fn new_video(
         state: VideoState::Published,
         duration: 60,
         originally_published_at_ms: None,
+        input_size: 0,
     }
 }
 

@@ -1,0 +1,549 @@
+//! Video uploads as PeerTube's clients send them: the single-request multipart
+//! `POST /videos/upload`, and the resumable protocol (`POST /videos/upload-resumable` to start,
+//! `PUT …?upload_id=` with `Content-Range` chunks, `DELETE` to cancel). Bodies stream to disk in
+//! chunks as they arrive; nothing holds a whole file in memory.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Multipart, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::{Stream, StreamExt};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, Auth, MultipartFields, blocking, multipart_value};
+use crate::app::AppState;
+use crate::model::parse_iso8601;
+use crate::model::upload::{UploadMeta, UploadSession};
+use crate::model::user::User;
+use crate::model::video::{Video, short_uuid};
+use crate::service::uploads;
+
+/// Video metadata of an upload, as JSON (resumable) or multipart text fields (single request).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadBody {
+    channel_id: u64,
+    name: String,
+    filename: Option<String>,
+    privacy: Option<u8>,
+    description: Option<String>,
+    support: Option<String>,
+    category: Option<u32>,
+    licence: Option<u32>,
+    language: Option<String>,
+    nsfw: Option<bool>,
+    tags: Option<Vec<String>>,
+    comments_enabled: Option<bool>,
+    comments_policy: Option<u8>,
+    download_enabled: Option<bool>,
+    wait_transcoding: Option<bool>,
+    originally_published_at: Option<String>,
+}
+
+impl MultipartFields for UploadBody {
+    const NUMBERS: &'static [&'static str] = &[
+        "channelId",
+        "category",
+        "licence",
+        "privacy",
+        "commentsPolicy",
+    ];
+    const BOOLEANS: &'static [&'static str] = &[
+        "nsfw",
+        "commentsEnabled",
+        "downloadEnabled",
+        "waitTranscoding",
+    ];
+    const ARRAYS: &'static [&'static str] = &["tags"];
+}
+
+impl UploadBody {
+    /// PeerTube's defaults: public, comments on, downloads on, published without waiting.
+    fn into_meta(self) -> ApiResult<UploadMeta> {
+        let comments_policy = match (self.comments_policy, self.comments_enabled) {
+            (Some(p), _) => p,
+            (None, Some(false)) => 2,
+            (None, _) => 1,
+        };
+        let originally_published_at_ms = match self.originally_published_at.as_deref() {
+            None | Some("") => None,
+            Some(s) => Some(parse_iso8601(s).ok_or_else(|| {
+                ApiError::invalid_param("body", "originallyPublishedAt", "Should have a valid date")
+            })?),
+        };
+        Ok(UploadMeta {
+            channel_id: self.channel_id,
+            name: self.name,
+            description: self.description.filter(|d| !d.is_empty()),
+            support: self.support.filter(|s| !s.is_empty()),
+            category: self.category,
+            licence: self.licence,
+            language: self.language.filter(|l| !l.is_empty()),
+            privacy: self.privacy.unwrap_or(1),
+            nsfw: self.nsfw.unwrap_or(false),
+            tags: self.tags.unwrap_or_default(),
+            comments_policy,
+            download_enabled: self.download_enabled.unwrap_or(true),
+            wait_transcoding: self.wait_transcoding.unwrap_or(false),
+            originally_published_at_ms,
+        })
+    }
+}
+
+fn created(video: &Video) -> Response {
+    axum::Json(json!({"video": {
+        "id": video.id,
+        "uuid": video.uuid,
+        "shortUUID": short_uuid(&video.uuid),
+    }}))
+    .into_response()
+}
+
+fn io_failure(e: std::io::Error) -> ApiError {
+    tracing::error!(error = %e, "writing an upload");
+    ApiError::internal()
+}
+
+/// `POST /api/v1/videos/upload`: one multipart request carrying the file and its metadata.
+pub async fn upload(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    mut form: Multipart,
+) -> ApiResult<Response> {
+    let core = state.core.clone();
+    let dir = uploads::uploads_dir(&core);
+    tokio::fs::create_dir_all(&dir).await.map_err(io_failure)?;
+    let part = dir.join(format!(
+        "single-{}.part",
+        crate::auth::secret::random_hex::<16>().map_err(|_| ApiError::internal())?
+    ));
+    let result = receive_single(&state, &mut form, &part).await;
+    match result {
+        Ok((meta, size)) => {
+            let (me2, part2) = (me.clone(), part.clone());
+            let quota_core = core.clone();
+            let checked = blocking(move || {
+                let tx = quota_core.store.read()?;
+                Ok(uploads::check_size(&quota_core, &tx, &me2, size, None)?)
+            })
+            .await;
+            if let Err(e) = checked {
+                let _ = tokio::fs::remove_file(&part).await;
+                return Err(e);
+            }
+            let video =
+                blocking(move || Ok(uploads::finish_file(&core, &me, &meta, &part2, None)?)).await;
+            if video.is_err() {
+                let _ = tokio::fs::remove_file(&part).await;
+            }
+            Ok(created(&video?))
+        }
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&part).await;
+            if e.code == "max_file_size_reached" {
+                drain(&mut form).await;
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Most bytes read and discarded after refusing an oversized upload, so that ordinary clients,
+/// which send the whole body before reading the answer, see the 413 instead of a reset
+/// connection. Past this the connection is simply closed.
+const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
+
+async fn drain(form: &mut Multipart) {
+    let mut drained = 0u64;
+    while let Ok(Some(mut field)) = form.next_field().await {
+        while let Ok(Some(chunk)) = field.chunk().await {
+            drained += chunk.len() as u64;
+            if drained > DRAIN_LIMIT {
+                return;
+            }
+        }
+    }
+}
+
+/// Read every field: the file streams to `part`, text fields become the metadata.
+async fn receive_single(
+    state: &AppState,
+    form: &mut Multipart,
+    part: &PathBuf,
+) -> ApiResult<(UploadMeta, u64)> {
+    let max = state.core.config.uploads.max_file_bytes;
+    let mut fields = serde_json::Map::new();
+    let mut size = None;
+    while let Some(field) = form.next_field().await.map_err(multipart_error)? {
+        let raw = field.name().unwrap_or_default().to_owned();
+        let name = raw.split('[').next().unwrap_or_default().to_owned();
+        match name.as_str() {
+            "videofile" => {
+                let mut stream = field.map(|c| c.map_err(|e| e.body_text()));
+                match write_stream(part, 0, &mut stream, max).await {
+                    Ok(n) => size = Some(n),
+                    Err(e) => {
+                        // Finish reading this field (bounded) before answering; see `drain`.
+                        let mut drained = 0u64;
+                        while let Some(Ok(chunk)) = stream.next().await {
+                            drained += chunk.len() as u64;
+                            if drained > DRAIN_LIMIT {
+                                break;
+                            }
+                        }
+                        return Err(e);
+                    }
+                }
+            }
+            "thumbnailfile" | "previewfile" => {
+                return Err(ApiError::invalid_param(
+                    "body",
+                    &name,
+                    "Custom thumbnails are not supported yet",
+                ));
+            }
+            _ => {
+                let text = field.text().await.map_err(multipart_error)?;
+                let value = multipart_value::<UploadBody>(&name, text)?;
+                if UploadBody::ARRAYS.contains(&name.as_str()) {
+                    let entry = fields.entry(name).or_insert_with(|| json!([]));
+                    if let Some(items) = entry.as_array_mut() {
+                        items.push(value);
+                    }
+                } else {
+                    fields.insert(name, value);
+                }
+            }
+        }
+    }
+    let size =
+        size.ok_or_else(|| ApiError::invalid_param("body", "videofile", "Should have a file"))?;
+    let body: UploadBody = serde_json::from_value(serde_json::Value::Object(fields))
+        .map_err(|e| ApiError::bad_request(format!("Invalid upload fields: {e}")))?;
+    Ok((body.into_meta()?, size))
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+    match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "max_file_size_reached",
+            "The file is too large",
+        ),
+        status => ApiError::new(status, "bad_request", e.body_text()),
+    }
+}
+
+/// Write a byte stream into `path` from `offset`, never past `limit` bytes in all; returns the
+/// file's length afterwards. On any error the file keeps only what was written and synced, so an
+/// interrupted chunk can be resumed where it stopped.
+async fn write_stream<S, E>(
+    path: &PathBuf,
+    offset: u64,
+    mut stream: S,
+    limit: u64,
+) -> ApiResult<u64>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let mut file = tokio::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .open(path)
+        .await
+        .map_err(io_failure)?;
+    // Bytes past `offset` were never acknowledged (a crash between write and commit): drop them.
+    file.set_len(offset).await.map_err(io_failure)?;
+    file.seek(std::io::SeekFrom::Start(offset))
+        .await
+        .map_err(io_failure)?;
+    let mut written = offset;
+    let mut failure = None;
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(bytes) => {
+                if written + bytes.len() as u64 > limit {
+                    failure = Some(ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "max_file_size_reached",
+                        format!("The file is larger than the {limit} bytes allowed"),
+                    ));
+                    break;
+                }
+                file.write_all(&bytes).await.map_err(io_failure)?;
+                written += bytes.len() as u64;
+            }
+            Err(e) => {
+                failure = Some(ApiError::bad_request(format!(
+                    "The upload was interrupted: {e}"
+                )));
+                break;
+            }
+        }
+    }
+    file.flush().await.map_err(io_failure)?;
+    file.sync_data().await.map_err(io_failure)?;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(written),
+    }
+}
+
+/// Uploads being written right now: one request at a time per upload.
+#[derive(Debug, Default)]
+pub struct InFlight(Mutex<HashSet<String>>);
+
+struct InFlightGuard(Arc<InFlight>, String);
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        self.0
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.1);
+    }
+}
+
+impl InFlight {
+    fn enter(self: &Arc<Self>, id: &str) -> ApiResult<InFlightGuard> {
+        let mut set = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if !set.insert(id.to_owned()) {
+            return Err(ApiError::conflict("Another request is writing this upload"));
+        }
+        Ok(InFlightGuard(self.clone(), id.to_owned()))
+    }
+}
+
+fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// `POST /api/v1/videos/upload-resumable`: announce an upload; answers where to send the bytes.
+pub async fn start(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<UploadBody>,
+) -> ApiResult<Response> {
+    let size = header_u64(&headers, "x-upload-content-length").ok_or_else(|| {
+        ApiError::invalid_param(
+            "headers",
+            "x-upload-content-length",
+            "Should have the file size in X-Upload-Content-Length",
+        )
+    })?;
+    let filename = body
+        .filename
+        .clone()
+        .filter(|f| !f.is_empty())
+        .ok_or_else(|| ApiError::invalid_param("body", "filename", "Should have a filename"))?;
+    let meta = body.into_meta()?;
+    let core = state.core.clone();
+    let session = blocking(move || Ok(uploads::start(&core, &me, meta, filename, size)?)).await?;
+    let location = format!(
+        "{}/api/v1/videos/upload-resumable?upload_id={}",
+        state.core.config.public_url(),
+        session.id
+    );
+    let mut res = StatusCode::CREATED.into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(res)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UploadId {
+    upload_id: Option<String>,
+}
+
+fn upload_id(q: &UploadId) -> ApiResult<String> {
+    q.upload_id
+        .clone()
+        .filter(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        .ok_or_else(|| {
+            ApiError::invalid_param("query", "upload_id", "Should have a valid upload_id")
+        })
+}
+
+/// A parsed `Content-Range`: `bytes a-b/total`, or `bytes */total` (a status query).
+#[derive(Debug, PartialEq, Eq)]
+enum ContentRange {
+    Chunk { start: u64, end: u64, total: u64 },
+    Status { total: u64 },
+}
+
+fn parse_content_range(v: &str) -> Option<ContentRange> {
+    let rest = v.trim().strip_prefix("bytes ")?;
+    let (range, total) = rest.split_once('/')?;
+    let total = total.trim().parse().ok()?;
+    if range.trim() == "*" {
+        return Some(ContentRange::Status { total });
+    }
+    let (start, end) = range.split_once('-')?;
+    let (start, end) = (start.trim().parse().ok()?, end.trim().parse().ok()?);
+    (start <= end && end < total).then_some(ContentRange::Chunk { start, end, total })
+}
+
+/// 308 "Resume Incomplete" with the bytes received so far, as resumable clients expect.
+fn incomplete(session: &UploadSession) -> Response {
+    let mut res = Response::new(Body::empty());
+    *res.status_mut() = StatusCode::PERMANENT_REDIRECT;
+    if session.received > 0
+        && let Ok(v) = HeaderValue::from_str(&format!("bytes=0-{}", session.received - 1))
+    {
+        res.headers_mut().insert(header::RANGE, v);
+    }
+    res
+}
+
+fn offset_mismatch(session: &UploadSession, detail: &str) -> Response {
+    let mut res =
+        ApiError::new(StatusCode::CONFLICT, "upload_offset_mismatch", detail).into_response();
+    if let Some(range) = incomplete(session).headers().get(header::RANGE).cloned() {
+        res.headers_mut().insert(header::RANGE, range);
+    }
+    res
+}
+
+/// `PUT /api/v1/videos/upload-resumable?upload_id=…`: one chunk, or a status query.
+pub async fn chunk(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Query(q): Query<UploadId>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let id = upload_id(&q)?;
+    let _writing = state.uploads_in_flight.enter(&id)?;
+    let core = state.core.clone();
+    let session = {
+        let (core, id, uid) = (core.clone(), id.clone(), me.id);
+        blocking(move || Ok(uploads::get(&core, &id, uid)?)).await?
+    };
+    let range = headers
+        .get(header::CONTENT_RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_content_range)
+        .ok_or_else(|| {
+            ApiError::invalid_param(
+                "headers",
+                "content-range",
+                "Should have a valid Content-Range",
+            )
+        })?;
+    let (start, end) = match range {
+        ContentRange::Status { total } if total == session.size => {
+            if session.received == session.size {
+                return finish(&state, session, me).await;
+            }
+            return Ok(incomplete(&session));
+        }
+        ContentRange::Chunk { start, end, total } if total == session.size => (start, end),
+        _ => {
+            return Ok(offset_mismatch(
+                &session,
+                "Content-Range does not match the size announced for this upload",
+            ));
+        }
+    };
+    if start != session.received {
+        return Ok(offset_mismatch(
+            &session,
+            &format!(
+                "This chunk starts at byte {start}, but the upload has received {} bytes",
+                session.received
+            ),
+        ));
+    }
+    let declared = end - start + 1;
+    if header_u64(&headers, "content-length").is_some_and(|n| n != declared) {
+        return Err(ApiError::invalid_param(
+            "headers",
+            "content-length",
+            "Content-Length does not match Content-Range",
+        ));
+    }
+    let part = uploads::part_path(&core, &id);
+    let stream = body.into_data_stream();
+    let written = write_stream(&part, start, stream, end + 1).await;
+    let received = match &written {
+        Ok(n) => *n,
+        // Keep what arrived before the failure: the client resumes from there.
+        Err(_) => tokio::fs::metadata(&part)
+            .await
+            .map(|m| m.len())
+            .unwrap_or(start)
+            .min(end + 1),
+    };
+    let session = {
+        let (core, id) = (core.clone(), id.clone());
+        blocking(move || Ok(uploads::advance(&core, &id, received)?)).await?
+    };
+    written?;
+    if session.received < end + 1 {
+        return Err(ApiError::invalid_param(
+            "body",
+            "chunk",
+            "The chunk is shorter than its Content-Range",
+        ));
+    }
+    if session.received == session.size {
+        return finish(&state, session, me).await;
+    }
+    Ok(incomplete(&session))
+}
+
+async fn finish(state: &AppState, session: UploadSession, me: User) -> ApiResult<Response> {
+    let core = state.core.clone();
+    let video = blocking(move || Ok(uploads::finish(&core, &session, &me)?)).await?;
+    Ok(created(&video))
+}
+
+/// `DELETE /api/v1/videos/upload-resumable?upload_id=…`: abandon an upload.
+pub async fn cancel(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Query(q): Query<UploadId>,
+) -> ApiResult<Response> {
+    let id = upload_id(&q)?;
+    let _writing = state.uploads_in_flight.enter(&id)?;
+    let core = state.core.clone();
+    blocking(move || Ok(uploads::cancel(&core, &id, me.id)?)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_ranges() {
+        assert_eq!(
+            parse_content_range("bytes 0-99/1000"),
+            Some(ContentRange::Chunk {
+                start: 0,
+                end: 99,
+                total: 1000
+            })
+        );
+        assert_eq!(
+            parse_content_range("bytes */1000"),
+            Some(ContentRange::Status { total: 1000 })
+        );
+        assert_eq!(parse_content_range("bytes 100-99/1000"), None);
+        assert_eq!(parse_content_range("bytes 0-1000/1000"), None);
+        assert_eq!(parse_content_range("items 0-9/10"), None);
+        assert_eq!(parse_content_range("bytes 0-x/10"), None);
+    }
+}

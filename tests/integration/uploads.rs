@@ -1,0 +1,449 @@
+//! Uploads through both of PeerTube's protocols with real clips: the bytes land intact, limits
+//! and quotas are enforced before anything is kept, bad files are refused with a reason, and a
+//! resumable upload survives a graceful restart, a `kill -9` and a dropped connection.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use reqwest::blocking::multipart::{Form, Part};
+use serde_json::{Value, json};
+
+use crate::common::{Server, assert_error, tempdir, token_of};
+
+const CLIP: &str = "../shared/fixtures/media/bigbuckbunny.mp4";
+
+fn clip() -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(CLIP)).expect("fixture clip")
+}
+
+fn channel_id(s: &Server, token: &str) -> u64 {
+    s.me(token)["videoChannels"][0]["id"].as_u64().unwrap()
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn single_upload(
+    s: &Server,
+    token: &str,
+    channel: u64,
+    name: &str,
+    bytes: Vec<u8>,
+) -> reqwest::blocking::Response {
+    let form = Form::new()
+        .text("channelId", channel.to_string())
+        .text("name", name.to_owned())
+        .text("privacy", "1")
+        .text("tags[0]", "bunny")
+        .text("nsfw", "false")
+        .part(
+            "videofile",
+            Part::bytes(bytes)
+                .file_name("clip.mp4")
+                .mime_str("video/mp4")
+                .unwrap(),
+        );
+    s.post("/api/v1/videos/upload")
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .unwrap()
+}
+
+#[test]
+fn single_request_upload_stores_the_file_and_refuses_bad_input() {
+    let dir = tempdir();
+    let s = Server::start(dir.path());
+    let root = s.root_token();
+    s.create_user(&root, "uma", "uma-password", 2);
+    let uma = token_of(&s.login("uma", "uma-password"));
+    let channel = channel_id(&s, &uma);
+    let bytes = clip();
+
+    let r = single_upload(&s, &uma, channel, "Big Buck Bunny", bytes.clone());
+    assert_eq!(r.status(), 200);
+    let created: Value = r.json().unwrap();
+    let uuid = created["video"]["uuid"].as_str().unwrap().to_owned();
+    assert_eq!(created["video"]["shortUUID"].as_str().unwrap().len(), 22);
+    let video: Value = s
+        .get(&format!("/api/v1/videos/{uuid}"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(video["name"], "Big Buck Bunny");
+    assert_eq!(video["state"]["id"], 2, "waits for the media pipeline");
+    assert_eq!(video["tags"], json!(["bunny"]));
+    let stored = std::fs::read(dir.path().join("media").join(&uuid).join("original.mp4")).unwrap();
+    assert_eq!(stored, bytes, "the original is stored byte for byte");
+    assert!(
+        files_in(&dir.path().join("uploads")).is_empty(),
+        "no part file left"
+    );
+
+    // Random bytes named .mp4: a named reason, and nothing kept.
+    let junk: Vec<u8> = (0..50_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let e = assert_error(
+        single_upload(&s, &uma, channel, "Junk video", junk),
+        422,
+        "unsupported_media",
+    );
+    assert!(
+        e["detail"]
+            .as_str()
+            .unwrap()
+            .contains("MP4, MOV, MKV and WebM")
+    );
+    // Someone else's channel, missing file, bad metadata.
+    assert_error(
+        single_upload(&s, &uma, 1, "Not my channel", bytes.clone()),
+        403,
+        "forbidden",
+    );
+    let no_file = Form::new()
+        .text("channelId", channel.to_string())
+        .text("name", "No file");
+    assert_error(
+        s.post("/api/v1/videos/upload")
+            .bearer_auth(&uma)
+            .multipart(no_file)
+            .send()
+            .unwrap(),
+        400,
+        "invalid_params",
+    );
+    assert_error(
+        single_upload(&s, &uma, channel, "x", bytes.clone()),
+        400,
+        "invalid_params",
+    );
+    assert_error(
+        s.post("/api/v1/videos/upload")
+            .multipart(Form::new().text("name", "anonymous"))
+            .send()
+            .unwrap(),
+        401,
+        "unauthorized_request",
+    );
+    let mine: Value = s
+        .get("/api/v1/accounts/uma/videos")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(mine["total"], 1, "only the good upload became a video");
+    assert!(files_in(&dir.path().join("uploads")).is_empty());
+    assert_eq!(files_in(&dir.path().join("media")), vec![uuid.clone()]);
+
+    let used: Value = s
+        .get("/api/v1/users/me/video-quota-used")
+        .bearer_auth(&uma)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        used,
+        json!({"videoQuotaUsed": bytes.len(), "videoQuotaUsedDaily": bytes.len()})
+    );
+
+    // Quota: the user has stored ~1 MB; a 1.5 MB quota refuses a second copy.
+    let uma_id = s.me(&uma)["id"].as_u64().unwrap();
+    let r = s
+        .put(&format!("/api/v1/users/{uma_id}"))
+        .bearer_auth(&root)
+        .json(&json!({"videoQuota": 1_500_000}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_error(
+        single_upload(&s, &uma, channel, "Over quota", bytes.clone()),
+        413,
+        "quota_reached",
+    );
+    assert!(files_in(&dir.path().join("uploads")).is_empty());
+
+    // Deleting the video frees its files (and its quota).
+    assert_eq!(
+        s.delete(&format!("/api/v1/videos/{uuid}"))
+            .bearer_auth(&uma)
+            .send()
+            .unwrap()
+            .status(),
+        204
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while dir.path().join("media").join(&uuid).exists() {
+        assert!(std::time::Instant::now() < deadline, "media removed");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(
+        single_upload(&s, &uma, channel, "Fits again", bytes).status(),
+        200
+    );
+}
+
+#[test]
+fn instance_file_size_limit() {
+    let dir = tempdir();
+    let s = Server::start_with(dir.path(), &[("VIREO_UPLOADS__MAX_FILE_BYTES", "100000")]);
+    let root = s.root_token();
+    let channel = channel_id(&s, &root);
+    assert_error(
+        single_upload(&s, &root, channel, "Too large", clip()),
+        413,
+        "max_file_size_reached",
+    );
+    let r = s
+        .post("/api/v1/videos/upload-resumable")
+        .bearer_auth(&root)
+        .header("x-upload-content-length", "1055736")
+        .json(&json!({"channelId": channel, "name": "Too large", "filename": "clip.mp4"}))
+        .send()
+        .unwrap();
+    assert_error(r, 413, "max_file_size_reached");
+    assert!(files_in(&dir.path().join("uploads")).is_empty());
+}
+
+fn start_resumable(s: &Server, token: &str, channel: u64, size: usize) -> String {
+    let r = s
+        .post("/api/v1/videos/upload-resumable")
+        .bearer_auth(token)
+        .header("x-upload-content-length", size.to_string())
+        .header("x-upload-content-type", "video/mp4")
+        .json(&json!({"channelId": channel, "name": "Resumed bunny", "filename": "bunny.mp4", "privacy": 1}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let location = r
+        .headers()
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(location.starts_with(&s.url), "{location}");
+    location.split("upload_id=").nth(1).unwrap().to_owned()
+}
+
+fn put_chunk(
+    s: &Server,
+    token: &str,
+    id: &str,
+    bytes: &[u8],
+    start: usize,
+    total: usize,
+) -> reqwest::blocking::Response {
+    let end = start + bytes.len() - 1;
+    s.put(&format!("/api/v1/videos/upload-resumable?upload_id={id}"))
+        .bearer_auth(token)
+        .header("content-range", format!("bytes {start}-{end}/{total}"))
+        .body(bytes.to_vec())
+        .send()
+        .unwrap()
+}
+
+fn status(s: &Server, token: &str, id: &str, total: usize) -> reqwest::blocking::Response {
+    s.put(&format!("/api/v1/videos/upload-resumable?upload_id={id}"))
+        .bearer_auth(token)
+        .header("content-range", format!("bytes */{total}"))
+        .send()
+        .unwrap()
+}
+
+fn range_of(r: &reqwest::blocking::Response) -> Option<String> {
+    r.headers()
+        .get("range")
+        .map(|v| v.to_str().unwrap().to_owned())
+}
+
+#[test]
+fn resumable_upload_survives_restarts_crashes_and_dropped_connections() {
+    let dir = tempdir();
+    let s = Server::start(dir.path());
+    let root = s.root_token();
+    let channel = channel_id(&s, &root);
+    let bytes = clip();
+    let total = bytes.len();
+    let id = start_resumable(&s, &root, channel, total);
+
+    let r = put_chunk(&s, &root, &id, &bytes[..300_000], 0, total);
+    assert_eq!(r.status(), 308);
+    assert_eq!(range_of(&r).as_deref(), Some("bytes=0-299999"));
+
+    // Wrong and overlapping ranges are refused and say where to resume.
+    let r = put_chunk(&s, &root, &id, &bytes[200_000..400_000], 200_000, total);
+    assert_eq!(r.status(), 409);
+    assert_eq!(range_of(&r).as_deref(), Some("bytes=0-299999"));
+    assert_error(
+        put_chunk(&s, &root, &id, &bytes[400_000..500_000], 400_000, total),
+        409,
+        "upload_offset_mismatch",
+    );
+    assert_error(
+        put_chunk(&s, &root, &id, &bytes[300_000..310_000], 300_000, total + 1),
+        409,
+        "upload_offset_mismatch",
+    );
+    let bad = s
+        .put(&format!("/api/v1/videos/upload-resumable?upload_id={id}"))
+        .bearer_auth(&root)
+        .header("content-range", "bytes 9-3/10")
+        .body(vec![0u8; 3])
+        .send()
+        .unwrap();
+    assert_error(bad, 400, "invalid_params");
+
+    // Another user cannot see or touch it.
+    s.create_user(&root, "vic", "vic-password", 2);
+    let vic = token_of(&s.login("vic", "vic-password"));
+    assert_error(
+        put_chunk(&s, &vic, &id, &bytes[300_000..310_000], 300_000, total),
+        404,
+        "not_found",
+    );
+    assert_error(
+        s.delete(&format!("/api/v1/videos/upload-resumable?upload_id={id}"))
+            .bearer_auth(&vic)
+            .send()
+            .unwrap(),
+        404,
+        "not_found",
+    );
+
+    // A graceful restart, then a kill -9: the received bytes are still there.
+    assert!(s.stop());
+    let s = Server::start(dir.path());
+    let r = status(&s, &root, &id, total);
+    assert_eq!(
+        (r.status().as_u16(), range_of(&r).as_deref()),
+        (308, Some("bytes=0-299999"))
+    );
+    assert_eq!(
+        put_chunk(&s, &root, &id, &bytes[300_000..600_000], 300_000, total).status(),
+        308
+    );
+    s.kill9();
+    let s = Server::start(dir.path());
+    let r = status(&s, &root, &id, total);
+    assert_eq!(range_of(&r).as_deref(), Some("bytes=0-599999"));
+
+    // A connection dropped in the middle of a chunk keeps what arrived.
+    let addr = s.url.trim_start_matches("http://").to_owned();
+    let mut tcp = std::net::TcpStream::connect(&addr).unwrap();
+    let head = format!(
+        "PUT /api/v1/videos/upload-resumable?upload_id={id} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {root}\r\n\
+         Content-Range: bytes 600000-{}/{total}\r\nContent-Length: {}\r\n\r\n",
+        total - 1,
+        total - 600_000
+    );
+    tcp.write_all(head.as_bytes()).unwrap();
+    tcp.write_all(&bytes[600_000..700_000]).unwrap();
+    tcp.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    drop(tcp);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let resume_at = loop {
+        let r = status(&s, &root, &id, total);
+        if r.status() == 308 {
+            let range = range_of(&r).unwrap();
+            let end: usize = range.trim_start_matches("bytes=0-").parse().unwrap();
+            if end >= 600_000 {
+                break end + 1;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the interrupted chunk was recorded"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(resume_at > 600_000 && resume_at <= 700_000, "{resume_at}");
+
+    // The rest completes the upload: a video whose original is the clip, byte for byte.
+    let r = put_chunk(&s, &root, &id, &bytes[resume_at..], resume_at, total);
+    assert_eq!(r.status(), 200);
+    let created: Value = r.json().unwrap();
+    let uuid = created["video"]["uuid"].as_str().unwrap();
+    let stored = std::fs::read(dir.path().join("media").join(uuid).join("original.mp4")).unwrap();
+    assert_eq!(stored, bytes);
+    assert!(files_in(&dir.path().join("uploads")).is_empty());
+    assert_error(status(&s, &root, &id, total), 404, "not_found");
+}
+
+#[test]
+fn cancelled_and_abandoned_uploads_leave_nothing() {
+    let dir = tempdir();
+    let s = Server::start(dir.path());
+    let root = s.root_token();
+    let channel = channel_id(&s, &root);
+    let bytes = clip();
+    let id = start_resumable(&s, &root, channel, bytes.len());
+    assert_eq!(
+        put_chunk(&s, &root, &id, &bytes[..1000], 0, bytes.len()).status(),
+        308
+    );
+    let r = s
+        .delete(&format!("/api/v1/videos/upload-resumable?upload_id={id}"))
+        .bearer_auth(&root)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert!(files_in(&dir.path().join("uploads")).is_empty());
+    assert_error(status(&s, &root, &id, bytes.len()), 404, "not_found");
+
+    // Junk uploaded through the resumable protocol is refused when complete, and removed.
+    let junk = vec![0x42u8; 4096];
+    let id = start_resumable(&s, &root, channel, junk.len());
+    assert_error(
+        put_chunk(&s, &root, &id, &junk, 0, junk.len()),
+        422,
+        "unsupported_media",
+    );
+    assert!(files_in(&dir.path().join("uploads")).is_empty());
+    let list: Value = s
+        .get("/api/v1/videos?count=100")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(list["total"], 0);
+
+    // Files no session or video owns (a crash at the wrong moment) are swept at start.
+    let id = start_resumable(&s, &root, channel, bytes.len());
+    assert_eq!(
+        put_chunk(&s, &root, &id, &bytes[..1000], 0, bytes.len()).status(),
+        308
+    );
+    std::fs::write(dir.path().join("uploads").join("stray.part"), b"x").unwrap();
+    std::fs::create_dir_all(
+        dir.path()
+            .join("media")
+            .join(uuid::Uuid::new_v4().to_string()),
+    )
+    .unwrap();
+    assert!(s.stop());
+    let s = Server::start(dir.path());
+    assert_eq!(
+        files_in(&dir.path().join("uploads")),
+        vec![format!("{id}.part")],
+        "the live session stays"
+    );
+    assert!(files_in(&dir.path().join("media")).is_empty());
+    let mut buf = Vec::new();
+    std::fs::File::open(dir.path().join("uploads").join(format!("{id}.part")))
+        .unwrap()
+        .read_to_end(&mut buf)
+        .unwrap();
+    assert_eq!(buf, bytes[..1000]);
+    drop(s);
+}
