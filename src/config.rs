@@ -42,6 +42,7 @@ pub struct Config {
     pub signup: Signup,
     pub user: UserDefaults,
     pub uploads: Uploads,
+    pub media: Media,
     pub auth: Auth,
     pub log: Log,
 }
@@ -93,6 +94,26 @@ pub struct UserDefaults {
 pub struct Uploads {
     pub max_file_bytes: u64,
     pub resumable_expiry_hours: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Media {
+    pub max_width: u32,
+    pub max_height: u32,
+    pub max_duration_secs: u64,
+    pub max_frames: u64,
+}
+
+impl Media {
+    pub fn limits(&self) -> crate::media::probe::Limits {
+        crate::media::probe::Limits {
+            max_width: self.max_width,
+            max_height: self.max_height,
+            max_duration_secs: self.max_duration_secs,
+            max_frames: self.max_frames,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -152,6 +173,12 @@ impl Default for Config {
                 max_file_bytes: 8 * 1024 * 1024 * 1024,
                 resumable_expiry_hours: 24 * 7,
             },
+            media: Media {
+                max_width: 7680,
+                max_height: 4320,
+                max_duration_secs: 6 * 3600,
+                max_frames: 3_000_000,
+            },
             auth: Auth {
                 access_token_lifetime_secs: 24 * 3600,
                 refresh_token_lifetime_secs: 14 * 24 * 3600,
@@ -194,6 +221,11 @@ impl Default for UserDefaults {
 impl Default for Uploads {
     fn default() -> Self {
         Config::default().uploads
+    }
+}
+impl Default for Media {
+    fn default() -> Self {
+        Config::default().media
     }
 }
 impl Default for Auth {
@@ -279,6 +311,20 @@ pub const DOCS: &[(&str, &str)] = &[
         "uploads.resumable_expiry_hours",
         "An unfinished resumable upload untouched this long is deleted.",
     ),
+    (
+        "media",
+        "Limits on uploaded media, checked from the file's headers before any decoding.",
+    ),
+    (
+        "media.max_width",
+        "Widest video accepted, in pixels (portrait videos are checked turned).",
+    ),
+    ("media.max_height", "Tallest video accepted, in pixels."),
+    (
+        "media.max_duration_secs",
+        "Longest video accepted, in seconds.",
+    ),
+    ("media.max_frames", "Most video frames accepted."),
     ("auth", "Sessions and login protection."),
     (
         "auth.access_token_lifetime_secs",

@@ -126,7 +126,7 @@ pub async fn upload(
     ));
     let result = receive_single(&state, &mut form, &part).await;
     match result {
-        Ok((meta, size)) => {
+        Ok((meta, size, filename)) => {
             let (me2, part2) = (me.clone(), part.clone());
             let quota_core = core.clone();
             let checked = blocking(move || {
@@ -138,8 +138,12 @@ pub async fn upload(
                 let _ = tokio::fs::remove_file(&part).await;
                 return Err(e);
             }
-            let video =
-                blocking(move || Ok(uploads::finish_file(&core, &me, &meta, &part2, None)?)).await;
+            let video = blocking(move || {
+                Ok(uploads::finish_file(
+                    &core, &me, &meta, &part2, &filename, None,
+                )?)
+            })
+            .await;
             if video.is_err() {
                 let _ = tokio::fs::remove_file(&part).await;
             }
@@ -177,15 +181,17 @@ async fn receive_single(
     state: &AppState,
     form: &mut Multipart,
     part: &PathBuf,
-) -> ApiResult<(UploadMeta, u64)> {
+) -> ApiResult<(UploadMeta, u64, String)> {
     let max = state.core.config.uploads.max_file_bytes;
     let mut fields = serde_json::Map::new();
     let mut size = None;
+    let mut filename = String::new();
     while let Some(field) = form.next_field().await.map_err(multipart_error)? {
         let raw = field.name().unwrap_or_default().to_owned();
         let name = raw.split('[').next().unwrap_or_default().to_owned();
         match name.as_str() {
             "videofile" => {
+                filename = field.file_name().unwrap_or("video").to_owned();
                 let mut stream = field.map(|c| c.map_err(|e| e.body_text()));
                 match write_stream(part, 0, &mut stream, max).await {
                     Ok(n) => size = Some(n),
@@ -227,7 +233,7 @@ async fn receive_single(
         size.ok_or_else(|| ApiError::invalid_param("body", "videofile", "Should have a file"))?;
     let body: UploadBody = serde_json::from_value(serde_json::Value::Object(fields))
         .map_err(|e| ApiError::bad_request(format!("Invalid upload fields: {e}")))?;
-    Ok((body.into_meta()?, size))
+    Ok((body.into_meta()?, size, filename))
 }
 
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {

@@ -1,4 +1,5 @@
 //! How an upload becomes something every browser plays: container recognition now; probing,
 //! demuxing, decoding, encoding and packaging join here as the pipeline grows.
 
+pub mod probe;
 pub mod sniff;

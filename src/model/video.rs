@@ -194,6 +194,23 @@ impl Record for Video {
     const VERSION: u8 = 1;
 }
 
+/// The uploaded original of a local video: its file and what the probe read from its headers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VideoSource {
+    /// The name the uploader's file had.
+    pub filename: String,
+    /// Path of the original relative to the video's media directory.
+    pub file: String,
+    pub size: u64,
+    pub info: crate::media::probe::MediaInfo,
+}
+
+impl Record for VideoSource {
+    const KIND: &'static str = "video source";
+    const VERSION: u8 = 1;
+}
+
 /// The short id PeerTube shows in `/w/{shortUUID}` links: the UUID's 128-bit value written in
 /// base 58 with the Flickr alphabet, left-padded to 22 characters. Written here because it is a
 /// ten-line base conversion of one integer, not worth a dependency.

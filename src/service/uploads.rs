@@ -1,5 +1,5 @@
 //! Uploads: resumable sessions (PeerTube's `upload-resumable` protocol) and single-request
-//! uploads end the same way, in `finish_file`: the bytes are recognised as a container, moved
+//! uploads end the same way, in `finish_file`: the file's headers are probed, it is moved
 //! under `<data dir>/media/<uuid>/`, and the video is created in one transaction.
 //!
 //! Durability: a chunk's bytes are synced to the part file before the session's `received` count
@@ -8,7 +8,6 @@
 //! session or video owns, so nothing half-written stays.
 
 use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use redb::{ReadableTable, WriteTransaction};
@@ -16,12 +15,12 @@ use redb::{ReadableTable, WriteTransaction};
 use super::videos::{self, NewVideo};
 use super::{Core, Result, ServiceError, channels};
 use crate::auth::secret;
-use crate::media::sniff::{self, NOT_A_VIDEO, SNIFF_LEN};
+use crate::media::probe;
 use crate::model::now_ms;
 use crate::model::upload::{UploadMeta, UploadSession};
 use crate::model::user::User;
-use crate::model::video::{CommentsPolicy, Privacy, Video, VideoState};
-use crate::store::{Tx, codec, tables};
+use crate::model::video::{CommentsPolicy, Privacy, Video, VideoSource, VideoState};
+use crate::store::{Tx, codec, records, tables};
 
 /// Where part files of uploads in progress live.
 pub fn uploads_dir(core: &Core) -> PathBuf {
@@ -226,7 +225,14 @@ pub fn cancel(core: &Core, id: &str, user_id: u64) -> Result<()> {
 /// The last chunk arrived: turn the session's part file into a video.
 pub fn finish(core: &Core, session: &UploadSession, user: &User) -> Result<Video> {
     let part = part_path(core, &session.id);
-    let result = finish_file(core, user, &session.meta, &part, Some(&session.id));
+    let result = finish_file(
+        core,
+        user,
+        &session.meta,
+        &part,
+        &session.filename,
+        Some(&session.id),
+    );
     if matches!(result, Err(ServiceError::UnsupportedMedia(_))) {
         // Nothing can be done with these bytes: drop the session so they do not linger.
         let _ = core.store.write(|tx| {
@@ -245,25 +251,39 @@ pub fn finish_file(
     user: &User,
     meta: &UploadMeta,
     part: &Path,
+    filename: &str,
     session_id: Option<&str>,
 ) -> Result<Video> {
     let size = std::fs::metadata(part)
         .map_err(|e| io_error("reading the uploaded file", e))?
         .len();
-    let mut head = [0u8; SNIFF_LEN];
-    let n = File::open(part)
-        .and_then(|mut f| f.read(&mut head))
-        .map_err(|e| io_error("reading the uploaded file", e))?;
-    let Some(container) = sniff::sniff(&head[..n]) else {
-        let _ = std::fs::remove_file(part);
-        return Err(ServiceError::UnsupportedMedia(NOT_A_VIDEO.into()));
+    // Headers only, before anything is kept: refused files are deleted with the reason.
+    let info = match probe::probe(part, &core.config.media.limits()) {
+        Ok(info) => info,
+        Err(e) => {
+            let _ = std::fs::remove_file(part);
+            return Err(ServiceError::UnsupportedMedia(e.to_string()));
+        }
     };
-    let new = new_video(meta, size)?;
+    let mut new = new_video(meta, size)?;
+    new.duration = info.duration_ms.saturating_add(500) / 1000;
+    let extension = if info.container == "matroska" {
+        "mkv"
+    } else {
+        "mp4"
+    };
     let uuid = uuid::Uuid::new_v4();
     let dir = crate::jobs::media_dir(&core.config.storage.data_dir).join(uuid.to_string());
     std::fs::create_dir_all(&dir).map_err(|e| io_error("creating the media directory", e))?;
-    let original = dir.join(format!("original.{}", container.extension()));
+    let file = format!("original.{extension}");
+    let original = dir.join(&file);
     std::fs::rename(part, &original).map_err(|e| io_error("moving the upload", e))?;
+    let source = VideoSource {
+        filename: filename.chars().take(255).collect(),
+        file,
+        size,
+        info,
+    };
     let created = core.catalog.write(|| {
         core.store.write(|tx| {
             check_channel(tx, user, new.channel_id)?;
@@ -272,6 +292,7 @@ pub fn finish_file(
                 tx.open_table(tables::UPLOADS)?.remove(id)?;
             }
             let video = videos::create_in(tx, &new, now_ms(), uuid)?;
+            records::put(tx, tables::VIDEO_SOURCES, video.id, &source)?;
             let row = super::catalog::Row::new(&video, user.account_id);
             Ok((video, vec![super::catalog::Change::Upsert(row)]))
         })

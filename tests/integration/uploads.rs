@@ -80,6 +80,7 @@ fn single_request_upload_stores_the_file_and_refuses_bad_input() {
         .unwrap();
     assert_eq!(video["name"], "Big Buck Bunny");
     assert_eq!(video["state"]["id"], 2, "waits for the media pipeline");
+    assert_eq!(video["duration"], 5, "read from the headers at upload time");
     assert_eq!(video["tags"], json!(["bunny"]));
     let stored = std::fs::read(dir.path().join("media").join(&uuid).join("original.mp4")).unwrap();
     assert_eq!(stored, bytes, "the original is stored byte for byte");
@@ -446,4 +447,205 @@ fn cancelled_and_abandoned_uploads_leave_nothing() {
         .unwrap();
     assert_eq!(buf, bytes[..1000]);
     drop(s);
+}
+
+/// Make a short clip with Debian's ffmpeg (tests only); `tests/run.sh` installs it.
+fn ffmpeg_clip(dir: &Path, name: &str, args: &[&str]) -> Vec<u8> {
+    let out = dir.join(name);
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .arg(&out)
+        .status()
+        .expect("ffmpeg is installed (tests/run.sh installs it)");
+    assert!(status.success(), "ffmpeg made {name}");
+    std::fs::read(&out).unwrap()
+}
+
+const TEST_VIDEO: &[&str] = &[
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc2=size=320x240:rate=25:duration=2",
+];
+const TEST_AUDIO: &[&str] = &["-f", "lavfi", "-i", "sine=frequency=440:duration=2"];
+
+#[test]
+fn probe_names_what_it_refuses_and_accepts_the_common_formats() {
+    let dir = tempdir();
+    let work = tempdir();
+    let s = Server::start_with(dir.path(), &[("VIREO_MEDIA__MAX_DURATION_SECS", "4")]);
+    let root = s.root_token();
+    let channel = channel_id(&s, &root);
+    let args =
+        |extra: &[&'static str]| -> Vec<&'static str> { [TEST_VIDEO, TEST_AUDIO, extra].concat() };
+
+    // Accepted: VP9 + Opus in WebM, H.264 + MP3 in MKV, H.264 + PCM in MOV, odd sizes, no audio.
+    let accepted = [
+        (
+            "vp9.webm",
+            args(&[
+                "-c:v",
+                "libvpx-vp9",
+                "-deadline",
+                "realtime",
+                "-c:a",
+                "libopus",
+            ]),
+        ),
+        (
+            "h264-mp3.mkv",
+            args(&[
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-c:a",
+                "libmp3lame",
+            ]),
+        ),
+        (
+            "pcm.mov",
+            args(&[
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-c:a",
+                "pcm_s16le",
+            ]),
+        ),
+        (
+            "odd.webm",
+            [
+                TEST_VIDEO,
+                &[
+                    "-vf",
+                    "scale=321:241",
+                    "-c:v",
+                    "libvpx-vp9",
+                    "-deadline",
+                    "realtime",
+                ],
+            ]
+            .concat(),
+        ),
+        (
+            "rotated.mov",
+            [
+                TEST_VIDEO,
+                &[
+                    "-c:v",
+                    "libx264",
+                    "-preset",
+                    "ultrafast",
+                    "-metadata:s:v",
+                    "rotate=90",
+                ],
+            ]
+            .concat(),
+        ),
+    ];
+    for (name, a) in &accepted {
+        let bytes = ffmpeg_clip(work.path(), name, a);
+        let r = single_upload(&s, &root, channel, &format!("Accepted {name}"), bytes);
+        assert_eq!(r.status(), 200, "{name}: {}", r.text().unwrap());
+    }
+    let list: Value = s
+        .get("/api/v1/videos?count=100")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(list["total"], accepted.len());
+    for v in list["data"].as_array().unwrap() {
+        assert_eq!(v["duration"], 2, "{}", v["name"]);
+    }
+
+    // Refused, each with its reason, and nothing kept.
+    let refused = [
+        (
+            "hevc.mp4",
+            [
+                TEST_VIDEO,
+                &[
+                    "-c:v",
+                    "libx265",
+                    "-preset",
+                    "ultrafast",
+                    "-x265-params",
+                    "log-level=error",
+                ],
+            ]
+            .concat(),
+            "HEVC (H.265) video is not supported yet",
+        ),
+        (
+            "ac3.mkv",
+            args(&["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "ac3"]),
+            "AC-3 (Dolby Digital) audio is not supported yet",
+        ),
+        (
+            "audio.m4a",
+            [TEST_AUDIO, &["-c:a", "aac"]].concat(),
+            "no video track",
+        ),
+        (
+            "mpeg4.mp4",
+            [TEST_VIDEO, &["-c:v", "mpeg4"]].concat(),
+            "MPEG-4 Part 2 video is not supported yet",
+        ),
+    ];
+    for (name, a, reason) in &refused {
+        let bytes = ffmpeg_clip(work.path(), name, a);
+        let e = assert_error(
+            single_upload(&s, &root, channel, &format!("Refused {name}"), bytes),
+            422,
+            "unsupported_media",
+        );
+        assert!(
+            e["detail"].as_str().unwrap().contains(reason),
+            "{name}: {e}"
+        );
+    }
+    // The configured duration limit (4 s here) refuses the 5.3 s clip, from its headers.
+    let e = assert_error(
+        single_upload(&s, &root, channel, "Too long", clip()),
+        422,
+        "unsupported_media",
+    );
+    assert_eq!(
+        e["detail"],
+        "The video lasts 5 s; this instance accepts at most 4 s"
+    );
+    // A truncated upload (the clip cut before its end) is refused as damaged.
+    let bytes = clip();
+    let e = assert_error(
+        single_upload(
+            &s,
+            &root,
+            channel,
+            "Truncated",
+            bytes[..bytes.len() / 2].to_vec(),
+        ),
+        422,
+        "unsupported_media",
+    );
+    assert!(
+        e["detail"]
+            .as_str()
+            .unwrap()
+            .contains("damaged or incomplete"),
+        "{e}"
+    );
+
+    let list: Value = s
+        .get("/api/v1/videos?count=100")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(list["total"], accepted.len());
+    assert!(files_in(&dir.path().join("uploads")).is_empty());
+    assert_eq!(files_in(&dir.path().join("media")).len(), accepted.len());
 }

@@ -1,0 +1,635 @@
+//! Probe an upload before any CPU is spent on it: read only the container's headers (the MP4
+//! `moov` box, the Matroska `Info`/`Tracks` elements), name the codecs, and check the instance's
+//! limits on resolution, duration and frame count. Everything refused gets a reason written for
+//! the uploader ("HEVC (H.265) video is not supported yet").
+//!
+//! Headers are parsed by `mp4-atom` and `matroska-demuxer`; what is hand-written here is only the
+//! mapping from their types to Vireo's decisions. The `moov` box is read whole, so its size is
+//! capped first: a hostile header cannot make the probe allocate more than `MAX_MOOV_BYTES`.
+
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use mp4_atom::{Atom, Codec, Header, Moov, ReadAtom, ReadFrom, StszSamples, Trak};
+use serde::{Deserialize, Serialize};
+
+use super::sniff::{self, Container, NOT_A_VIDEO, SNIFF_LEN};
+
+/// The largest `moov` box accepted (a two-hour film's is a few MB).
+pub const MAX_MOOV_BYTES: u64 = 64 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VideoCodec {
+    H264,
+    Av1,
+    Vp9,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AudioCodec {
+    Aac,
+    Mp3,
+    Opus,
+    Vorbis,
+    Flac,
+    Pcm,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VideoTrack {
+    pub codec: VideoCodec,
+    pub width: u32,
+    pub height: u32,
+    /// Clockwise rotation to apply for display: 0, 90, 180 or 270.
+    pub rotation: u16,
+    /// Frames, when the container states it (MP4 sample tables do; Matroska does not).
+    pub frames: Option<u64>,
+    /// Average frame rate, when it can be told from the headers.
+    pub fps: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AudioTrack {
+    pub codec: AudioCodec,
+    pub sample_rate: u32,
+    pub channels: u16,
+}
+
+/// What the probe learnt about an upload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaInfo {
+    pub container: String,
+    pub duration_ms: u64,
+    pub video: VideoTrack,
+    pub audio: Option<AudioTrack>,
+}
+
+/// Limits on untrusted media, from the `[media]` configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_width: u32,
+    pub max_height: u32,
+    pub max_duration_secs: u64,
+    pub max_frames: u64,
+}
+
+/// Why an upload is refused. The `Display` text is shown to the uploader.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ProbeError {
+    #[error("{NOT_A_VIDEO}")]
+    NotAContainer,
+    #[error("This file is damaged or incomplete: {0}")]
+    Malformed(String),
+    #[error("This file has no video track (audio-only uploads are not supported)")]
+    NoVideo,
+    #[error("{0} video is not supported yet")]
+    UnsupportedVideo(String),
+    #[error("{0} audio is not supported yet")]
+    UnsupportedAudio(String),
+    #[error(
+        "The video is {width}×{height} pixels; this instance accepts at most {max_width}×{max_height}"
+    )]
+    TooLarge {
+        width: u32,
+        height: u32,
+        max_width: u32,
+        max_height: u32,
+    },
+    #[error("The video lasts {}; this instance accepts at most {}", hms(*.secs), hms(*.max_secs))]
+    TooLong { secs: u64, max_secs: u64 },
+    #[error("The video has {frames} frames; this instance accepts at most {max}")]
+    TooManyFrames { frames: u64, max: u64 },
+    #[error("The video has no duration")]
+    NoDuration,
+}
+
+fn hms(secs: u64) -> String {
+    match (secs / 3600, secs / 60 % 60, secs % 60) {
+        (0, 0, s) => format!("{s} s"),
+        (0, m, s) => format!("{m} min {s} s"),
+        (h, m, _) => format!("{h} h {m} min"),
+    }
+}
+
+/// Probe the file at `path` and check it against `limits`.
+pub fn probe(path: &Path, limits: &Limits) -> Result<MediaInfo, ProbeError> {
+    let malformed = |e: std::io::Error| ProbeError::Malformed(e.to_string());
+    let mut file = File::open(path).map_err(malformed)?;
+    let mut head = [0u8; SNIFF_LEN];
+    let n = read_up_to(&mut file, &mut head).map_err(malformed)?;
+    let container = sniff::sniff(&head[..n]).ok_or(ProbeError::NotAContainer)?;
+    file.seek(SeekFrom::Start(0)).map_err(malformed)?;
+    let info = match container {
+        Container::IsoBmff => probe_mp4(file)?,
+        Container::Matroska => probe_matroska(file)?,
+    };
+    check_limits(&info, limits)?;
+    Ok(info)
+}
+
+fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
+
+fn check_limits(info: &MediaInfo, limits: &Limits) -> Result<(), ProbeError> {
+    let v = &info.video;
+    if v.width == 0 || v.height == 0 {
+        return Err(ProbeError::Malformed("the video track has no size".into()));
+    }
+    if v.width > limits.max_width || v.height > limits.max_height {
+        // Portrait videos are fine when they fit once turned.
+        if v.height > limits.max_width || v.width > limits.max_height {
+            return Err(ProbeError::TooLarge {
+                width: v.width,
+                height: v.height,
+                max_width: limits.max_width,
+                max_height: limits.max_height,
+            });
+        }
+    }
+    if info.duration_ms == 0 {
+        return Err(ProbeError::NoDuration);
+    }
+    let secs = info.duration_ms / 1000;
+    if secs > limits.max_duration_secs {
+        return Err(ProbeError::TooLong {
+            secs,
+            max_secs: limits.max_duration_secs,
+        });
+    }
+    if let Some(frames) = v.frames
+        && frames > limits.max_frames
+    {
+        return Err(ProbeError::TooManyFrames {
+            frames,
+            max: limits.max_frames,
+        });
+    }
+    Ok(())
+}
+
+fn probe_mp4(file: File) -> Result<MediaInfo, ProbeError> {
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut reader = BufReader::new(file);
+    let moov = find_moov(&mut reader, len)?;
+    let timescale = u64::from(moov.mvhd.timescale);
+    let movie_ms = moov
+        .mvhd
+        .duration
+        .saturating_mul(1000)
+        .checked_div(timescale)
+        .unwrap_or(0);
+    let handler = |t: &Trak| t.mdia.hdlr.handler;
+    let video_trak = moov
+        .trak
+        .iter()
+        .find(|t| handler(t) == b"vide".into())
+        .ok_or(ProbeError::NoVideo)?;
+    let video = mp4_video(video_trak)?;
+    let audio = moov
+        .trak
+        .iter()
+        .find(|t| handler(t) == b"soun".into())
+        .map(mp4_audio)
+        .transpose()?;
+    let track_ms = track_duration_ms(video_trak);
+    let duration_ms = if movie_ms > 0 { movie_ms } else { track_ms };
+    Ok(MediaInfo {
+        container: "mp4".into(),
+        duration_ms,
+        video,
+        audio,
+    })
+}
+
+/// Walk top-level boxes to `moov`, skipping `mdat` and the rest without reading them.
+fn find_moov<R: Read + Seek>(reader: &mut R, len: u64) -> Result<Moov, ProbeError> {
+    loop {
+        let header = match Header::read_from(reader) {
+            Ok(h) => h,
+            Err(_) => {
+                return Err(ProbeError::Malformed(
+                    "no movie header (moov box): the file is probably truncated".into(),
+                ));
+            }
+        };
+        let pos = reader
+            .stream_position()
+            .map_err(|e| ProbeError::Malformed(e.to_string()))?;
+        let size = match header.size {
+            Some(s) => s as u64,
+            None => len.saturating_sub(pos),
+        };
+        if pos.saturating_add(size) > len {
+            return Err(ProbeError::Malformed(format!(
+                "the {} box runs past the end of the file: the file is probably truncated",
+                header.kind
+            )));
+        }
+        if header.kind == Moov::KIND {
+            if size > MAX_MOOV_BYTES {
+                return Err(ProbeError::Malformed(format!(
+                    "the movie header is {size} bytes, more than the {MAX_MOOV_BYTES} accepted"
+                )));
+            }
+            let mut body = reader.take(size);
+            return Moov::read_atom(&header, &mut body)
+                .map_err(|e| ProbeError::Malformed(format!("unreadable movie header: {e}")));
+        }
+        reader
+            .seek(SeekFrom::Current(i64::try_from(size).unwrap_or(i64::MAX)))
+            .map_err(|e| ProbeError::Malformed(e.to_string()))?;
+    }
+}
+
+fn track_duration_ms(t: &Trak) -> u64 {
+    let ts = u64::from(t.mdia.mdhd.timescale);
+    t.mdia
+        .mdhd
+        .duration
+        .saturating_mul(1000)
+        .checked_div(ts)
+        .unwrap_or(0)
+}
+
+fn mp4_video(t: &Trak) -> Result<VideoTrack, ProbeError> {
+    let codec =
+        t.mdia.minf.stbl.stsd.codecs.first().ok_or_else(|| {
+            ProbeError::Malformed("the video track has no sample description".into())
+        })?;
+    let (codec, visual) = match codec {
+        Codec::Avc1(c) => (VideoCodec::H264, &c.visual),
+        Codec::Avc3(c) => (VideoCodec::H264, &c.visual),
+        Codec::Av01(c) => (VideoCodec::Av1, &c.visual),
+        Codec::Vp09(c) => (VideoCodec::Vp9, &c.visual),
+        Codec::Hev1(_) | Codec::Hvc1(_) => {
+            return Err(ProbeError::UnsupportedVideo("HEVC (H.265)".into()));
+        }
+        Codec::Vp08(_) => return Err(ProbeError::UnsupportedVideo("VP8".into())),
+        Codec::Jpeg(_) => return Err(ProbeError::UnsupportedVideo("Motion JPEG".into())),
+        Codec::Unknown(fourcc, _) => {
+            return Err(ProbeError::UnsupportedVideo(video_name(
+                &fourcc.to_string(),
+            )));
+        }
+        other => {
+            return Err(ProbeError::UnsupportedVideo(
+                format!("{other:?}").chars().take(20).collect(),
+            ));
+        }
+    };
+    let frames = match &t.mdia.minf.stbl.stsz.samples {
+        StszSamples::Identical { count, .. } => u64::from(*count),
+        StszSamples::Different { sizes } => sizes.len() as u64,
+    };
+    let ms = track_duration_ms(t);
+    Ok(VideoTrack {
+        codec,
+        width: u32::from(visual.width),
+        height: u32::from(visual.height),
+        rotation: rotation(&t.tkhd.matrix),
+        frames: Some(frames),
+        fps: (ms > 0).then(|| frames as f64 * 1000.0 / ms as f64),
+    })
+}
+
+/// Names for the fourccs of common codecs `mp4-atom` has no type for.
+fn video_name(fourcc: &str) -> String {
+    match fourcc {
+        "mp4v" => "MPEG-4 Part 2".into(),
+        "apcn" | "apch" | "apcs" | "apco" | "ap4h" | "ap4x" => "Apple ProRes".into(),
+        "dvh1" | "dvhe" => "Dolby Vision".into(),
+        "s263" | "h263" => "H.263".into(),
+        other => format!("'{other}'"),
+    }
+}
+
+/// The display rotation encoded in a track matrix (16.16 fixed point), clockwise.
+fn rotation(m: &mp4_atom::Matrix) -> u16 {
+    const ONE: i32 = 0x1_0000;
+    match (m.a, m.b, m.c, m.d) {
+        (0, ONE, c, 0) if c == -ONE => 90,
+        (a, 0, 0, d) if a == -ONE && d == -ONE => 180,
+        (0, b, ONE, 0) if b == -ONE => 270,
+        _ => 0,
+    }
+}
+
+fn mp4_audio(t: &Trak) -> Result<AudioTrack, ProbeError> {
+    let codec =
+        t.mdia.minf.stbl.stsd.codecs.first().ok_or_else(|| {
+            ProbeError::Malformed("the audio track has no sample description".into())
+        })?;
+    let (codec, audio) = match codec {
+        Codec::Mp4a(c) => {
+            let codec = match c.esds.es_desc.dec_config.object_type_indication {
+                0x40 | 0x66 | 0x67 | 0x68 => AudioCodec::Aac,
+                0x69 | 0x6b => AudioCodec::Mp3,
+                other => {
+                    return Err(ProbeError::UnsupportedAudio(format!(
+                        "MPEG-4 object type {other:#04x}"
+                    )));
+                }
+            };
+            (codec, &c.audio)
+        }
+        Codec::Mp3(c) => (AudioCodec::Mp3, &c.audio),
+        Codec::Opus(c) => (AudioCodec::Opus, &c.audio),
+        Codec::Flac(c) => (AudioCodec::Flac, &c.audio),
+        Codec::Ac3(_) => return Err(ProbeError::UnsupportedAudio("AC-3 (Dolby Digital)".into())),
+        Codec::Eac3(_) => {
+            return Err(ProbeError::UnsupportedAudio(
+                "E-AC-3 (Dolby Digital Plus)".into(),
+            ));
+        }
+        Codec::Samr(_) => return Err(ProbeError::UnsupportedAudio("AMR".into())),
+        Codec::Ipcm(_)
+        | Codec::Fpcm(_)
+        | Codec::Sowt(_)
+        | Codec::Twos(_)
+        | Codec::Lpcm(_)
+        | Codec::In24(_)
+        | Codec::In32(_)
+        | Codec::Fl32(_)
+        | Codec::Fl64(_)
+        | Codec::S16l(_) => {
+            return Ok(AudioTrack {
+                codec: AudioCodec::Pcm,
+                sample_rate: (t.mdia.mdhd.timescale).min(768_000),
+                channels: 0,
+            });
+        }
+        Codec::Unknown(fourcc, _) => {
+            let name = match fourcc.to_string().as_str() {
+                "alac" => "ALAC".to_owned(),
+                other => format!("'{other}'"),
+            };
+            return Err(ProbeError::UnsupportedAudio(name));
+        }
+        other => {
+            return Err(ProbeError::UnsupportedAudio(
+                format!("{other:?}").chars().take(20).collect(),
+            ));
+        }
+    };
+    Ok(AudioTrack {
+        codec,
+        sample_rate: u32::from(audio.sample_rate.integer()),
+        channels: audio.channel_count,
+    })
+}
+
+fn probe_matroska(file: File) -> Result<MediaInfo, ProbeError> {
+    let mkv = matroska_demuxer::MatroskaFile::open(BufReader::new(file))
+        .map_err(|e| ProbeError::Malformed(format!("unreadable Matroska headers: {e}")))?;
+    let info = mkv.info();
+    let scale = info.timestamp_scale().get() as f64;
+    let duration_ms = info
+        .duration()
+        .filter(|d| d.is_finite() && *d > 0.0)
+        .map(|d| (d * scale / 1_000_000.0) as u64)
+        .unwrap_or(0);
+    let tracks = mkv.tracks();
+    let video_track = tracks
+        .iter()
+        .find(|t| t.track_type() == matroska_demuxer::TrackType::Video)
+        .ok_or(ProbeError::NoVideo)?;
+    let codec = match video_track.codec_id() {
+        "V_MPEG4/ISO/AVC" => VideoCodec::H264,
+        "V_AV1" => VideoCodec::Av1,
+        "V_VP9" => VideoCodec::Vp9,
+        "V_MPEGH/ISO/HEVC" => return Err(ProbeError::UnsupportedVideo("HEVC (H.265)".into())),
+        "V_VP8" => return Err(ProbeError::UnsupportedVideo("VP8".into())),
+        "V_THEORA" => return Err(ProbeError::UnsupportedVideo("Theora".into())),
+        other => {
+            return Err(ProbeError::UnsupportedVideo(format!(
+                "'{}'",
+                other.chars().take(32).collect::<String>()
+            )));
+        }
+    };
+    let v = video_track
+        .video()
+        .ok_or_else(|| ProbeError::Malformed("the video track has no video settings".into()))?;
+    let fps = video_track
+        .default_duration()
+        .map(|ns| 1_000_000_000.0 / ns.get() as f64)
+        .filter(|f| f.is_finite() && *f > 0.0 && *f < 1000.0);
+    let audio = tracks
+        .iter()
+        .find(|t| t.track_type() == matroska_demuxer::TrackType::Audio)
+        .map(|t| {
+            let codec = match t.codec_id() {
+                "A_AAC" | "A_AAC/MPEG4/LC" | "A_AAC/MPEG2/LC" => AudioCodec::Aac,
+                "A_MPEG/L3" => AudioCodec::Mp3,
+                "A_OPUS" => AudioCodec::Opus,
+                "A_VORBIS" => AudioCodec::Vorbis,
+                "A_FLAC" => AudioCodec::Flac,
+                "A_PCM/INT/LIT" | "A_PCM/INT/BIG" | "A_PCM/FLOAT/IEEE" => AudioCodec::Pcm,
+                "A_AC3" => return Err(ProbeError::UnsupportedAudio("AC-3 (Dolby Digital)".into())),
+                "A_EAC3" => {
+                    return Err(ProbeError::UnsupportedAudio(
+                        "E-AC-3 (Dolby Digital Plus)".into(),
+                    ));
+                }
+                "A_DTS" => return Err(ProbeError::UnsupportedAudio("DTS".into())),
+                other => {
+                    return Err(ProbeError::UnsupportedAudio(format!(
+                        "'{}'",
+                        other.chars().take(32).collect::<String>()
+                    )));
+                }
+            };
+            let a = t.audio();
+            Ok(AudioTrack {
+                codec,
+                sample_rate: a.map(|a| a.sampling_frequency() as u32).unwrap_or(0),
+                channels: a
+                    .map(|a| u16::try_from(a.channels().get()).unwrap_or(u16::MAX))
+                    .unwrap_or(0),
+            })
+        })
+        .transpose()?;
+    let width = u32::try_from(v.pixel_width().get()).unwrap_or(u32::MAX);
+    let height = u32::try_from(v.pixel_height().get()).unwrap_or(u32::MAX);
+    Ok(MediaInfo {
+        container: "matroska".into(),
+        duration_ms,
+        video: VideoTrack {
+            codec,
+            width,
+            height,
+            rotation: 0,
+            frames: fps.map(|f| (f * duration_ms as f64 / 1000.0).round() as u64),
+            fps,
+        },
+        audio,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: Limits = Limits {
+        max_width: 7680,
+        max_height: 4320,
+        max_duration_secs: 6 * 3600,
+        max_frames: 3_000_000,
+    };
+
+    fn fixture(name: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/fixtures/media")
+            .join(name)
+    }
+
+    #[test]
+    fn real_clips() {
+        let bunny = probe(&fixture("bigbuckbunny.mp4"), &LIMITS).unwrap();
+        assert_eq!(bunny.video.codec, VideoCodec::H264);
+        assert_eq!((bunny.video.width, bunny.video.height), (1280, 720));
+        assert!(
+            (5200..5500).contains(&bunny.duration_ms),
+            "{}",
+            bunny.duration_ms
+        );
+        assert_eq!(bunny.audio.as_ref().map(|a| a.codec), Some(AudioCodec::Aac));
+        let fps = bunny.video.fps.unwrap();
+        assert!((fps - 25.0).abs() < 0.5, "{fps}");
+        let bikes = probe(&fixture("bikes.mp4"), &LIMITS).unwrap();
+        assert_eq!((bikes.video.width, bikes.video.height), (640, 272));
+        assert_eq!(bikes.audio, None);
+    }
+
+    #[test]
+    fn limits_are_named() {
+        let tight = Limits {
+            max_width: 320,
+            max_height: 240,
+            ..LIMITS
+        };
+        let e = probe(&fixture("bikes.mp4"), &tight).unwrap_err();
+        assert!(matches!(e, ProbeError::TooLarge { width: 640, .. }), "{e}");
+        let short = Limits {
+            max_duration_secs: 5,
+            ..LIMITS
+        };
+        let e = probe(&fixture("bikes.mp4"), &short).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "The video lasts 10 s; this instance accepts at most 5 s"
+        );
+        let few = Limits {
+            max_frames: 10,
+            ..LIMITS
+        };
+        assert!(matches!(
+            probe(&fixture("bikes.mp4"), &few),
+            Err(ProbeError::TooManyFrames { max: 10, .. })
+        ));
+    }
+
+    #[test]
+    fn truncated_and_junk_files_are_errors_not_panics() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = std::fs::read(fixture("bigbuckbunny.mp4")).unwrap();
+        for cut in [0, 7, 12, 40, 100, 1000, bytes.len() / 2, bytes.len() - 1] {
+            let p = dir.path().join(format!("cut{cut}.mp4"));
+            std::fs::write(&p, &bytes[..cut]).unwrap();
+            assert!(probe(&p, &LIMITS).is_err(), "cut at {cut}");
+        }
+        // Flip bytes all over the header region: every outcome is a value, never a panic.
+        for i in (0..4000).step_by(7) {
+            let mut b = bytes.clone();
+            b[i % bytes.len()] ^= 0xff;
+            let p = dir.path().join("flip.mp4");
+            std::fs::write(&p, &b).unwrap();
+            let _ = probe(&p, &LIMITS);
+        }
+    }
+
+    /// Rewrite header fields of a real clip the way a hostile upload would.
+    fn patched(
+        name: &str,
+        patch: impl Fn(&mut Vec<u8>),
+    ) -> (tempfile::TempDir, std::path::PathBuf) {
+        let mut bytes = std::fs::read(fixture(name)).unwrap();
+        patch(&mut bytes);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("patched.mp4");
+        std::fs::write(&p, bytes).unwrap();
+        (dir, p)
+    }
+
+    fn find(bytes: &[u8], tag: &[u8]) -> usize {
+        bytes.windows(4).position(|w| w == tag).unwrap()
+    }
+
+    #[test]
+    fn lying_headers_are_caught_before_decoding() {
+        // The avc1 sample entry claims 60000×60000 pixels.
+        let (_d, p) = patched("bikes.mp4", |b| {
+            let stsd = find(b, b"stsd");
+            let at = stsd + find(&b[stsd..], b"avc1") + 4 + 24;
+            b[at..at + 4].copy_from_slice(&[0xea, 0x60, 0xea, 0x60]);
+        });
+        assert!(matches!(
+            probe(&p, &LIMITS),
+            Err(ProbeError::TooLarge {
+                width: 60000,
+                height: 60000,
+                ..
+            })
+        ));
+        // The movie header claims 48 hours.
+        let (_d, p) = patched("bikes.mp4", |b| {
+            let at = find(b, b"mvhd") + 4;
+            let timescale = u32::from_be_bytes([b[at + 12], b[at + 13], b[at + 14], b[at + 15]]);
+            b[at + 16..at + 20].copy_from_slice(&(timescale * 48 * 3600).to_be_bytes());
+        });
+        let e = probe(&p, &LIMITS).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "The video lasts 48 h 0 min; this instance accepts at most 6 h 0 min"
+        );
+        // A moov box that claims to be larger than the file.
+        let (_d, p) = patched("bikes.mp4", |b| {
+            let at = find(b, b"moov") - 4;
+            b[at..at + 4].copy_from_slice(&u32::MAX.to_be_bytes());
+        });
+        assert!(matches!(probe(&p, &LIMITS), Err(ProbeError::Malformed(_))));
+    }
+
+    #[test]
+    fn rotation_matrices() {
+        let m = |a, b, c, d| mp4_atom::Matrix {
+            a,
+            b,
+            u: 0,
+            c,
+            d,
+            v: 0,
+            x: 0,
+            y: 0,
+            w: 0x4000_0000,
+        };
+        assert_eq!(rotation(&m(0x10000, 0, 0, 0x10000)), 0);
+        assert_eq!(rotation(&m(0, 0x10000, -0x10000, 0)), 90);
+        assert_eq!(rotation(&m(-0x10000, 0, 0, -0x10000)), 180);
+        assert_eq!(rotation(&m(0, -0x10000, 0x10000, 0)), 270);
+    }
+}
