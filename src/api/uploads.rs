@@ -18,6 +18,7 @@ use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, Auth, MultipartFields, blocking, multipart_value};
+use super::videos::{VIDEO_ARRAY_FIELDS, VIDEO_BOOLEAN_FIELDS, VIDEO_NUMBER_FIELDS};
 use crate::app::AppState;
 use crate::model::parse_iso8601;
 use crate::model::upload::{UploadMeta, UploadSession};
@@ -48,20 +49,9 @@ pub struct UploadBody {
 }
 
 impl MultipartFields for UploadBody {
-    const NUMBERS: &'static [&'static str] = &[
-        "channelId",
-        "category",
-        "licence",
-        "privacy",
-        "commentsPolicy",
-    ];
-    const BOOLEANS: &'static [&'static str] = &[
-        "nsfw",
-        "commentsEnabled",
-        "downloadEnabled",
-        "waitTranscoding",
-    ];
-    const ARRAYS: &'static [&'static str] = &["tags"];
+    const NUMBERS: &'static [&'static str] = VIDEO_NUMBER_FIELDS;
+    const BOOLEANS: &'static [&'static str] = VIDEO_BOOLEAN_FIELDS;
+    const ARRAYS: &'static [&'static str] = VIDEO_ARRAY_FIELDS;
 }
 
 impl UploadBody {

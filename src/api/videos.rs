@@ -290,21 +290,26 @@ pub struct UpdateVideoBody {
     channel_id: Option<u64>,
 }
 
+/// How PeerTube's multipart video forms spell their typed fields (updates and uploads alike).
+pub(super) const VIDEO_NUMBER_FIELDS: &[&str] = &[
+    "channelId",
+    "category",
+    "licence",
+    "privacy",
+    "commentsPolicy",
+];
+pub(super) const VIDEO_BOOLEAN_FIELDS: &[&str] = &[
+    "nsfw",
+    "commentsEnabled",
+    "downloadEnabled",
+    "waitTranscoding",
+];
+pub(super) const VIDEO_ARRAY_FIELDS: &[&str] = &["tags"];
+
 impl MultipartFields for UpdateVideoBody {
-    const NUMBERS: &'static [&'static str] = &[
-        "category",
-        "licence",
-        "privacy",
-        "commentsPolicy",
-        "channelId",
-    ];
-    const BOOLEANS: &'static [&'static str] = &[
-        "nsfw",
-        "commentsEnabled",
-        "downloadEnabled",
-        "waitTranscoding",
-    ];
-    const ARRAYS: &'static [&'static str] = &["tags"];
+    const NUMBERS: &'static [&'static str] = VIDEO_NUMBER_FIELDS;
+    const BOOLEANS: &'static [&'static str] = VIDEO_BOOLEAN_FIELDS;
+    const ARRAYS: &'static [&'static str] = VIDEO_ARRAY_FIELDS;
 }
 
 fn to_update(b: UpdateVideoBody) -> ApiResult<VideoUpdate> {
