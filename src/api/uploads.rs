@@ -262,6 +262,9 @@ where
     file.seek(std::io::SeekFrom::Start(offset))
         .await
         .map_err(io_failure)?;
+    // Network chunks are small (tens of KB) and every tokio file write is a hop to the blocking
+    // pool; batching them into 1 MiB writes made large uploads ~1.5× faster (benches/README.md).
+    let mut file = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
     let mut written = offset;
     let mut failure = None;
     while let Some(chunk) = stream.next().await {
@@ -287,12 +290,15 @@ where
         }
     }
     file.flush().await.map_err(io_failure)?;
-    file.sync_data().await.map_err(io_failure)?;
+    file.get_ref().sync_data().await.map_err(io_failure)?;
     match failure {
         Some(e) => Err(e),
         None => Ok(written),
     }
 }
+
+/// Bytes gathered before each write to the part file.
+const WRITE_BUFFER: usize = 1 << 20;
 
 /// Uploads being written right now: one request at a time per upload.
 #[derive(Debug, Default)]

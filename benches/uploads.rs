@@ -1,0 +1,212 @@
+//! Upload benchmark (a bench binary): streams a large H.264 file to the release `vireo` with
+//! `curl` (multipart `POST /api/v1/videos/upload`) and reports throughput against the disk's own
+//! sequential write speed measured in the same run (`dd … conv=fdatasync`, the physical limit),
+//! plus the server's peak RSS for two file sizes (it must not grow with the file).
+//! Inputs are made by looping `bigbuckbunny.mp4` with Debian's ffmpeg (`-stream_loop`, stream
+//! copy). Run through `benches/run.sh`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ROOT_PASSWORD: &str = "bench-root-password";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn curl(args: &[&str]) -> String {
+    let out = Command::new("curl")
+        .args(["-fsS"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "curl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn json_field(body: &str, key: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    v[key]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| v[key].to_string())
+}
+
+/// Loop the fixture clip `times` times without re-encoding.
+fn make_input(dir: &Path, times: u32) -> PathBuf {
+    let clip =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/media/bigbuckbunny.mp4");
+    let out = dir.join(format!("loop{times}.mp4"));
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-stream_loop"])
+        .arg((times - 1).to_string())
+        .arg("-i")
+        .arg(&clip)
+        .args(["-c", "copy", "-movflags", "+faststart"])
+        .arg(&out)
+        .status()
+        .expect("ffmpeg is installed (benches/run.sh installs it)");
+    assert!(status.success());
+    out
+}
+
+fn disk_write_mb_s(dir: &Path, mb: u64) -> f64 {
+    let target = dir.join("dd.bin");
+    let start = Instant::now();
+    let status = Command::new("dd")
+        .arg("if=/dev/zero")
+        .arg(format!("of={}", target.display()))
+        .args([
+            "bs=1M",
+            &format!("count={mb}"),
+            "conv=fdatasync",
+            "status=none",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let secs = start.elapsed().as_secs_f64();
+    let _ = std::fs::remove_file(target);
+    mb as f64 / secs
+}
+
+fn peak_rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+struct Run {
+    size_mb: f64,
+    secs: f64,
+    rss_mb: f64,
+    /// The disk's own speed for a file of the same size, measured right after.
+    disk_mb_s: f64,
+}
+
+fn upload_once(work: &Path, input: &Path) -> Run {
+    let data = work.join(format!(
+        "data-{}",
+        input.file_stem().unwrap().to_string_lossy()
+    ));
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut child: Child = Command::new(env!("CARGO_BIN_EXE_vireo"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(&data)
+        .env("VIREO_INITIAL_ADMIN_PASSWORD", ROOT_PASSWORD)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Command::new("curl")
+        .args(["-fsS", "-o", "/dev/null", &format!("{url}/readyz")])
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| !s.success())
+        .unwrap_or(true)
+    {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let client = curl(&[&format!("{url}/api/v1/oauth-clients/local")]);
+    let token = curl(&[
+        "-d",
+        &format!(
+            "client_id={}&client_secret={}&grant_type=password&username=root&password={ROOT_PASSWORD}",
+            json_field(&client, "client_id"),
+            json_field(&client, "client_secret")
+        ),
+        &format!("{url}/api/v1/users/token"),
+    ]);
+    let token = json_field(&token, "access_token");
+    let me = curl(&[
+        "-H",
+        &format!("Authorization: Bearer {token}"),
+        &format!("{url}/api/v1/users/me"),
+    ]);
+    let me: serde_json::Value = serde_json::from_str(&me).unwrap();
+    let channel = me["videoChannels"][0]["id"].as_u64().unwrap();
+    let size = std::fs::metadata(input).unwrap().len();
+    let start = Instant::now();
+    let answer = curl(&[
+        "-H",
+        &format!("Authorization: Bearer {token}"),
+        "-F",
+        &format!("channelId={channel}"),
+        "-F",
+        "name=Bench upload",
+        "-F",
+        &format!("videofile=@{};type=video/mp4", input.display()),
+        &format!("{url}/api/v1/videos/upload"),
+    ]);
+    let secs = start.elapsed().as_secs_f64();
+    assert!(answer.contains("\"uuid\""), "{answer}");
+    let rss_mb = peak_rss_mb(child.id());
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&data);
+    Run {
+        size_mb: size as f64 / 1_048_576.0,
+        secs,
+        rss_mb,
+        disk_mb_s: disk_write_mb_s(work, size.div_ceil(1_048_576)),
+    }
+}
+
+fn main() {
+    let work = tempfile::tempdir().unwrap();
+    let small = make_input(work.path(), 20);
+    let large = make_input(work.path(), 200);
+    let runs = [
+        upload_once(work.path(), &small),
+        upload_once(work.path(), &large),
+    ];
+    println!(
+        "upload = curl multipart POST until the answer (file streamed, synced, probed, stored)"
+    );
+    println!("disk = dd of the same size with conv=fdatasync, right after");
+    println!(
+        "| input | size MB | upload s | upload MB/s | disk MB/s | ratio | server peak RSS MB |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for (name, r) in ["bigbuckbunny ×20 (106 s)", "bigbuckbunny ×200 (17.7 min)"]
+        .iter()
+        .zip(&runs)
+    {
+        let rate = r.size_mb / r.secs;
+        println!(
+            "| {name} | {:.0} | {:.2} | {:.0} | {:.0} | {:.2}× | {:.1} |",
+            r.size_mb,
+            r.secs,
+            rate,
+            r.disk_mb_s,
+            rate / r.disk_mb_s,
+            r.rss_mb
+        );
+    }
+    println!(
+        "peak RSS ratio large/small: {:.2} (file size ratio {:.1})",
+        runs[1].rss_mb / runs[0].rss_mb,
+        runs[1].size_mb / runs[0].size_mb
+    );
+}
