@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/users/register", post(users::register))
         .route("/users/me", get(users::me).put(users::update_me))
         .route("/users/me/video-quota-used", get(users::quota_used))
+        .route("/users/me/videos", get(videos::mine))
         .route("/users", get(users::list).post(users::create))
         .route(
             "/users/{id}",

@@ -49,6 +49,8 @@ struct ListQuery {
     skip_count: bool,
     /// `isLive=true`: Vireo has no live streams, so nothing matches.
     nothing: bool,
+    /// Show each video's state (lists that include unpublished videos).
+    with_state: bool,
 }
 
 fn list_query(core: &Core, p: &Params, viewer: Option<&User>) -> ApiResult<ListQuery> {
@@ -128,6 +130,7 @@ fn list_query(core: &Core, p: &Params, viewer: Option<&User>) -> ApiResult<ListQ
         page: Page::parse(p)?,
         skip_count: p.bool("skipCount")?.unwrap_or(false),
         nothing: p.bool("isLive")? == Some(true),
+        with_state: include & 1 != 0,
     })
 }
 
@@ -158,7 +161,7 @@ fn render_list(core: &Core, q: ListQuery) -> ApiResult<Bytes> {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => e.insert(owner_of(&tx, v.channel_id)?),
         };
-        data.push(views::video(&ctx, v, a, c));
+        data.push(views::video(&ctx, v, a, c, q.with_state));
     }
     let mut body = ListResponse::new(total, data);
     if q.skip_count {
@@ -214,6 +217,39 @@ pub async fn list(
     params: Params,
 ) -> ApiResult<Response> {
     list_scoped(&state, &uri, &params, viewer.as_ref(), |_| {})
+}
+
+/// `GET /api/v1/users/me/videos`: the caller's own videos in every state and privacy, with their
+/// state, as PeerTube's "my videos" page lists them.
+pub async fn mine(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    params: Params,
+) -> ApiResult<Response> {
+    let core = &state.core;
+    let filter = Filter {
+        account_id: Some(me.account_id),
+        name_contains: params
+            .get("search")
+            .filter(|s| !s.is_empty())
+            .map(str::to_lowercase),
+        channel_id: match params.get("channelId") {
+            None | Some("") => None,
+            Some(v) => Some(v.parse().map_err(|_| {
+                ApiError::invalid_param("query", "channelId", "Should have a valid channelId")
+            })?),
+        },
+        ..Filter::default()
+    };
+    let q = ListQuery {
+        filter,
+        sort: parse_sort(&params, SORTS, (SortKey::CreatedAt, true))?,
+        page: Page::parse(&params)?,
+        skip_count: false,
+        nothing: false,
+        with_state: true,
+    };
+    Ok(json_response(render_list(core, q)?))
 }
 
 /// May `viewer` see this video at all? Private: owner and moderators; internal: any user.

@@ -328,6 +328,11 @@ pub struct VideoJson<A: Serialize, C: Serialize> {
     pub is_live: bool,
     pub account: A,
     pub channel: C,
+    /// Present in lists that show videos in every state (`include` flag 1, `/users/me/videos`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<IdLabel<u8>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait_transcoding: Option<bool>,
 }
 
 /// PeerTube cuts list descriptions to 250 characters.
@@ -405,23 +410,38 @@ fn video_base<A: Serialize, C: Serialize>(
         is_live: false,
         account,
         channel,
+        state: None,
+        wait_transcoding: None,
     }
 }
 
-/// A video as it appears in lists.
+fn state_of(v: &Video) -> IdLabel<u8> {
+    IdLabel {
+        id: v.state.id(),
+        label: v.state.label(),
+    }
+}
+
+/// A video as it appears in lists; `with_state` adds its state for lists of unpublished videos.
 pub fn video(
     ctx: &Ctx,
     v: &Video,
     a: &Account,
     c: &Channel,
+    with_state: bool,
 ) -> VideoJson<AccountSummary, ChannelSummary> {
-    video_base(
+    let mut json = video_base(
         ctx,
         v,
         account_summary(ctx, a),
         channel_summary(ctx, c),
         false,
-    )
+    );
+    if with_state {
+        json.state = Some(state_of(v));
+        json.wait_transcoding = Some(v.wait_transcoding);
+    }
+    json
 }
 
 #[derive(Debug, Serialize)]

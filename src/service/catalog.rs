@@ -63,11 +63,12 @@ impl Row {
         }
     }
 
-    /// Whether the video can be shown in lists: published, or still transcoding but its owner
-    /// chose not to wait (PeerTube's rule).
+    /// Whether the video can be shown in public lists: only once it is published. PeerTube also
+    /// lists videos still transcoding whose owner chose not to wait, because it serves their
+    /// original file meanwhile; Vireo publishes a video as soon as it has a browser-playable
+    /// file, so anything not yet published has nothing to play.
     pub fn is_listable_state(&self) -> bool {
         self.state == VideoState::Published
-            || (self.state == VideoState::ToTranscode && !self.wait_transcoding)
     }
 }
 

@@ -136,12 +136,22 @@ fn single_request_upload_stores_the_file_and_refuses_bad_input() {
         "unauthorized_request",
     );
     let mine: Value = s
-        .get("/api/v1/accounts/uma/videos")
+        .get("/api/v1/users/me/videos")
+        .bearer_auth(&uma)
         .send()
         .unwrap()
         .json()
         .unwrap();
     assert_eq!(mine["total"], 1, "only the good upload became a video");
+    assert_eq!(
+        mine["data"][0]["state"],
+        json!({"id": 2, "label": "To transcode"})
+    );
+    let public: Value = s.get("/api/v1/videos").send().unwrap().json().unwrap();
+    assert_eq!(
+        public["total"], 0,
+        "nothing playable yet, so not listed publicly"
+    );
     assert!(files_in(&dir.path().join("uploads")).is_empty());
     assert_eq!(files_in(&dir.path().join("media")), vec![uuid.clone()]);
 
@@ -412,7 +422,8 @@ fn cancelled_and_abandoned_uploads_leave_nothing() {
     );
     assert!(files_in(&dir.path().join("uploads")).is_empty());
     let list: Value = s
-        .get("/api/v1/videos?count=100")
+        .get("/api/v1/users/me/videos?count=100")
+        .bearer_auth(&root)
         .send()
         .unwrap()
         .json()
@@ -552,7 +563,8 @@ fn probe_names_what_it_refuses_and_accepts_the_common_formats() {
         assert_eq!(r.status(), 200, "{name}: {}", r.text().unwrap());
     }
     let list: Value = s
-        .get("/api/v1/videos?count=100")
+        .get("/api/v1/users/me/videos?count=100")
+        .bearer_auth(&root)
         .send()
         .unwrap()
         .json()
@@ -640,7 +652,8 @@ fn probe_names_what_it_refuses_and_accepts_the_common_formats() {
     );
 
     let list: Value = s
-        .get("/api/v1/videos?count=100")
+        .get("/api/v1/users/me/videos?count=100")
+        .bearer_auth(&root)
         .send()
         .unwrap()
         .json()
