@@ -2,4 +2,6 @@
 //! demuxing, decoding, encoding and packaging join here as the pipeline grows.
 
 pub mod probe;
+pub mod remux;
+pub mod samples;
 pub mod sniff;

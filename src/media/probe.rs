@@ -271,7 +271,7 @@ fn probe_mp4<R: Read + Seek>(mut reader: R, len: u64) -> Result<MediaInfo, Probe
 }
 
 /// Walk top-level boxes to `moov`, skipping `mdat` and the rest without reading them.
-fn find_moov<R: Read + Seek>(reader: &mut R, len: u64) -> Result<Moov, ProbeError> {
+pub(crate) fn find_moov<R: Read + Seek>(reader: &mut R, len: u64) -> Result<Moov, ProbeError> {
     loop {
         let header = match Header::read_from(reader) {
             Ok(h) => h,

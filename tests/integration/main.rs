@@ -9,5 +9,6 @@ mod common;
 mod flow;
 mod inprocess;
 mod persistence;
+mod remux;
 mod uploads;
 mod videos;

@@ -1,0 +1,150 @@
+//! The samples of one MP4 track, expanded from its sample tables (`stts`, `ctts`, `stsz`,
+//! `stsc` with `stco`/`co64`, `stss`) into one list: where each sample's bytes are, when it is
+//! decoded and shown, and whether it starts a GOP. This is what remuxing copies from.
+
+use mp4_atom::{StszSamples, Trak};
+
+/// One sample (a video frame or an audio packet) of a track, in decode order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample {
+    /// Byte offset of its data in the file.
+    pub offset: u64,
+    pub size: u32,
+    /// Decode time, in the track's timescale.
+    pub dts: u64,
+    pub duration: u32,
+    /// Presentation minus decode time (B-frames), in the track's timescale.
+    pub cts_offset: i64,
+    /// A sync sample (a keyframe) a decoder can start from.
+    pub sync: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("inconsistent sample tables: {0}")]
+pub struct SampleTableError(pub String);
+
+fn inconsistent(what: impl Into<String>) -> SampleTableError {
+    SampleTableError(what.into())
+}
+
+/// Expand a track's sample tables, refusing more than `max_samples`. Every count is checked
+/// against the others, so a table that claims more samples than it describes is an error rather
+/// than a huge allocation.
+pub fn samples(trak: &Trak, max_samples: usize) -> Result<Vec<Sample>, SampleTableError> {
+    let stbl = &trak.mdia.minf.stbl;
+    let claimed = match &stbl.stsz.samples {
+        StszSamples::Different { sizes } => sizes.len(),
+        StszSamples::Identical { count, .. } => *count as usize,
+    };
+    if claimed > max_samples {
+        return Err(inconsistent(format!(
+            "{claimed} samples, more than the {max_samples} accepted"
+        )));
+    }
+    let sizes: Vec<u32> = match &stbl.stsz.samples {
+        StszSamples::Different { sizes } => sizes.clone(),
+        StszSamples::Identical { count, size } => {
+            // The other tables must describe every sample; stts bounds what we allocate.
+            let described: u64 = stbl
+                .stts
+                .entries
+                .iter()
+                .map(|e| u64::from(e.sample_count))
+                .sum();
+            if u64::from(*count) != described {
+                return Err(inconsistent("stsz and stts disagree on the sample count"));
+            }
+            vec![*size; *count as usize]
+        }
+    };
+    let count = sizes.len();
+    let mut out = Vec::with_capacity(count);
+
+    // Decode times.
+    let mut dts = 0u64;
+    let mut timing = Vec::with_capacity(count);
+    for e in &stbl.stts.entries {
+        for _ in 0..e.sample_count {
+            if timing.len() == count {
+                return Err(inconsistent("stts describes more samples than stsz"));
+            }
+            timing.push((dts, e.sample_delta));
+            dts += u64::from(e.sample_delta);
+        }
+    }
+    if timing.len() != count {
+        return Err(inconsistent("stts describes fewer samples than stsz"));
+    }
+
+    // Composition offsets.
+    let mut cts = vec![0i64; count];
+    if let Some(ctts) = &stbl.ctts {
+        let mut i = 0usize;
+        for e in &ctts.entries {
+            for _ in 0..e.sample_count {
+                if i == count {
+                    return Err(inconsistent("ctts describes more samples than stsz"));
+                }
+                cts[i] = e.sample_offset;
+                i += 1;
+            }
+        }
+    }
+
+    // Offsets: chunks hold runs of consecutive samples (stsc), each chunk starts at stco/co64.
+    let chunk_offsets: Vec<u64> = match (&stbl.stco, &stbl.co64) {
+        (Some(stco), _) => stco.entries.iter().map(|&o| u64::from(o)).collect(),
+        (None, Some(co64)) => co64.entries.clone(),
+        (None, None) => return Err(inconsistent("no chunk offsets")),
+    };
+    let mut offsets = Vec::with_capacity(count);
+    let entries = &stbl.stsc.entries;
+    for (e_idx, e) in entries.iter().enumerate() {
+        let first = e.first_chunk as usize;
+        let last = entries
+            .get(e_idx + 1)
+            .map(|n| n.first_chunk as usize)
+            .unwrap_or(chunk_offsets.len() + 1);
+        if first == 0 || last < first {
+            return Err(inconsistent("stsc chunks out of order"));
+        }
+        for chunk in first..last {
+            let Some(&start) = chunk_offsets.get(chunk - 1) else {
+                return Err(inconsistent("stsc refers to a missing chunk"));
+            };
+            let mut at = start;
+            for _ in 0..e.samples_per_chunk {
+                let Some(&size) = sizes.get(offsets.len()) else {
+                    return Err(inconsistent("stsc describes more samples than stsz"));
+                };
+                offsets.push(at);
+                at += u64::from(size);
+            }
+        }
+    }
+    if offsets.len() != count {
+        return Err(inconsistent("stsc describes fewer samples than stsz"));
+    }
+
+    // Sync samples (1-based numbers); without stss every sample is one.
+    let mut sync = vec![stbl.stss.is_none(); count];
+    if let Some(stss) = &stbl.stss {
+        for &n in &stss.entries {
+            if let Some(s) = (n as usize).checked_sub(1).and_then(|i| sync.get_mut(i)) {
+                *s = true;
+            }
+        }
+    }
+
+    for i in 0..count {
+        out.push(Sample {
+            offset: offsets[i],
+            size: sizes[i],
+            dts: timing[i].0,
+            duration: timing[i].1,
+            cts_offset: cts[i],
+            sync: sync[i],
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,200 @@
+//! The remux stage judged by an independent tool: H.264 MP4 inputs become fragmented-MP4 HLS that
+//! Debian's ffprobe/ffmpeg read and decode without error, with the source's frame and packet
+//! counts and duration, and a keyframe at the start of every segment.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use vireo::media::remux::{self, Rendition};
+
+fn ffprobe(args: &[&str], input: &Path) -> String {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error"])
+        .args(args)
+        .arg(input)
+        .output()
+        .expect("ffprobe is installed (tests/run.sh installs it)");
+    assert!(
+        out.status.success(),
+        "ffprobe {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `codec_name,packet count` per stream.
+fn packet_counts(input: &Path) -> Vec<String> {
+    ffprobe(
+        &[
+            "-count_packets",
+            "-show_entries",
+            "stream=codec_name,nb_read_packets",
+            "-of",
+            "csv=p=0",
+        ],
+        input,
+    )
+    .lines()
+    .map(str::to_owned)
+    .collect()
+}
+
+fn video_duration(input: &Path) -> f64 {
+    ffprobe(
+        &[
+            "-select_streams",
+            "v",
+            "-show_entries",
+            "stream=duration",
+            "-of",
+            "csv=p=0",
+        ],
+        input,
+    )
+    .trim()
+    .parse()
+    .unwrap()
+}
+
+fn remux_to_hls(input: &Path, out: &Path) -> (Rendition, PathBuf) {
+    std::fs::create_dir_all(out).unwrap();
+    let r = remux::remux_mp4(input, &out.join("720-fragmented.mp4")).unwrap();
+    std::fs::write(
+        out.join("720.m3u8"),
+        remux::media_playlist(&r, "720-fragmented.mp4"),
+    )
+    .unwrap();
+    let master = out.join("master.m3u8");
+    std::fs::write(
+        &master,
+        remux::master_playlist(&[(&r, "720.m3u8".to_owned())]),
+    )
+    .unwrap();
+    (r, master)
+}
+
+fn check(input: &Path, expect_segments: usize) {
+    let dir = crate::common::tempdir();
+    let (r, master) = remux_to_hls(input, dir.path());
+    assert_eq!(r.segments.len(), expect_segments, "{r:#?}");
+
+    // Everything decodes, through the master playlist, with no error.
+    let decode = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&master)
+        .args(["-f", "null", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        decode.status.success() && decode.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&decode.stderr)
+    );
+
+    // Same packets as the source, same duration within 100 ms.
+    assert_eq!(packet_counts(&r.file), packet_counts(input));
+    let (src, hls) = (video_duration(input), video_duration(&r.file));
+    assert!((src - hls).abs() <= 0.1, "source {src} s, HLS {hls} s");
+    let total: f64 = r.segments.iter().map(|s| s.duration_secs).sum();
+    assert!(
+        (total - src).abs() <= 0.1,
+        "playlist {total} s, source {src} s"
+    );
+
+    // Each segment's first video packet is a keyframe.
+    let packets = ffprobe(
+        &[
+            "-select_streams",
+            "v",
+            "-show_entries",
+            "packet=pos,flags",
+            "-of",
+            "csv=p=0",
+        ],
+        &r.file,
+    );
+    let packets: Vec<(u64, bool)> = packets
+        .lines()
+        .filter_map(|l| l.split_once(','))
+        .map(|(pos, flags)| (pos.parse().unwrap(), flags.starts_with('K')))
+        .collect();
+    for s in &r.segments {
+        let first = packets
+            .iter()
+            .filter(|(pos, _)| (s.offset..s.offset + s.length).contains(pos))
+            .min_by_key(|(pos, _)| *pos)
+            .unwrap();
+        assert!(first.1, "segment at {} starts with a keyframe", s.offset);
+    }
+
+    // The playlists say what the file holds.
+    let master_text = std::fs::read_to_string(&master).unwrap();
+    assert!(
+        master_text.contains(&format!("RESOLUTION={}x{}", r.width, r.height)),
+        "{master_text}"
+    );
+    assert!(
+        master_text.contains(&format!("CODECS=\"{}\"", r.codecs)),
+        "{master_text}"
+    );
+    let media = std::fs::read_to_string(dir.path().join("720.m3u8")).unwrap();
+    assert_eq!(media.matches("#EXT-X-BYTERANGE").count(), r.segments.len());
+    assert!(media.contains("#EXT-X-ENDLIST"));
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/media")
+        .join(name)
+}
+
+#[test]
+fn real_clips_remux_to_hls() {
+    // One GOP each: one segment.
+    check(&fixture("bigbuckbunny.mp4"), 1);
+    check(&fixture("bikes.mp4"), 3);
+}
+
+#[test]
+fn b_frames_and_keyframes_every_two_seconds_make_four_second_segments() {
+    let dir = crate::common::tempdir();
+    let input = dir.path().join("gop.mp4");
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=640x360:rate=30:duration=20",
+        ])
+        .args(["-f", "lavfi", "-i", "sine=frequency=300:duration=20"])
+        .args([
+            "-c:v", "libx264", "-preset", "veryfast", "-g", "60", "-bf", "3", "-c:a", "aac",
+            "-b:a", "96k",
+        ])
+        .arg(&input)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    check(&input, 5);
+    // Not H.264: refused with a reason, not a broken file.
+    let vp9 = dir.path().join("vp9.mp4");
+    let status = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=duration=1",
+        ])
+        .args(["-c:v", "libvpx-vp9", "-deadline", "realtime"])
+        .arg(&vp9)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let e = remux::remux_mp4(&vp9, &dir.path().join("out.mp4")).unwrap_err();
+    assert!(e.to_string().contains("not H.264"), "{e}");
+}
