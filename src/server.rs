@@ -116,7 +116,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     admin_task.abort();
     let _ = admin_task.await;
     admin::socket::cleanup(&socket_path);
-    worker.stop();
+    worker.stop(&core);
     // The router, the admin task and the worker have released their handles: this is the last
     // one, and dropping it closes redb cleanly.
     if Arc::strong_count(&core) > 1 {

@@ -6,6 +6,7 @@ pub mod channels;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod media;
 pub mod oauth;
 pub mod pagination;
 pub mod uploads;

@@ -263,7 +263,7 @@ fn can_view(v: &Video, owner: &Account, viewer: Option<&User>) -> bool {
     }
 }
 
-fn load_visible(
+pub(super) fn load_visible(
     core: &Core,
     key: &str,
     viewer: Option<&User>,
@@ -288,7 +288,9 @@ pub async fn get(
 ) -> ApiResult<Response> {
     let (v, c, a) = load_visible(&state.core, &id, viewer.as_ref())?;
     let ctx = Ctx::new(&state.core.config);
-    Ok(axum::Json(views::video_details(&ctx, &v, &a, &c)).into_response())
+    let media: crate::model::video::VideoMedia =
+        records::get(&state.core.store.read()?, tables::VIDEO_MEDIA, v.id)?.unwrap_or_default();
+    Ok(axum::Json(views::video_details(&ctx, &v, &a, &c, &media)).into_response())
 }
 
 pub async fn description(

@@ -8,7 +8,7 @@ use crate::model::account::Account;
 use crate::model::channel::Channel;
 use crate::model::iso8601;
 use crate::model::user::User;
-use crate::model::video::{Video, short_uuid};
+use crate::model::video::{Video, VideoMedia, short_uuid};
 use crate::model::vocab;
 
 /// What every view needs to know about this instance.
@@ -465,13 +465,59 @@ pub struct VideoDetailsJson {
     pub tracker_urls: Vec<String>,
 }
 
+/// PeerTube's `streamingPlaylists`: one HLS playlist with a file per rendition.
+fn streaming_playlists(ctx: &Ctx, v: &Video, media: &VideoMedia) -> Vec<serde_json::Value> {
+    if media.hls.is_empty() {
+        return Vec::new();
+    }
+    let base = format!("{}/static/streaming-playlists/hls/{}", ctx.url, v.uuid);
+    let files: Vec<serde_json::Value> = media
+        .hls
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            serde_json::json!({
+                "id": i + 1,
+                "resolution": {"id": r.height, "label": format!("{}p", r.height)},
+                "width": r.width,
+                "height": r.height,
+                "size": r.size,
+                "fps": (r.fps * 100.0).round() / 100.0,
+                "torrentUrl": null,
+                "torrentDownloadUrl": null,
+                "fileUrl": format!("{base}/{}", r.file),
+                "fileDownloadUrl": format!("{base}/{}", r.file),
+                "metadataUrl": null,
+                "playlistUrl": format!("{base}/{}", r.playlist),
+                "hasAudio": r.codecs.contains(','),
+                "hasVideo": true,
+                "storage": 0,
+            })
+        })
+        .collect();
+    vec![serde_json::json!({
+        "id": 1,
+        "type": 1,
+        "playlistUrl": format!("{base}/master.m3u8"),
+        "segmentsSha256Url": null,
+        "redundancies": [],
+        "files": files,
+    })]
+}
+
 /// A video as `GET /api/v1/videos/{id}` returns it.
-pub fn video_details(ctx: &Ctx, v: &Video, a: &Account, c: &Channel) -> VideoDetailsJson {
+pub fn video_details(
+    ctx: &Ctx,
+    v: &Video,
+    a: &Account,
+    c: &Channel,
+    media: &VideoMedia,
+) -> VideoDetailsJson {
     VideoDetailsJson {
         base: video_base(ctx, v, account(ctx, a), channel(ctx, c, Some(a)), true),
         blacklisted: false,
         blacklisted_reason: None,
-        streaming_playlists: Vec::new(),
+        streaming_playlists: streaming_playlists(ctx, v, media),
         files: Vec::new(),
         support: v.support.clone(),
         description_path: format!("/api/v1/videos/{}/description", v.uuid),

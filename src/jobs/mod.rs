@@ -11,6 +11,7 @@ use std::time::Duration;
 use crate::model::job::{Job, JobKind};
 use crate::model::now_ms;
 use crate::service::Core;
+use crate::service::pipeline::PipelineError;
 use crate::store::jobs;
 
 /// Attempts before a job is marked failed for good.
@@ -26,8 +27,31 @@ pub struct Worker {
 #[derive(Debug, Default)]
 struct Shared {
     stop: AtomicBool,
-    wake: Condvar,
-    lock: Mutex<()>,
+}
+
+/// A doorbell for the worker: whoever commits a job rings it, so the job starts at once instead
+/// of at the next poll. A ring while the worker is busy is remembered.
+#[derive(Debug, Default)]
+pub struct Wake {
+    rung: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Wake {
+    pub fn notify(&self) {
+        *self.rung.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        self.cv.notify_all();
+    }
+
+    /// Wait for a ring, at most `timeout`.
+    fn wait(&self, timeout: Duration) {
+        let rung = self.rung.lock().unwrap_or_else(|p| p.into_inner());
+        let (mut rung, _) = self
+            .cv
+            .wait_timeout_while(rung, timeout, |r| !*r)
+            .unwrap_or_else(|p| p.into_inner());
+        *rung = false;
+    }
 }
 
 impl Worker {
@@ -52,14 +76,9 @@ impl Worker {
         })
     }
 
-    /// Wake the worker early (a job was just enqueued).
-    pub fn notify(&self) {
-        self.shared.wake.notify_all();
-    }
-
-    pub fn stop(mut self) {
+    pub fn stop(mut self, core: &Core) {
         self.shared.stop.store(true, Ordering::SeqCst);
-        self.shared.wake.notify_all();
+        core.jobs_wake.notify();
         if let Some(h) = self.handle.take() {
             let _ = h.join();
         }
@@ -70,18 +89,13 @@ fn run(core: &Core, shared: &Shared) {
     while !shared.stop.load(Ordering::SeqCst) {
         match core.store.write(|tx| jobs::claim_due(tx, now_ms())) {
             Ok(Some(job)) => finish(core, &job, execute(core, &job)),
-            Ok(None) => idle(shared),
+            Ok(None) => core.jobs_wake.wait(Duration::from_secs(1)),
             Err(e) => {
                 tracing::error!(error = %e, "job queue unavailable");
-                idle(shared);
+                core.jobs_wake.wait(Duration::from_secs(1));
             }
         }
     }
-}
-
-fn idle(shared: &Shared) {
-    let guard = shared.lock.lock().unwrap_or_else(|p| p.into_inner());
-    let _ = shared.wake.wait_timeout(guard, Duration::from_secs(1));
 }
 
 fn finish(core: &Core, job: &Job, outcome: Result<(), String>) {
@@ -107,6 +121,17 @@ fn execute(core: &Core, job: &Job) -> Result<(), String> {
                 Ok(()) => Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
                 Err(e) => Err(format!("removing {}: {e}", dir.display())),
+            }
+        }
+        JobKind::ProcessUpload { video_id } => {
+            match crate::service::pipeline::process_upload(core, *video_id) {
+                Ok(()) => Ok(()),
+                Err(PipelineError::Permanent(reason)) => {
+                    tracing::warn!(video = video_id, %reason, "the upload cannot be processed");
+                    crate::service::pipeline::mark_failed(core, *video_id)
+                        .map_err(|e| e.to_string())
+                }
+                Err(PipelineError::Transient(reason)) => Err(reason),
             }
         }
     }

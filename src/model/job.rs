@@ -10,6 +10,9 @@ use crate::store::Record;
 pub enum JobKind {
     /// Delete every file a removed video left in the media directory.
     RemoveVideoFiles { uuid: uuid::Uuid },
+    /// Make a newly uploaded video playable: remux it to HLS when the browser can play its
+    /// codecs as they are (the transcoding ladder handles the rest).
+    ProcessUpload { video_id: u64 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -211,6 +211,34 @@ impl Record for VideoSource {
     const VERSION: u8 = 1;
 }
 
+/// One HLS rendition of a video: a fragmented MP4 and its media playlist, in
+/// `<data dir>/media/<uuid>/hls/`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HlsRendition {
+    pub width: u32,
+    pub height: u32,
+    pub fps: f64,
+    /// Bytes of the fragmented MP4.
+    pub size: u64,
+    /// RFC 6381 codecs of the rendition.
+    pub codecs: String,
+    pub file: String,
+    pub playlist: String,
+}
+
+/// The playable files of a video. The master playlist is `hls/master.m3u8`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VideoMedia {
+    pub hls: Vec<HlsRendition>,
+}
+
+impl Record for VideoMedia {
+    const KIND: &'static str = "video media";
+    const VERSION: u8 = 1;
+}
+
 /// The short id PeerTube shows in `/w/{shortUUID}` links: the UUID's 128-bit value written in
 /// base 58 with the Flickr alphabet, left-padded to 22 characters. Written here because it is a
 /// ten-line base conversion of one integer, not worth a dependency.

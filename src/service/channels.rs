@@ -210,7 +210,9 @@ pub fn delete(core: &Core, id: u64) -> Result<()> {
             remove_in(tx, &c)?;
             Ok(((), removed))
         })
-    })
+    })?;
+    core.jobs_wake.notify();
+    Ok(())
 }
 
 /// Remove a channel's own rows. Its name stays reserved in the actor index, as PeerTube keeps

@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod channels;
+pub mod pipeline;
 pub mod sessions;
 pub mod uploads;
 pub mod users;
@@ -64,6 +65,8 @@ pub struct Core {
     pub store: Store,
     pub config: Config,
     pub catalog: catalog::Catalog,
+    /// Rung after a commit that enqueued a job.
+    pub jobs_wake: crate::jobs::Wake,
 }
 
 impl Core {
@@ -75,6 +78,7 @@ impl Core {
             store,
             config,
             catalog,
+            jobs_wake: crate::jobs::Wake::default(),
         }))
     }
 }

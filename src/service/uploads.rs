@@ -293,12 +293,21 @@ pub fn finish_file(
             }
             let video = videos::create_in(tx, &new, now_ms(), uuid)?;
             records::put(tx, tables::VIDEO_SOURCES, video.id, &source)?;
+            // In the same commit: a stored video always has the job that makes it playable.
+            crate::store::jobs::enqueue(
+                tx,
+                crate::model::job::JobKind::ProcessUpload { video_id: video.id },
+                now_ms(),
+            )?;
             let row = super::catalog::Row::new(&video, user.account_id);
             Ok((video, vec![super::catalog::Change::Upsert(row)]))
         })
     });
-    if created.is_err() {
-        let _ = std::fs::remove_dir_all(&dir);
+    match &created {
+        Ok(_) => core.jobs_wake.notify(),
+        Err(_) => {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
     created
 }

@@ -402,5 +402,7 @@ pub fn delete(core: &Core, id: u64) -> Result<()> {
             super::sessions::revoke_all_in(tx, id)?;
             Ok(((), removed))
         })
-    })
+    })?;
+    core.jobs_wake.notify();
+    Ok(())
 }

@@ -331,7 +331,9 @@ pub fn delete(core: &Core, id: u64) -> Result<()> {
             delete_in(tx, &v)?;
             Ok(((), vec![Change::Remove(id)]))
         })
-    })
+    })?;
+    core.jobs_wake.notify();
+    Ok(())
 }
 
 fn delete_in(tx: &WriteTransaction, v: &Video) -> Result<()> {

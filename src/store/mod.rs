@@ -162,6 +162,7 @@ fn create_tables(tx: &WriteTransaction) -> Result<()> {
     tx.open_table(VIDEOS)?;
     tx.open_table(VIDEOS_BY_UUID)?;
     tx.open_table(VIDEO_SOURCES)?;
+    tx.open_table(VIDEO_MEDIA)?;
     tx.open_table(TOKENS)?;
     tx.open_table(REFRESH_TOKENS)?;
     tx.open_table(USER_TOKENS)?;

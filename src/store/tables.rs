@@ -36,6 +36,9 @@ pub const VIDEOS_BY_UUID: TableDefinition<u128, u64> = TableDefinition::new("vid
 /// Video id → `VideoSource`: the uploaded original and what the probe learnt about it.
 pub const VIDEO_SOURCES: TableDefinition<u64, &[u8]> = TableDefinition::new("video_sources");
 
+/// Video id → `VideoMedia`: the playable renditions made from the source.
+pub const VIDEO_MEDIA: TableDefinition<u64, &[u8]> = TableDefinition::new("video_media");
+
 /// SHA-256 of an access token → `Token`. Tokens are never stored in clear.
 pub const TOKENS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tokens");
 /// SHA-256 of a refresh token → SHA-256 of its access token.
