@@ -94,6 +94,8 @@ fn peak_rss_mb(pid: u32) -> f64 {
 struct Run {
     size_mb: f64,
     secs: f64,
+    /// Seconds from the upload's answer to a published HLS video.
+    to_playable: f64,
     rss_mb: f64,
     /// The disk's own speed for a file of the same size, measured right after.
     disk_mb_s: f64,
@@ -159,6 +161,19 @@ fn upload_once(work: &Path, input: &Path) -> Run {
     ]);
     let secs = start.elapsed().as_secs_f64();
     assert!(answer.contains("\"uuid\""), "{answer}");
+    // From the answer to a published, playable HLS video (the remux job).
+    let uuid = json_field(&json_field(&answer, "video"), "uuid");
+    let answered = Instant::now();
+    loop {
+        let v = curl(&[&format!("{url}/api/v1/videos/{uuid}")]);
+        let v: serde_json::Value = serde_json::from_str(&v).unwrap();
+        if v["state"]["id"] == 1 {
+            break;
+        }
+        assert!(answered.elapsed() < Duration::from_secs(120), "published");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let to_playable = answered.elapsed().as_secs_f64();
     let rss_mb = peak_rss_mb(child.id());
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -168,6 +183,7 @@ fn upload_once(work: &Path, input: &Path) -> Run {
     Run {
         size_mb: size as f64 / 1_048_576.0,
         secs,
+        to_playable,
         rss_mb,
         disk_mb_s: disk_write_mb_s(work, size.div_ceil(1_048_576)),
     }
@@ -195,12 +211,13 @@ fn main() {
     {
         let rate = r.size_mb / r.secs;
         println!(
-            "| {name} | {:.0} | {:.2} | {:.0} | {:.0} | {:.2}× | {:.1} |",
+            "| {name} | {:.0} | {:.2} | {:.0} | {:.0} | {:.2}× | {:.2} | {:.1} |",
             r.size_mb,
             r.secs,
             rate,
             r.disk_mb_s,
             rate / r.disk_mb_s,
+            r.to_playable,
             r.rss_mb
         );
     }
