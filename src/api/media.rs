@@ -1,5 +1,5 @@
 //! Serving a video's playable files at PeerTube's paths
-//! (`/static/streaming-playlists/hls/{uuid}/{file}`), with HTTP Range, conditional requests,
+//! (`/static/streaming-playlists/hls/{uuid}/{file}`), with HTTP Range, `ETag`/`If-None-Match`,
 //! correct MIME types and CORS for remote players, streamed from disk (tower-http's `ServeFile`).
 //! Private videos' files are served only to those who may watch them.
 
@@ -36,15 +36,31 @@ pub async fn hls_file(
     }
     let (video, _, _) = load_visible(&state.core, &uuid.to_string(), viewer.as_ref())?;
     let path = crate::service::pipeline::hls_dir(&state.core, &video).join(&file);
-    let mut res = ServeFile::new(path)
-        .oneshot(req)
+    let meta = tokio::fs::metadata(&path)
         .await
-        .map_err(|_| ApiError::internal())?
-        .into_response();
+        .map_err(|_| ApiError::not_found("File"))?;
+    let etag = entity_tag(&meta);
+    let matches = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut res = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ServeFile::new(path)
+            .oneshot(req)
+            .await
+            .map_err(|_| ApiError::internal())?
+            .into_response()
+    };
     if res.status() == StatusCode::NOT_FOUND {
         return Err(ApiError::not_found("File"));
     }
     let headers = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, v);
+    }
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
@@ -62,6 +78,18 @@ pub async fn hls_file(
         );
     }
     Ok(res)
+}
+
+/// A strong validator from the file's size and modification time: our files are written once
+/// under a temporary name and renamed, so these change whenever the content does.
+fn entity_tag(meta: &std::fs::Metadata) -> String {
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("\"{:x}-{:x}\"", meta.len(), modified)
 }
 
 #[cfg(test)]

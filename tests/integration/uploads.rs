@@ -742,8 +742,19 @@ fn h264_uploads_are_remuxed_published_and_served_as_hls() {
         .unwrap();
     assert_eq!(r.status(), 206);
     assert_eq!(r.headers()["content-type"], "video/mp4");
+    let etag = r.headers()["etag"].to_str().unwrap().to_owned();
     let head = r.bytes().unwrap();
     assert_eq!((head.len(), &head[4..8]), (100, &b"ftyp"[..]));
+    let r = s
+        .get(file_url.strip_prefix(&s.url).unwrap())
+        .header("if-none-match", &etag)
+        .send()
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        304,
+        "a cached copy is revalidated without a body"
+    );
     assert_error(
         s.get(&format!(
             "/static/streaming-playlists/hls/{uuid}/..%2Fvireo.redb"
