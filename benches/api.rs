@@ -9,6 +9,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{WRK_SECONDS, free_port, rss_kib, start_nginx, stop, wait_ready, wrk};
 use vireo::config::Config;
 use vireo::model::video::{CommentsPolicy, Privacy, VideoState};
 use vireo::service::videos::{self, NewVideo};
@@ -16,7 +19,6 @@ use vireo::service::{Core, channels};
 
 const VIDEOS: usize = 10_000;
 const PATH: &str = "/api/v1/videos?count=15&sort=-publishedAt";
-const WRK_SECONDS: &str = "10s";
 
 fn seed(data: &Path) {
     let mut config = Config::default();
@@ -66,31 +68,6 @@ fn seed(data: &Path) {
     videos::create_batch(&core, batch).unwrap();
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_ready(url: &str, deadline: Duration) -> Duration {
-    let start = Instant::now();
-    loop {
-        let ok = Command::new("curl")
-            .args(["-fsS", "-o", "/dev/null", url])
-            .stderr(Stdio::null())
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        if ok {
-            return start.elapsed();
-        }
-        assert!(start.elapsed() < deadline, "{url} never answered");
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
 fn start_vireo(data: &Path, port: u16, cache_entries: usize) -> (Child, Duration) {
     let started = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_vireo"))
@@ -110,94 +87,6 @@ fn start_vireo(data: &Path, port: u16, cache_entries: usize) -> (Child, Duration
         Duration::from_secs(30),
     );
     (child, started.elapsed())
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-fn stop(mut child: Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
-}
-
-#[derive(Debug)]
-struct Wrk {
-    rps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    non_2xx: u64,
-}
-
-fn parse_latency(s: &str) -> f64 {
-    let (num, unit) = s.split_at(s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len()));
-    let v: f64 = num.parse().unwrap_or(f64::NAN);
-    match unit {
-        "us" => v / 1000.0,
-        "ms" => v,
-        "s" => v * 1000.0,
-        _ => f64::NAN,
-    }
-}
-
-fn wrk(url: &str) -> Wrk {
-    let out = Command::new("wrk")
-        .args(["-t2", "-c64", "-d", WRK_SECONDS, "--latency", url])
-        .output()
-        .expect("wrk is installed (benches/run.sh installs it)");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let field = |prefix: &str| {
-        text.lines()
-            .map(str::trim)
-            .find_map(|l| l.strip_prefix(prefix))
-            .map(|v| v.trim().to_owned())
-    };
-    Wrk {
-        rps: field("Requests/sec:")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.0),
-        p50_ms: field("50%").map(|v| parse_latency(&v)).unwrap_or(f64::NAN),
-        p99_ms: field("99%").map(|v| parse_latency(&v)).unwrap_or(f64::NAN),
-        non_2xx: field("Non-2xx or 3xx responses:")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0),
-    }
-}
-
-fn start_nginx(dir: &Path, body: &[u8], port: u16) -> Child {
-    std::fs::write(dir.join("videos.json"), body).unwrap();
-    let conf = format!(
-        "worker_processes auto;\nerror_log {d}/error.log;\npid {d}/nginx.pid;\nuser root;\n\
-         events {{ worker_connections 1024; }}\n\
-         http {{\n  access_log off;\n  keepalive_requests 100000;\n\
-           server {{\n    listen 127.0.0.1:{port};\n    root {d};\n\
-             location = /api/v1/videos {{ default_type application/json; try_files /videos.json =404; }}\n\
-             location = /readyz {{ return 200 'ready'; }}\n  }}\n}}\n",
-        d = dir.display()
-    );
-    std::fs::write(dir.join("nginx.conf"), conf).unwrap();
-    let child = Command::new("nginx")
-        .args(["-p"])
-        .arg(dir)
-        .args(["-c"])
-        .arg(dir.join("nginx.conf"))
-        .args(["-g", "daemon off;"])
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("nginx is installed (benches/run.sh installs it)");
-    wait_ready(
-        &format!("http://127.0.0.1:{port}/readyz"),
-        Duration::from_secs(10),
-    );
-    child
 }
 
 fn main() {
@@ -249,7 +138,7 @@ fn main() {
             .unwrap()
             .stdout;
         assert!(body.starts_with(b"{\"total\":10000"), "the list answers");
-        runs.push((cache, wrk(&url)));
+        runs.push((cache, wrk(&url, &[])));
         loaded_rss_mb = f64::max(loaded_rss_mb, rss_kib(vireo.id()) as f64 / 1024.0);
         stop(vireo);
     }
@@ -257,8 +146,13 @@ fn main() {
     let nginx_dir = dir.path().join("nginx");
     std::fs::create_dir_all(&nginx_dir).unwrap();
     let nport = free_port();
-    let nginx = start_nginx(&nginx_dir, &body, nport);
-    let n = wrk(&format!("http://127.0.0.1:{nport}{PATH}"));
+    std::fs::write(nginx_dir.join("videos.json"), &body).unwrap();
+    let nginx = start_nginx(
+        &nginx_dir,
+        "location = /api/v1/videos { default_type application/json; try_files /videos.json =404; }",
+        nport,
+    );
+    let n = wrk(&format!("http://127.0.0.1:{nport}{PATH}"), &[]);
     stop(nginx);
 
     println!();

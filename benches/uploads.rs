@@ -6,19 +6,14 @@
 //! copy). Run through `benches/run.sh`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+mod common;
+
+use common::{Wrk, free_port, start_nginx, wrk};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const ROOT_PASSWORD: &str = "bench-root-password";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn curl(args: &[&str]) -> String {
     let out = Command::new("curl")
@@ -101,7 +96,40 @@ struct Run {
     disk_mb_s: f64,
 }
 
-fn upload_once(work: &Path, input: &Path) -> Run {
+/// Segment-serving load: the first HLS segment (a byte range of the fragmented MP4) from Vireo,
+/// then the same file and range from nginx.
+fn serving(work: &Path, url: &str, data: &Path, uuid: &str) -> (Wrk, Wrk) {
+    let video = curl(&[&format!("{url}/api/v1/videos/{uuid}")]);
+    let video: serde_json::Value = serde_json::from_str(&video).unwrap();
+    let file = &video["streamingPlaylists"][0]["files"][0];
+    let playlist = curl(&[file["playlistUrl"].as_str().unwrap()]);
+    let range = playlist
+        .lines()
+        .find_map(|l| l.strip_prefix("#EXT-X-BYTERANGE:"))
+        .unwrap();
+    let (len, off) = range.split_once('@').unwrap();
+    let (len, off): (u64, u64) = (len.parse().unwrap(), off.parse().unwrap());
+    let header = format!("Range: bytes={off}-{}", off + len - 1);
+    let file_url = file["fileUrl"].as_str().unwrap().to_owned();
+    let v = wrk(&file_url, &[&header]);
+    let path = file_url.strip_prefix(url).unwrap();
+    let hls_dir = data.join("media").join(uuid).join("hls");
+    let nginx_dir = work.join("nginx");
+    std::fs::create_dir_all(&nginx_dir).unwrap();
+    let nport = free_port();
+    let prefix = format!("/static/streaming-playlists/hls/{uuid}/");
+    let nginx = start_nginx(
+        &nginx_dir,
+        &format!("location {prefix} {{ alias {}/; }}", hls_dir.display()),
+        nport,
+    );
+    let n = wrk(&format!("http://127.0.0.1:{nport}{path}"), &[&header]);
+    common::stop(nginx);
+    println!("segment of {len} bytes (Range {off}-{})", off + len - 1);
+    (v, n)
+}
+
+fn upload_once(work: &Path, input: &Path, serve: bool) -> (Run, Option<(Wrk, Wrk)>) {
     let data = work.join(format!(
         "data-{}",
         input.file_stem().unwrap().to_string_lossy()
@@ -174,37 +202,38 @@ fn upload_once(work: &Path, input: &Path) -> Run {
         std::thread::sleep(Duration::from_millis(10));
     }
     let to_playable = answered.elapsed().as_secs_f64();
+    let served = serve.then(|| serving(work, &url, &data, &uuid));
     let rss_mb = peak_rss_mb(child.id());
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&data);
-    Run {
+    let run = Run {
         size_mb: size as f64 / 1_048_576.0,
         secs,
         to_playable,
         rss_mb,
         disk_mb_s: disk_write_mb_s(work, size.div_ceil(1_048_576)),
-    }
+    };
+    (run, served)
 }
 
 fn main() {
     let work = tempfile::tempdir().unwrap();
     let small = make_input(work.path(), 20);
     let large = make_input(work.path(), 200);
-    let runs = [
-        upload_once(work.path(), &small),
-        upload_once(work.path(), &large),
-    ];
+    let (small_run, served) = upload_once(work.path(), &small, true);
+    let (large_run, _) = upload_once(work.path(), &large, false);
+    let runs = [small_run, large_run];
     println!(
         "upload = curl multipart POST until the answer (file streamed, synced, probed, stored)"
     );
     println!("disk = dd of the same size with conv=fdatasync, right after");
     println!(
-        "| input | size MB | upload s | upload MB/s | disk MB/s | ratio | server peak RSS MB |"
+        "| input | size MB | upload s | upload MB/s | disk MB/s | ratio | answer → playable s | server peak RSS MB |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     for (name, r) in ["bigbuckbunny ×20 (106 s)", "bigbuckbunny ×200 (17.7 min)"]
         .iter()
         .zip(&runs)
@@ -219,6 +248,22 @@ fn main() {
             rate / r.disk_mb_s,
             r.to_playable,
             r.rss_mb
+        );
+    }
+    if let Some((v, n)) = served {
+        println!("| segment server | req/s | p50 ms | p99 ms | non-2xx |");
+        println!("|---|---|---|---|---|");
+        println!(
+            "| vireo | {:.0} | {:.2} | {:.2} | {} |",
+            v.rps, v.p50_ms, v.p99_ms, v.non_2xx
+        );
+        println!(
+            "| nginx (same file and range) | {:.0} | {:.2} | {:.2} | {} |",
+            n.rps, n.p50_ms, n.p99_ms, n.non_2xx
+        );
+        println!(
+            "segment serving vireo / nginx: {:.2}x (target >= 0.8)",
+            v.rps / n.rps
         );
     }
     println!(
