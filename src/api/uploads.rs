@@ -18,9 +18,11 @@ use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, Auth, MultipartFields, blocking, multipart_value};
-use super::videos::{VIDEO_ARRAY_FIELDS, VIDEO_BOOLEAN_FIELDS, VIDEO_NUMBER_FIELDS};
+use super::videos::{
+    VIDEO_ARRAY_FIELDS, VIDEO_BOOLEAN_FIELDS, VIDEO_NUMBER_FIELDS, comments_policy_id,
+    published_date,
+};
 use crate::app::AppState;
-use crate::model::parse_iso8601;
 use crate::model::upload::{UploadMeta, UploadSession};
 use crate::model::user::User;
 use crate::model::video::{Video, short_uuid};
@@ -57,16 +59,11 @@ impl MultipartFields for UploadBody {
 impl UploadBody {
     /// PeerTube's defaults: public, comments on, downloads on, published without waiting.
     fn into_meta(self) -> ApiResult<UploadMeta> {
-        let comments_policy = match (self.comments_policy, self.comments_enabled) {
-            (Some(p), _) => p,
-            (None, Some(false)) => 2,
-            (None, _) => 1,
-        };
+        let comments_policy =
+            comments_policy_id(self.comments_policy, self.comments_enabled).unwrap_or(1);
         let originally_published_at_ms = match self.originally_published_at.as_deref() {
             None | Some("") => None,
-            Some(s) => Some(parse_iso8601(s).ok_or_else(|| {
-                ApiError::invalid_param("body", "originallyPublishedAt", "Should have a valid date")
-            })?),
+            Some(s) => Some(published_date(s)?),
         };
         Ok(UploadMeta {
             channel_id: self.channel_id,
@@ -116,18 +113,10 @@ pub async fn upload(
     ));
     let result = receive_single(&state, &mut form, &part).await;
     match result {
-        Ok((meta, size, filename)) => {
-            let (me2, part2) = (me.clone(), part.clone());
-            let quota_core = core.clone();
-            let checked = blocking(move || {
-                let tx = quota_core.store.read()?;
-                Ok(uploads::check_size(&quota_core, &tx, &me2, size, None)?)
-            })
-            .await;
-            if let Err(e) = checked {
-                let _ = tokio::fs::remove_file(&part).await;
-                return Err(e);
-            }
+        Ok((meta, filename)) => {
+            // Quota and channel are checked by `finish_file`, inside the transaction that
+            // creates the video, after the headers are probed.
+            let part2 = part.clone();
             let video = blocking(move || {
                 Ok(uploads::finish_file(
                     &core, &me, &meta, &part2, &filename, None,
@@ -171,7 +160,7 @@ async fn receive_single(
     state: &AppState,
     form: &mut Multipart,
     part: &PathBuf,
-) -> ApiResult<(UploadMeta, u64, String)> {
+) -> ApiResult<(UploadMeta, String)> {
     let max = state.core.config.uploads.max_file_bytes;
     let mut fields = serde_json::Map::new();
     let mut size = None;
@@ -219,11 +208,16 @@ async fn receive_single(
             }
         }
     }
-    let size =
-        size.ok_or_else(|| ApiError::invalid_param("body", "videofile", "Should have a file"))?;
+    if size.is_none() {
+        return Err(ApiError::invalid_param(
+            "body",
+            "videofile",
+            "Should have a file",
+        ));
+    }
     let body: UploadBody = serde_json::from_value(serde_json::Value::Object(fields))
         .map_err(|e| ApiError::bad_request(format!("Invalid upload fields: {e}")))?;
-    Ok((body.into_meta()?, size, filename))
+    Ok((body.into_meta()?, filename))
 }
 
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {

@@ -350,6 +350,24 @@ impl MultipartFields for UpdateVideoBody {
     const ARRAYS: &'static [&'static str] = VIDEO_ARRAY_FIELDS;
 }
 
+/// PeerTube's two spellings of the comments setting: `commentsPolicy` wins over the older
+/// `commentsEnabled` boolean.
+pub(super) fn comments_policy_id(policy: Option<u8>, enabled: Option<bool>) -> Option<u8> {
+    match (policy, enabled) {
+        (Some(p), _) => Some(p),
+        (None, Some(true)) => Some(CommentsPolicy::Enabled.id()),
+        (None, Some(false)) => Some(CommentsPolicy::Disabled.id()),
+        (None, None) => None,
+    }
+}
+
+/// `originallyPublishedAt` as Unix milliseconds.
+pub(super) fn published_date(s: &str) -> ApiResult<i64> {
+    parse_iso8601(s).ok_or_else(|| {
+        ApiError::invalid_param("body", "originallyPublishedAt", "Should have a valid date")
+    })
+}
+
 fn to_update(b: UpdateVideoBody) -> ApiResult<VideoUpdate> {
     let privacy = b
         .privacy
@@ -366,22 +384,19 @@ fn to_update(b: UpdateVideoBody) -> ApiResult<VideoUpdate> {
             "Password protected videos are not supported yet",
         ));
     }
-    let comments_policy = match (b.comments_policy, b.comments_enabled) {
-        (Some(p), _) => Some(CommentsPolicy::try_from(p).map_err(|_| {
-            ApiError::invalid_param(
-                "body",
-                "commentsPolicy",
-                "Should have a valid commentsPolicy",
-            )
-        })?),
-        (None, Some(true)) => Some(CommentsPolicy::Enabled),
-        (None, Some(false)) => Some(CommentsPolicy::Disabled),
-        (None, None) => None,
-    };
+    let comments_policy = comments_policy_id(b.comments_policy, b.comments_enabled)
+        .map(|p| {
+            CommentsPolicy::try_from(p).map_err(|_| {
+                ApiError::invalid_param(
+                    "body",
+                    "commentsPolicy",
+                    "Should have a valid commentsPolicy",
+                )
+            })
+        })
+        .transpose()?;
     let originally_published_at_ms = match b.originally_published_at {
-        Some(Some(s)) => Some(Some(parse_iso8601(&s).ok_or_else(|| {
-            ApiError::invalid_param("body", "originallyPublishedAt", "Should have a valid date")
-        })?)),
+        Some(Some(s)) => Some(Some(published_date(&s)?)),
         Some(None) => Some(None),
         None => None,
     };
