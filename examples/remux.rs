@@ -9,15 +9,16 @@ fn main() {
         std::path::Path::new(&args[2]),
     );
     std::fs::create_dir_all(out).unwrap();
-    let r = vireo::media::remux::remux_mp4(input, &out.join("video-fragmented.mp4")).unwrap();
+    let r = vireo::media::remux::fragmented::remux_mp4(input, &out.join("video-fragmented.mp4"))
+        .unwrap();
     std::fs::write(
         out.join("video.m3u8"),
-        vireo::media::remux::media_playlist(&r, "video-fragmented.mp4"),
+        vireo::media::remux::playlist::media(&r, "video-fragmented.mp4"),
     )
     .unwrap();
     std::fs::write(
         out.join("master.m3u8"),
-        vireo::media::remux::master_playlist(&[(&r, "video.m3u8".into())]),
+        vireo::media::remux::playlist::master(&[(&r, "video.m3u8".into())]),
     )
     .unwrap();
     println!("{r:#?}");

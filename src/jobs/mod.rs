@@ -128,8 +128,14 @@ fn execute(core: &Core, job: &Job) -> Result<(), String> {
                 Ok(()) => Ok(()),
                 Err(PipelineError::Permanent(reason)) => {
                     tracing::warn!(video = video_id, %reason, "the upload cannot be processed");
-                    crate::service::pipeline::mark_failed(core, *video_id)
+                    crate::service::pipeline::mark_failed(core, *video_id, &reason)
                         .map_err(|e| e.to_string())
+                }
+                Err(PipelineError::Transient(reason)) if job.attempts >= MAX_ATTEMPTS => {
+                    // The last try: the owner learns why instead of waiting forever.
+                    crate::service::pipeline::mark_failed(core, *video_id, &reason)
+                        .map_err(|e| e.to_string())?;
+                    Err(reason)
                 }
                 Err(PipelineError::Transient(reason)) => Err(reason),
             }

@@ -1,7 +1,10 @@
 //! How an upload becomes something every browser plays: container recognition now; probing,
 //! demuxing, decoding, encoding and packaging join here as the pipeline grows.
 
+pub mod decode;
 pub mod probe;
 pub mod remux;
 pub mod samples;
 pub mod sniff;
+pub mod thumbnail;
+pub mod torrent;

@@ -27,6 +27,17 @@ pub enum VideoCodec {
     Vp9,
 }
 
+impl VideoCodec {
+    /// The name people know the codec by.
+    pub fn label(self) -> &'static str {
+        match self {
+            VideoCodec::H264 => "H.264",
+            VideoCodec::Av1 => "AV1",
+            VideoCodec::Vp9 => "VP9",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AudioCodec {
@@ -36,6 +47,20 @@ pub enum AudioCodec {
     Vorbis,
     Flac,
     Pcm,
+}
+
+impl AudioCodec {
+    /// The name people know the codec by.
+    pub fn label(self) -> &'static str {
+        match self {
+            AudioCodec::Aac => "AAC",
+            AudioCodec::Mp3 => "MP3",
+            AudioCodec::Opus => "Opus",
+            AudioCodec::Vorbis => "Vorbis",
+            AudioCodec::Flac => "FLAC",
+            AudioCodec::Pcm => "PCM",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -187,6 +187,9 @@ pub struct Video {
     /// video has no local file.
     #[serde(default)]
     pub input_size: u64,
+    /// Why the video is in its state, for its owner: what failed, or what it waits for.
+    #[serde(default)]
+    pub state_reason: Option<String>,
 }
 
 impl Record for Video {
@@ -211,6 +214,15 @@ impl Record for VideoSource {
     const VERSION: u8 = 1;
 }
 
+/// The `.torrent` made for a served file (in `<data dir>/media/<uuid>/torrents/`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TorrentFile {
+    pub file: String,
+    /// Hex SHA-1 of the info dictionary, as magnet links name it.
+    pub info_hash: String,
+}
+
 /// One HLS rendition of a video: a fragmented MP4 and its media playlist, in
 /// `<data dir>/media/<uuid>/hls/`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -225,6 +237,31 @@ pub struct HlsRendition {
     pub codecs: String,
     pub file: String,
     pub playlist: String,
+    #[serde(default)]
+    pub torrent: Option<TorrentFile>,
+}
+
+/// One progressive ("web video") MP4 of a video, with `moov` first, in
+/// `<data dir>/media/<uuid>/web-videos/`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebVideo {
+    pub width: u32,
+    pub height: u32,
+    pub fps: f64,
+    pub size: u64,
+    pub has_audio: bool,
+    pub file: String,
+    pub torrent: Option<TorrentFile>,
+}
+
+/// The JPEG images of a video, in `<data dir>/media/<uuid>/images/`. Names carry a counter so
+/// that a replaced image gets a new URL and caches can keep images forever.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VideoImages {
+    pub thumbnail: Option<String>,
+    pub preview: Option<String>,
 }
 
 /// The playable files of a video. The master playlist is `hls/master.m3u8`.
@@ -232,6 +269,10 @@ pub struct HlsRendition {
 #[serde(rename_all = "camelCase")]
 pub struct VideoMedia {
     pub hls: Vec<HlsRendition>,
+    #[serde(default)]
+    pub web_videos: Vec<WebVideo>,
+    #[serde(default)]
+    pub images: VideoImages,
 }
 
 impl Record for VideoMedia {

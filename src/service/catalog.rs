@@ -309,6 +309,7 @@ mod tests {
             published_at_ms: published,
             originally_published_at_ms: None,
             input_size: 0,
+            state_reason: None,
         }
     }
 

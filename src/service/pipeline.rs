@@ -1,14 +1,26 @@
-//! Turning an uploaded video into playable files, run by the job worker: H.264 MP4 uploads are
-//! remuxed into HLS and published at once; other inputs wait for the transcoding ladder.
+//! Turning an uploaded video into playable files, run by the job worker. Browser-playable
+//! uploads (H.264 with AAC, MP3, Opus or no audio, in MP4/MOV) are remuxed without re-encoding:
+//!
+//! 1. the HLS rendition (fragmented MP4 + playlists) and the thumbnail and preview, then the
+//!    video is published — it plays from here on;
+//! 2. the progressive MP4 (PeerTube's "web video", also the download) and a `.torrent` per file.
+//!
+//! Each step commits what it made in one transaction and is skipped when a retry or a restart
+//! finds it done. Files are written under temporary names and renamed, so a crash never leaves a
+//! half-written file under a served name; a video deleted meanwhile has its files removed. Other
+//! inputs wait, with the reason on the video, for the transcoding ladder.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::catalog::{Change, Row};
 use super::{Core, ServiceError, channels, videos};
 use crate::media::probe::{AudioCodec, VideoCodec};
-use crate::media::remux;
+use crate::media::remux::{self, Source};
+use crate::media::torrent;
 use crate::model::now_ms;
-use crate::model::video::{HlsRendition, Video, VideoMedia, VideoSource, VideoState};
+use crate::model::video::{
+    HlsRendition, TorrentFile, Video, VideoMedia, VideoSource, VideoState, WebVideo,
+};
 use crate::store::{records, tables};
 
 /// Why processing did not finish.
@@ -28,24 +40,76 @@ impl From<ServiceError> for PipelineError {
     }
 }
 
+impl From<std::io::Error> for PipelineError {
+    fn from(e: std::io::Error) -> Self {
+        PipelineError::Transient(e.to_string())
+    }
+}
+
+impl From<remux::RemuxError> for PipelineError {
+    fn from(e: remux::RemuxError) -> Self {
+        match e {
+            remux::RemuxError::Io(io) => PipelineError::Transient(io.to_string()),
+            other => PipelineError::Permanent(other.to_string()),
+        }
+    }
+}
+
+/// The folders of one video's files under `<data dir>/media/<uuid>/`.
+pub struct VideoDirs {
+    pub root: PathBuf,
+}
+
+impl VideoDirs {
+    pub fn of(core: &Core, uuid: &uuid::Uuid) -> VideoDirs {
+        VideoDirs {
+            root: crate::jobs::media_dir(&core.config.storage.data_dir).join(uuid.to_string()),
+        }
+    }
+    pub fn hls(&self) -> PathBuf {
+        self.root.join("hls")
+    }
+    pub fn web_videos(&self) -> PathBuf {
+        self.root.join("web-videos")
+    }
+    pub fn torrents(&self) -> PathBuf {
+        self.root.join("torrents")
+    }
+    pub fn images(&self) -> PathBuf {
+        self.root.join("images")
+    }
+}
+
 /// The HLS directory of a video.
 pub fn hls_dir(core: &Core, video: &Video) -> PathBuf {
-    crate::jobs::media_dir(&core.config.storage.data_dir)
-        .join(video.uuid.to_string())
-        .join("hls")
+    VideoDirs::of(core, &video.uuid).hls()
 }
 
-fn remuxable(source: &VideoSource) -> bool {
-    source.info.container == "mp4"
-        && source.info.video.codec == VideoCodec::H264
-        && matches!(
-            source.info.audio.as_ref().map(|a| a.codec),
-            None | Some(AudioCodec::Aac | AudioCodec::Mp3 | AudioCodec::Opus)
-        )
+/// Why an upload cannot be remuxed as it is, or `None` when it can.
+fn not_remuxable(source: &VideoSource) -> Option<String> {
+    let info = &source.info;
+    if info.container != "mp4" {
+        return Some(format!(
+            "{} files wait for transcoding, which this server does not do yet",
+            info.container.to_uppercase()
+        ));
+    }
+    if info.video.codec != VideoCodec::H264 {
+        return Some(format!(
+            "{} video waits for transcoding, which this server does not do yet",
+            info.video.codec.label()
+        ));
+    }
+    match info.audio.as_ref().map(|a| a.codec) {
+        None | Some(AudioCodec::Aac | AudioCodec::Mp3 | AudioCodec::Opus) => None,
+        Some(other) => Some(format!(
+            "{} audio waits for transcoding, which this server does not do yet",
+            other.label()
+        )),
+    }
 }
 
-/// Process one uploaded video. Idempotent: files are written under temporary names and renamed,
-/// and the database change is one transaction.
+/// Process one uploaded video, doing only the steps not yet done.
 pub fn process_upload(core: &Core, video_id: u64) -> Result<(), PipelineError> {
     let tx = core.store.read().map_err(ServiceError::from)?;
     let Some(video) = videos::get(&tx, video_id)? else {
@@ -56,82 +120,240 @@ pub fn process_upload(core: &Core, video_id: u64) -> Result<(), PipelineError> {
     else {
         return Ok(());
     };
+    let media = records::get::<VideoMedia>(&tx, tables::VIDEO_MEDIA, video_id)
+        .map_err(ServiceError::from)?
+        .unwrap_or_default();
     drop(tx);
-    if video.state != VideoState::ToTranscode || !remuxable(&source) {
-        return Ok(());
+    if let Some(reason) = not_remuxable(&source) {
+        return set_reason(core, video_id, &reason);
     }
-    let media = crate::jobs::media_dir(&core.config.storage.data_dir).join(video.uuid.to_string());
-    let dir = hls_dir(core, &video);
-    std::fs::create_dir_all(&dir).map_err(|e| PipelineError::Transient(e.to_string()))?;
-    let height = source.info.video.height;
+    let dirs = VideoDirs::of(core, &video.uuid);
+    let mut src = Source::open(&dirs.root.join(&source.file))?;
+    if media.hls.is_empty() {
+        let rendition = make_hls(&dirs, &video, &mut src)?;
+        commit(core, video_id, &dirs, true, |m| m.hls = vec![rendition])?;
+    }
+    if media.web_videos.is_empty() {
+        let web = make_web_video(core, &dirs, &video, &mut src)?;
+        let hls_torrent = match media.hls.first() {
+            Some(r) if r.torrent.is_some() => None,
+            _ => Some(hls_torrent(core, &dirs, &video, src.height)?),
+        };
+        commit(core, video_id, &dirs, false, |m| {
+            m.web_videos = vec![web];
+            if let (Some(t), Some(r)) = (hls_torrent, m.hls.first_mut()) {
+                r.torrent = Some(t);
+            }
+        })?;
+    }
+    Ok(())
+}
+
+/// Write `bytes` to `dir/name` through a temporary file and a rename.
+fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), PipelineError> {
+    let tmp = dir.join(format!("{name}.tmp"));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, dir.join(name))?;
+    Ok(())
+}
+
+/// Step 1: the HLS rendition and its playlists.
+fn make_hls(
+    dirs: &VideoDirs,
+    video: &Video,
+    src: &mut Source,
+) -> Result<HlsRendition, PipelineError> {
+    let dir = dirs.hls();
+    std::fs::create_dir_all(&dir)?;
+    let height = src.height;
     let file = format!("{}-{height}-fragmented.mp4", video.uuid);
     let playlist = format!("{}-{height}.m3u8", video.uuid);
     let tmp = dir.join(format!("{file}.tmp"));
-    let rendition = remux::remux_mp4(&media.join(&source.file), &tmp).map_err(|e| match e {
-        remux::RemuxError::Io(io) => PipelineError::Transient(io.to_string()),
-        other => PipelineError::Permanent(other.to_string()),
-    })?;
-    let write = |name: &str, bytes: Vec<u8>| -> Result<(), PipelineError> {
-        let path = dir.join(name);
-        let tmp = dir.join(format!("{name}.tmp"));
-        std::fs::write(&tmp, bytes)
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|e| PipelineError::Transient(e.to_string()))
-    };
-    std::fs::rename(&tmp, dir.join(&file)).map_err(|e| PipelineError::Transient(e.to_string()))?;
-    write(&playlist, remux::media_playlist(&rendition, &file))?;
-    write(
+    let rendition = remux::fragmented::write(src, &tmp)?;
+    std::fs::rename(&tmp, dir.join(&file))?;
+    write_atomic(&dir, &playlist, &remux::playlist::media(&rendition, &file))?;
+    write_atomic(
+        &dir,
         "master.m3u8",
-        remux::master_playlist(&[(&rendition, playlist.clone())]),
+        &remux::playlist::master(&[(&rendition, playlist.clone())]),
     )?;
-    let stored = HlsRendition {
+    Ok(HlsRendition {
         width: rendition.width,
         height: rendition.height,
         fps: rendition.fps,
-        size: std::fs::metadata(dir.join(&file))
-            .map(|m| m.len())
-            .unwrap_or(0),
+        size: rendition.size,
         codecs: rendition.codecs.clone(),
         file,
         playlist,
-    };
-    publish(core, video_id, VideoMedia { hls: vec![stored] })
+        torrent: None,
+    })
 }
 
-/// Record the renditions and publish the video, in one transaction.
-fn publish(core: &Core, video_id: u64, media: VideoMedia) -> Result<(), PipelineError> {
-    core.catalog.write(|| {
+/// Step 2: the progressive MP4 and its torrent.
+fn make_web_video(
+    core: &Core,
+    dirs: &VideoDirs,
+    video: &Video,
+    src: &mut Source,
+) -> Result<WebVideo, PipelineError> {
+    let dir = dirs.web_videos();
+    std::fs::create_dir_all(&dir)?;
+    let file = format!("{}-{}.mp4", video.uuid, src.height);
+    let tmp = dir.join(format!("{file}.tmp"));
+    let written = remux::progressive::write(src, &tmp)?;
+    std::fs::rename(&tmp, dir.join(&file))?;
+    let url = format!("{}/static/web-videos/{file}", core.config.public_url());
+    let torrent = make_torrent(
+        dirs,
+        &dir.join(&file),
+        video,
+        &format!("{}", src.height),
+        &url,
+    )?;
+    Ok(WebVideo {
+        width: src.width,
+        height: src.height,
+        fps: written.fps,
+        size: written.size,
+        has_audio: src.audio.is_some(),
+        file,
+        torrent: Some(torrent),
+    })
+}
+
+fn hls_torrent(
+    core: &Core,
+    dirs: &VideoDirs,
+    video: &Video,
+    height: u32,
+) -> Result<TorrentFile, PipelineError> {
+    let file = format!("{}-{height}-fragmented.mp4", video.uuid);
+    let url = format!(
+        "{}/static/streaming-playlists/hls/{}/{file}",
+        core.config.public_url(),
+        video.uuid
+    );
+    make_torrent(
+        dirs,
+        &dirs.hls().join(&file),
+        video,
+        &format!("{height}-hls"),
+        &url,
+    )
+}
+
+/// Hash `file` into `torrents/<uuid>-<label>.torrent`, web-seeded from `url`. Its name is the
+/// video's title and resolution, as PeerTube names them.
+fn make_torrent(
+    dirs: &VideoDirs,
+    file: &Path,
+    video: &Video,
+    label: &str,
+    url: &str,
+) -> Result<TorrentFile, PipelineError> {
+    let title: String = video
+        .name
+        .chars()
+        .map(|c| if "/\\?%*:|\"<>".contains(c) { '-' } else { c })
+        .collect();
+    let height = label.split('-').next().unwrap_or(label);
+    let name = format!("{title} {height}p.mp4");
+    let made =
+        torrent::create(file, &name, url).map_err(|e| PipelineError::Transient(e.to_string()))?;
+    let uuid = video.uuid;
+    let dir = dirs.torrents();
+    std::fs::create_dir_all(&dir)?;
+    let torrent_name = format!("{uuid}-{label}.torrent");
+    write_atomic(&dir, &torrent_name, &made.bytes)?;
+    Ok(TorrentFile {
+        file: torrent_name,
+        info_hash: made.info_hash,
+    })
+}
+
+/// Record what a step made, in one transaction; `publish` also makes the video public. When the
+/// video was deleted while the step ran, its files are removed instead.
+fn commit(
+    core: &Core,
+    video_id: u64,
+    dirs: &VideoDirs,
+    publish: bool,
+    apply: impl FnOnce(&mut VideoMedia),
+) -> Result<(), PipelineError> {
+    let kept = core.catalog.write(|| {
         core.store.write(|tx| {
             let Some(mut video) = videos::get(tx, video_id)? else {
-                return Ok(((), Vec::new()));
+                return Ok((false, Vec::new()));
             };
-            let channel = channels::get(tx, video.channel_id)?;
+            let mut media =
+                records::get::<VideoMedia>(tx, tables::VIDEO_MEDIA, video_id)?.unwrap_or_default();
+            apply(&mut media);
             records::put(tx, tables::VIDEO_MEDIA, video_id, &media)?;
+            if !publish {
+                return Ok((true, Vec::new()));
+            }
+            let channel = channels::get(tx, video.channel_id)?;
             video.state = VideoState::Published;
+            video.state_reason = None;
             let now = now_ms();
             video.published_at_ms = now;
             video.updated_at_ms = now;
             records::put(tx, tables::VIDEOS, video_id, &video)?;
             let account = channel.map(|c| c.account_id).unwrap_or(0);
-            Ok(((), vec![Change::Upsert(Row::new(&video, account))]))
+            Ok((true, vec![Change::Upsert(Row::new(&video, account))]))
         })
     })?;
+    if !kept {
+        remove_dir(&dirs.root)?;
+    }
     Ok(())
 }
 
-/// Mark a video whose processing cannot succeed, so its owner sees why.
-pub fn mark_failed(core: &Core, video_id: u64) -> Result<(), ServiceError> {
+fn remove_dir(dir: &Path) -> Result<(), PipelineError> {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+/// Change a video's state and reason, in one transaction.
+fn set_state(
+    core: &Core,
+    video_id: u64,
+    state: VideoState,
+    reason: &str,
+) -> Result<(), ServiceError> {
     core.catalog.write(|| {
         core.store.write(|tx| {
             let Some(mut video) = videos::get(tx, video_id)? else {
                 return Ok(((), Vec::new()));
             };
+            if video.state == state && video.state_reason.as_deref() == Some(reason) {
+                return Ok(((), Vec::new()));
+            }
             let channel = channels::get(tx, video.channel_id)?;
-            video.state = VideoState::TranscodingFailed;
+            video.state = state;
+            video.state_reason = Some(reason.chars().take(500).collect());
             video.updated_at_ms = now_ms();
             records::put(tx, tables::VIDEOS, video_id, &video)?;
             let account = channel.map(|c| c.account_id).unwrap_or(0);
             Ok(((), vec![Change::Upsert(Row::new(&video, account))]))
         })
     })
+}
+
+/// Say what a video waits for.
+fn set_reason(core: &Core, video_id: u64, reason: &str) -> Result<(), PipelineError> {
+    let video = core.store.read().map_err(ServiceError::from)?;
+    let state = videos::get(&video, video_id)?.map(|v| v.state);
+    drop(video);
+    match state {
+        Some(s) => Ok(set_state(core, video_id, s, reason)?),
+        None => Ok(()),
+    }
+}
+
+/// Mark a video whose processing cannot succeed, so its owner sees why.
+pub fn mark_failed(core: &Core, video_id: u64, reason: &str) -> Result<(), ServiceError> {
+    set_state(core, video_id, VideoState::TranscodingFailed, reason)
 }

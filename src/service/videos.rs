@@ -155,6 +155,7 @@ pub(crate) fn create_in(
         published_at_ms: now,
         originally_published_at_ms: v.originally_published_at_ms,
         input_size: v.input_size,
+        state_reason: None,
     };
     records::put(tx, tables::VIDEOS, id, &video)?;
     tx.open_table(tables::VIDEOS_BY_UUID)?

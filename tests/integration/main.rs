@@ -10,5 +10,6 @@ mod flow;
 mod inprocess;
 mod persistence;
 mod remux;
+mod thumbnails;
 mod uploads;
 mod videos;

@@ -1,0 +1,218 @@
+//! Remuxing without re-encoding: an upload whose streams browsers already play (H.264 video with
+//! AAC, MP3 or Opus audio, in MP4/MOV) is copied sample by sample into the files Vireo serves.
+//!
+//! This module reads the source (`Source`: its tracks and every sample's place in the file) and
+//! copies sample bytes with bounded memory; the writers are its children:
+//! `fragmented` (HLS fragmented MP4), `progressive` (fast-start MP4 for download and web
+//! videos) and `playlist` (HLS playlists).
+
+pub mod fragmented;
+pub mod playlist;
+pub mod progressive;
+
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use mp4_atom::{Codec, Encode, Moov, Trak};
+
+use super::samples::{Sample, SampleTableError, samples};
+
+pub use fragmented::{Rendition, Segment};
+
+/// Most samples read from one track (6 h at 120 fps).
+const MAX_SAMPLES: usize = 6 * 3600 * 120;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RemuxError {
+    #[error("cannot remux: {0}")]
+    Unsupported(String),
+    #[error("damaged file: {0}")]
+    Malformed(String),
+    #[error(transparent)]
+    Tables(#[from] SampleTableError),
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("writing boxes: {0}")]
+    Encode(String),
+}
+
+/// One track of the source and its samples in decode order.
+pub struct Track {
+    pub trak: Trak,
+    pub samples: Vec<Sample>,
+    pub timescale: u64,
+}
+
+/// An opened MP4 upload: its movie header, its H.264 video track and optional audio track.
+pub struct Source {
+    file: BufReader<File>,
+    /// Where `file`'s cursor is, so that sample copies skip forward without dropping the buffer.
+    position: u64,
+    pub moov: Moov,
+    pub video: Track,
+    pub audio: Option<Track>,
+    /// RFC 6381 codecs, e.g. `avc1.4d401f,mp4a.40.2`.
+    pub codecs: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Source {
+    /// Open an MP4/MOV whose video is H.264 and read its sample tables.
+    pub fn open(path: &Path) -> Result<Source, RemuxError> {
+        let mut file = BufReader::with_capacity(256 * 1024, File::open(path)?);
+        let len = file.get_ref().metadata()?.len();
+        let moov = super::probe::find_moov(&mut file, len)
+            .map_err(|e| RemuxError::Malformed(e.to_string()))?;
+        let position = file.stream_position()?;
+        let (video, audio) = pick_tracks(&moov)?;
+        let codecs = codecs_of(&video.trak, audio.as_ref().map(|a| &a.trak))?;
+        let (width, height) = visual_size(&video.trak)?;
+        Ok(Source {
+            file,
+            position,
+            moov,
+            video,
+            audio,
+            codecs,
+            width,
+            height,
+        })
+    }
+
+    /// Copy one sample's bytes to `out`, through a small buffer: memory stays bounded whatever
+    /// the sample or file size.
+    pub fn copy_sample(&mut self, sample: &Sample, out: &mut impl Write) -> Result<(), RemuxError> {
+        let delta = sample.offset as i128 - self.position as i128;
+        if (0..=1 << 20).contains(&delta) {
+            self.file.seek_relative(delta as i64)?;
+        } else {
+            self.file.seek(SeekFrom::Start(sample.offset))?;
+        }
+        let copied = std::io::copy(&mut (&mut self.file).take(u64::from(sample.size)), out)?;
+        if copied != u64::from(sample.size) {
+            return Err(RemuxError::Malformed(
+                "a sample lies beyond the end of the file".into(),
+            ));
+        }
+        self.position = sample.offset + copied;
+        Ok(())
+    }
+
+    /// Read one sample into memory (for decoding a single frame).
+    pub fn read_sample(&mut self, sample: &Sample) -> Result<Vec<u8>, RemuxError> {
+        let mut buf = Vec::with_capacity(sample.size as usize);
+        self.copy_sample(sample, &mut buf)?;
+        Ok(buf)
+    }
+}
+
+fn pick_tracks(moov: &Moov) -> Result<(Track, Option<Track>), RemuxError> {
+    let track = |t: &Trak| -> Result<Track, RemuxError> {
+        Ok(Track {
+            trak: t.clone(),
+            samples: samples(t, MAX_SAMPLES)?,
+            timescale: u64::from(t.mdia.mdhd.timescale).max(1),
+        })
+    };
+    let video = moov
+        .trak
+        .iter()
+        .find(|t| t.mdia.hdlr.handler == b"vide".into())
+        .ok_or_else(|| RemuxError::Unsupported("no video track".into()))?;
+    match video.mdia.minf.stbl.stsd.codecs.first() {
+        Some(Codec::Avc1(_) | Codec::Avc3(_)) => {}
+        _ => return Err(RemuxError::Unsupported("the video is not H.264".into())),
+    }
+    let audio = moov
+        .trak
+        .iter()
+        .find(|t| t.mdia.hdlr.handler == b"soun".into());
+    let video = track(video)?;
+    if video.samples.is_empty() || !video.samples[0].sync {
+        return Err(RemuxError::Malformed(
+            "the video does not start with a keyframe".into(),
+        ));
+    }
+    Ok((video, audio.map(track).transpose()?))
+}
+
+/// The H.264 decoder configuration of the video track.
+pub fn avcc(trak: &Trak) -> Option<&mp4_atom::Avcc> {
+    match trak.mdia.minf.stbl.stsd.codecs.first() {
+        Some(Codec::Avc1(c)) => Some(&c.avcc),
+        Some(Codec::Avc3(c)) => Some(&c.avcc),
+        _ => None,
+    }
+}
+
+fn visual_size(trak: &Trak) -> Result<(u32, u32), RemuxError> {
+    match trak.mdia.minf.stbl.stsd.codecs.first() {
+        Some(Codec::Avc1(c)) => Ok((u32::from(c.visual.width), u32::from(c.visual.height))),
+        Some(Codec::Avc3(c)) => Ok((u32::from(c.visual.width), u32::from(c.visual.height))),
+        _ => Err(RemuxError::Unsupported("the video is not H.264".into())),
+    }
+}
+
+/// RFC 6381 codec string: `avc1.PPCCLL` from the avcC, `mp4a.40.<object type>` for AAC.
+fn codecs_of(video: &Trak, audio: Option<&Trak>) -> Result<String, RemuxError> {
+    let v = avcc(video).ok_or_else(|| RemuxError::Unsupported("the video is not H.264".into()))?;
+    let mut codecs = format!(
+        "avc1.{:02x}{:02x}{:02x}",
+        v.avc_profile_indication, v.profile_compatibility, v.avc_level_indication
+    );
+    if let Some(a) = audio {
+        let audio_codec = match a.mdia.minf.stbl.stsd.codecs.first() {
+            Some(Codec::Mp4a(m)) => {
+                let config = &m.esds.es_desc.dec_config;
+                match config.object_type_indication {
+                    0x40 => format!(
+                        "mp4a.40.{}",
+                        config
+                            .dec_specific
+                            .as_ref()
+                            .map(|d| d.profile)
+                            .filter(|p| *p > 0)
+                            .unwrap_or(2)
+                    ),
+                    0x69 | 0x6b => "mp4a.40.34".to_owned(),
+                    other => format!("mp4a.{other:02x}"),
+                }
+            }
+            Some(Codec::Opus(_)) => "opus".to_owned(),
+            Some(Codec::Mp3(_)) => "mp4a.40.34".to_owned(),
+            _ => {
+                return Err(RemuxError::Unsupported(
+                    "the audio cannot go into MP4 as is".into(),
+                ));
+            }
+        };
+        codecs.push(',');
+        codecs.push_str(&audio_codec);
+    }
+    Ok(codecs)
+}
+
+/// Encode one box.
+fn encode(atom: &impl Encode) -> Result<Vec<u8>, RemuxError> {
+    let mut buf = Vec::new();
+    atom.encode(&mut buf)
+        .map_err(|e| RemuxError::Encode(e.to_string()))?;
+    Ok(buf)
+}
+
+/// A copy of a source track for an output file: the sample description kept, the tables left
+/// for the writer to fill, and what describes the source file alone dropped.
+fn output_trak(track: &Track, track_id: u32) -> Trak {
+    let mut trak = track.trak.clone();
+    trak.tkhd.track_id = track_id;
+    trak.mdia.minf.stbl = mp4_atom::Stbl {
+        stsd: track.trak.mdia.minf.stbl.stsd.clone(),
+        ..mp4_atom::Stbl::default()
+    };
+    trak.meta = None;
+    trak.udta = None;
+    trak.tref = None;
+    trak
+}
