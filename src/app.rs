@@ -77,10 +77,7 @@ pub fn app(state: AppState) -> Router {
     let api = bounded.merge(api::upload_router()).layer(cors);
     Router::new()
         .nest("/api/v1", api)
-        .route(
-            "/static/streaming-playlists/hls/{uuid}/{file}",
-            get(api::media::hls_file),
-        )
+        .merge(api::media::router())
         .route("/livez", get(livez))
         .route("/readyz", get(readyz))
         .route("/", get(home))

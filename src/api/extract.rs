@@ -34,13 +34,44 @@ pub trait MultipartFields {
     const NUMBERS: &'static [&'static str];
     const BOOLEANS: &'static [&'static str];
     const ARRAYS: &'static [&'static str];
+    /// File fields accepted (each at most `MAX_FILE_FIELD_BYTES`); any other file is refused.
+    const FILES: &'static [&'static str] = &[];
+}
+
+/// Largest file field `JsonOrMultipart` keeps in memory (images: 8 MiB, as PeerTube).
+pub const MAX_FILE_FIELD_BYTES: usize = crate::service::images::MAX_IMAGE_BYTES;
+
+/// The file fields of a multipart body: `(field name, bytes)`.
+pub type FileFields = Vec<(String, axum::body::Bytes)>;
+
+/// Read one file field, refusing it past `MAX_FILE_FIELD_BYTES`.
+pub async fn read_file_field(
+    name: &str,
+    mut field: axum::extract::multipart::Field<'_>,
+) -> Result<axum::body::Bytes, ApiError> {
+    let mut buf = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| body_rejection(e.status(), e.body_text()))?
+    {
+        if buf.len() + chunk.len() > MAX_FILE_FIELD_BYTES {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "max_file_size_reached",
+                format!("{name} must be at most {} MB", MAX_FILE_FIELD_BYTES >> 20),
+            ));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.into())
 }
 
 /// A JSON body, or the same fields as `multipart/form-data` (PeerTube accepts both on updates).
 /// Multipart text fields are turned into JSON values by the type's `MultipartFields`, so both
 /// spellings go through one deserialisation and one set of checks.
 #[derive(Debug)]
-pub struct JsonOrMultipart<T>(pub T);
+pub struct JsonOrMultipart<T>(pub T, pub FileFields);
 
 impl<T, S> FromRequest<S> for JsonOrMultipart<T>
 where
@@ -58,12 +89,13 @@ where
         if !multipart {
             return ApiJson::<T>::from_request(req, state)
                 .await
-                .map(|ApiJson(v)| JsonOrMultipart(v));
+                .map(|ApiJson(v)| JsonOrMultipart(v, Vec::new()));
         }
         let mut form = axum::extract::Multipart::from_request(req, state)
             .await
             .map_err(|e| body_rejection(e.status(), e.body_text()))?;
         let mut map = serde_json::Map::new();
+        let mut files = Vec::new();
         while let Some(field) = form
             .next_field()
             .await
@@ -71,11 +103,16 @@ where
         {
             let raw_name = field.name().unwrap_or_default().to_owned();
             if field.file_name().is_some() {
-                return Err(ApiError::invalid_param(
-                    "body",
-                    &raw_name,
-                    "File fields are not accepted here yet",
-                ));
+                if !T::FILES.contains(&raw_name.as_str()) {
+                    return Err(ApiError::invalid_param(
+                        "body",
+                        &raw_name,
+                        "This file field is not accepted here",
+                    ));
+                }
+                let bytes = read_file_field(&raw_name, field).await?;
+                files.push((raw_name, bytes));
+                continue;
             }
             let text = field
                 .text()
@@ -95,7 +132,7 @@ where
             }
         }
         serde_json::from_value(serde_json::Value::Object(map))
-            .map(JsonOrMultipart)
+            .map(|v| JsonOrMultipart(v, files))
             .map_err(|e| ApiError::bad_request(format!("Invalid form fields: {e}")))
     }
 }

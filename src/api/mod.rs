@@ -64,7 +64,13 @@ pub fn router() -> Router<AppState> {
         .route("/videos/privacies", get(videos::privacies))
         .route(
             "/videos/{id}",
-            get(videos::get).put(videos::update).delete(videos::delete),
+            get(videos::get)
+                .put(videos::update)
+                .delete(videos::delete)
+                // An update may carry a thumbnail and a preview image.
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    2 * extract::MAX_FILE_FIELD_BYTES + (1 << 20),
+                )),
         )
         .route("/videos/{id}/description", get(videos::description))
         .route("/config", get(config::config))

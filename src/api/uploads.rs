@@ -17,7 +17,9 @@ use serde_json::json;
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, Auth, MultipartFields, blocking, multipart_value};
+use super::extract::{
+    ApiJson, Auth, FileFields, MultipartFields, blocking, multipart_value, read_file_field,
+};
 use super::videos::{
     VIDEO_ARRAY_FIELDS, VIDEO_BOOLEAN_FIELDS, VIDEO_NUMBER_FIELDS, comments_policy_id,
     published_date,
@@ -26,6 +28,7 @@ use crate::app::AppState;
 use crate::model::upload::{UploadMeta, UploadSession};
 use crate::model::user::User;
 use crate::model::video::{Video, short_uuid};
+use crate::service::images;
 use crate::service::uploads;
 
 /// Video metadata of an upload, as JSON (resumable) or multipart text fields (single request).
@@ -113,14 +116,24 @@ pub async fn upload(
     ));
     let result = receive_single(&state, &mut form, &part).await;
     match result {
-        Ok((meta, filename)) => {
+        Ok((meta, filename, files)) => {
+            // Images are read before the video exists, so a bad one refuses the whole upload.
+            let made = match super::videos::made_images(files).await {
+                Ok(made) => made,
+                Err(e) => {
+                    let _ = tokio::fs::remove_file(&part).await;
+                    return Err(e);
+                }
+            };
             // Quota and channel are checked by `finish_file`, inside the transaction that
             // creates the video, after the headers are probed.
             let part2 = part.clone();
             let video = blocking(move || {
-                Ok(uploads::finish_file(
-                    &core, &me, &meta, &part2, &filename, None,
-                )?)
+                let video = uploads::finish_file(&core, &me, &meta, &part2, &filename, None)?;
+                for (kind, images) in &made {
+                    images::store(&core, video.id, images, &[*kind], false)?;
+                }
+                Ok(video)
             })
             .await;
             if video.is_err() {
@@ -160,8 +173,9 @@ async fn receive_single(
     state: &AppState,
     form: &mut Multipart,
     part: &PathBuf,
-) -> ApiResult<(UploadMeta, String)> {
+) -> ApiResult<(UploadMeta, String, FileFields)> {
     let max = state.core.config.uploads.max_file_bytes;
+    let mut images = Vec::new();
     let mut fields = serde_json::Map::new();
     let mut size = None;
     let mut filename = String::new();
@@ -188,11 +202,8 @@ async fn receive_single(
                 }
             }
             "thumbnailfile" | "previewfile" => {
-                return Err(ApiError::invalid_param(
-                    "body",
-                    &name,
-                    "Custom thumbnails are not supported yet",
-                ));
+                let bytes = read_file_field(&name, field).await?;
+                images.push((name, bytes));
             }
             _ => {
                 let text = field.text().await.map_err(multipart_error)?;
@@ -217,7 +228,7 @@ async fn receive_single(
     }
     let body: UploadBody = serde_json::from_value(serde_json::Value::Object(fields))
         .map_err(|e| ApiError::bad_request(format!("Invalid upload fields: {e}")))?;
-    Ok((body.into_meta()?, filename))
+    Ok((body.into_meta()?, filename, images))
 }
 
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {

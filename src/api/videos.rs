@@ -11,7 +11,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{Auth, JsonOrMultipart, MaybeAuth, MultipartFields, Params, blocking};
+use super::extract::{
+    Auth, FileFields, JsonOrMultipart, MaybeAuth, MultipartFields, Params, blocking,
+};
 use super::pagination::{ListResponse, Page, parse_sort};
 use super::views::{self, Ctx};
 use crate::app::AppState;
@@ -22,6 +24,7 @@ use crate::model::user::User;
 use crate::model::video::{CommentsPolicy, Privacy, Video};
 use crate::model::{parse_iso8601, vocab};
 use crate::service::catalog::{Filter, SortKey};
+use crate::service::images::{self, Kind};
 use crate::service::videos::{self, VideoUpdate};
 use crate::service::{Core, channels};
 use crate::store::{Tx, records, tables};
@@ -288,9 +291,14 @@ pub async fn get(
 ) -> ApiResult<Response> {
     let (v, c, a) = load_visible(&state.core, &id, viewer.as_ref())?;
     let ctx = Ctx::new(&state.core.config);
+    let tx = state.core.store.read()?;
     let media: crate::model::video::VideoMedia =
-        records::get(&state.core.store.read()?, tables::VIDEO_MEDIA, v.id)?.unwrap_or_default();
-    Ok(axum::Json(views::video_details(&ctx, &v, &a, &c, &media)).into_response())
+        records::get(&tx, tables::VIDEO_MEDIA, v.id)?.unwrap_or_default();
+    let source: Option<crate::model::video::VideoSource> =
+        records::get(&tx, tables::VIDEO_SOURCES, v.id)?;
+    drop(tx);
+    let json = views::video_details(&ctx, &v, &a, &c, &media, source.as_ref());
+    Ok(axum::Json(json).into_response())
 }
 
 pub async fn description(
@@ -348,6 +356,7 @@ impl MultipartFields for UpdateVideoBody {
     const NUMBERS: &'static [&'static str] = VIDEO_NUMBER_FIELDS;
     const BOOLEANS: &'static [&'static str] = VIDEO_BOOLEAN_FIELDS;
     const ARRAYS: &'static [&'static str] = VIDEO_ARRAY_FIELDS;
+    const FILES: &'static [&'static str] = &["thumbnailfile", "previewfile"];
 }
 
 /// PeerTube's two spellings of the comments setting: `commentsPolicy` wins over the older
@@ -435,13 +444,43 @@ pub async fn update(
     State(state): State<AppState>,
     Auth(me): Auth,
     Path(id): Path<String>,
-    JsonOrMultipart(body): JsonOrMultipart<UpdateVideoBody>,
+    JsonOrMultipart(body, files): JsonOrMultipart<UpdateVideoBody>,
 ) -> ApiResult<Response> {
     let (v, owner) = owned(&state.core, &me, &id)?;
     let up = to_update(body)?;
+    let made = made_images(files).await?;
     let core = state.core.clone();
-    blocking(move || Ok(videos::update(&core, v.id, up, Some(owner.id))?)).await?;
+    blocking(move || {
+        videos::update(&core, v.id, up, Some(owner.id))?;
+        for (kind, images) in &made {
+            images::store(&core, v.id, images, &[*kind], false)?;
+        }
+        Ok(())
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Turn uploaded `thumbnailfile`/`previewfile` fields into JPEGs at PeerTube's sizes, off the
+/// async runtime; a file that is not a readable image is a 400 before anything changes.
+pub(super) async fn made_images(
+    files: FileFields,
+) -> ApiResult<Vec<(Kind, crate::media::thumbnail::Images)>> {
+    blocking(move || {
+        let mut out = Vec::new();
+        for (name, bytes) in files {
+            let kind = match name.as_str() {
+                "thumbnailfile" => Kind::Thumbnail,
+                "previewfile" => Kind::Preview,
+                _ => continue,
+            };
+            let made = crate::media::thumbnail::from_image(&bytes)
+                .map_err(|e| ApiError::invalid_param("body", &name, e.to_string()))?;
+            out.push((kind, made));
+        }
+        Ok(out)
+    })
+    .await
 }
 
 pub async fn delete(

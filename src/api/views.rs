@@ -8,7 +8,9 @@ use crate::model::account::Account;
 use crate::model::channel::Channel;
 use crate::model::iso8601;
 use crate::model::user::User;
-use crate::model::video::{Video, VideoMedia, short_uuid};
+use crate::model::video::{
+    HlsRendition, TorrentFile, Video, VideoMedia, VideoSource, WebVideo, short_uuid,
+};
 use crate::model::vocab;
 
 /// What every view needs to know about this instance.
@@ -400,8 +402,14 @@ fn video_base<A: Serialize, C: Serialize>(
         viewers: 0,
         likes: v.likes,
         dislikes: v.dislikes,
-        thumbnail_path: None,
-        preview_path: None,
+        thumbnail_path: v
+            .thumbnail
+            .as_ref()
+            .map(|n| format!("/lazy-static/thumbnails/{n}")),
+        preview_path: v
+            .preview
+            .as_ref()
+            .map(|n| format!("/lazy-static/previews/{n}")),
         embed_path: format!("/videos/embed/{}", v.uuid),
         created_at: iso8601(v.created_at_ms),
         updated_at: iso8601(v.updated_at_ms),
@@ -463,6 +471,132 @@ pub struct VideoDetailsJson {
     pub input_file_updated_at: Option<String>,
     pub state: IdLabel<u8>,
     pub tracker_urls: Vec<String>,
+    /// Vireo's addition: why an unpublished video waits or failed, in words for its owner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_reason: Option<String>,
+}
+
+/// What `file_json` describes: one served file of a video.
+struct FileView<'a> {
+    id: usize,
+    width: u32,
+    height: u32,
+    fps: f64,
+    size: u64,
+    has_audio: bool,
+    torrent: Option<&'a TorrentFile>,
+    file_url: String,
+    download_url: String,
+    playlist_url: Option<String>,
+}
+
+/// One entry of PeerTube's `files` (web videos) or `streamingPlaylists[].files`, keys in
+/// PeerTube's order.
+fn file_json(ctx: &Ctx, v: &Video, f: FileView<'_>) -> serde_json::Value {
+    let mut json = serde_json::Map::new();
+    let mut put = |k: &str, value: serde_json::Value| {
+        json.insert(k.to_owned(), value);
+    };
+    put("id", f.id.into());
+    put(
+        "resolution",
+        serde_json::json!({"id": f.height, "label": format!("{}p", f.height)}),
+    );
+    put("width", f.width.into());
+    put("height", f.height.into());
+    let torrent_url = f
+        .torrent
+        .map(|t| format!("{}/lazy-static/torrents/{}", ctx.url, t.file));
+    if let (Some(t), Some(url)) = (f.torrent, &torrent_url) {
+        let name = format!("{} {}p.mp4", v.name, f.height);
+        put(
+            "magnetUri",
+            crate::media::torrent::magnet(&t.info_hash, &name, url, &f.file_url).into(),
+        );
+    }
+    put("size", f.size.into());
+    put("fps", ((f.fps * 100.0).round() / 100.0).into());
+    put("torrentUrl", torrent_url.clone().into());
+    put(
+        "torrentDownloadUrl",
+        f.torrent
+            .map(|t| format!("{}/download/torrents/{}", ctx.url, t.file))
+            .into(),
+    );
+    put("fileUrl", f.file_url.into());
+    put("fileDownloadUrl", f.download_url.into());
+    put("metadataUrl", serde_json::Value::Null);
+    put("hasAudio", f.has_audio.into());
+    put("hasVideo", true.into());
+    if let Some(p) = f.playlist_url {
+        put("playlistUrl", p.into());
+    }
+    put("storage", 0.into());
+    serde_json::Value::Object(json)
+}
+
+/// The public name of a video's original upload, served as its web video until the
+/// progressive MP4 is made: `<uuid>-<height>.<ext>`.
+pub fn original_file_name(v: &Video, source: &VideoSource) -> String {
+    let ext = source.file.rsplit('.').next().unwrap_or("mp4");
+    format!("{}-{}.{ext}", v.uuid, source.info.video.height)
+}
+
+/// PeerTube's `files`: the progressive MP4s, largest first. Until they are made, the original
+/// upload, as PeerTube lists it while it transcodes (its clients expect a file at once).
+fn web_video_files(
+    ctx: &Ctx,
+    v: &Video,
+    media: &VideoMedia,
+    source: Option<&VideoSource>,
+) -> Vec<serde_json::Value> {
+    if let (true, Some(source)) = (media.web_videos.is_empty(), source) {
+        let name = original_file_name(v, source);
+        let info = &source.info;
+        return vec![file_json(
+            ctx,
+            v,
+            FileView {
+                id: 1,
+                width: info.video.width,
+                height: info.video.height,
+                fps: info.video.fps.unwrap_or(0.0),
+                size: source.size,
+                has_audio: info.audio.is_some(),
+                torrent: None,
+                file_url: format!("{}/static/web-videos/{name}", ctx.url),
+                download_url: format!("{}/download/web-videos/{name}", ctx.url),
+                playlist_url: None,
+            },
+        )];
+    }
+    let mut files: Vec<&WebVideo> = media.web_videos.iter().collect();
+    files.sort_by_key(|f| std::cmp::Reverse(f.height));
+    files
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            file_json(
+                ctx,
+                v,
+                FileView {
+                    id: i + 1,
+                    width: f.width,
+                    height: f.height,
+                    fps: f.fps,
+                    size: f.size,
+                    has_audio: f.has_audio,
+                    torrent: f.torrent.as_ref(),
+                    file_url: format!("{}/static/web-videos/{}", ctx.url, f.file),
+                    download_url: format!(
+                        "{}/download/web-videos/{}-{}.mp4",
+                        ctx.url, v.uuid, f.height
+                    ),
+                    playlist_url: None,
+                },
+            )
+        })
+        .collect()
 }
 
 /// PeerTube's `streamingPlaylists`: one HLS playlist with a file per rendition.
@@ -471,28 +605,31 @@ fn streaming_playlists(ctx: &Ctx, v: &Video, media: &VideoMedia) -> Vec<serde_js
         return Vec::new();
     }
     let base = format!("{}/static/streaming-playlists/hls/{}", ctx.url, v.uuid);
-    let files: Vec<serde_json::Value> = media
-        .hls
-        .iter()
+    let mut renditions: Vec<&HlsRendition> = media.hls.iter().collect();
+    renditions.sort_by_key(|r| std::cmp::Reverse(r.height));
+    let files: Vec<serde_json::Value> = renditions
+        .into_iter()
         .enumerate()
         .map(|(i, r)| {
-            serde_json::json!({
-                "id": i + 1,
-                "resolution": {"id": r.height, "label": format!("{}p", r.height)},
-                "width": r.width,
-                "height": r.height,
-                "size": r.size,
-                "fps": (r.fps * 100.0).round() / 100.0,
-                "torrentUrl": null,
-                "torrentDownloadUrl": null,
-                "fileUrl": format!("{base}/{}", r.file),
-                "fileDownloadUrl": format!("{base}/{}", r.file),
-                "metadataUrl": null,
-                "playlistUrl": format!("{base}/{}", r.playlist),
-                "hasAudio": r.codecs.contains(','),
-                "hasVideo": true,
-                "storage": 0,
-            })
+            file_json(
+                ctx,
+                v,
+                FileView {
+                    id: media.web_videos.len() + i + 1,
+                    width: r.width,
+                    height: r.height,
+                    fps: r.fps,
+                    size: r.size,
+                    has_audio: r.codecs.contains(','),
+                    torrent: r.torrent.as_ref(),
+                    file_url: format!("{base}/{}", r.file),
+                    download_url: format!(
+                        "{}/download/streaming-playlists/hls/videos/{}-{}-fragmented.mp4",
+                        ctx.url, v.uuid, r.height
+                    ),
+                    playlist_url: Some(format!("{base}/{}", r.playlist)),
+                },
+            )
         })
         .collect();
     vec![serde_json::json!({
@@ -512,13 +649,14 @@ pub fn video_details(
     a: &Account,
     c: &Channel,
     media: &VideoMedia,
+    source: Option<&VideoSource>,
 ) -> VideoDetailsJson {
     VideoDetailsJson {
         base: video_base(ctx, v, account(ctx, a), channel(ctx, c, Some(a)), true),
         blacklisted: false,
         blacklisted_reason: None,
         streaming_playlists: streaming_playlists(ctx, v, media),
-        files: Vec::new(),
+        files: web_video_files(ctx, v, media, source),
         support: v.support.clone(),
         description_path: format!("/api/v1/videos/{}/description", v.uuid),
         tags: v.tags.clone(),
@@ -535,6 +673,9 @@ pub fn video_details(
             label: v.state.label(),
         },
         tracker_urls: Vec::new(),
+        state_reason: (v.state != crate::model::video::VideoState::Published)
+            .then(|| v.state_reason.clone())
+            .flatten(),
     }
 }
 

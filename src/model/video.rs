@@ -190,6 +190,11 @@ pub struct Video {
     /// Why the video is in its state, for its owner: what failed, or what it waits for.
     #[serde(default)]
     pub state_reason: Option<String>,
+    /// File names of the JPEG thumbnail and preview (`service::images`).
+    #[serde(default)]
+    pub thumbnail: Option<String>,
+    #[serde(default)]
+    pub preview: Option<String>,
 }
 
 impl Record for Video {
@@ -255,15 +260,6 @@ pub struct WebVideo {
     pub torrent: Option<TorrentFile>,
 }
 
-/// The JPEG images of a video, in `<data dir>/media/<uuid>/images/`. Names carry a counter so
-/// that a replaced image gets a new URL and caches can keep images forever.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VideoImages {
-    pub thumbnail: Option<String>,
-    pub preview: Option<String>,
-}
-
 /// The playable files of a video. The master playlist is `hls/master.m3u8`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -271,8 +267,6 @@ pub struct VideoMedia {
     pub hls: Vec<HlsRendition>,
     #[serde(default)]
     pub web_videos: Vec<WebVideo>,
-    #[serde(default)]
-    pub images: VideoImages,
 }
 
 impl Record for VideoMedia {

@@ -310,6 +310,8 @@ mod tests {
             originally_published_at_ms: None,
             input_size: 0,
             state_reason: None,
+            thumbnail: None,
+            preview: None,
         }
     }
 

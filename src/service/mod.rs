@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod channels;
+pub mod images;
 pub mod pipeline;
 pub mod sessions;
 pub mod uploads;

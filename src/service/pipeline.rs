@@ -1,8 +1,8 @@
 //! Turning an uploaded video into playable files, run by the job worker. Browser-playable
 //! uploads (H.264 with AAC, MP3, Opus or no audio, in MP4/MOV) are remuxed without re-encoding:
 //!
-//! 1. the HLS rendition (fragmented MP4 + playlists) and the thumbnail and preview, then the
-//!    video is published — it plays from here on;
+//! 1. the thumbnail and preview (unless uploaded), and the HLS rendition (fragmented MP4 +
+//!    playlists), then the video is published — it plays from here on;
 //! 2. the progressive MP4 (PeerTube's "web video", also the download) and a `.torrent` per file.
 //!
 //! Each step commits what it made in one transaction and is skipped when a retry or a restart
@@ -13,10 +13,11 @@
 use std::path::{Path, PathBuf};
 
 use super::catalog::{Change, Row};
+use super::images::{self, Kind};
 use super::{Core, ServiceError, channels, videos};
 use crate::media::probe::{AudioCodec, VideoCodec};
 use crate::media::remux::{self, Source};
-use crate::media::torrent;
+use crate::media::{thumbnail, torrent};
 use crate::model::now_ms;
 use crate::model::video::{
     HlsRendition, TorrentFile, Video, VideoMedia, VideoSource, VideoState, WebVideo,
@@ -88,25 +89,29 @@ pub fn hls_dir(core: &Core, video: &Video) -> PathBuf {
 /// Why an upload cannot be remuxed as it is, or `None` when it can.
 fn not_remuxable(source: &VideoSource) -> Option<String> {
     let info = &source.info;
-    if info.container != "mp4" {
-        return Some(format!(
-            "{} files wait for transcoding, which this server does not do yet",
-            info.container.to_uppercase()
-        ));
-    }
     if info.video.codec != VideoCodec::H264 {
         return Some(format!(
             "{} video waits for transcoding, which this server does not do yet",
             info.video.codec.label()
         ));
     }
-    match info.audio.as_ref().map(|a| a.codec) {
-        None | Some(AudioCodec::Aac | AudioCodec::Mp3 | AudioCodec::Opus) => None,
-        Some(other) => Some(format!(
+    if let Some(other) = info
+        .audio
+        .as_ref()
+        .map(|a| a.codec)
+        .filter(|c| !matches!(c, AudioCodec::Aac | AudioCodec::Mp3 | AudioCodec::Opus))
+    {
+        return Some(format!(
             "{} audio waits for transcoding, which this server does not do yet",
             other.label()
-        )),
+        ));
     }
+    (info.container != "mp4").then(|| {
+        format!(
+            "H.264 in {} waits for transcoding, which this server does not do yet",
+            info.container.to_uppercase()
+        )
+    })
 }
 
 /// Process one uploaded video, doing only the steps not yet done.
@@ -129,6 +134,7 @@ pub fn process_upload(core: &Core, video_id: u64) -> Result<(), PipelineError> {
     }
     let dirs = VideoDirs::of(core, &video.uuid);
     let mut src = Source::open(&dirs.root.join(&source.file))?;
+    make_images(core, &video, &mut src, source.info.video.rotation);
     if media.hls.is_empty() {
         let rendition = make_hls(&dirs, &video, &mut src)?;
         commit(core, video_id, &dirs, true, |m| m.hls = vec![rendition])?;
@@ -157,7 +163,34 @@ fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), PipelineErro
     Ok(())
 }
 
-/// Step 1: the HLS rendition and its playlists.
+/// Step 1a: the thumbnail and preview the owner did not upload. A video whose frames cannot be
+/// decoded still plays, so a failure here is logged, not fatal.
+fn make_images(core: &Core, video: &Video, src: &mut Source, rotation: u16) {
+    let video_id = video.id;
+    let missing: Vec<Kind> = [
+        (Kind::Thumbnail, &video.thumbnail),
+        (Kind::Preview, &video.preview),
+    ]
+    .into_iter()
+    .filter(|(_, name)| name.is_none())
+    .map(|(kind, _)| kind)
+    .collect();
+    if missing.is_empty() {
+        return;
+    }
+    let made = match thumbnail::from_video(src, rotation) {
+        Ok(made) => made,
+        Err(e) => {
+            tracing::warn!(video = video_id, error = %e, "no thumbnail");
+            return;
+        }
+    };
+    if let Err(e) = images::store(core, video_id, &made, &missing, true) {
+        tracing::warn!(video = video_id, error = %e, "thumbnail not stored");
+    }
+}
+
+/// Step 1b: the HLS rendition and its playlists.
 fn make_hls(
     dirs: &VideoDirs,
     video: &Video,

@@ -156,6 +156,8 @@ pub(crate) fn create_in(
         originally_published_at_ms: v.originally_published_at_ms,
         input_size: v.input_size,
         state_reason: None,
+        thumbnail: None,
+        preview: None,
     };
     records::put(tx, tables::VIDEOS, id, &video)?;
     tx.open_table(tables::VIDEOS_BY_UUID)?

@@ -22,7 +22,7 @@ fn require(path: &std::path::Path, what: &str) {
 }
 
 #[test]
-fn peertube_cli_logs_in_and_the_token_lists_videos() {
+fn peertube_cli_logs_in_lists_and_uploads() {
     let cli = clients_dir().join("node_modules/.bin/peertube-cli");
     require(&cli, "@peertube/peertube-cli");
     let dir = tempdir();
@@ -69,6 +69,86 @@ fn peertube_cli_logs_in_and_the_token_lists_videos() {
         .json()
         .unwrap();
     assert_eq!(videos["total"], 0);
+
+    // `upload` sends PeerTube's legacy multipart request with a thumbnail, then polls the video
+    // until its first file has a torrent: it returns only once the video is fully processed.
+    let clip = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/media/bigbuckbunny.mp4")
+        .canonicalize()
+        .unwrap();
+    let thumb = home.path().join("thumb.jpg");
+    let made = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=green:size=320x180",
+        ])
+        .args(["-frames:v", "1"])
+        .arg(&thumb)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let me = s.me(&token);
+    let channel = me["videoChannels"][0]["name"].as_str().unwrap().to_owned();
+    let said = run(&[
+        "upload",
+        "-u",
+        &s.url,
+        "-U",
+        "root",
+        "-p",
+        ROOT_PASSWORD,
+        "-f",
+        clip.to_str().unwrap(),
+        "-n",
+        "Uploaded by peertube-cli",
+        "-C",
+        &channel,
+        "-t",
+        "bunny,cli",
+        "-d",
+        "A description",
+        "-L",
+        "en",
+        "-b",
+        thumb.to_str().unwrap(),
+    ]);
+    assert!(
+        said.ends_with("Video Uploaded by peertube-cli uploaded."),
+        "{said}"
+    );
+    let videos: Value = s.get("/api/v1/videos").send().unwrap().json().unwrap();
+    assert_eq!(videos["total"], 1);
+    let listed = &videos["data"][0];
+    assert_eq!(listed["name"], "Uploaded by peertube-cli");
+    let uuid = listed["uuid"].as_str().unwrap();
+    let v: Value = s
+        .get(&format!("/api/v1/videos/{uuid}"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(v["tags"], serde_json::json!(["bunny", "cli"]));
+    assert_eq!(v["language"]["id"], "en");
+    assert_eq!(v["description"], "A description");
+    assert!(
+        v["files"][0]["torrentUrl"]
+            .as_str()
+            .is_some_and(|u| !u.is_empty())
+    );
+    let r = s.get(v["thumbnailPath"].as_str().unwrap()).send().unwrap();
+    assert_eq!(r.status(), 200);
+    let thumb = image::load_from_memory(&r.bytes().unwrap())
+        .unwrap()
+        .to_rgb8();
+    let p = thumb.get_pixel(140, 78).0;
+    assert!(
+        p[1] > 100 && p[0] < 60 && p[2] < 60,
+        "the uploaded green thumbnail: {p:?}"
+    );
 }
 
 #[test]

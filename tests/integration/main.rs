@@ -6,6 +6,7 @@ mod admin_cli;
 mod bad_input;
 mod clients;
 mod common;
+mod files;
 mod flow;
 mod inprocess;
 mod persistence;

@@ -12,15 +12,15 @@ use crate::common::{Server, assert_error, tempdir, token_of};
 
 const CLIP: &str = "../shared/fixtures/media/bigbuckbunny.mp4";
 
-fn clip() -> Vec<u8> {
+pub(crate) fn clip() -> Vec<u8> {
     std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(CLIP)).expect("fixture clip")
 }
 
-fn channel_id(s: &Server, token: &str) -> u64 {
+pub(crate) fn channel_id(s: &Server, token: &str) -> u64 {
     s.me(token)["videoChannels"][0]["id"].as_u64().unwrap()
 }
 
-fn files_in(dir: &Path) -> Vec<String> {
+pub(crate) fn files_in(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .map(|d| {
             d.filter_map(|e| e.ok())
@@ -30,7 +30,7 @@ fn files_in(dir: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn single_upload(
+pub(crate) fn single_upload(
     s: &Server,
     token: &str,
     channel: u64,
@@ -660,7 +660,7 @@ fn probe_names_what_it_refuses_and_accepts_the_common_formats() {
 }
 
 /// Poll a video until its state is `state`.
-fn wait_for_state(s: &Server, uuid: &str, state: u64) -> Value {
+pub(crate) fn wait_for_state(s: &Server, uuid: &str, state: u64) -> Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
         let v: Value = s
@@ -832,4 +832,8 @@ fn h264_uploads_are_remuxed_published_and_served_as_hls() {
         .unwrap();
     assert_eq!(v["state"]["id"], 2);
     assert_eq!(v["streamingPlaylists"], json!([]));
+    assert_eq!(
+        v["stateReason"],
+        "VP9 video waits for transcoding, which this server does not do yet"
+    );
 }

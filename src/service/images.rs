@@ -1,0 +1,139 @@
+//! A video's thumbnail and preview files: made from the video by the pipeline, or from an image
+//! the owner uploads. Files live in `media/<uuid>/images/{thumbnails,previews}/` and are named
+//! `<video uuid>-<n>.jpg` with `n` new for every image, so a replaced image has a new URL and
+//! caches may keep each one forever. A replaced file is removed once the new name is committed.
+
+use std::path::PathBuf;
+
+use super::pipeline::VideoDirs;
+use super::{Core, Result, ServiceError, videos};
+use crate::media::thumbnail::{self, Images};
+use crate::model::video::Video;
+use crate::store::{records, tables};
+
+/// Largest image file accepted from an uploader (PeerTube's limit too).
+pub const MAX_IMAGE_BYTES: usize = 8 * 1024 * 1024;
+
+/// Which of a video's two images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Thumbnail,
+    Preview,
+}
+
+impl Kind {
+    pub fn folder(self) -> &'static str {
+        match self {
+            Kind::Thumbnail => "thumbnails",
+            Kind::Preview => "previews",
+        }
+    }
+    fn slot(self, video: &mut Video) -> &mut Option<String> {
+        match self {
+            Kind::Thumbnail => &mut video.thumbnail,
+            Kind::Preview => &mut video.preview,
+        }
+    }
+    fn pick(self, images: &Images) -> &[u8] {
+        match self {
+            Kind::Thumbnail => &images.thumbnail,
+            Kind::Preview => &images.preview,
+        }
+    }
+}
+
+/// The file of a video's image.
+pub fn path(dirs: &VideoDirs, kind: Kind, name: &str) -> PathBuf {
+    dirs.images().join(kind.folder()).join(name)
+}
+
+/// Write one image under a fresh name; returns the name.
+fn write(dirs: &VideoDirs, uuid: &uuid::Uuid, kind: Kind, jpeg: &[u8]) -> std::io::Result<String> {
+    let dir = dirs.images().join(kind.folder());
+    std::fs::create_dir_all(&dir)?;
+    let name = format!("{uuid}-{}.jpg", crate::model::now_ms());
+    let tmp = dir.join(format!("{name}.tmp"));
+    std::fs::write(&tmp, jpeg)?;
+    std::fs::rename(&tmp, dir.join(&name))?;
+    Ok(name)
+}
+
+/// Store `made` for the kinds given, in one transaction. With `only_if_missing` (the pipeline's
+/// images), an image the owner uploaded meanwhile is kept. Files that end up unused are removed.
+pub fn store(
+    core: &Core,
+    video_id: u64,
+    made: &Images,
+    kinds: &[Kind],
+    only_if_missing: bool,
+) -> Result<()> {
+    let uuid = {
+        let tx = core.store.read()?;
+        videos::get(&tx, video_id)?
+            .ok_or(ServiceError::NotFound("Video"))?
+            .uuid
+    };
+    let dirs = VideoDirs::of(core, &uuid);
+    let mut written = Vec::new();
+    for &kind in kinds {
+        let name = write(&dirs, &uuid, kind, kind.pick(made))
+            .map_err(|e| ServiceError::Internal(format!("writing an image: {e}")))?;
+        written.push((kind, name));
+    }
+    let outcome = core
+        .store
+        .write(|tx| -> Result<Option<Vec<(Kind, String)>>> {
+            let Some(mut video) = videos::get(tx, video_id)? else {
+                return Ok(None);
+            };
+            let mut unused = Vec::new();
+            for (kind, name) in &written {
+                let slot = kind.slot(&mut video);
+                if only_if_missing && slot.is_some() {
+                    unused.push((*kind, name.clone()));
+                    continue;
+                }
+                if let Some(old) = slot.replace(name.clone()) {
+                    unused.push((*kind, old));
+                }
+            }
+            records::put(tx, tables::VIDEOS, video_id, &video)?;
+            Ok(Some(unused))
+        });
+    let unused = match outcome {
+        Ok(Some(unused)) => unused,
+        Ok(None) => written, // the video is gone: nothing of ours stays
+        Err(e) => {
+            for (kind, name) in &written {
+                let _ = std::fs::remove_file(path(&dirs, *kind, name));
+            }
+            return Err(e);
+        }
+    };
+    for (kind, name) in unused {
+        let _ = std::fs::remove_file(path(&dirs, kind, &name));
+    }
+    Ok(())
+}
+
+/// Replace a video's image with one the owner uploaded (JPEG, PNG), resized like PeerTube's.
+/// CPU-bound: call it off the async runtime.
+pub fn replace_from_upload(core: &Core, video_id: u64, kind: Kind, bytes: &[u8]) -> Result<()> {
+    if bytes.len() > MAX_IMAGE_BYTES {
+        return Err(ServiceError::invalid(
+            field_name(kind),
+            format!("The image must be at most {} MB", MAX_IMAGE_BYTES >> 20),
+        ));
+    }
+    let made = thumbnail::from_image(bytes)
+        .map_err(|e| ServiceError::invalid(field_name(kind), e.to_string()))?;
+    store(core, video_id, &made, &[kind], false)
+}
+
+/// The form field an image comes in.
+pub fn field_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Thumbnail => "thumbnailfile",
+        Kind::Preview => "previewfile",
+    }
+}
