@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run Vireo's whole test suite on a fresh Debian machine with only Rust installed: installs what
-# the tests need (Node.js and npm, PeerTube's npm CLI, the PyPI client) when missing, then runs
+# the tests need (Node.js and npm, ffmpeg, Chromium, PeerTube's npm CLI, the PyPI client,
+# playwright-core and hls.js) when missing, then runs
 # `cargo test`. Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,8 @@ command -v python3 >/dev/null || missing+=(python3)
 python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 # ffmpeg and ffprobe make test inputs and judge outputs; Vireo itself never runs them.
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+# Headless Chromium plays Vireo's HLS in the browser tests (driven by playwright-core).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "tests/run.sh: installing ${missing[*]}"
   as_root apt-get update -qq
@@ -31,6 +34,13 @@ if [ ! -d "$clients/py/peertube" ] || [ "$clients/requirements.txt" -nt "$client
   rm -rf "$clients/py"
   python3 -m pip install --quiet --disable-pip-version-check --no-warn-conflicts --root-user-action=ignore --target "$clients/py" -r "$clients/requirements.txt"
   touch "$clients/.installed-pip"
+fi
+
+browser=tests/browser
+if [ ! -d "$browser/node_modules/playwright-core" ] || [ "$browser/package-lock.json" -nt "$browser/.installed-npm" ]; then
+  echo "tests/run.sh: installing playwright-core and hls.js for the browser tests"
+  (cd "$browser" && npm ci --no-audit --no-fund --loglevel=error)
+  touch "$browser/.installed-npm"
 fi
 
 cargo test --locked "$@"

@@ -4,6 +4,7 @@
 
 mod admin_cli;
 mod bad_input;
+mod browser;
 mod clients;
 mod common;
 mod files;

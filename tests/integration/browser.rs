@@ -1,0 +1,77 @@
+//! A real browser plays what Vireo serves: headless Debian Chromium loads the HLS of an upload
+//! through MSE with hls.js (`tests/browser/play.mjs`, installed by `tests/run.sh`), cross-origin
+//! from another local port, and `currentTime` must advance with no media error. A screenshot of
+//! the playing video is saved under `tests/out/`.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::common::{Server, tempdir};
+use crate::uploads::{channel_id, clip, single_upload, wait_for_state};
+
+fn browser_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+/// Run the checker on a master playlist; its JSON report.
+fn play(master: &str, screenshot: &std::path::Path) -> Value {
+    let dir = browser_dir();
+    assert!(
+        dir.join("node_modules/playwright-core").exists()
+            && PathBuf::from("/usr/bin/chromium").exists(),
+        "Chromium and playwright-core are not installed: run `bash tests/run.sh`"
+    );
+    let out = Command::new("node")
+        .current_dir(&dir)
+        .args([
+            "play.mjs",
+            master,
+            "--min-time",
+            "2.0",
+            "--timeout-ms",
+            "30000",
+        ])
+        .arg("--screenshot")
+        .arg(screenshot)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "play.mjs printed no report ({e}): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert!(out.status.success(), "playback failed: {report:#}");
+    report
+}
+
+#[test]
+fn chromium_plays_the_hls_of_an_upload() {
+    let dir = tempdir();
+    let s = Server::start(dir.path());
+    let root = s.root_token();
+    let channel = channel_id(&s, &root);
+    let r = single_upload(&s, &root, channel, "Watched in Chromium", clip());
+    assert_eq!(r.status(), 200);
+    let uuid = r.json::<Value>().unwrap()["video"]["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let video = wait_for_state(&s, &uuid, 1);
+    let master = video["streamingPlaylists"][0]["playlistUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/out");
+    std::fs::create_dir_all(&out).unwrap();
+    let report = play(&master, &out.join("chromium-hls-playback.png"));
+    assert_eq!(report["ok"], true);
+    assert!(report["currentTime"].as_f64().unwrap() >= 2.0, "{report:#}");
+    assert_eq!(report["levels"].as_array().unwrap().len(), 1);
+    assert_eq!(report["videoWidth"], 1280);
+    assert_eq!(report["videoHeight"], 720);
+    assert_eq!(report["videoError"], Value::Null, "{report:#}");
+}
