@@ -43,6 +43,7 @@ pub struct Config {
     pub user: UserDefaults,
     pub uploads: Uploads,
     pub media: Media,
+    pub jobs: Jobs,
     pub auth: Auth,
     pub log: Log,
 }
@@ -103,6 +104,13 @@ pub struct Media {
     pub max_height: u32,
     pub max_duration_secs: u64,
     pub max_frames: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Jobs {
+    pub workers: usize,
+    pub nice: i32,
 }
 
 impl Media {
@@ -179,6 +187,10 @@ impl Default for Config {
                 max_duration_secs: 6 * 3600,
                 max_frames: 3_000_000,
             },
+            jobs: Jobs {
+                workers: 1,
+                nice: 10,
+            },
             auth: Auth {
                 access_token_lifetime_secs: 24 * 3600,
                 refresh_token_lifetime_secs: 14 * 24 * 3600,
@@ -226,6 +238,11 @@ impl Default for Uploads {
 impl Default for Media {
     fn default() -> Self {
         Config::default().media
+    }
+}
+impl Default for Jobs {
+    fn default() -> Self {
+        Config::default().jobs
     }
 }
 impl Default for Auth {
@@ -325,6 +342,18 @@ pub const DOCS: &[(&str, &str)] = &[
         "Longest video accepted, in seconds.",
     ),
     ("media.max_frames", "Most video frames accepted."),
+    (
+        "jobs",
+        "Background work (processing uploads), on threads apart from the HTTP server.",
+    ),
+    (
+        "jobs.workers",
+        "Jobs run at once (1 to 16); each processes one video.",
+    ),
+    (
+        "jobs.nice",
+        "Niceness of job threads (0 to 19): higher yields the CPU to the HTTP server first.",
+    ),
     ("auth", "Sessions and login protection."),
     (
         "auth.access_token_lifetime_secs",
@@ -442,6 +471,9 @@ impl Config {
         }
         if self.instance.name.trim().is_empty() {
             return bad("instance.name must not be empty".into());
+        }
+        if !(1..=16).contains(&self.jobs.workers) || !(0..=19).contains(&self.jobs.nice) {
+            return bad("jobs.workers must be 1 to 16 and jobs.nice 0 to 19".into());
         }
         Ok(())
     }

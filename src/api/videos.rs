@@ -297,7 +297,8 @@ pub async fn get(
     let source: Option<crate::model::video::VideoSource> =
         records::get(&tx, tables::VIDEO_SOURCES, v.id)?;
     drop(tx);
-    let json = views::video_details(&ctx, &v, &a, &c, &media, source.as_ref());
+    let mut json = views::video_details(&ctx, &v, &a, &c, &media, source.as_ref());
+    json.progress = state.core.progress.get(v.id).map(Into::into);
     Ok(axum::Json(json).into_response())
 }
 

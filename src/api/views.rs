@@ -474,6 +474,25 @@ pub struct VideoDetailsJson {
     /// Vireo's addition: why an unpublished video waits or failed, in words for its owner.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state_reason: Option<String>,
+    /// Vireo's addition: how far processing has got, while a job works on the video.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<ProgressJson>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProgressJson {
+    pub percent: f64,
+    pub eta_seconds: Option<u64>,
+}
+
+impl From<crate::service::progress::Snapshot> for ProgressJson {
+    fn from(s: crate::service::progress::Snapshot) -> Self {
+        ProgressJson {
+            percent: s.percent,
+            eta_seconds: s.eta_secs,
+        }
+    }
 }
 
 /// What `file_json` describes: one served file of a video.
@@ -676,6 +695,7 @@ pub fn video_details(
         state_reason: (v.state != crate::model::video::VideoState::Published)
             .then(|| v.state_reason.clone())
             .flatten(),
+        progress: None,
     }
 }
 

@@ -1,6 +1,7 @@
-//! Background work: a worker thread, apart from the HTTP runtime, that runs the persistent jobs in
-//! `store::jobs` one at a time, retrying failures with backoff. Jobs left running by a crash are
-//! put back in the queue at start (`store::jobs::requeue_interrupted`).
+//! Background work: a pool of `jobs.workers` threads, apart from the HTTP runtime and at a lower
+//! CPU priority (`jobs.nice`), that run the persistent jobs in `store::jobs`, each claiming one at
+//! a time, retrying failures with backoff. Jobs left running by a crash are put back in the queue
+//! at start (`store::jobs::requeue_interrupted`).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,11 +18,11 @@ use crate::store::jobs;
 /// Attempts before a job is marked failed for good.
 pub const MAX_ATTEMPTS: u32 = 8;
 
-/// A running worker; `stop` waits for the job in hand to finish.
+/// The running worker threads; `stop` waits for the jobs in hand to finish.
 #[derive(Debug)]
 pub struct Worker {
     shared: Arc<Shared>,
-    handle: Option<JoinHandle<()>>,
+    handles: Vec<JoinHandle<()>>,
 }
 
 #[derive(Debug, Default)]
@@ -66,20 +67,26 @@ impl Worker {
             Err(e) => tracing::error!(error = %e, "could not requeue interrupted jobs"),
         }
         let shared = Arc::new(Shared::default());
-        let thread_shared = shared.clone();
-        let handle = std::thread::Builder::new()
-            .name("vireo-jobs".into())
-            .spawn(move || run(&core, &thread_shared))?;
-        Ok(Worker {
-            shared,
-            handle: Some(handle),
-        })
+        let mut handles = Vec::new();
+        for n in 0..core.config.jobs.workers.max(1) {
+            let (core, thread_shared) = (core.clone(), shared.clone());
+            let nice = core.config.jobs.nice;
+            handles.push(
+                std::thread::Builder::new()
+                    .name(format!("vireo-jobs-{n}"))
+                    .spawn(move || {
+                        lower_priority(nice);
+                        run(&core, &thread_shared)
+                    })?,
+            );
+        }
+        Ok(Worker { shared, handles })
     }
 
-    pub fn stop(mut self, core: &Core) {
+    pub fn stop(self, core: &Core) {
         self.shared.stop.store(true, Ordering::SeqCst);
         core.jobs_wake.notify();
-        if let Some(h) = self.handle.take() {
+        for h in self.handles {
             let _ = h.join();
         }
     }
@@ -95,6 +102,15 @@ fn run(core: &Core, shared: &Shared) {
                 core.jobs_wake.wait(Duration::from_secs(1));
             }
         }
+    }
+}
+
+/// Give the calling thread a niceness of `nice` (on Linux, niceness is per thread), so that
+/// request handling always gets the CPU first.
+fn lower_priority(nice: i32) {
+    let tid = rustix::thread::gettid();
+    if let Err(e) = rustix::process::setpriority_process(Some(tid), nice) {
+        tracing::warn!(error = %e, "could not lower the job thread's priority");
     }
 }
 

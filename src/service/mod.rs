@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod channels;
 pub mod images;
 pub mod pipeline;
+pub mod progress;
 pub mod sessions;
 pub mod uploads;
 pub mod users;
@@ -68,6 +69,8 @@ pub struct Core {
     pub catalog: catalog::Catalog,
     /// Rung after a commit that enqueued a job.
     pub jobs_wake: crate::jobs::Wake,
+    /// Videos being processed and how far they have got.
+    pub progress: progress::Progress,
 }
 
 impl Core {
@@ -80,6 +83,7 @@ impl Core {
             config,
             catalog,
             jobs_wake: crate::jobs::Wake::default(),
+            progress: progress::Progress::default(),
         }))
     }
 }

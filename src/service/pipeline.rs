@@ -134,13 +134,25 @@ pub fn process_upload(core: &Core, video_id: u64) -> Result<(), PipelineError> {
     }
     let dirs = VideoDirs::of(core, &video.uuid);
     let mut src = Source::open(&dirs.root.join(&source.file))?;
+    // Work units: sample bytes copied into each file still to write.
+    let steps = u64::from(media.hls.is_empty()) + u64::from(media.web_videos.is_empty());
+    let guard = core.progress.start(video_id, steps * src.sample_bytes());
+    src.count_into(guard.tracker.done.clone());
     make_images(core, &video, &mut src, source.info.video.rotation);
     if media.hls.is_empty() {
         let rendition = make_hls(&dirs, &video, &mut src)?;
         commit(core, video_id, &dirs, true, |m| m.hls = vec![rendition])?;
     }
     if media.web_videos.is_empty() {
-        let web = make_web_video(core, &dirs, &video, &mut src)?;
+        let web = match make_web_video(core, &dirs, &video, &mut src) {
+            Ok(web) => web,
+            // The video plays from its HLS already: it stays published without a download.
+            Err(PipelineError::Permanent(reason)) => {
+                tracing::warn!(video = video_id, %reason, "no progressive file");
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
         let hls_torrent = match media.hls.first() {
             Some(r) if r.torrent.is_some() => None,
             _ => Some(hls_torrent(core, &dirs, &video, src.height)?),
@@ -153,6 +165,17 @@ pub fn process_upload(core: &Core, video_id: u64) -> Result<(), PipelineError> {
         })?;
     }
     Ok(())
+}
+
+/// Remove the half-written `tmp` of a write that failed, so that nothing is left behind.
+fn discard_on_error<T>(
+    tmp: &Path,
+    result: Result<T, remux::RemuxError>,
+) -> Result<T, PipelineError> {
+    if result.is_err() {
+        let _ = std::fs::remove_file(tmp);
+    }
+    Ok(result?)
 }
 
 /// Write `bytes` to `dir/name` through a temporary file and a rename.
@@ -202,7 +225,7 @@ fn make_hls(
     let file = format!("{}-{height}-fragmented.mp4", video.uuid);
     let playlist = format!("{}-{height}.m3u8", video.uuid);
     let tmp = dir.join(format!("{file}.tmp"));
-    let rendition = remux::fragmented::write(src, &tmp)?;
+    let rendition = discard_on_error(&tmp, remux::fragmented::write(src, &tmp))?;
     std::fs::rename(&tmp, dir.join(&file))?;
     write_atomic(&dir, &playlist, &remux::playlist::media(&rendition, &file))?;
     write_atomic(
@@ -233,7 +256,7 @@ fn make_web_video(
     std::fs::create_dir_all(&dir)?;
     let file = format!("{}-{}.mp4", video.uuid, src.height);
     let tmp = dir.join(format!("{file}.tmp"));
-    let written = remux::progressive::write(src, &tmp)?;
+    let written = discard_on_error(&tmp, remux::progressive::write(src, &tmp))?;
     std::fs::rename(&tmp, dir.join(&file))?;
     let url = format!("{}/static/web-videos/{file}", core.config.public_url());
     let torrent = make_torrent(

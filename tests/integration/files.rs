@@ -346,3 +346,47 @@ fn check_torrent(torrent: &[u8], file: &[u8], file_url: &str, magnet: &str) {
         .collect();
     assert!(magnet.contains(&format!("xt=urn:btih:{hash}")), "{magnet}");
 }
+
+/// A file whose headers are sound but whose data stops early passes the probe, then the job
+/// fails with the reason on the video and leaves no half-written file behind.
+#[test]
+fn a_truncated_upload_fails_with_a_reason_and_leaves_nothing_half_written() {
+    let work = tempdir();
+    let faststart = work.path().join("faststart.mp4");
+    let made = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../shared/fixtures/media/bigbuckbunny.mp4"),
+        )
+        .args(["-c", "copy", "-movflags", "+faststart"])
+        .arg(&faststart)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let mut bytes = std::fs::read(&faststart).unwrap();
+    bytes.truncate(bytes.len() * 6 / 10);
+
+    let dir = tempdir();
+    let s = Server::start(dir.path());
+    let root = s.root_token();
+    let channel = channel_id(&s, &root);
+    let r = crate::uploads::single_upload(&s, &root, channel, "Cut short", bytes);
+    assert_eq!(r.status(), 200, "the headers are sound");
+    let uuid = r.json::<Value>().unwrap()["video"]["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let v = wait_for_state(&s, &uuid, 7);
+    let reason = v["stateReason"].as_str().unwrap();
+    assert!(reason.contains("beyond the end of the file"), "{reason}");
+    assert_eq!(v["streamingPlaylists"], json!([]));
+    let media = s.data_dir.join("media").join(&uuid);
+    for sub in ["hls", "web-videos"] {
+        let left: Vec<String> = files_in(&media.join(sub));
+        assert!(left.is_empty(), "{sub}: {left:?}");
+    }
+    // Not listed, and the server goes on serving.
+    let list: Value = s.get("/api/v1/videos").send().unwrap().json().unwrap();
+    assert_eq!(list["total"], 0);
+}

@@ -100,3 +100,32 @@ fn kill9_during_writes_keeps_every_acknowledged_change() {
     }
     assert!(list["total"].as_u64().unwrap() as usize > acknowledged.len());
 }
+
+/// `jobs.workers` threads run jobs, each at niceness `jobs.nice`, while the HTTP threads keep
+/// the normal priority.
+#[test]
+fn job_threads_run_at_lower_priority() {
+    let dir = crate::common::tempdir();
+    let s = crate::common::Server::start_with(
+        dir.path(),
+        &[("VIREO_JOBS__WORKERS", "2"), ("VIREO_JOBS__NICE", "7")],
+    );
+    let tasks = std::path::PathBuf::from(format!("/proc/{}/task", s.pid()));
+    let mut niceness = std::collections::BTreeMap::new();
+    for task in std::fs::read_dir(tasks).unwrap() {
+        let stat = std::fs::read_to_string(task.unwrap().path().join("stat")).unwrap();
+        // comm is in parentheses; nice is the 17th field after it.
+        let (head, rest) = stat.rsplit_once(')').unwrap();
+        let comm = head.split_once('(').unwrap().1.to_owned();
+        let nice: i32 = rest.split_whitespace().nth(16).unwrap().parse().unwrap();
+        niceness.insert(comm, nice);
+    }
+    assert_eq!(niceness.get("vireo-jobs-0"), Some(&7), "{niceness:?}");
+    assert_eq!(niceness.get("vireo-jobs-1"), Some(&7), "{niceness:?}");
+    assert!(
+        niceness
+            .iter()
+            .any(|(name, nice)| name.starts_with("tokio") && *nice == 0),
+        "{niceness:?}"
+    );
+}

@@ -150,7 +150,14 @@ fn check(input: &Path, expect_segments: usize) {
 fn check_progressive(input: &Path, dir: &Path) {
     let out = dir.join("720.mp4");
     let mut source = remux::Source::open(input).unwrap();
+    let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    source.count_into(counter.clone());
     let p = remux::progressive::write(&mut source, &out).unwrap();
+    // Progress counts every sample byte once.
+    assert_eq!(
+        counter.load(std::sync::atomic::Ordering::Relaxed),
+        source.sample_bytes()
+    );
     assert_eq!(p.size, std::fs::metadata(&out).unwrap().len());
     let bytes = std::fs::read(&out).unwrap();
     let top: Vec<&[u8]> = top_level_boxes(&bytes);

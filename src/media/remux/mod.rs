@@ -56,9 +56,25 @@ pub struct Source {
     pub codecs: String,
     pub width: u32,
     pub height: u32,
+    /// Bumped by every sample byte copied, for progress reports.
+    copied: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 impl Source {
+    /// Count every copied sample byte into `counter`.
+    pub fn count_into(&mut self, counter: std::sync::Arc<std::sync::atomic::AtomicU64>) {
+        self.copied = Some(counter);
+    }
+
+    /// Bytes of every sample of the kept tracks: what one full copy writes.
+    pub fn sample_bytes(&self) -> u64 {
+        std::iter::once(&self.video)
+            .chain(&self.audio)
+            .flat_map(|t| &t.samples)
+            .map(|s| u64::from(s.size))
+            .sum()
+    }
+
     /// Open an MP4/MOV whose video is H.264 and read its sample tables.
     pub fn open(path: &Path) -> Result<Source, RemuxError> {
         let mut file = BufReader::with_capacity(256 * 1024, File::open(path)?);
@@ -78,6 +94,7 @@ impl Source {
             codecs,
             width,
             height,
+            copied: None,
         })
     }
 
@@ -97,14 +114,20 @@ impl Source {
             ));
         }
         self.position = sample.offset + copied;
+        if let Some(c) = &self.copied {
+            c.fetch_add(copied, std::sync::atomic::Ordering::Relaxed);
+        }
         Ok(())
     }
 
     /// Read one sample into memory (for decoding a single frame).
     pub fn read_sample(&mut self, sample: &Sample) -> Result<Vec<u8>, RemuxError> {
         let mut buf = Vec::with_capacity(sample.size as usize);
-        self.copy_sample(sample, &mut buf)?;
-        Ok(buf)
+        // Reading is not copying: keep it out of the progress count.
+        let counter = self.copied.take();
+        let result = self.copy_sample(sample, &mut buf);
+        self.copied = counter;
+        result.map(|()| buf)
     }
 }
 

@@ -1,0 +1,107 @@
+//! How far the job processing each video has got, for its owner and the web UI: a percentage
+//! and an estimated time left. Kept in memory only — it is a view of work in flight, and a job
+//! resumed after a restart reports afresh. Job code bumps lock-free counters; readers take a
+//! consistent-enough snapshot.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// The counters of one video's processing: units of work done out of a total.
+#[derive(Debug)]
+pub struct Tracker {
+    /// Shared with whatever counts the work (`remux::Source::count_into`).
+    pub done: Arc<AtomicU64>,
+    pub total: AtomicU64,
+    started: Instant,
+}
+
+impl Tracker {
+    pub fn add(&self, n: u64) {
+        self.done.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// A snapshot: percent done and, once some work is done, seconds left at the rate so far.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Snapshot {
+    pub percent: f64,
+    pub eta_secs: Option<u64>,
+}
+
+/// All videos being processed.
+#[derive(Debug, Default)]
+pub struct Progress {
+    running: Mutex<HashMap<u64, Arc<Tracker>>>,
+}
+
+impl Progress {
+    /// Start tracking a video's processing of `total` units; the tracker ends when `Guard` drops.
+    pub fn start(&self, video_id: u64, total: u64) -> Guard<'_> {
+        let tracker = Arc::new(Tracker {
+            done: Arc::new(AtomicU64::new(0)),
+            total: AtomicU64::new(total.max(1)),
+            started: Instant::now(),
+        });
+        self.lock().insert(video_id, tracker.clone());
+        Guard {
+            progress: self,
+            video_id,
+            tracker,
+        }
+    }
+
+    pub fn get(&self, video_id: u64) -> Option<Snapshot> {
+        let tracker = self.lock().get(&video_id)?.clone();
+        let total = tracker.total.load(Ordering::Relaxed).max(1);
+        let done = tracker.done.load(Ordering::Relaxed).min(total);
+        let fraction = done as f64 / total as f64;
+        let elapsed = tracker.started.elapsed().as_secs_f64();
+        let eta_secs =
+            (fraction > 0.0).then(|| (elapsed * (1.0 - fraction) / fraction).ceil() as u64);
+        Some(Snapshot {
+            percent: (fraction * 1000.0).round() / 10.0,
+            eta_secs,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Tracker>>> {
+        self.running.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Tracking of one video; removed from `Progress` when dropped (done, failed or panicked).
+pub struct Guard<'a> {
+    progress: &'a Progress,
+    video_id: u64,
+    pub tracker: Arc<Tracker>,
+}
+
+impl Drop for Guard<'_> {
+    fn drop(&mut self) {
+        self.progress.lock().remove(&self.video_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_and_eta_follow_the_counters() {
+        let p = Progress::default();
+        assert_eq!(p.get(1), None);
+        {
+            let g = p.start(1, 200);
+            assert_eq!(p.get(1).map(|s| (s.percent, s.eta_secs)), Some((0.0, None)));
+            g.tracker.add(50);
+            let s = p.get(1).unwrap();
+            assert_eq!(s.percent, 25.0);
+            assert!(s.eta_secs.is_some());
+            g.tracker.add(500);
+            assert_eq!(p.get(1).unwrap().percent, 100.0);
+        }
+        assert_eq!(p.get(1), None, "gone once the job ends");
+    }
+}
