@@ -29,6 +29,8 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     pub list_cache: Arc<ListCache>,
     pub uploads_in_flight: Arc<InFlight>,
+    /// Reused buffers for small byte ranges read in one go (`api::media`).
+    pub range_reads: Arc<crate::api::media::RangeBuffers>,
 }
 
 impl AppState {
@@ -44,6 +46,7 @@ impl AppState {
             throttle: Arc::new(throttle),
             list_cache: Arc::new(list_cache),
             uploads_in_flight: Arc::new(InFlight::default()),
+            range_reads: Arc::new(crate::api::media::RangeBuffers::default()),
         }
     }
 }

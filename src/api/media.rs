@@ -15,6 +15,7 @@
 //! their names are unguessable and change whenever the image does.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::{Path, Request, State};
@@ -129,7 +130,7 @@ pub async fn hls_file(
         content_type: playlist.then_some("application/vnd.apple.mpegurl"),
         attachment: None,
     };
-    serve(dirs.hls().join(&file), how, req).await
+    serve(&state, dirs.hls().join(&file), how, req).await
 }
 
 pub async fn web_video(
@@ -145,6 +146,7 @@ pub async fn web_video(
         attachment: None,
     };
     serve(
+        &state,
         web_video_path(&state, &video, &dirs, &file).await?,
         how,
         req,
@@ -166,6 +168,7 @@ pub async fn download_web_video(
         attachment: Some(format!("{}-{rest}", video.name)),
     };
     serve(
+        &state,
         web_video_path(&state, &video, &dirs, &file).await?,
         how,
         req,
@@ -211,7 +214,7 @@ pub async fn download_hls_file(
         content_type: None,
         attachment: Some(format!("{}-{height}-fragmented.mp4", video.name)),
     };
-    serve(dirs.hls().join(&file), how, req).await
+    serve(&state, dirs.hls().join(&file), how, req).await
 }
 
 pub async fn torrent(
@@ -248,7 +251,7 @@ async fn torrent_file(
         content_type: Some("application/x-bittorrent"),
         attachment: download.then(|| file.to_owned()),
     };
-    serve(dirs.torrents().join(file), how, req).await
+    serve(state, dirs.torrents().join(file), how, req).await
 }
 
 pub async fn thumbnail(
@@ -277,7 +280,7 @@ async fn image(state: &AppState, kind: Kind, file: &str, req: Request) -> ApiRes
         content_type: Some("image/jpeg"),
         attachment: None,
     };
-    serve(images::path(&dirs, kind, file), how, req).await
+    serve(state, images::path(&dirs, kind, file), how, req).await
 }
 
 /// The video named by `uuid` if `viewer` may watch it (and, for a download, download it), with
@@ -301,7 +304,7 @@ fn visible(
 }
 
 /// Stream one file with Range, ETag/304, CORS, caching and, for downloads, a file name.
-async fn serve(path: PathBuf, how: Serve, req: Request) -> ApiResult<Response> {
+async fn serve(state: &AppState, path: PathBuf, how: Serve, req: Request) -> ApiResult<Response> {
     let meta = tokio::fs::metadata(&path)
         .await
         .map_err(|_| ApiError::not_found("File"))?;
@@ -316,6 +319,8 @@ async fn serve(path: PathBuf, how: Serve, req: Request) -> ApiResult<Response> {
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     let mut res = if matches {
         StatusCode::NOT_MODIFIED.into_response()
+    } else if let Some(res) = small_range(state, &path, meta.len(), single_range(&req)).await? {
+        res
     } else {
         ServeFile::new(path)
             .oneshot(req)
@@ -340,6 +345,140 @@ async fn serve(path: PathBuf, how: Serve, req: Request) -> ApiResult<Response> {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(res)
+}
+
+/// Ranges up to this size are read in one go; larger ones (and whole files) stream.
+const SMALL_RANGE: u64 = 4 * 1024 * 1024;
+/// Small-range reads at once; past this, requests stream through `ServeFile` instead.
+pub const RANGE_READ_SLOTS: usize = 16;
+
+/// The buffers of small-range reads: at most `RANGE_READ_SLOTS` at once, reused from request to
+/// request. Allocating one per request made the allocator keep ~10× their size in memory (glibc
+/// arenas of the blocking-pool threads: 210 MB RSS under 64 connections against 16 MB of
+/// buffers); reused, memory stays at what the slots hold.
+#[derive(Debug)]
+pub struct RangeBuffers {
+    slots: Arc<tokio::sync::Semaphore>,
+    free: Arc<Mutex<Vec<Vec<u8>>>>,
+}
+
+impl Default for RangeBuffers {
+    fn default() -> Self {
+        RangeBuffers {
+            slots: Arc::new(tokio::sync::Semaphore::new(RANGE_READ_SLOTS)),
+            free: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+}
+
+impl RangeBuffers {
+    /// A buffer of `size` bytes, if a slot is free.
+    fn take(&self, size: usize) -> Option<SlotBuffer> {
+        let slot = self.slots.clone().try_acquire_owned().ok()?;
+        let mut bytes = self
+            .free
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop()
+            .unwrap_or_default();
+        bytes.clear();
+        bytes.resize(size, 0);
+        Some(SlotBuffer {
+            bytes,
+            home: self.free.clone(),
+            _slot: slot,
+        })
+    }
+}
+
+/// Answer a single byte range of up to `SMALL_RANGE` bytes — what HLS players ask for, one
+/// segment at a time — with one positioned read on the blocking pool and a one-chunk body.
+/// `ServeFile` streams in 64 KiB reads, each a hop between the async runtime and the blocking
+/// pool; profiling segment serving showed those hops as the main cost against nginx
+/// (`benches/README.md`). Anything else (no range, several ranges, `If-Range`, a large range,
+/// all slots busy) returns `None` and streams.
+async fn small_range(
+    state: &AppState,
+    path: &std::path::Path,
+    len: u64,
+    range: Option<String>,
+) -> ApiResult<Option<Response>> {
+    let Some(range) = range else {
+        return Ok(None);
+    };
+    let Ok(parsed) = http_range_header::parse_range_header(&range) else {
+        return Ok(None);
+    };
+    let Ok(ranges) = parsed.validate(len) else {
+        return Ok(None);
+    };
+    let [range] = ranges.as_slice() else {
+        return Ok(None);
+    };
+    let (start, end) = (*range.start(), *range.end());
+    let size = end - start + 1;
+    if size > SMALL_RANGE {
+        return Ok(None);
+    }
+    let Some(mut buffer) = state.range_reads.take(size as usize) else {
+        return Ok(None);
+    };
+    let file = path.to_owned();
+    let buffer = tokio::task::spawn_blocking(move || -> std::io::Result<SlotBuffer> {
+        use std::os::unix::fs::FileExt;
+        std::fs::File::open(file)?.read_exact_at(&mut buffer.bytes, start)?;
+        Ok(buffer)
+    })
+    .await
+    .map_err(|_| ApiError::internal())?
+    .map_err(|_| ApiError::not_found("File"))?;
+    let mime = mime_guess::from_path(path).first_or_octet_stream();
+    // The buffer owns the slot and goes back to the pool when hyper drops it after writing.
+    let body = axum::body::Bytes::from_owner(buffer);
+    let res = Response::builder()
+        .status(StatusCode::PARTIAL_CONTENT)
+        .header(header::CONTENT_TYPE, mime.as_ref())
+        .header(header::CONTENT_LENGTH, size)
+        .header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{len}"))
+        .header(header::ACCEPT_RANGES, "bytes")
+        .body(axum::body::Body::from(body))
+        .map_err(|_| ApiError::internal())?;
+    Ok(Some(res))
+}
+
+/// A range read and the slot it holds; its memory returns to the pool when dropped.
+struct SlotBuffer {
+    bytes: Vec<u8>,
+    home: Arc<Mutex<Vec<Vec<u8>>>>,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Drop for SlotBuffer {
+    fn drop(&mut self) {
+        let bytes = std::mem::take(&mut self.bytes);
+        self.home
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(bytes);
+    }
+}
+
+impl AsRef<[u8]> for SlotBuffer {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+/// The `Range` header of a plain GET (no `If-Range`), the only kind `small_range` answers.
+fn single_range(req: &Request) -> Option<String> {
+    let headers = req.headers();
+    if req.method() != Method::GET || headers.contains_key(header::IF_RANGE) {
+        return None;
+    }
+    headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 /// `attachment` with an ASCII fallback name and the exact UTF-8 one (RFC 6266 / RFC 5987).

@@ -122,17 +122,15 @@ fn representative(src: &mut Source) -> Result<Picture, ThumbnailError> {
         }
         tried_keyframes.push(start);
         let mut decoder = H264::new(&avcc)?;
+        // The keyframe itself is the candidate (decoding on to the exact time would cost up to a
+        // GOP of frames); the frames after it are decoded only while the picture is flat.
         let end = total.min(start + MAX_FRAMES_PER_CANDIDATE);
-        let first_to_check = target.min(end - 1);
         for i in start..end {
             let sample = src.video.samples[i];
             let bytes = src.read_sample(&sample)?;
             let Some(picture) = decoder.decode(&bytes)? else {
                 continue;
             };
-            if i < first_to_check {
-                continue;
-            }
             let score = detail(&picture);
             if score >= ENOUGH_DETAIL {
                 return Ok(picture);

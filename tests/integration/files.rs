@@ -164,7 +164,28 @@ fn progressive_files_downloads_torrents_and_images() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 206);
+    assert_eq!(
+        r.headers()["content-range"],
+        format!("bytes 100-199/{}", body.len()).as_str()
+    );
     assert_eq!(r.bytes().unwrap(), body.slice(100..200));
+    let ranged = |range: &str| {
+        s.get(path_of(&s, &file_url))
+            .header("range", range)
+            .send()
+            .unwrap()
+    };
+    let r = ranged("bytes=-100");
+    assert_eq!(r.status(), 206);
+    assert_eq!(r.bytes().unwrap(), body.slice(body.len() - 100..));
+    let r = ranged(&format!("bytes={}-", body.len() - 10));
+    assert_eq!(r.bytes().unwrap(), body.slice(body.len() - 10..));
+    assert_eq!(ranged(&format!("bytes={}-", body.len() + 5)).status(), 416);
+    assert_eq!(
+        ranged("bytes=0-").bytes().unwrap(),
+        body,
+        "the whole file as one range"
+    );
 
     // Downloads carry a file name; the HLS file downloads too.
     let r = s
