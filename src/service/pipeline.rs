@@ -89,7 +89,7 @@ pub fn hls_dir(core: &Core, video: &Video) -> PathBuf {
 /// Why an upload cannot be remuxed as it is, or `None` when it can.
 fn not_remuxable(source: &VideoSource) -> Option<String> {
     let info = &source.info;
-    if info.video.codec != VideoCodec::H264 {
+    if !matches!(info.video.codec, VideoCodec::H264 | VideoCodec::Av1) {
         return Some(format!(
             "{} video waits for transcoding, which this server does not do yet",
             info.video.codec.label()
@@ -108,7 +108,8 @@ fn not_remuxable(source: &VideoSource) -> Option<String> {
     }
     (info.container != "mp4").then(|| {
         format!(
-            "H.264 in {} waits for transcoding, which this server does not do yet",
+            "{} in {} waits for transcoding, which this server does not do yet",
+            info.video.codec.label(),
             info.container.to_uppercase()
         )
     })

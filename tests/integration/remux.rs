@@ -305,5 +305,46 @@ fn b_frames_and_keyframes_every_two_seconds_make_four_second_segments() {
         .unwrap();
     assert!(status.success());
     let e = remux::fragmented::remux_mp4(&vp9, &dir.path().join("out.mp4")).unwrap_err();
-    assert!(e.to_string().contains("not H.264"), "{e}");
+    assert!(e.to_string().contains("neither H.264 nor AV1"), "{e}");
+}
+
+#[test]
+fn av1_with_opus_in_mp4_remuxes_as_is() {
+    let dir = crate::common::tempdir();
+    let input = dir.path().join("av1.mp4");
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=640x360:rate=25:duration=10",
+        ])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=10:sample_rate=48000",
+        ])
+        .args([
+            "-c:v",
+            "libsvtav1",
+            "-preset",
+            "12",
+            "-g",
+            "50",
+            "-c:a",
+            "libopus",
+        ])
+        .arg(&input)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    check(&input, 3);
+    let source = remux::Source::open(&input).unwrap();
+    assert!(
+        source.codecs.starts_with("av01.0.") && source.codecs.ends_with(".08,opus"),
+        "{}",
+        source.codecs
+    );
 }

@@ -1,5 +1,6 @@
-//! Remuxing without re-encoding: an upload whose streams browsers already play (H.264 video with
-//! AAC, MP3 or Opus audio, in MP4/MOV) is copied sample by sample into the files Vireo serves.
+//! Remuxing without re-encoding: an upload whose streams browsers already play (H.264 or AV1 video
+//! with AAC, MP3, Opus or no audio, in MP4/MOV) is copied sample by sample into the files Vireo
+//! serves.
 //!
 //! This module reads the source (`Source`: its tracks and every sample's place in the file) and
 //! copies sample bytes with bounded memory; the writers are its children:
@@ -44,7 +45,7 @@ pub struct Track {
     pub timescale: u64,
 }
 
-/// An opened MP4 upload: its movie header, its H.264 video track and optional audio track.
+/// An opened MP4 upload: its movie header, its H.264 or AV1 video track and optional audio track.
 pub struct Source {
     file: BufReader<File>,
     /// Where `file`'s cursor is, so that sample copies skip forward without dropping the buffer.
@@ -75,7 +76,7 @@ impl Source {
             .sum()
     }
 
-    /// Open an MP4/MOV whose video is H.264 and read its sample tables.
+    /// Open an MP4/MOV whose video is H.264 or AV1 and read its sample tables.
     pub fn open(path: &Path) -> Result<Source, RemuxError> {
         let mut file = BufReader::with_capacity(256 * 1024, File::open(path)?);
         let len = file.get_ref().metadata()?.len();
@@ -145,8 +146,8 @@ fn pick_tracks(moov: &Moov) -> Result<(Track, Option<Track>), RemuxError> {
         .find(|t| t.mdia.hdlr.handler == b"vide".into())
         .ok_or_else(|| RemuxError::Unsupported("no video track".into()))?;
     match video.mdia.minf.stbl.stsd.codecs.first() {
-        Some(Codec::Avc1(_) | Codec::Avc3(_)) => {}
-        _ => return Err(RemuxError::Unsupported("the video is not H.264".into())),
+        Some(Codec::Avc1(_) | Codec::Avc3(_) | Codec::Av01(_)) => {}
+        _ => return Err(RemuxError::Unsupported(NOT_PLAYABLE.into())),
     }
     let audio = moov
         .trak
@@ -170,21 +171,53 @@ pub fn avcc(trak: &Trak) -> Option<&mp4_atom::Avcc> {
     }
 }
 
+/// Why a video track cannot be remuxed as it is.
+const NOT_PLAYABLE: &str = "the video is neither H.264 nor AV1";
+
 fn visual_size(trak: &Trak) -> Result<(u32, u32), RemuxError> {
+    let visual = match trak.mdia.minf.stbl.stsd.codecs.first() {
+        Some(Codec::Avc1(c)) => &c.visual,
+        Some(Codec::Avc3(c)) => &c.visual,
+        Some(Codec::Av01(c)) => &c.visual,
+        _ => return Err(RemuxError::Unsupported(NOT_PLAYABLE.into())),
+    };
+    Ok((u32::from(visual.width), u32::from(visual.height)))
+}
+
+/// RFC 6381 name of the video: `avc1.PPCCLL` from the avcC, or AV1's `av01.P.LLT.DD` from the
+/// av1C (profile, level, tier, bit depth; the optional colour fields are left out, as allowed).
+fn video_codec(trak: &Trak) -> Result<String, RemuxError> {
     match trak.mdia.minf.stbl.stsd.codecs.first() {
-        Some(Codec::Avc1(c)) => Ok((u32::from(c.visual.width), u32::from(c.visual.height))),
-        Some(Codec::Avc3(c)) => Ok((u32::from(c.visual.width), u32::from(c.visual.height))),
-        _ => Err(RemuxError::Unsupported("the video is not H.264".into())),
+        Some(Codec::Avc1(c)) => Ok(avc_codec(&c.avcc)),
+        Some(Codec::Avc3(c)) => Ok(avc_codec(&c.avcc)),
+        Some(Codec::Av01(c)) => {
+            let a = &c.av1c;
+            let depth = match (a.high_bitdepth, a.twelve_bit) {
+                (true, true) => 12,
+                (true, false) => 10,
+                _ => 8,
+            };
+            Ok(format!(
+                "av01.{}.{:02}{}.{depth:02}",
+                a.seq_profile,
+                a.seq_level_idx_0,
+                if a.seq_tier_0 { 'H' } else { 'M' }
+            ))
+        }
+        _ => Err(RemuxError::Unsupported(NOT_PLAYABLE.into())),
     }
 }
 
-/// RFC 6381 codec string: `avc1.PPCCLL` from the avcC, `mp4a.40.<object type>` for AAC.
-fn codecs_of(video: &Trak, audio: Option<&Trak>) -> Result<String, RemuxError> {
-    let v = avcc(video).ok_or_else(|| RemuxError::Unsupported("the video is not H.264".into()))?;
-    let mut codecs = format!(
+fn avc_codec(v: &mp4_atom::Avcc) -> String {
+    format!(
         "avc1.{:02x}{:02x}{:02x}",
         v.avc_profile_indication, v.profile_compatibility, v.avc_level_indication
-    );
+    )
+}
+
+/// RFC 6381 codec string of both tracks, e.g. `avc1.4d401f,mp4a.40.2` or `av01.0.04M.08,opus`.
+fn codecs_of(video: &Trak, audio: Option<&Trak>) -> Result<String, RemuxError> {
+    let mut codecs = video_codec(video)?;
     if let Some(a) = audio {
         let audio_codec = match a.mdia.minf.stbl.stsd.codecs.first() {
             Some(Codec::Mp4a(m)) => {
