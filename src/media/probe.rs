@@ -149,12 +149,19 @@ fn hms(secs: u64) -> String {
 pub const MAX_IO_OPS: u64 = 1_000_000;
 
 /// A reader that fails once it has been read from or seeked `MAX_IO_OPS` times.
-struct Budget<R> {
+pub(crate) struct Budget<R> {
     inner: R,
     ops_left: u64,
 }
 
 impl<R> Budget<R> {
+    pub(crate) fn new(inner: R, ops: u64) -> Budget<R> {
+        Budget {
+            inner,
+            ops_left: ops,
+        }
+    }
+
     fn spend(&mut self) -> std::io::Result<()> {
         match self.ops_left.checked_sub(1) {
             Some(left) => {

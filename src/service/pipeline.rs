@@ -106,13 +106,37 @@ fn not_remuxable(source: &VideoSource) -> Option<String> {
             other.label()
         ));
     }
-    (info.container != "mp4").then(|| {
-        format!(
-            "{} in {} waits for transcoding, which this server does not do yet",
-            info.video.codec.label(),
-            info.container.to_uppercase()
-        )
+    // MP3 goes into MP4 as is; Matroska's MP3 frames are not mapped (rare, and transcoded later).
+    let mp3 = info
+        .audio
+        .as_ref()
+        .is_some_and(|a| a.codec == AudioCodec::Mp3);
+    (info.container == "matroska" && mp3).then(|| {
+        "MP3 audio in Matroska waits for transcoding, which this server does not do yet".to_owned()
     })
+}
+
+/// Open the upload for remuxing: an MP4 directly; a Matroska/WebM file through a scratch copy
+/// of its frames (`remux::matroska`), which `Scratch` removes when processing ends.
+fn open_source(dirs: &VideoDirs, source: &VideoSource) -> Result<(Source, Scratch), PipelineError> {
+    let original = dirs.root.join(&source.file);
+    if source.info.container != "matroska" {
+        return Ok((Source::open(&original)?, Scratch(None)));
+    }
+    let scratch = Scratch(Some(dirs.root.join("demuxed.tmp")));
+    let path = scratch.0.as_deref().unwrap_or(&original);
+    Ok((remux::matroska::open(&original, path)?, scratch))
+}
+
+/// A scratch file removed when dropped (done, failed or retried).
+struct Scratch(Option<PathBuf>);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Some(p) = &self.0 {
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
 
 /// Process one uploaded video, doing only the steps not yet done.
@@ -134,7 +158,7 @@ pub fn process_upload(core: &Core, video_id: u64) -> Result<(), PipelineError> {
         return set_reason(core, video_id, &reason);
     }
     let dirs = VideoDirs::of(core, &video.uuid);
-    let mut src = Source::open(&dirs.root.join(&source.file))?;
+    let (mut src, _scratch) = open_source(&dirs, &source)?;
     // Work units: sample bytes copied into each file still to write.
     let steps = u64::from(media.hls.is_empty()) + u64::from(media.web_videos.is_empty());
     let guard = core.progress.start(video_id, steps * src.sample_bytes());

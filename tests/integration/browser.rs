@@ -74,4 +74,47 @@ fn chromium_plays_the_hls_of_an_upload() {
     assert_eq!(report["videoWidth"], 1280);
     assert_eq!(report["videoHeight"], 720);
     assert_eq!(report["videoError"], Value::Null, "{report:#}");
+
+    // An MKV with B-frames, remuxed from Matroska (negative composition offsets in the fragments).
+    let work = tempdir();
+    let mkv = work.path().join("b-frames.mkv");
+    let made = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=640x360:rate=30:duration=8",
+        ])
+        .args(["-f", "lavfi", "-i", "sine=frequency=300:duration=8"])
+        .args([
+            "-c:v", "libx264", "-preset", "veryfast", "-g", "60", "-bf", "3", "-c:a", "aac",
+        ])
+        .arg(&mkv)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let r = single_upload(&s, &root, channel, "Matroska", std::fs::read(&mkv).unwrap());
+    assert_eq!(r.status(), 200);
+    let uuid = r.json::<Value>().unwrap()["video"]["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let video = wait_for_state(&s, &uuid, 1);
+    let master = video["streamingPlaylists"][0]["playlistUrl"]
+        .as_str()
+        .unwrap();
+    let report = play(master, &out.join("chromium-mkv-playback.png"));
+    assert_eq!(
+        (
+            report["videoWidth"].as_u64(),
+            report["videoHeight"].as_u64()
+        ),
+        (Some(640), Some(360))
+    );
+    assert!(
+        video["thumbnailPath"].is_string(),
+        "a thumbnail from the MKV's frames"
+    );
 }

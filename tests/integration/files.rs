@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use crate::common::{Server, assert_error, tempdir};
 use crate::uploads::{channel_id, clip, files_in, wait_for_state};
 
-/// Poll until the progressive file (the pipeline's second step) is listed.
+/// Poll until the progressive file (the pipeline's last step) is listed: until then `files`
+/// shows the original upload, without a torrent.
 fn wait_for_files(s: &Server, uuid: &str) -> Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
@@ -21,7 +22,7 @@ fn wait_for_files(s: &Server, uuid: &str) -> Value {
             .unwrap()
             .json()
             .unwrap();
-        if v["files"].as_array().is_some_and(|f| !f.is_empty()) {
+        if v["files"][0]["torrentUrl"].is_string() {
             return v;
         }
         assert!(std::time::Instant::now() < deadline, "files listed: {v}");

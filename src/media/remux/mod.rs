@@ -8,6 +8,7 @@
 //! videos) and `playlist` (HLS playlists).
 
 pub mod fragmented;
+pub mod matroska;
 pub mod playlist;
 pub mod progressive;
 
@@ -22,7 +23,7 @@ use super::samples::{Sample, SampleTableError, samples};
 pub use fragmented::{Rendition, Segment};
 
 /// Most samples read from one track (6 h at 120 fps).
-const MAX_SAMPLES: usize = 6 * 3600 * 120;
+pub(crate) const MAX_SAMPLES: usize = 6 * 3600 * 120;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RemuxError {
@@ -89,6 +90,28 @@ impl Source {
         Ok(Source {
             file,
             position,
+            moov,
+            video,
+            audio,
+            codecs,
+            width,
+            height,
+            copied: None,
+        })
+    }
+
+    /// A source from parts another demuxer made (`matroska`): `path` holds the samples' bytes.
+    pub fn from_parts(
+        path: &Path,
+        moov: Moov,
+        video: Track,
+        audio: Option<Track>,
+    ) -> Result<Source, RemuxError> {
+        let codecs = codecs_of(&video.trak, audio.as_ref().map(|a| &a.trak))?;
+        let (width, height) = visual_size(&video.trak)?;
+        Ok(Source {
+            file: BufReader::with_capacity(256 * 1024, File::open(path)?),
+            position: 0,
             moov,
             video,
             audio,

@@ -1,0 +1,419 @@
+//! Matroska and WebM uploads as a remux `Source`: H.264 or AV1 video with AAC or Opus audio,
+//! demuxed by matroska-demuxer. Matroska frames do not say where their bytes are in the file,
+//! so each kept frame is copied once, in file order, to a scratch file beside the upload; the
+//! samples then point into it and the writers copy from it as they do from an MP4.
+//!
+//! What Matroska lacks and MP4 needs is made here: sample entries from each track's
+//! CodecPrivate (the `avcC`/`av1C` payload, AAC's AudioSpecificConfig, Opus's `OpusHead`),
+//! decode times (blocks carry presentation times; with B-frames the decode times are those
+//! times sorted, and the composition offsets may be negative, which ISO BMFF version 1 boxes
+//! carry), and durations from the next frame's time.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::Path;
+
+use matroska_demuxer::{Frame, MatroskaFile, TrackEntry, TrackType};
+use mp4_atom::esds::{DecoderConfig, DecoderSpecific, EsDescriptor};
+use mp4_atom::{
+    Atom, Audio, Av01, Av1c, Avc1, Avcc, Codec, Dinf, Dops, Dref, DrefEntry, Esds, FixedPoint,
+    Hdlr, Mdhd, Mdia, Minf, Moov, Mp4a, Mvhd, Opus, Smhd, Stbl, Stsd, Tkhd, Trak, Url, Visual,
+    Vmhd,
+};
+
+use super::{MAX_SAMPLES, RemuxError, Source, Track};
+use crate::media::probe::{Budget, MAX_IO_OPS};
+use crate::media::samples::Sample;
+
+/// What one kept frame became in the scratch file.
+struct Raw {
+    pts: u64,
+    offset: u64,
+    size: u32,
+    key: bool,
+}
+
+fn unsupported(what: impl Into<String>) -> RemuxError {
+    RemuxError::Unsupported(what.into())
+}
+
+/// Demux `path` into `scratch` and describe it as a `Source`.
+pub fn open(path: &Path, scratch: &Path) -> Result<Source, RemuxError> {
+    let file = File::open(path)?;
+    let len = file.metadata()?.len();
+    // The demuxer reads every block; the budget still stops a parser stuck in a loop.
+    let reader = Budget::new(
+        BufReader::with_capacity(256 * 1024, file),
+        MAX_IO_OPS + len / 8,
+    );
+    let mut mkv = MatroskaFile::open(reader).map_err(malformed)?;
+    let scale = mkv.info().timestamp_scale().get();
+    let timescale = u32::try_from(1_000_000_000 / scale)
+        .ok()
+        .filter(|t| *t > 0 && 1_000_000_000 % scale == 0)
+        .ok_or_else(|| unsupported("an unusual Matroska timestamp scale"))?;
+    let video_track =
+        kept(mkv.tracks(), TrackType::Video)?.ok_or_else(|| unsupported("no video track"))?;
+    let audio_track = kept(mkv.tracks(), TrackType::Audio)?;
+    let video_entry = video_entry(&video_track)?;
+    let audio_entry = audio_track.as_ref().map(audio_entry).transpose()?;
+
+    let mut out = BufWriter::with_capacity(256 * 1024, File::create(scratch)?);
+    let (mut video, mut audio) = (Vec::new(), Vec::new());
+    let mut at = 0u64;
+    let mut frame = Frame::default();
+    let video_number = video_track.track_number().get();
+    let audio_number = audio_track.as_ref().map(|t| t.track_number().get());
+    while mkv.next_frame(&mut frame).map_err(malformed)? {
+        let list = if frame.track == video_number {
+            &mut video
+        } else if Some(frame.track) == audio_number {
+            &mut audio
+        } else {
+            continue;
+        };
+        if list.len() >= MAX_SAMPLES {
+            return Err(unsupported("too many frames"));
+        }
+        let size = u32::try_from(frame.data.len()).map_err(|_| unsupported("a huge frame"))?;
+        out.write_all(&frame.data)?;
+        list.push(Raw {
+            pts: frame.timestamp,
+            offset: at,
+            size,
+            key: frame.is_keyframe.unwrap_or(list.is_empty()),
+        });
+        at += u64::from(size);
+    }
+    out.flush()?;
+    out.get_ref().sync_data()?;
+    drop(out);
+    if video.is_empty() || !video[0].key {
+        return Err(RemuxError::Malformed(
+            "the video does not start with a keyframe".into(),
+        ));
+    }
+    let default_video = video_track
+        .default_duration()
+        .map(|ns| ns.get() / scale)
+        .unwrap_or(0);
+    let video = Track {
+        samples: video_samples(&video, default_video),
+        timescale: u64::from(timescale),
+        trak: Trak::default(),
+    };
+    let audio = match (audio_track, audio_entry) {
+        (Some(t), Some((entry, rate))) => Some((t, entry, audio_samples(&audio, scale, rate))),
+        _ => None,
+    };
+    let (width, height) = match &video_entry {
+        Codec::Avc1(c) => (c.visual.width, c.visual.height),
+        Codec::Av01(c) => (c.visual.width, c.visual.height),
+        _ => (0, 0),
+    };
+    let end_ms = |samples: &[Sample], ts: u64| {
+        samples
+            .last()
+            .map(|s| (s.dts + u64::from(s.duration)) * 1000 / ts.max(1))
+            .unwrap_or(0)
+    };
+    let video_ms = end_ms(&video.samples, video.timescale);
+    let mut moov = Moov {
+        mvhd: Mvhd {
+            timescale: 1000,
+            duration: video_ms,
+            next_track_id: 3,
+            ..Mvhd::default()
+        },
+        ..Moov::default()
+    };
+    let mut video = video;
+    video.trak = trak(
+        1,
+        b"vide",
+        timescale,
+        &video.samples,
+        video_ms,
+        video_entry,
+        (width, height),
+    );
+    moov.trak.push(video.trak.clone());
+    let audio = audio.map(|(_, entry, (samples, rate))| {
+        let ms = end_ms(&samples, u64::from(rate));
+        let trak = trak(2, b"soun", rate, &samples, ms, entry, (0, 0));
+        Track {
+            trak,
+            samples,
+            timescale: u64::from(rate),
+        }
+    });
+    if let Some(a) = &audio {
+        moov.trak.push(a.trak.clone());
+    }
+    Source::from_parts(scratch, moov, video, audio)
+}
+
+fn malformed(e: matroska_demuxer::DemuxError) -> RemuxError {
+    RemuxError::Malformed(format!("unreadable Matroska: {e}"))
+}
+
+/// The first track of a kind, refusing content encodings (compression, header stripping), whose
+/// frames would not be the codec's own bytes.
+fn kept(tracks: &[TrackEntry], kind: TrackType) -> Result<Option<TrackEntry>, RemuxError> {
+    let Some(t) = tracks.iter().find(|t| t.track_type() == kind) else {
+        return Ok(None);
+    };
+    if t.content_encodings().is_some_and(|e| !e.is_empty()) {
+        return Err(unsupported("compressed Matroska tracks"));
+    }
+    Ok(Some(t.clone()))
+}
+
+fn visual(width: u16, height: u16) -> Visual {
+    Visual {
+        data_reference_index: 1,
+        width,
+        height,
+        ..Visual::default()
+    }
+}
+
+/// The MP4 sample entry of the video track.
+fn video_entry(t: &TrackEntry) -> Result<Codec, RemuxError> {
+    let v = t
+        .video()
+        .ok_or_else(|| RemuxError::Malformed("no video settings".into()))?;
+    let size = |n: std::num::NonZeroU64| u16::try_from(n.get()).unwrap_or(u16::MAX);
+    let (w, h) = (size(v.pixel_width()), size(v.pixel_height()));
+    let private = t.codec_private().ok_or_else(|| {
+        RemuxError::Malformed("the video track has no codec configuration".into())
+    })?;
+    let bad = |e: mp4_atom::Error| RemuxError::Malformed(format!("codec configuration: {e}"));
+    match t.codec_id() {
+        "V_MPEG4/ISO/AVC" => Ok(Codec::Avc1(Avc1 {
+            visual: visual(w, h),
+            avcc: Avcc::decode_body(&mut &private[..]).map_err(bad)?,
+            ..Avc1::default()
+        })),
+        "V_AV1" => Ok(Codec::Av01(Av01 {
+            visual: visual(w, h),
+            av1c: Av1c::decode_body(&mut &private[..]).map_err(bad)?,
+            ..Av01::default()
+        })),
+        other => Err(unsupported(format!("{other} video"))),
+    }
+}
+
+/// The MP4 sample entry of the audio track and its sample rate (the track's timescale).
+fn audio_entry(t: &TrackEntry) -> Result<(Codec, u32), RemuxError> {
+    let private = t.codec_private().unwrap_or_default();
+    let settings = t.audio();
+    let channels = settings
+        .map(|a| u16::try_from(a.channels().get()).unwrap_or(2))
+        .unwrap_or(2);
+    let rate = settings.map(|a| a.sampling_frequency() as u32).unwrap_or(0);
+    let audio = |rate: u32| Audio {
+        data_reference_index: 1,
+        channel_count: channels,
+        sample_size: 16,
+        sample_rate: FixedPoint::new(u16::try_from(rate).unwrap_or(0), 0),
+    };
+    match t.codec_id() {
+        "A_AAC" | "A_AAC/MPEG4/LC" | "A_AAC/MPEG2/LC" => {
+            let [a, b, ..] = private else {
+                return Err(RemuxError::Malformed(
+                    "AAC without its configuration".into(),
+                ));
+            };
+            if rate == 0 {
+                return Err(RemuxError::Malformed("AAC without a sample rate".into()));
+            }
+            let specific = DecoderSpecific {
+                profile: a >> 3,
+                freq_index: ((a & 7) << 1) | (b >> 7),
+                chan_conf: (b >> 3) & 0x0f,
+                raw: private.to_vec(),
+            };
+            let esds = Esds {
+                es_desc: EsDescriptor {
+                    es_id: 2,
+                    dec_config: DecoderConfig {
+                        object_type_indication: 0x40,
+                        stream_type: 5,
+                        dec_specific: Some(specific),
+                        ..DecoderConfig::default()
+                    },
+                    ..EsDescriptor::default()
+                },
+            };
+            Ok((
+                Codec::Mp4a(Mp4a {
+                    audio: audio(rate),
+                    esds,
+                    btrt: None,
+                    taic: None,
+                }),
+                rate,
+            ))
+        }
+        "A_OPUS" => {
+            // OpusHead (RFC 7845 §5.1): magic, version, channels, pre-skip, rate, gain, family.
+            if private.len() < 19 || &private[..8] != b"OpusHead" {
+                return Err(RemuxError::Malformed("Opus without its OpusHead".into()));
+            }
+            if private[18] != 0 {
+                return Err(unsupported("Opus with more than two channels"));
+            }
+            let dops = Dops {
+                output_channel_count: private[9],
+                pre_skip: u16::from_le_bytes([private[10], private[11]]),
+                input_sample_rate: u32::from_le_bytes([
+                    private[12],
+                    private[13],
+                    private[14],
+                    private[15],
+                ]),
+                output_gain: i16::from_le_bytes([private[16], private[17]]),
+                channel_mapping: None,
+            };
+            Ok((
+                Codec::Opus(Opus {
+                    audio: audio(48_000),
+                    dops,
+                    btrt: None,
+                }),
+                48_000,
+            ))
+        }
+        other => Err(unsupported(format!("{other} audio"))),
+    }
+}
+
+/// Video samples in decode (file) order: decode times are the presentation times sorted, so
+/// every frame is decoded before it is shown; durations run to the next decode time.
+fn video_samples(raw: &[Raw], default_duration: u64) -> Vec<Sample> {
+    let mut sorted: Vec<u64> = raw.iter().map(|r| r.pts).collect();
+    sorted.sort_unstable();
+    let base = sorted.first().copied().unwrap_or(0);
+    let mut samples: Vec<Sample> = raw
+        .iter()
+        .zip(&sorted)
+        .map(|(r, &dts)| Sample {
+            offset: r.offset,
+            size: r.size,
+            dts: dts - base,
+            duration: 0,
+            cts_offset: r.pts as i64 - dts as i64,
+            sync: r.key,
+        })
+        .collect();
+    fill_durations(&mut samples, default_duration);
+    samples
+}
+
+/// Audio samples: times converted from Matroska ticks to the sample rate.
+fn audio_samples(raw: &[Raw], scale: u64, rate: u32) -> (Vec<Sample>, u32) {
+    let to_rate = |ticks: u64| {
+        (u128::from(ticks) * u128::from(scale) * u128::from(rate) / 1_000_000_000) as u64
+    };
+    let base = raw.first().map(|r| to_rate(r.pts)).unwrap_or(0);
+    let mut samples: Vec<Sample> = raw
+        .iter()
+        .map(|r| Sample {
+            offset: r.offset,
+            size: r.size,
+            dts: to_rate(r.pts).saturating_sub(base),
+            duration: 0,
+            cts_offset: 0,
+            sync: true,
+        })
+        .collect();
+    // The usual frame: 1024 samples for AAC, 20 ms for Opus.
+    let typical = samples
+        .windows(2)
+        .map(|w| w[1].dts.saturating_sub(w[0].dts))
+        .next()
+        .unwrap_or(1024);
+    fill_durations(&mut samples, typical);
+    (samples, rate)
+}
+
+/// Each sample lasts until the next; the last lasts `last` (or the one before's duration).
+fn fill_durations(samples: &mut [Sample], last: u64) {
+    for i in 0..samples.len() {
+        let next = samples.get(i + 1).map(|n| n.dts);
+        let duration = match next {
+            Some(n) => n.saturating_sub(samples[i].dts),
+            None if last > 0 => last,
+            None => i
+                .checked_sub(1)
+                .map(|p| u64::from(samples[p].duration))
+                .unwrap_or(1),
+        };
+        samples[i].duration = u32::try_from(duration).unwrap_or(u32::MAX);
+    }
+}
+
+/// A track box for `samples`: header, media header and handler, with only the sample
+/// description filled in (the writers build the tables).
+fn trak(
+    id: u32,
+    handler: &[u8; 4],
+    timescale: u32,
+    samples: &[Sample],
+    duration_ms: u64,
+    entry: Codec,
+    (width, height): (u16, u16),
+) -> Trak {
+    let video = handler == b"vide";
+    let media_duration = samples
+        .last()
+        .map(|s| s.dts + u64::from(s.duration))
+        .unwrap_or(0);
+    Trak {
+        tkhd: Tkhd {
+            track_id: id,
+            duration: duration_ms,
+            enabled: true,
+            in_movie: true,
+            volume: FixedPoint::new(u8::from(!video), 0),
+            width: FixedPoint::new(width, 0),
+            height: FixedPoint::new(height, 0),
+            ..Tkhd::default()
+        },
+        mdia: Mdia {
+            mdhd: Mdhd {
+                timescale,
+                duration: media_duration,
+                language: "und".into(),
+                ..Mdhd::default()
+            },
+            hdlr: Hdlr {
+                handler: (*handler).into(),
+                name: if video {
+                    "VideoHandler"
+                } else {
+                    "SoundHandler"
+                }
+                .into(),
+            },
+            minf: Minf {
+                vmhd: video.then(Vmhd::default),
+                smhd: (!video).then(Smhd::default),
+                dinf: Dinf {
+                    dref: Dref {
+                        entries: vec![DrefEntry::Url(Url::default())],
+                    },
+                },
+                stbl: Stbl {
+                    stsd: Stsd {
+                        codecs: vec![entry],
+                    },
+                    ..Stbl::default()
+                },
+                ..Minf::default()
+            },
+        },
+        ..Trak::default()
+    }
+}
