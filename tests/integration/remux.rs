@@ -437,3 +437,113 @@ fn matroska_and_webm_remux_as_they_are() {
     assert!(status.success());
     check(&webm, 3);
 }
+
+/// A phone's rotated MOV keeps its display matrix (players turn it; the thumbnail is turned by
+/// the pipeline), a size that is no multiple of 16 and variable frame timing survive intact.
+#[test]
+fn rotated_mov_odd_size_and_variable_frame_rate() {
+    let dir = crate::common::tempdir();
+    let make = |name: &str, args: &[&str]| {
+        let out = dir.path().join(name);
+        let status = Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-y"])
+            .args(args)
+            .arg(&out)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{name}");
+        out
+    };
+    let upright = make(
+        "upright.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=480x270:rate=30:duration=6",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=duration=6",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-g",
+            "60",
+            "-c:a",
+            "aac",
+        ],
+    );
+    // ffmpeg 5.1 writes the rotation tag only when copying streams.
+    let mov = make(
+        "rotated.mov",
+        &[
+            "-i",
+            upright.to_str().unwrap(),
+            "-c",
+            "copy",
+            "-metadata:s:v",
+            "rotate=90",
+        ],
+    );
+    check(&mov, 2);
+    let rotation = |p: &Path| {
+        ffprobe(
+            &[
+                "-select_streams",
+                "v",
+                "-show_entries",
+                "stream_side_data=rotation",
+                "-of",
+                "csv=p=0",
+            ],
+            p,
+        )
+        .trim()
+        .to_owned()
+    };
+    let out = crate::common::tempdir();
+    let (r, _) = remux_to_hls(&mov, out.path());
+    assert_eq!(rotation(&r.file), rotation(&mov));
+    assert!(!rotation(&mov).is_empty(), "the input is rotated");
+
+    let odd = make(
+        "odd.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=642x362:rate=24:duration=5",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-g",
+            "48",
+        ],
+    );
+    check(&odd, 2);
+    let vfr = make(
+        "vfr.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=30:duration=8",
+            "-vf",
+            "setpts='PTS+0.02*sin(N)/TB'",
+            "-fps_mode",
+            "vfr",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-g",
+            "30",
+            "-bf",
+            "0",
+        ],
+    );
+    check(&vfr, 2);
+}
