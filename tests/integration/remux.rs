@@ -73,6 +73,34 @@ fn video_duration(input: &Path) -> f64 {
         .fold(0.0, f64::max)
 }
 
+/// How much later the first audio packet is stamped than the first video frame (0 without
+/// audio). Packet times, not stream start times: a source's edit list hides AAC's priming packet
+/// from `start_time`, while HLS carries that packet (players ignore edit lists in fragments).
+fn av_offset(input: &Path) -> f64 {
+    let first = |stream: &str| {
+        ffprobe(
+            &[
+                "-select_streams",
+                stream,
+                "-show_entries",
+                "packet=pts_time",
+                "-of",
+                "csv=p=0",
+            ],
+            input,
+        )
+        .lines()
+        .filter_map(|l| l.trim().trim_end_matches(',').parse::<f64>().ok())
+        .fold(f64::INFINITY, f64::min)
+    };
+    let (video, audio) = (first("v"), first("a"));
+    if audio.is_finite() {
+        audio - video
+    } else {
+        0.0
+    }
+}
+
 /// Open any upload the way the pipeline does: MP4 directly, Matroska through a scratch file.
 fn open_source(input: &Path, scratch_dir: &Path) -> remux::Source {
     if input.extension().is_some_and(|e| e == "mkv" || e == "webm") {
@@ -167,6 +195,13 @@ fn check(input: &Path, expect_segments: usize) {
     let media = std::fs::read_to_string(dir.path().join("720.m3u8")).unwrap();
     assert_eq!(media.matches("#EXT-X-BYTERANGE").count(), r.segments.len());
     assert!(media.contains("#EXT-X-ENDLIST"));
+
+    // Audio and video start together as in the source (A/V sync within 20 ms).
+    let (src_offset, out_offset) = (av_offset(input), av_offset(&r.file));
+    assert!(
+        (src_offset - out_offset).abs() <= 0.02,
+        "audio starts {out_offset:.3} s after video, the source {src_offset:.3} s"
+    );
 
     // The HLS file decodes to exactly the source's frames and audio.
     same_frames(&r.file, input, true);

@@ -60,6 +60,7 @@ pub fn remux_mp4(input: &Path, output: &Path) -> Result<Rendition, RemuxError> {
 /// Write the source's samples into `output` as a fragmented MP4.
 pub fn write(src: &mut Source, output: &Path) -> Result<Rendition, RemuxError> {
     let cuts = segment_starts(&src.video);
+    let offsets = decode_time_offsets(src);
     let mut out = BufWriter::with_capacity(256 * 1024, File::create(output)?);
     let init = init_segment(&src.moov, &src.video, src.audio.as_ref())?;
     out.write_all(&init)?;
@@ -99,7 +100,13 @@ pub fn write(src: &mut Source, output: &Path) -> Result<Rendition, RemuxError> {
             }
             None => Vec::new(),
         };
-        let length = fragment(src, &mut out, n as u32 + 1, &video_part, &audio_part)?;
+        let length = fragment(
+            src,
+            &mut out,
+            n as u32 + 1,
+            (&video_part, offsets.0),
+            (&audio_part, offsets.1),
+        )?;
         let start_time = video_part.first().map(|s| s.dts).unwrap_or(0);
         segments.push(Segment {
             offset: position,
@@ -127,6 +134,27 @@ pub fn write(src: &mut Source, output: &Path) -> Result<Rendition, RemuxError> {
         duration_secs,
         size: position,
     })
+}
+
+/// What to add to each track's decode times (video, audio; in their timescales) so that the
+/// tracks keep the relative timing their edit lists gave them, with no time negative.
+fn decode_time_offsets(src: &Source) -> (u64, u64) {
+    let movie = src.moov.mvhd.timescale;
+    let video = super::presentation_offset(&src.video, movie);
+    let audio = src
+        .audio
+        .as_ref()
+        .map(|a| super::presentation_offset(a, movie))
+        .unwrap_or(0.0);
+    let lift = (-video).max(-audio).max(0.0);
+    let ticks = |off: f64, ts: u64| ((off + lift) * ts as f64).round().max(0.0) as u64;
+    (
+        ticks(video, src.video.timescale),
+        src.audio
+            .as_ref()
+            .map(|a| ticks(audio, a.timescale))
+            .unwrap_or(0),
+    )
 }
 
 fn last_range(cuts: &[usize], total: usize) -> Option<(usize, usize)> {
@@ -164,7 +192,10 @@ fn init_segment(moov: &Moov, video: &Track, audio: Option<&Track>) -> Result<Vec
     let mut mvex = Mvex::default();
     for (id, track) in std::iter::once(video).chain(audio).enumerate() {
         let track_id = id as u32 + 1;
-        out_moov.trak.push(output_trak(track, track_id));
+        let mut trak = output_trak(track, track_id);
+        // Applied as decode-time offsets (`decode_time_offsets`) instead.
+        trak.edts = None;
+        out_moov.trak.push(trak);
         mvex.trex.push(Trex {
             track_id,
             default_sample_description_index: 1,
@@ -178,7 +209,7 @@ fn init_segment(moov: &Moov, video: &Track, audio: Option<&Track>) -> Result<Vec
     Ok(buf)
 }
 
-fn traf(track_id: u32, samples: &[Sample], video: bool) -> Traf {
+fn traf(track_id: u32, samples: &[Sample], offset: u64, video: bool) -> Traf {
     let entries = samples
         .iter()
         .map(|s| TrunEntry {
@@ -195,7 +226,7 @@ fn traf(track_id: u32, samples: &[Sample], video: bool) -> Traf {
             ..Tfhd::default()
         },
         tfdt: Some(Tfdt {
-            base_media_decode_time: samples.first().map(|s| s.dts).unwrap_or(0),
+            base_media_decode_time: samples.first().map(|s| s.dts).unwrap_or(0) + offset,
         }),
         trun: vec![Trun {
             data_offset: Some(0),
@@ -211,15 +242,15 @@ fn fragment(
     src: &mut Source,
     out: &mut impl Write,
     sequence_number: u32,
-    video_part: &[Sample],
-    audio_part: &[Sample],
+    (video_part, video_offset): (&[Sample], u64),
+    (audio_part, audio_offset): (&[Sample], u64),
 ) -> Result<u64, RemuxError> {
     let mut moof = Moof {
         mfhd: Mfhd { sequence_number },
-        traf: vec![traf(1, video_part, true)],
+        traf: vec![traf(1, video_part, video_offset, true)],
     };
     if !audio_part.is_empty() {
-        moof.traf.push(traf(2, audio_part, false));
+        moof.traf.push(traf(2, audio_part, audio_offset, false));
     }
     // The data offsets count from the start of the moof, whose size does not depend on them.
     let moof_len = encode(&moof)?.len() as u64;

@@ -6,8 +6,8 @@
 //! What Matroska lacks and MP4 needs is made here: sample entries from each track's
 //! CodecPrivate (the `avcC`/`av1C` payload, AAC's AudioSpecificConfig, Opus's `OpusHead`),
 //! decode times (blocks carry presentation times; with B-frames the decode times are those
-//! times sorted, and the composition offsets may be negative, which ISO BMFF version 1 boxes
-//! carry), and durations from the next frame's time.
+//! times sorted, every track shifted by the B-frame delay so that composition offsets stay
+//! positive), and durations from the next frame's time.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
@@ -97,13 +97,18 @@ pub fn open(path: &Path, scratch: &Path) -> Result<Source, RemuxError> {
         .default_duration()
         .map(|ns| ns.get() / scale)
         .unwrap_or(0);
+    // One time origin for both tracks, so that they keep their relative timing.
+    let base = video.iter().chain(&audio).map(|r| r.pts).min().unwrap_or(0);
+    let delay = reorder_delay(&video);
     let video = Track {
-        samples: video_samples(&video, default_video),
+        samples: video_samples(&video, default_video, base, delay),
         timescale: u64::from(timescale),
         trak: Trak::default(),
     };
     let audio = match (audio_track, audio_entry) {
-        (Some(t), Some((entry, rate))) => Some((t, entry, audio_samples(&audio, scale, rate))),
+        (Some(t), Some((entry, rate))) => {
+            Some((t, entry, audio_samples(&audio, scale, rate, base, delay)))
+        }
         _ => None,
     };
     let (width, height) = match &video_entry {
@@ -289,12 +294,26 @@ fn audio_entry(t: &TrackEntry) -> Result<(Codec, u32), RemuxError> {
     }
 }
 
-/// Video samples in decode (file) order: decode times are the presentation times sorted, so
-/// every frame is decoded before it is shown; durations run to the next decode time.
-fn video_samples(raw: &[Raw], default_duration: u64) -> Vec<Sample> {
+/// The reordering delay of B-frames: how far, at most, a frame is shown before its place in
+/// decode order (the presentation times sorted). Every track is shifted later by it, so that
+/// composition offsets stay positive — what every player reads — and the tracks keep their
+/// relative timing.
+fn reorder_delay(raw: &[Raw]) -> u64 {
     let mut sorted: Vec<u64> = raw.iter().map(|r| r.pts).collect();
     sorted.sort_unstable();
-    let base = sorted.first().copied().unwrap_or(0);
+    raw.iter()
+        .zip(&sorted)
+        .map(|(r, &dts)| dts.saturating_sub(r.pts))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Video samples in decode (file) order: decode times are the presentation times sorted, so
+/// every frame is decoded before it is shown; times count from `base` and are shifted by
+/// `delay` (`reorder_delay`); durations run to the next decode time.
+fn video_samples(raw: &[Raw], default_duration: u64, base: u64, delay: u64) -> Vec<Sample> {
+    let mut sorted: Vec<u64> = raw.iter().map(|r| r.pts).collect();
+    sorted.sort_unstable();
     let mut samples: Vec<Sample> = raw
         .iter()
         .zip(&sorted)
@@ -303,7 +322,7 @@ fn video_samples(raw: &[Raw], default_duration: u64) -> Vec<Sample> {
             size: r.size,
             dts: dts - base,
             duration: 0,
-            cts_offset: r.pts as i64 - dts as i64,
+            cts_offset: (r.pts + delay) as i64 - dts as i64,
             sync: r.key,
         })
         .collect();
@@ -311,18 +330,19 @@ fn video_samples(raw: &[Raw], default_duration: u64) -> Vec<Sample> {
     samples
 }
 
-/// Audio samples: times converted from Matroska ticks to the sample rate.
-fn audio_samples(raw: &[Raw], scale: u64, rate: u32) -> (Vec<Sample>, u32) {
+/// Audio samples: times converted from Matroska ticks (counted from `base`) to the sample rate.
+fn audio_samples(raw: &[Raw], scale: u64, rate: u32, base: u64, delay: u64) -> (Vec<Sample>, u32) {
     let to_rate = |ticks: u64| {
         (u128::from(ticks) * u128::from(scale) * u128::from(rate) / 1_000_000_000) as u64
     };
-    let base = raw.first().map(|r| to_rate(r.pts)).unwrap_or(0);
+    let base = to_rate(base);
+    let delay = to_rate(delay);
     let mut samples: Vec<Sample> = raw
         .iter()
         .map(|r| Sample {
             offset: r.offset,
             size: r.size,
-            dts: to_rate(r.pts).saturating_sub(base),
+            dts: (to_rate(r.pts) + delay).saturating_sub(base),
             duration: 0,
             cts_offset: 0,
             sync: true,

@@ -281,6 +281,24 @@ fn encode(atom: &impl Encode) -> Result<Vec<u8>, RemuxError> {
     Ok(buf)
 }
 
+/// When the track's edit list starts presenting it, in seconds on the movie timeline, minus the
+/// media time it starts from: an initial empty edit delays the track, a first media time skips
+/// into it (B-frame delay, AAC priming). Players of fragmented MP4 ignore edit lists, so the
+/// HLS writer turns this into decode-time offsets instead.
+fn presentation_offset(track: &Track, movie_timescale: u32) -> f64 {
+    let Some(elst) = track.trak.edts.as_ref().and_then(|e| e.elst.as_ref()) else {
+        return 0.0;
+    };
+    let mut delay = 0.0;
+    for entry in &elst.entries {
+        match entry.media_time {
+            None => delay += entry.segment_duration as f64 / f64::from(movie_timescale.max(1)),
+            Some(t) => return delay - t as f64 / track.timescale as f64,
+        }
+    }
+    delay
+}
+
 /// A copy of a source track for an output file: the sample description kept, the tables left
 /// for the writer to fill, and what describes the source file alone dropped.
 fn output_trak(track: &Track, track_id: u32) -> Trak {
