@@ -397,7 +397,7 @@ fn video_base<A: Serialize, C: Serialize>(
         truncated_description: truncated,
         is_local: v.is_local,
         duration: v.duration,
-        aspect_ratio: None,
+        aspect_ratio: v.aspect_ratio_e4.map(|r| f64::from(r) / 10_000.0),
         views: v.views,
         viewers: 0,
         likes: v.likes,

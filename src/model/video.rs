@@ -195,6 +195,10 @@ pub struct Video {
     pub thumbnail: Option<String>,
     #[serde(default)]
     pub preview: Option<String>,
+    /// Display width over height, in ten-thousandths (PeerTube's `aspectRatio` has four
+    /// decimals); known once the video has a playable file.
+    #[serde(default)]
+    pub aspect_ratio_e4: Option<u32>,
 }
 
 impl Record for Video {

@@ -312,6 +312,7 @@ mod tests {
             state_reason: None,
             thumbnail: None,
             preview: None,
+            aspect_ratio_e4: None,
         }
     }
 

@@ -166,7 +166,10 @@ pub fn process_upload(core: &Core, video_id: u64) -> Result<(), PipelineError> {
     make_images(core, &video, &mut src, source.info.video.rotation);
     if media.hls.is_empty() {
         let rendition = make_hls(&dirs, &video, &mut src)?;
-        commit(core, video_id, &dirs, true, |m| m.hls = vec![rendition])?;
+        let aspect = aspect_ratio_e4(src.width, src.height, source.info.video.rotation);
+        commit(core, video_id, &dirs, Some(aspect), |m| {
+            m.hls = vec![rendition]
+        })?;
     }
     if media.web_videos.is_empty() {
         let web = match make_web_video(core, &dirs, &video, &mut src) {
@@ -182,7 +185,7 @@ pub fn process_upload(core: &Core, video_id: u64) -> Result<(), PipelineError> {
             Some(r) if r.torrent.is_some() => None,
             _ => Some(hls_torrent(core, &dirs, &video, src.height)?),
         };
-        commit(core, video_id, &dirs, false, |m| {
+        commit(core, video_id, &dirs, None, |m| {
             m.web_videos = vec![web];
             if let (Some(t), Some(r)) = (hls_torrent, m.hls.first_mut()) {
                 r.torrent = Some(t);
@@ -352,13 +355,24 @@ fn make_torrent(
     })
 }
 
-/// Record what a step made, in one transaction; `publish` also makes the video public. When the
-/// video was deleted while the step ran, its files are removed instead.
+/// Width over height as shown (a quarter turn swaps them), in ten-thousandths.
+fn aspect_ratio_e4(width: u32, height: u32, rotation: u16) -> u32 {
+    let (w, h) = if rotation % 180 == 90 {
+        (height, width)
+    } else {
+        (width, height)
+    };
+    (f64::from(w) / f64::from(h.max(1)) * 10_000.0).round() as u32
+}
+
+/// Record what a step made, in one transaction; `publish` (with the aspect ratio of what now
+/// plays) also makes the video public. When the video was deleted while the step ran, its files
+/// are removed instead.
 fn commit(
     core: &Core,
     video_id: u64,
     dirs: &VideoDirs,
-    publish: bool,
+    publish: Option<u32>,
     apply: impl FnOnce(&mut VideoMedia),
 ) -> Result<(), PipelineError> {
     let kept = core.catalog.write(|| {
@@ -370,9 +384,10 @@ fn commit(
                 records::get::<VideoMedia>(tx, tables::VIDEO_MEDIA, video_id)?.unwrap_or_default();
             apply(&mut media);
             records::put(tx, tables::VIDEO_MEDIA, video_id, &media)?;
-            if !publish {
+            let Some(aspect) = publish else {
                 return Ok((true, Vec::new()));
-            }
+            };
+            video.aspect_ratio_e4 = Some(aspect);
             let channel = channels::get(tx, video.channel_id)?;
             video.state = VideoState::Published;
             video.state_reason = None;

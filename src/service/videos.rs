@@ -158,6 +158,7 @@ pub(crate) fn create_in(
         state_reason: None,
         thumbnail: None,
         preview: None,
+        aspect_ratio_e4: None,
     };
     records::put(tx, tables::VIDEOS, id, &video)?;
     tx.open_table(tables::VIDEOS_BY_UUID)?
