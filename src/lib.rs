@@ -11,6 +11,7 @@ pub mod config;
 pub mod jobs;
 pub mod media;
 pub mod model;
+pub mod search;
 pub mod server;
 pub mod service;
 pub mod store;

@@ -47,6 +47,8 @@ enum Command {
     },
     /// Validate the configuration and the data directory, then exit.
     Check,
+    /// Rebuild the search index from the database (run it with the server stopped).
+    Reindex,
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -132,6 +134,7 @@ fn main() -> ExitCode {
             command: AdminCommand::User { command },
         } => admin_user(config, command),
         Command::Check => check(config),
+        Command::Reindex => reindex(config),
         Command::Config { .. } => ExitCode::SUCCESS,
     }
 }
@@ -204,6 +207,36 @@ fn admin_user(config: Config, command: UserCommand) -> ExitCode {
             ExitCode::SUCCESS
         }
         Reply::Error { message } => fail(&message),
+    }
+}
+
+/// `vireo reindex`: the progress line goes to stderr (rewritten in place), the count to stdout.
+#[allow(clippy::print_stderr)]
+fn reindex(config: Config) -> ExitCode {
+    let core = match vireo::service::Core::open(config) {
+        Ok(core) => core,
+        Err(e) => {
+            return fail(&format!(
+                "opening the data directory: {e} (is the server running? stop it first)"
+            ));
+        }
+    };
+    let total = core.catalog.len();
+    let started = std::time::Instant::now();
+    let progress = |n: usize| {
+        let percent = (n * 100).checked_div(total).unwrap_or(100);
+        eprint!("\rindexing: {n}/{total} videos ({percent} %)");
+    };
+    match vireo::service::search::rebuild(&core, progress) {
+        Ok(n) => {
+            eprintln!();
+            println!(
+                "search index rebuilt: {n} videos in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&format!("rebuilding the search index: {e}")),
     }
 }
 

@@ -95,6 +95,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     {
         tracing::info!(sessions = n, "removed expired sessions");
     }
+    if !core.search.is_ready() {
+        tracing::info!("building the search index in the background");
+        crate::service::search::rebuild_in_background(core.clone());
+    }
     let worker = Worker::start(core.clone())?;
     let addr: SocketAddr = core.config.listen_addr()?;
     let listener = tokio::net::TcpListener::bind(addr)

@@ -175,6 +175,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::UnsupportedMedia(m) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_media", m)
             }
+            ServiceError::Unavailable(m) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", m)
+            }
             ServiceError::Store(e) => {
                 tracing::error!(error = %e, "store error");
                 ApiError::internal()

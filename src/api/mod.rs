@@ -58,6 +58,7 @@ pub fn router() -> Router<AppState> {
             get(channels::channel_videos),
         )
         .route("/videos", get(videos::list))
+        .route("/search/videos", get(videos::search))
         .route("/videos/categories", get(videos::categories))
         .route("/videos/licences", get(videos::licences))
         .route("/videos/languages", get(videos::languages))

@@ -155,11 +155,16 @@ fn render_list(core: &Core, q: ListQuery) -> ApiResult<Bytes> {
             q.page.count,
         )?
     };
+    render_videos(core, &q, total, &found)
+}
+
+/// A page of videos in PeerTube's list envelope.
+fn render_videos(core: &Core, q: &ListQuery, total: usize, found: &[Video]) -> ApiResult<Bytes> {
     let ctx = Ctx::new(&core.config);
     let tx = core.store.read()?;
     let mut owners: HashMap<u64, (Channel, Account)> = HashMap::new();
     let mut data = Vec::with_capacity(found.len());
-    for v in &found {
+    for v in found {
         let (c, a) = match owners.entry(v.channel_id) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => e.insert(owner_of(&tx, v.channel_id)?),
@@ -253,6 +258,36 @@ pub async fn mine(
         with_state: true,
     };
     Ok(json_response(render_list(core, q)?))
+}
+
+/// `GET /api/v1/search/videos`: full-text search (`service::search`) with the list filters and
+/// visibility rules; results come best match first. Without words it is the plain list.
+pub async fn search(
+    State(state): State<AppState>,
+    MaybeAuth(viewer): MaybeAuth,
+    params: Params,
+) -> ApiResult<Response> {
+    let core = state.core.clone();
+    let mut q = list_query(&core, &params, viewer.as_ref())?;
+    let text = q.filter.name_contains.take().unwrap_or_default();
+    let body = blocking(move || {
+        if text.trim().is_empty() || q.nothing {
+            return render_list(&core, q);
+        }
+        let (total, ids) =
+            crate::service::search::search(&core, &text, &q.filter, q.page.start, q.page.count)?;
+        let tx = core.store.read()?;
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(v) = videos::get(&tx, id)? {
+                found.push(v);
+            }
+        }
+        drop(tx);
+        render_videos(&core, &q, total, &found)
+    })
+    .await?;
+    Ok(json_response(body))
 }
 
 /// May `viewer` see this video at all? Private: owner and moderators; internal: any user.

@@ -139,6 +139,9 @@ fn execute(core: &Core, job: &Job) -> Result<(), String> {
                 Err(e) => Err(format!("removing {}: {e}", dir.display())),
             }
         }
+        JobKind::IndexVideos { video_ids } => {
+            crate::service::search::index_videos(core, video_ids).map_err(|e| e.to_string())
+        }
         JobKind::ProcessUpload { video_id } => {
             match crate::service::pipeline::process_upload(core, *video_id) {
                 Ok(()) => Ok(()),

@@ -13,6 +13,8 @@ pub enum JobKind {
     /// Make a newly uploaded video playable: remux it to HLS when the browser can play its
     /// codecs as they are (the transcoding ladder handles the rest).
     ProcessUpload { video_id: u64 },
+    /// Bring the search index up to date with these videos' text (or their removal).
+    IndexVideos { video_ids: Vec<u64> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -252,6 +252,15 @@ impl Catalog {
         (total, page)
     }
 
+    /// The ids of `ids` whose videos pass `filter`, in the given order.
+    pub fn retain_matching(&self, filter: &Filter, ids: &[u64]) -> Vec<u64> {
+        let rows = self.rows.read().unwrap_or_else(|p| p.into_inner());
+        ids.iter()
+            .copied()
+            .filter(|id| rows.get(id).is_some_and(|r| filter.matches(r)))
+            .collect()
+    }
+
     /// Bytes an account stores in all, and in videos created since `since_ms` (quota accounting).
     pub fn bytes_of_account(&self, account_id: u64, since_ms: i64) -> (u64, u64) {
         let rows = self.rows.read().unwrap_or_else(|p| p.into_inner());

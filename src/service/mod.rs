@@ -10,6 +10,7 @@ pub mod channels;
 pub mod images;
 pub mod pipeline;
 pub mod progress;
+pub mod search;
 pub mod sessions;
 pub mod uploads;
 pub mod users;
@@ -44,6 +45,9 @@ pub enum ServiceError {
     /// The bytes are not media Vireo can take (wrong container, unsupported codec, over limits).
     #[error("{0}")]
     UnsupportedMedia(String),
+    /// Temporarily unable to answer (the search index is being built).
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]
@@ -71,19 +75,26 @@ pub struct Core {
     pub jobs_wake: crate::jobs::Wake,
     /// Videos being processed and how far they have got.
     pub progress: progress::Progress,
+    /// The full-text index (derived from the store).
+    pub search: crate::search::Search,
 }
 
 impl Core {
-    /// Open the store in the configured data directory and rebuild derived state from it.
+    /// Open the store in the configured data directory and rebuild derived state from it. A
+    /// search index that must be rebuilt is left not ready (`search.is_ready()`); the server
+    /// rebuilds it in the background (`search::rebuild_in_background`), `vireo reindex` at once.
     pub fn open(config: Config) -> Result<Arc<Core>> {
         let store = Store::open(&config.database_path())?;
         let catalog = catalog::Catalog::load(&store)?;
+        let (search, _fresh) = crate::search::Search::open(&config.storage.data_dir.join("search"))
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
         Ok(Arc::new(Core {
             store,
             config,
             catalog,
             jobs_wake: crate::jobs::Wake::default(),
             progress: progress::Progress::default(),
+            search,
         }))
     }
 }

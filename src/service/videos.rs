@@ -79,15 +79,24 @@ pub(crate) fn validate_new(v: &NewVideo) -> Result<()> {
 /// Store a new video in its channel.
 pub fn create(core: &Core, v: NewVideo) -> Result<Video> {
     validate_new(&v)?;
-    core.catalog.write(|| {
-        core.store.write(|tx| {
-            let channel =
-                channels::get(tx, v.channel_id)?.ok_or(ServiceError::NotFound("video channel"))?;
-            let video = create_in(tx, &v, now_ms(), uuid::Uuid::new_v4())?;
-            let row = Row::new(&video, channel.account_id);
-            Ok((video, vec![Change::Upsert(row)]))
+    core.catalog
+        .write(|| {
+            core.store.write(|tx| {
+                let channel = channels::get(tx, v.channel_id)?
+                    .ok_or(ServiceError::NotFound("video channel"))?;
+                let video = create_in(tx, &v, now_ms(), uuid::Uuid::new_v4())?;
+                enqueue_indexing(tx, vec![video.id])?;
+                let row = Row::new(&video, channel.account_id);
+                Ok((video, vec![Change::Upsert(row)]))
+            })
         })
-    })
+        .inspect(|_| core.jobs_wake.notify())
+}
+
+/// Queue the search index update of these videos (one job, one index commit).
+pub(crate) fn enqueue_indexing(tx: &WriteTransaction, video_ids: Vec<u64>) -> Result<()> {
+    jobs::enqueue(tx, JobKind::IndexVideos { video_ids }, now_ms())?;
+    Ok(())
 }
 
 /// Store many videos in one transaction (imports, benchmarks): one commit instead of one per video.
@@ -95,30 +104,33 @@ pub fn create_batch(core: &Core, list: Vec<NewVideo>) -> Result<Vec<Video>> {
     for v in &list {
         validate_new(v)?;
     }
-    core.catalog.write(|| {
-        core.store.write(|tx| {
-            let now = now_ms();
-            let mut owners = std::collections::HashMap::new();
-            let mut made = Vec::with_capacity(list.len());
-            let mut changes = Vec::with_capacity(list.len());
-            for (i, v) in list.iter().enumerate() {
-                let account_id = match owners.get(&v.channel_id) {
-                    Some(a) => *a,
-                    None => {
-                        let c = channels::get(tx, v.channel_id)?
-                            .ok_or(ServiceError::NotFound("video channel"))?;
-                        owners.insert(v.channel_id, c.account_id);
-                        c.account_id
-                    }
-                };
-                // Distinct publication times keep the order of the batch.
-                let video = create_in(tx, v, now + i as i64, uuid::Uuid::new_v4())?;
-                changes.push(Change::Upsert(Row::new(&video, account_id)));
-                made.push(video);
-            }
-            Ok((made, changes))
+    core.catalog
+        .write(|| {
+            core.store.write(|tx| {
+                let now = now_ms();
+                let mut owners = std::collections::HashMap::new();
+                let mut made = Vec::with_capacity(list.len());
+                let mut changes = Vec::with_capacity(list.len());
+                for (i, v) in list.iter().enumerate() {
+                    let account_id = match owners.get(&v.channel_id) {
+                        Some(a) => *a,
+                        None => {
+                            let c = channels::get(tx, v.channel_id)?
+                                .ok_or(ServiceError::NotFound("video channel"))?;
+                            owners.insert(v.channel_id, c.account_id);
+                            c.account_id
+                        }
+                    };
+                    // Distinct publication times keep the order of the batch.
+                    let video = create_in(tx, v, now + i as i64, uuid::Uuid::new_v4())?;
+                    changes.push(Change::Upsert(Row::new(&video, account_id)));
+                    made.push(video);
+                }
+                enqueue_indexing(tx, made.iter().map(|v| v.id).collect())?;
+                Ok((made, changes))
+            })
         })
-    })
+        .inspect(|_| core.jobs_wake.notify())
 }
 
 pub(crate) fn create_in(
@@ -260,29 +272,33 @@ fn validate_update(up: &VideoUpdate) -> Result<()> {
 /// video moves (checked by the caller's rights, enforced here).
 pub fn update(core: &Core, id: u64, up: VideoUpdate, channel_owner: Option<u64>) -> Result<Video> {
     validate_update(&up)?;
-    core.catalog.write(|| {
-        core.store.write(|tx| {
-            let mut v = get(tx, id)?.ok_or(ServiceError::NotFound("video"))?;
-            let mut channel: Channel =
-                channels::get(tx, v.channel_id)?.ok_or(ServiceError::NotFound("video channel"))?;
-            if let Some(target) = up.channel_id.filter(|c| *c != v.channel_id) {
-                let target = channels::get(tx, target)?
-                    .ok_or_else(|| ServiceError::invalid("channelId", "Unknown video channel"))?;
-                if channel_owner.is_some_and(|owner| owner != target.account_id) {
-                    return Err(ServiceError::Forbidden(
-                        "Cannot move a video to a channel of another account".into(),
-                    ));
+    core.catalog
+        .write(|| {
+            core.store.write(|tx| {
+                let mut v = get(tx, id)?.ok_or(ServiceError::NotFound("video"))?;
+                let mut channel: Channel = channels::get(tx, v.channel_id)?
+                    .ok_or(ServiceError::NotFound("video channel"))?;
+                if let Some(target) = up.channel_id.filter(|c| *c != v.channel_id) {
+                    let target = channels::get(tx, target)?.ok_or_else(|| {
+                        ServiceError::invalid("channelId", "Unknown video channel")
+                    })?;
+                    if channel_owner.is_some_and(|owner| owner != target.account_id) {
+                        return Err(ServiceError::Forbidden(
+                            "Cannot move a video to a channel of another account".into(),
+                        ));
+                    }
+                    v.channel_id = target.id;
+                    channel = target;
                 }
-                v.channel_id = target.id;
-                channel = target;
-            }
-            apply_update(&mut v, &up);
-            v.updated_at_ms = now_ms();
-            records::put(tx, tables::VIDEOS, id, &v)?;
-            let row = Row::new(&v, channel.account_id);
-            Ok((v, vec![Change::Upsert(row)]))
+                apply_update(&mut v, &up);
+                v.updated_at_ms = now_ms();
+                records::put(tx, tables::VIDEOS, id, &v)?;
+                enqueue_indexing(tx, vec![id])?;
+                let row = Row::new(&v, channel.account_id);
+                Ok((v, vec![Change::Upsert(row)]))
+            })
         })
-    })
+        .inspect(|_| core.jobs_wake.notify())
 }
 
 fn apply_update(v: &mut Video, up: &VideoUpdate) {
@@ -345,6 +361,7 @@ fn delete_in(tx: &WriteTransaction, v: &Video) -> Result<()> {
     tx.open_table(tables::VIDEOS_BY_UUID)?
         .remove(v.uuid.as_u128())?;
     jobs::enqueue(tx, JobKind::RemoveVideoFiles { uuid: v.uuid }, now_ms())?;
+    enqueue_indexing(tx, vec![v.id])?;
     Ok(())
 }
 

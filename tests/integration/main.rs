@@ -12,6 +12,7 @@ mod flow;
 mod inprocess;
 mod persistence;
 mod remux;
+mod search;
 mod thumbnails;
 mod uploads;
 mod videos;
