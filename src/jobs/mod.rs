@@ -1,6 +1,7 @@
-//! Background work: a pool of `jobs.workers` threads, apart from the HTTP runtime and at a lower
-//! CPU priority (`jobs.nice`), that run the persistent jobs in `store::jobs`, each claiming one at
-//! a time, retrying failures with backoff. Jobs left running by a crash are put back in the queue
+//! Background work: a pool of `jobs.workers` threads for media jobs plus one thread for the
+//! search index's (`model::job::Lane`), apart from the HTTP runtime and at a lower CPU priority
+//! (`jobs.nice`), that run the persistent jobs in `store::jobs`, each claiming one at a time,
+//! retrying failures with backoff. Jobs left running by a crash are put back in the queue
 //! at start (`store::jobs::requeue_interrupted`).
 
 use std::path::Path;
@@ -9,7 +10,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::model::job::{Job, JobKind};
+use crate::model::job::{Job, JobKind, Lane};
 use crate::model::now_ms;
 use crate::service::Core;
 use crate::service::pipeline::PipelineError;
@@ -30,28 +31,33 @@ struct Shared {
     stop: AtomicBool,
 }
 
-/// A doorbell for the worker: whoever commits a job rings it, so the job starts at once instead
-/// of at the next poll. A ring while the worker is busy is remembered.
+/// A doorbell for the workers: whoever commits a job rings it, so the job starts at once instead
+/// of at the next poll. Rings are counted, so a worker that looked at the queue before a ring
+/// and waits after it still wakes, and every waiting worker (each lane) sees every ring.
 #[derive(Debug, Default)]
 pub struct Wake {
-    rung: Mutex<bool>,
+    rings: Mutex<u64>,
     cv: Condvar,
 }
 
 impl Wake {
     pub fn notify(&self) {
-        *self.rung.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        *self.rings.lock().unwrap_or_else(|p| p.into_inner()) += 1;
         self.cv.notify_all();
     }
 
-    /// Wait for a ring, at most `timeout`.
-    fn wait(&self, timeout: Duration) {
-        let rung = self.rung.lock().unwrap_or_else(|p| p.into_inner());
-        let (mut rung, _) = self
+    /// The number of rings so far; pass it to `wait` after looking at the queue.
+    fn seen(&self) -> u64 {
+        *self.rings.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Wait for a ring after `seen`, at most `timeout`.
+    fn wait(&self, seen: u64, timeout: Duration) {
+        let rings = self.rings.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = self
             .cv
-            .wait_timeout_while(rung, timeout, |r| !*r)
+            .wait_timeout_while(rings, timeout, |r| *r == seen)
             .unwrap_or_else(|p| p.into_inner());
-        *rung = false;
     }
 }
 
@@ -68,17 +74,16 @@ impl Worker {
         }
         let shared = Arc::new(Shared::default());
         let mut handles = Vec::new();
-        for n in 0..core.config.jobs.workers.max(1) {
+        let lanes = (0..core.config.jobs.workers.max(1))
+            .map(|n| (format!("vireo-jobs-{n}"), Lane::Media))
+            .chain(std::iter::once(("vireo-index".to_owned(), Lane::Index)));
+        for (name, lane) in lanes {
             let (core, thread_shared) = (core.clone(), shared.clone());
             let nice = core.config.jobs.nice;
-            handles.push(
-                std::thread::Builder::new()
-                    .name(format!("vireo-jobs-{n}"))
-                    .spawn(move || {
-                        lower_priority(nice);
-                        run(&core, &thread_shared)
-                    })?,
-            );
+            handles.push(std::thread::Builder::new().name(name).spawn(move || {
+                lower_priority(nice);
+                run(&core, &thread_shared, lane)
+            })?);
         }
         Ok(Worker { shared, handles })
     }
@@ -92,14 +97,15 @@ impl Worker {
     }
 }
 
-fn run(core: &Core, shared: &Shared) {
+fn run(core: &Core, shared: &Shared, lane: Lane) {
     while !shared.stop.load(Ordering::SeqCst) {
-        match core.store.write(|tx| jobs::claim_due(tx, now_ms())) {
+        let seen = core.jobs_wake.seen();
+        match core.store.write(|tx| jobs::claim_due(tx, now_ms(), lane)) {
             Ok(Some(job)) => finish(core, &job, execute(core, &job)),
-            Ok(None) => core.jobs_wake.wait(Duration::from_secs(1)),
+            Ok(None) => core.jobs_wake.wait(seen, Duration::from_secs(1)),
             Err(e) => {
                 tracing::error!(error = %e, "job queue unavailable");
-                core.jobs_wake.wait(Duration::from_secs(1));
+                core.jobs_wake.wait(seen, Duration::from_secs(1));
             }
         }
     }

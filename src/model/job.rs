@@ -17,6 +17,23 @@ pub enum JobKind {
     IndexVideos { video_ids: Vec<u64> },
 }
 
+/// Which workers run a job: media work can take minutes to hours, so quick bookkeeping (the
+/// search index) has a lane of its own and never waits behind it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    Media,
+    Index,
+}
+
+impl JobKind {
+    pub fn lane(&self) -> Lane {
+        match self {
+            JobKind::IndexVideos { .. } => Lane::Index,
+            JobKind::RemoveVideoFiles { .. } | JobKind::ProcessUpload { .. } => Lane::Media,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum JobState {

@@ -5,7 +5,7 @@
 use redb::{ReadableTable, WriteTransaction};
 
 use super::{Result, Tx, next_id, records, tables};
-use crate::model::job::{Job, JobKind, JobState};
+use crate::model::job::{Job, JobKind, JobState, Lane};
 
 /// Add a job to the queue within the caller's transaction; it may run from `run_after_ms` on.
 pub fn enqueue(tx: &WriteTransaction, kind: JobKind, now_ms: i64) -> Result<u64> {
@@ -25,23 +25,35 @@ pub fn enqueue(tx: &WriteTransaction, kind: JobKind, now_ms: i64) -> Result<u64>
     Ok(id)
 }
 
-/// Take the first job that is due, marking it running. A job left `Running` by a crash is put
+/// Take the first due job of `lane`, marking it running. A job left `Running` by a crash is put
 /// back in the queue by `requeue_interrupted` at start-up.
-pub fn claim_due(tx: &WriteTransaction, now_ms: i64) -> Result<Option<Job>> {
+pub fn claim_due(tx: &WriteTransaction, now_ms: i64, lane: Lane) -> Result<Option<Job>> {
     let mut pending = tx.open_table(tables::JOBS_PENDING)?;
-    let first = match pending.range((i64::MIN, 0)..=(now_ms, u64::MAX))?.next() {
-        Some(entry) => entry?.0.value(),
-        None => return Ok(None),
-    };
-    pending.remove(first)?;
-    let (_, id) = first;
-    drop(pending);
-    let Some(mut job) = records::get::<Job>(tx, tables::JOBS, id)? else {
+    let mut found = None;
+    // Queue entries whose job record is gone are dropped on the way.
+    let mut stale = Vec::new();
+    for entry in pending.range((i64::MIN, 0)..=(now_ms, u64::MAX))? {
+        let key = entry?.0.value();
+        match records::get::<Job>(tx, tables::JOBS, key.1)? {
+            Some(job) if job.kind.lane() == lane => {
+                found = Some((key, job));
+                break;
+            }
+            Some(_) => {}
+            None => stale.push(key),
+        }
+    }
+    for key in stale {
+        pending.remove(key)?;
+    }
+    let Some((key, mut job)) = found else {
         return Ok(None);
     };
+    pending.remove(key)?;
+    drop(pending);
     job.state = JobState::Running;
     job.attempts += 1;
-    records::put(tx, tables::JOBS, id, &job)?;
+    records::put(tx, tables::JOBS, job.id, &job)?;
     Ok(Some(job))
 }
 
@@ -121,17 +133,60 @@ mod tests {
         }
     }
 
+    /// Index jobs never wait behind media jobs, and media workers leave them alone.
+    #[test]
+    fn lanes_claim_only_their_jobs() {
+        let (_d, s) = store();
+        let media = s
+            .write(|tx| enqueue(tx, JobKind::ProcessUpload { video_id: 1 }, 10))
+            .unwrap();
+        let index = s
+            .write(|tx| enqueue(tx, JobKind::IndexVideos { video_ids: vec![1] }, 20))
+            .unwrap();
+        let got = s
+            .write(|tx| claim_due(tx, 30, Lane::Index))
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.id, index);
+        assert!(
+            s.write(|tx| claim_due(tx, 30, Lane::Index))
+                .unwrap()
+                .is_none()
+        );
+        let got = s
+            .write(|tx| claim_due(tx, 30, Lane::Media))
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.id, media);
+        assert!(
+            s.write(|tx| claim_due(tx, 30, Lane::Media))
+                .unwrap()
+                .is_none()
+        );
+    }
+
     #[test]
     fn enqueue_claim_complete() {
         let (_d, s) = store();
         let id = s.write(|tx| enqueue(tx, kind(), 100)).unwrap();
-        assert!(s.write(|tx| claim_due(tx, 99)).unwrap().is_none());
-        let job = s.write(|tx| claim_due(tx, 100)).unwrap().unwrap();
+        assert!(
+            s.write(|tx| claim_due(tx, 99, Lane::Media))
+                .unwrap()
+                .is_none()
+        );
+        let job = s
+            .write(|tx| claim_due(tx, 100, Lane::Media))
+            .unwrap()
+            .unwrap();
         assert_eq!(
             (job.id, job.attempts, job.state),
             (id, 1, JobState::Running)
         );
-        assert!(s.write(|tx| claim_due(tx, 1000)).unwrap().is_none());
+        assert!(
+            s.write(|tx| claim_due(tx, 1000, Lane::Media))
+                .unwrap()
+                .is_none()
+        );
         s.write(|tx| complete(tx, id)).unwrap();
         assert!(list(&s.read().unwrap()).unwrap().is_empty());
     }
@@ -140,22 +195,36 @@ mod tests {
     fn failures_back_off_then_stop() {
         let (_d, s) = store();
         let id = s.write(|tx| enqueue(tx, kind(), 0)).unwrap();
-        s.write(|tx| claim_due(tx, 0)).unwrap().unwrap();
+        s.write(|tx| claim_due(tx, 0, Lane::Media))
+            .unwrap()
+            .unwrap();
         s.write(|tx| fail(tx, id, "boom", 0, 2)).unwrap();
-        assert!(s.write(|tx| claim_due(tx, 1_999)).unwrap().is_none());
-        s.write(|tx| claim_due(tx, 2_000)).unwrap().unwrap();
+        assert!(
+            s.write(|tx| claim_due(tx, 1_999, Lane::Media))
+                .unwrap()
+                .is_none()
+        );
+        s.write(|tx| claim_due(tx, 2_000, Lane::Media))
+            .unwrap()
+            .unwrap();
         s.write(|tx| fail(tx, id, "boom again", 2_000, 2)).unwrap();
         let jobs = list(&s.read().unwrap()).unwrap();
         assert_eq!(jobs[0].state, JobState::Failed);
         assert_eq!(jobs[0].last_error.as_deref(), Some("boom again"));
-        assert!(s.write(|tx| claim_due(tx, i64::MAX)).unwrap().is_none());
+        assert!(
+            s.write(|tx| claim_due(tx, i64::MAX, Lane::Media))
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
     fn interrupted_jobs_run_again_and_rolled_back_enqueues_vanish() {
         let (_d, s) = store();
         s.write(|tx| enqueue(tx, kind(), 0)).unwrap();
-        s.write(|tx| claim_due(tx, 0)).unwrap().unwrap();
+        s.write(|tx| claim_due(tx, 0, Lane::Media))
+            .unwrap()
+            .unwrap();
         // A transaction that fails after enqueueing keeps neither the change nor the job.
         let r: Result<(), StoreErrorForTest> = s.write(|tx| {
             enqueue(tx, kind(), 0)?;
@@ -163,7 +232,10 @@ mod tests {
         });
         assert!(r.is_err());
         assert_eq!(s.write(|tx| requeue_interrupted(tx, 5)).unwrap(), 1);
-        let again = s.write(|tx| claim_due(tx, 5)).unwrap().unwrap();
+        let again = s
+            .write(|tx| claim_due(tx, 5, Lane::Media))
+            .unwrap()
+            .unwrap();
         assert_eq!(again.attempts, 2);
         assert_eq!(list(&s.read().unwrap()).unwrap().len(), 1);
     }
