@@ -30,6 +30,9 @@ const WRITER_HEAP: usize = 32 * 1024 * 1024;
 const MAX_QUERY_CHARS: usize = 256;
 /// Most words of a query used.
 const MAX_QUERY_WORDS: usize = 12;
+/// Exact matches enough for a query not to be retried with typos allowed: any. (Retrying
+/// whenever few videos match made every precise two-word query pay for fuzzy expansion.)
+const EXACT_ENOUGH: usize = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -204,16 +207,39 @@ impl Search {
         Ok(count)
     }
 
-    /// Ids of the videos matching `text`, best first, at most `limit`.
+    /// Ids of the videos matching `text`, best first, at most `limit`. Words are first looked
+    /// up as typed (and the last as a prefix); only when that finds fewer than
+    /// `EXACT_ENOUGH` videos are typos allowed too, whose matches come after the exact ones. A
+    /// correctly spelled query thus costs no fuzzy expansion.
     pub fn search(&self, text: &str, limit: usize) -> Result<Vec<(u64, f32)>, SearchError> {
         if !self.is_ready() {
             return Err(SearchError::Indexing);
         }
-        let Some(query) = self.query(text) else {
+        let limit = limit.max(1);
+        let Some(exact) = self.query(text, false) else {
             return Ok(Vec::new());
         };
+        let mut out = self.run(exact.as_ref(), limit)?;
+        if out.len() >= EXACT_ENOUGH.min(limit) {
+            return Ok(out);
+        }
+        let Some(fuzzy) = self.query(text, true) else {
+            return Ok(out);
+        };
+        for hit in self.run(fuzzy.as_ref(), limit)? {
+            if out.len() == limit {
+                break;
+            }
+            if !out.iter().any(|(id, _)| *id == hit.0) {
+                out.push(hit);
+            }
+        }
+        Ok(out)
+    }
+
+    fn run(&self, query: &dyn Query, limit: usize) -> Result<Vec<(u64, f32)>, SearchError> {
         let searcher = self.reader.searcher();
-        let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
+        let top = searcher.search(query, &TopDocs::with_limit(limit).order_by_score())?;
         let mut out = Vec::with_capacity(top.len());
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;
@@ -225,8 +251,8 @@ impl Search {
     }
 
     /// Every word must match some field: exactly (weighted most), as a prefix when it is the
-    /// last word, or within an edit distance of 1 (5+ letters) or 2 (9+ letters).
-    fn query(&self, text: &str) -> Option<Box<dyn Query>> {
+    /// last word, or — with `typos` — within an edit distance of 1 (5+ letters) or 2 (9+).
+    fn query(&self, text: &str, typos: bool) -> Option<Box<dyn Query>> {
         let words = words(text);
         let last = words.len().checked_sub(1)?;
         let f = self.fields;
@@ -260,7 +286,7 @@ impl Search {
                             Box::new(BoostQuery::new(Box::new(prefix), weight)),
                         ));
                     }
-                    if distance > 0 {
+                    if typos && distance > 0 {
                         let fuzzy = FuzzyTermQuery::new(term, distance, true);
                         alternatives.push((
                             Occur::Should,
