@@ -107,6 +107,17 @@ struct Serve {
 }
 
 const MEDIA_CACHE: &str = "public, max-age=3600";
+
+impl Serve {
+    /// A video file: cached an hour, type from the extension, maybe as an attachment.
+    fn media(attachment: Option<String>) -> Serve {
+        Serve {
+            cache: MEDIA_CACHE,
+            content_type: None,
+            attachment,
+        }
+    }
+}
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 pub async fn hls_file(
@@ -140,11 +151,7 @@ pub async fn web_video(
     req: Request,
 ) -> ApiResult<Response> {
     let (video, dirs) = visible(&state, &uuid_prefix(&file)?, viewer.as_ref(), false)?;
-    let how = Serve {
-        cache: MEDIA_CACHE,
-        content_type: None,
-        attachment: None,
-    };
+    let how = Serve::media(None);
     serve(
         &state,
         web_video_path(&state, &video, &dirs, &file).await?,
@@ -162,11 +169,7 @@ pub async fn download_web_video(
 ) -> ApiResult<Response> {
     let (video, dirs) = visible(&state, &uuid_prefix(&file)?, viewer.as_ref(), true)?;
     let rest = file.get(37..).unwrap_or_default();
-    let how = Serve {
-        cache: MEDIA_CACHE,
-        content_type: None,
-        attachment: Some(format!("{}-{rest}", video.name)),
-    };
+    let how = Serve::media(Some(format!("{}-{rest}", video.name)));
     serve(
         &state,
         web_video_path(&state, &video, &dirs, &file).await?,
@@ -209,11 +212,7 @@ pub async fn download_hls_file(
         .get(37..)
         .unwrap_or_default()
         .trim_end_matches("-fragmented.mp4");
-    let how = Serve {
-        cache: MEDIA_CACHE,
-        content_type: None,
-        attachment: Some(format!("{}-{height}-fragmented.mp4", video.name)),
-    };
+    let how = Serve::media(Some(format!("{}-{height}-fragmented.mp4", video.name)));
     serve(&state, dirs.hls().join(&file), how, req).await
 }
 

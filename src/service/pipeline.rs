@@ -287,13 +287,7 @@ fn make_web_video(
     let written = discard_on_error(&tmp, remux::progressive::write(src, &tmp))?;
     std::fs::rename(&tmp, dir.join(&file))?;
     let url = format!("{}/static/web-videos/{file}", core.config.public_url());
-    let torrent = make_torrent(
-        dirs,
-        &dir.join(&file),
-        video,
-        &format!("{}", src.height),
-        &url,
-    )?;
+    let torrent = make_torrent(dirs, &dir.join(&file), video, src.height, "", &url)?;
     Ok(WebVideo {
         width: src.width,
         height: src.height,
@@ -317,22 +311,17 @@ fn hls_torrent(
         core.config.public_url(),
         video.uuid
     );
-    make_torrent(
-        dirs,
-        &dirs.hls().join(&file),
-        video,
-        &format!("{height}-hls"),
-        &url,
-    )
+    make_torrent(dirs, &dirs.hls().join(&file), video, height, "-hls", &url)
 }
 
-/// Hash `file` into `torrents/<uuid>-<label>.torrent`, web-seeded from `url`. Its name is the
-/// video's title and resolution, as PeerTube names them.
+/// Hash `file` into `torrents/<uuid>-<height><suffix>.torrent`, web-seeded from `url`. Its
+/// name is the video's title and resolution, as PeerTube names them.
 fn make_torrent(
     dirs: &VideoDirs,
     file: &Path,
     video: &Video,
-    label: &str,
+    height: u32,
+    suffix: &str,
     url: &str,
 ) -> Result<TorrentFile, PipelineError> {
     let title: String = video
@@ -340,14 +329,13 @@ fn make_torrent(
         .chars()
         .map(|c| if "/\\?%*:|\"<>".contains(c) { '-' } else { c })
         .collect();
-    let height = label.split('-').next().unwrap_or(label);
     let name = format!("{title} {height}p.mp4");
     let made =
         torrent::create(file, &name, url).map_err(|e| PipelineError::Transient(e.to_string()))?;
     let uuid = video.uuid;
     let dir = dirs.torrents();
     std::fs::create_dir_all(&dir)?;
-    let torrent_name = format!("{uuid}-{label}.torrent");
+    let torrent_name = format!("{uuid}-{height}{suffix}.torrent");
     write_atomic(&dir, &torrent_name, &made.bytes)?;
     Ok(TorrentFile {
         file: torrent_name,

@@ -9,25 +9,14 @@ use reqwest::blocking::multipart::{Form, Part};
 use serde_json::{Value, json};
 
 use crate::common::{Server, assert_error, tempdir};
-use crate::uploads::{channel_id, clip, files_in, wait_for_state};
+use crate::uploads::{channel_id, clip, files_in, wait_for, wait_for_state};
 
 /// Poll until the progressive file (the pipeline's last step) is listed: until then `files`
 /// shows the original upload, without a torrent.
 fn wait_for_files(s: &Server, uuid: &str) -> Value {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let v: Value = s
-            .get(&format!("/api/v1/videos/{uuid}"))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        if v["files"][0]["torrentUrl"].is_string() {
-            return v;
-        }
-        assert!(std::time::Instant::now() < deadline, "files listed: {v}");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    wait_for(s, uuid, "files listed", |v| {
+        v["files"][0]["torrentUrl"].is_string()
+    })
 }
 
 fn path_of<'a>(s: &Server, url: &'a str) -> &'a str {

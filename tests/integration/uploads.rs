@@ -695,8 +695,8 @@ fn probe_names_what_it_refuses_and_accepts_the_common_formats() {
     );
 }
 
-/// Poll a video until its state is `state`.
-pub(crate) fn wait_for_state(s: &Server, uuid: &str, state: u64) -> Value {
+/// Poll a video until `done` holds for its JSON (`what` names the wait in a failure).
+pub(crate) fn wait_for(s: &Server, uuid: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
         let v: Value = s
@@ -705,16 +705,19 @@ pub(crate) fn wait_for_state(s: &Server, uuid: &str, state: u64) -> Value {
             .unwrap()
             .json()
             .unwrap();
-        if v["state"]["id"] == state {
+        if done(&v) {
             return v;
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "state {state} reached: {}",
-            v["state"]
-        );
+        assert!(std::time::Instant::now() < deadline, "{what}: {v}");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+}
+
+/// Poll a video until its state is `state`.
+pub(crate) fn wait_for_state(s: &Server, uuid: &str, state: u64) -> Value {
+    wait_for(s, uuid, &format!("state {state} reached"), |v| {
+        v["state"]["id"] == state
+    })
 }
 
 #[test]

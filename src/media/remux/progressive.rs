@@ -115,7 +115,7 @@ fn interleave(tracks: &[&Track]) -> Vec<Chunk> {
                 }
                 _ => {
                     if let Some((c, _)) = current.take() {
-                        chunks.push((c, t));
+                        chunks.push(c);
                     }
                     current = Some((
                         Chunk {
@@ -130,7 +130,7 @@ fn interleave(tracks: &[&Track]) -> Vec<Chunk> {
             }
         }
         if let Some((c, _)) = current {
-            chunks.push((c, t));
+            chunks.push(c);
         }
     }
     // Order by start time in seconds, compared exactly across timescales.
@@ -141,12 +141,12 @@ fn interleave(tracks: &[&Track]) -> Vec<Chunk> {
             u128::from(track.timescale),
         )
     };
-    chunks.sort_by(|(a, _), (b, _)| {
+    chunks.sort_by(|a, b| {
         let (ta, sa) = start(a);
         let (tb, sb) = start(b);
         (ta * sb).cmp(&(tb * sa)).then(a.track.cmp(&b.track))
     });
-    chunks.into_iter().map(|(c, _)| c).collect()
+    chunks
 }
 
 /// The `moov` with full sample tables, the data starting at `data_start`.
