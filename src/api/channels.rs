@@ -46,7 +46,7 @@ fn account_by_name(core: &Core, tx: &impl Tx, handle: &str) -> ApiResult<Account
     }
 }
 
-fn render_channels(
+pub(super) fn render_channels(
     core: &Core,
     tx: &impl Tx,
     list: &[Channel],
@@ -60,9 +60,14 @@ fn render_channels(
         .collect()
 }
 
+/// The `sort` of channel lists, newest first by default.
+pub(super) fn parse_channel_sort(params: &Params) -> ApiResult<(ChannelSort, bool)> {
+    parse_sort(params, CHANNEL_SORTS, (ChannelSort::CreatedAt, true))
+}
+
 fn list_channels(core: &Core, params: &Params, account: Option<u64>) -> ApiResult<Response> {
     let page = Page::parse(params)?;
-    let sort = parse_sort(params, CHANNEL_SORTS, (ChannelSort::CreatedAt, true))?;
+    let sort = parse_channel_sort(params)?;
     let search = params.get("search").filter(|s| !s.is_empty());
     let tx = core.store.read()?;
     let (total, found) = channels::list(&tx, account, search, sort, page.start, page.count)?;

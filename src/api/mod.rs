@@ -9,6 +9,7 @@ pub mod extract;
 pub mod media;
 pub mod oauth;
 pub mod pagination;
+pub mod search;
 pub mod uploads;
 pub mod users;
 pub mod videos;
@@ -58,7 +59,9 @@ pub fn router() -> Router<AppState> {
             get(channels::channel_videos),
         )
         .route("/videos", get(videos::list))
-        .route("/search/videos", get(videos::search))
+        .route("/search/videos", get(search::videos))
+        .route("/search/video-channels", get(search::channels))
+        .route("/search/suggestions", get(search::suggestions))
         .route("/videos/categories", get(videos::categories))
         .route("/videos/licences", get(videos::licences))
         .route("/videos/languages", get(videos::languages))

@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, ApiResult};
@@ -25,6 +25,7 @@ use crate::model::video::{CommentsPolicy, Privacy, Video};
 use crate::model::{parse_iso8601, vocab};
 use crate::service::catalog::{Filter, SortKey};
 use crate::service::images::{self, Kind};
+use crate::service::search::Found;
 use crate::service::videos::{self, VideoUpdate};
 use crate::service::{Core, channels};
 use crate::store::{Tx, records, tables};
@@ -45,18 +46,18 @@ const SORTS: &[(&str, SortKey)] = &[
 ];
 
 /// Parsed list parameters shared by every video list route.
-struct ListQuery {
-    filter: Filter,
-    sort: (SortKey, bool),
-    page: Page,
-    skip_count: bool,
-    /// `isLive=true`: Vireo has no live streams, so nothing matches.
-    nothing: bool,
+pub(super) struct ListQuery {
+    pub filter: Filter,
+    pub sort: (SortKey, bool),
+    pub page: Page,
+    pub skip_count: bool,
+    /// `isLive=true`, or a host Vireo holds no videos of: nothing matches.
+    pub nothing: bool,
     /// Show each video's state (lists that include unpublished videos).
-    with_state: bool,
+    pub with_state: bool,
 }
 
-fn list_query(core: &Core, p: &Params, viewer: Option<&User>) -> ApiResult<ListQuery> {
+pub(super) fn list_query(core: &Core, p: &Params, viewer: Option<&User>) -> ApiResult<ListQuery> {
     if p.has("filter") {
         return Err(ApiError::bad_request(
             "\"filter\" query parameter is not supported anymore by PeerTube. Please use \"isLocal\" and \"include\" instead",
@@ -142,7 +143,7 @@ fn lower(v: Vec<String>) -> Vec<String> {
 }
 
 /// Run a list query and render the page as JSON, loading each channel and account once.
-fn render_list(core: &Core, q: ListQuery) -> ApiResult<Bytes> {
+pub(super) fn render_list(core: &Core, q: ListQuery) -> ApiResult<Bytes> {
     let (total, found) = if q.nothing {
         (0, Vec::new())
     } else {
@@ -155,11 +156,26 @@ fn render_list(core: &Core, q: ListQuery) -> ApiResult<Bytes> {
             q.page.count,
         )?
     };
-    render_videos(core, &q, total, &found)
+    render_videos(core, &q, total, &found, None)
 }
 
-/// A page of videos in PeerTube's list envelope.
-fn render_videos(core: &Core, q: &ListQuery, total: usize, found: &[Video]) -> ApiResult<Bytes> {
+/// A video in search results: as in lists, with the words that matched highlighted.
+#[derive(Serialize)]
+struct Highlighted<T: Serialize> {
+    #[serde(flatten)]
+    video: T,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    highlight: Option<crate::search::Highlight>,
+}
+
+/// A page of videos in PeerTube's list envelope; search results add each one's highlight.
+pub(super) fn render_videos(
+    core: &Core,
+    q: &ListQuery,
+    total: usize,
+    found: &[Video],
+    search: Option<&Found>,
+) -> ApiResult<Bytes> {
     let ctx = Ctx::new(&core.config);
     let tx = core.store.read()?;
     let mut owners: HashMap<u64, (Channel, Account)> = HashMap::new();
@@ -169,7 +185,16 @@ fn render_videos(core: &Core, q: &ListQuery, total: usize, found: &[Video]) -> A
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => e.insert(owner_of(&tx, v.channel_id)?),
         };
-        data.push(views::video(&ctx, v, a, c, q.with_state));
+        data.push(Highlighted {
+            video: views::video(&ctx, v, a, c, q.with_state),
+            highlight: search.map(|f| {
+                f.highlighter.video(
+                    &v.name,
+                    v.description.as_deref().unwrap_or(""),
+                    v.language.as_deref(),
+                )
+            }),
+        });
     }
     let mut body = ListResponse::new(total, data);
     if q.skip_count {
@@ -181,7 +206,7 @@ fn render_videos(core: &Core, q: &ListQuery, total: usize, found: &[Video]) -> A
     })
 }
 
-fn json_response(body: Bytes) -> Response {
+pub(super) fn json_response(body: Bytes) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
@@ -258,36 +283,6 @@ pub async fn mine(
         with_state: true,
     };
     Ok(json_response(render_list(core, q)?))
-}
-
-/// `GET /api/v1/search/videos`: full-text search (`service::search`) with the list filters and
-/// visibility rules; results come best match first. Without words it is the plain list.
-pub async fn search(
-    State(state): State<AppState>,
-    MaybeAuth(viewer): MaybeAuth,
-    params: Params,
-) -> ApiResult<Response> {
-    let core = state.core.clone();
-    let mut q = list_query(&core, &params, viewer.as_ref())?;
-    let text = q.filter.name_contains.take().unwrap_or_default();
-    let body = blocking(move || {
-        if text.trim().is_empty() || q.nothing {
-            return render_list(&core, q);
-        }
-        let (total, ids) =
-            crate::service::search::search(&core, &text, &q.filter, q.page.start, q.page.count)?;
-        let tx = core.store.read()?;
-        let mut found = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(v) = videos::get(&tx, id)? {
-                found.push(v);
-            }
-        }
-        drop(tx);
-        render_videos(&core, &q, total, &found)
-    })
-    .await?;
-    Ok(json_response(body))
 }
 
 /// May `viewer` see this video at all? Private: owner and moderators; internal: any user.

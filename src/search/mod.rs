@@ -4,35 +4,45 @@
 //! after a crash; a missing, damaged or outdated index is rebuilt from redb in the background at
 //! start (`vireo reindex` does the same offline) while searches answer "indexing".
 //!
-//! The index holds text only (title, description, tags, channel and account names) and each
-//! video's id; which results a viewer may see, and the filters, come from the in-memory catalogue
-//! (`service::catalog`), the same rules as the video lists. Words match exactly, by prefix (the
-//! last word, for search-as-you-type) and within an edit distance that grows with the word's
-//! length; BM25 ranks, with the title weighted above tags, names and description.
+//! The index holds text only (title, description, tags, channel and account names, and the
+//! text stemmed in the video's language) and each video's id. Who may see a result, the
+//! filters, and the popularity and recency a score is blended with come from the caller's
+//! `Judge` (the in-memory catalogue), asked for every matching document inside the collector:
+//! totals are exact, and views or privacy changes need no reindexing. Words match exactly, by
+//! prefix (the last word), by stem, and — only when nothing matches as typed — within an edit
+//! distance that grows with the word's length, each expansion ranked by BM25 like any term.
 
+mod highlight;
+mod query;
+mod schema;
+
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
-use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
-use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TEXT, TantivyDocument, Value,
+use tantivy::collector::{Count, FilterCollector, TopDocs};
+use tantivy::columnar::Column;
+use tantivy::query::{
+    BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
 };
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term, doc};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
+};
+
+pub use highlight::{Highlight, Highlighter};
+pub use query::Parsed;
+use schema::Fields;
 
 /// Bumped whenever the schema or what is indexed changes; an index of another version is rebuilt.
-const SCHEMA_VERSION: &str = "1";
+const SCHEMA_VERSION: &str = "2";
 const VERSION_FILE: &str = "vireo-schema-version";
 /// Memory the index writer may buffer before flushing a segment.
 const WRITER_HEAP: usize = 32 * 1024 * 1024;
-/// Longest query kept, in characters; longer input is cut (a search box, not a document).
-const MAX_QUERY_CHARS: usize = 256;
-/// Most words of a query used.
-const MAX_QUERY_WORDS: usize = 12;
-/// Exact matches enough for a query not to be retried with typos allowed: any. (Retrying
-/// whenever few videos match made every precise two-word query pay for fuzzy expansion.)
-const EXACT_ENOUGH: usize = 1;
+/// Most index terms one mistyped word may expand to, per field: the nearest, and among those
+/// equally near the most frequent, which are the likeliest meant.
+const MAX_EXPANSIONS: usize = 48;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -53,27 +63,29 @@ pub struct IndexedVideo {
     pub tags: Vec<String>,
     /// Channel and account names (handles and display names).
     pub owners: Vec<String>,
+    /// PeerTube language code, when known: the text is also indexed stemmed in it.
+    pub language: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Fields {
-    id: Field,
-    name: Field,
-    description: Field,
-    tags: Field,
-    owners: Field,
+/// What the caller knows that the index does not: whether a video may be shown to this
+/// searcher under this query's filters, and how much its popularity and age weigh.
+pub trait Judge: Send + Sync {
+    fn visible(&self, id: u64) -> bool;
+    /// Multiplies the text score; 1.0 for a neutral video.
+    fn boost(&self, id: u64) -> f32;
 }
 
-fn schema() -> (Schema, Fields) {
-    let mut b = Schema::builder();
-    let fields = Fields {
-        id: b.add_u64_field("id", INDEXED | STORED | FAST),
-        name: b.add_text_field("name", TEXT),
-        description: b.add_text_field("description", TEXT),
-        tags: b.add_text_field("tags", TEXT),
-        owners: b.add_text_field("owners", TEXT),
-    };
-    (b.build(), fields)
+/// The visible matches of a query.
+#[derive(Debug, Clone, Default)]
+pub struct Hits {
+    /// All visible matches.
+    pub total: usize,
+    /// The best of them, best first, with their blended scores.
+    pub hits: Vec<(u64, f32)>,
+    /// Whether they came from the typo-tolerant pass (nothing matched as typed).
+    pub typos: bool,
+    /// The query as understood, for highlighting.
+    pub parsed: Parsed,
 }
 
 /// The open index.
@@ -84,6 +96,9 @@ pub struct Search {
     writer: Mutex<Option<IndexWriter>>,
     fields: Fields,
     ready: AtomicBool,
+    /// Bit i set when some video has been indexed in `schema::LANGUAGES[i]`: queries only look
+    /// words up in the stemmed fields of languages present.
+    languages: AtomicU32,
 }
 
 impl std::fmt::Debug for Search {
@@ -96,7 +111,7 @@ impl Search {
     /// Open the index in `dir`, creating it afresh when it is missing, damaged or of another
     /// schema version. Returns whether it must be rebuilt from the store.
     pub fn open(dir: &Path) -> Result<(Search, bool), SearchError> {
-        let (schema, fields) = schema();
+        let (schema, fields) = schema::schema();
         let current = std::fs::read_to_string(dir.join(VERSION_FILE)).ok();
         let existing = (current.as_deref() == Some(SCHEMA_VERSION))
             .then(|| Index::open_in_dir(dir).ok())
@@ -115,6 +130,7 @@ impl Search {
                 (index, true)
             }
         };
+        schema::register_analyzers(&index);
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -126,8 +142,27 @@ impl Search {
             writer: Mutex::new(None),
             fields,
             ready: AtomicBool::new(!fresh),
+            languages: AtomicU32::new(0),
         };
+        search
+            .languages
+            .store(search.languages_present()?, Ordering::Release);
         Ok((search, fresh))
+    }
+
+    /// The languages whose stemmed field holds any term in some segment.
+    fn languages_present(&self) -> Result<u32, SearchError> {
+        let searcher = self.reader.searcher();
+        let mut mask = 0;
+        for (slot, field) in self.fields.stems.iter().enumerate() {
+            for segment in searcher.segment_readers() {
+                if segment.inverted_index(*field)?.terms().num_terms() > 0 {
+                    mask |= 1 << slot;
+                    break;
+                }
+            }
+        }
+        Ok(mask)
     }
 
     /// Whether searches can be answered (false while a rebuild runs).
@@ -149,22 +184,35 @@ impl Search {
         }
     }
 
+    /// The document of a video: its plain fields, and its text stemmed in its language.
+    fn document(&self, v: &IndexedVideo) -> TantivyDocument {
+        let f = &self.fields;
+        let mut doc = TantivyDocument::default();
+        doc.add_u64(f.id, v.id);
+        doc.add_text(f.name, &v.name);
+        doc.add_text(f.description, &v.description);
+        doc.add_text(f.tags, v.tags.join(" "));
+        doc.add_text(f.owners, v.owners.join(" "));
+        if let Some(slot) = v.language.as_deref().and_then(schema::language_slot) {
+            let stemmed = f.stems[slot];
+            doc.add_text(stemmed, &v.name);
+            doc.add_text(stemmed, v.tags.join(" "));
+            doc.add_text(stemmed, &v.description);
+            self.languages.fetch_or(1 << slot, Ordering::AcqRel);
+        }
+        doc
+    }
+
     /// Replace the documents of these videos and remove those of `removed`, then commit, so the
     /// next search sees the change.
     pub fn apply(&self, upserts: &[IndexedVideo], removed: &[u64]) -> Result<(), SearchError> {
-        let f = self.fields;
+        let id = self.fields.id;
         self.with_writer(|w| {
-            for id in removed.iter().chain(upserts.iter().map(|v| &v.id)) {
-                w.delete_term(Term::from_field_u64(f.id, *id));
+            for gone in removed.iter().chain(upserts.iter().map(|v| &v.id)) {
+                w.delete_term(Term::from_field_u64(id, *gone));
             }
             for v in upserts {
-                w.add_document(doc!(
-                    f.id => v.id,
-                    f.name => v.name.as_str(),
-                    f.description => v.description.as_str(),
-                    f.tags => v.tags.join(" "),
-                    f.owners => v.owners.join(" "),
-                ))?;
+                w.add_document(self.document(v))?;
             }
             w.commit()?;
             Ok(())
@@ -180,24 +228,22 @@ impl Search {
         videos: impl Iterator<Item = IndexedVideo>,
         mut progress: impl FnMut(usize),
     ) -> Result<usize, SearchError> {
-        let f = self.fields;
         let count = self.with_writer(|w| {
             w.delete_all_documents()?;
             let mut n = 0;
             for v in videos {
-                w.add_document(doc!(
-                    f.id => v.id,
-                    f.name => v.name.as_str(),
-                    f.description => v.description.as_str(),
-                    f.tags => v.tags.join(" "),
-                    f.owners => v.owners.join(" "),
-                ))?;
+                w.add_document(self.document(&v))?;
                 n += 1;
                 if n % 1000 == 0 {
                     progress(n);
                 }
             }
             w.commit()?;
+            // One segment answers faster than the dozen a bulk load leaves behind.
+            let segments = self.index.searchable_segment_ids()?;
+            if segments.len() > 1 {
+                w.merge(&segments).wait()?;
+            }
             Ok(n)
         })?;
         self.reader.reload()?;
@@ -207,115 +253,259 @@ impl Search {
         Ok(count)
     }
 
-    /// Ids of the videos matching `text`, best first, at most `limit`. Words are first looked
-    /// up as typed (and the last as a prefix); only when that finds fewer than
-    /// `EXACT_ENOUGH` videos are typos allowed too, whose matches come after the exact ones. A
-    /// correctly spelled query thus costs no fuzzy expansion.
-    pub fn search(&self, text: &str, limit: usize) -> Result<Vec<(u64, f32)>, SearchError> {
+    /// Understand a query's text.
+    pub fn parse(&self, text: &str) -> Parsed {
+        query::parse(text, &mut schema::plain_analyzer())
+    }
+
+    /// The visible videos matching `text`, the best `limit` of them first. Words are first
+    /// looked up as typed (and by stem, and the last as a prefix); only when that finds nothing
+    /// are typos allowed, so a correctly spelled query costs no fuzzy expansion.
+    pub fn search(
+        &self,
+        text: &str,
+        judge: Arc<dyn Judge>,
+        limit: usize,
+    ) -> Result<Hits, SearchError> {
         if !self.is_ready() {
             return Err(SearchError::Indexing);
         }
-        let limit = limit.max(1);
-        let Some(exact) = self.query(text, false) else {
-            return Ok(Vec::new());
-        };
-        let mut out = self.run(exact.as_ref(), limit)?;
-        if out.len() >= EXACT_ENOUGH.min(limit) {
-            return Ok(out);
+        let parsed = self.parse(text);
+        if parsed.is_empty() {
+            return Ok(Hits {
+                parsed,
+                ..Hits::default()
+            });
         }
-        let Some(fuzzy) = self.query(text, true) else {
-            return Ok(out);
-        };
-        for hit in self.run(fuzzy.as_ref(), limit)? {
-            if out.len() == limit {
-                break;
-            }
-            if !out.iter().any(|(id, _)| *id == hit.0) {
-                out.push(hit);
-            }
-        }
-        Ok(out)
-    }
-
-    fn run(&self, query: &dyn Query, limit: usize) -> Result<Vec<(u64, f32)>, SearchError> {
         let searcher = self.reader.searcher();
-        let top = searcher.search(query, &TopDocs::with_limit(limit).order_by_score())?;
-        let mut out = Vec::with_capacity(top.len());
-        for (score, address) in top {
-            let doc: TantivyDocument = searcher.doc(address)?;
-            if let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_u64()) {
-                out.push((id, score));
-            }
+        let exact = self.build(&searcher, &parsed, false)?;
+        let (total, hits) = self.run(&searcher, exact.as_ref(), &judge, limit)?;
+        if total > 0 || !parsed.words.iter().any(|w| w.max_edits() > 0) {
+            return Ok(Hits {
+                total,
+                hits,
+                typos: false,
+                parsed,
+            });
         }
-        Ok(out)
+        let fuzzy = self.build(&searcher, &parsed, true)?;
+        let (total, hits) = self.run(&searcher, fuzzy.as_ref(), &judge, limit)?;
+        Ok(Hits {
+            total,
+            hits,
+            typos: true,
+            parsed,
+        })
     }
 
-    /// Every word must match some field: exactly (weighted most), as a prefix when it is the
-    /// last word, or — with `typos` — within an edit distance of 1 (5+ letters) or 2 (9+).
-    fn query(&self, text: &str, typos: bool) -> Option<Box<dyn Query>> {
-        let words = words(text);
-        let last = words.len().checked_sub(1)?;
-        let f = self.fields;
-        let weighted = [
-            (f.name, 3.0),
-            (f.tags, 2.0),
-            (f.owners, 1.5),
-            (f.description, 1.0),
-        ];
-        let per_word: Vec<(Occur, Box<dyn Query>)> = words
-            .iter()
-            .enumerate()
-            .map(|(i, word)| {
-                let distance = match word.chars().count() {
-                    0..=4 => 0,
-                    5..=8 => 1,
-                    _ => 2,
-                };
-                let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-                for (field, weight) in weighted {
-                    let term = Term::from_field_text(field, word);
-                    let exact = TermQuery::new(term.clone(), IndexRecordOption::WithFreqs);
-                    alternatives.push((
-                        Occur::Should,
-                        Box::new(BoostQuery::new(Box::new(exact), weight * 2.0)),
-                    ));
-                    if i == last {
-                        let prefix = FuzzyTermQuery::new_prefix(term.clone(), 0, true);
-                        alternatives.push((
-                            Occur::Should,
-                            Box::new(BoostQuery::new(Box::new(prefix), weight)),
-                        ));
+    /// Count the visible matches and take the best `limit`, each score multiplied by the
+    /// judge's boost.
+    fn run(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        judge: &Arc<dyn Judge>,
+        limit: usize,
+    ) -> Result<(usize, Vec<(u64, f32)>), SearchError> {
+        let visible = {
+            let judge = judge.clone();
+            move |id: u64| judge.visible(id)
+        };
+        let boosted = {
+            let judge = judge.clone();
+            TopDocs::with_limit(limit.max(1)).tweak_score(
+                move |segment: &tantivy::SegmentReader| {
+                    let ids = id_column(segment);
+                    let judge = judge.clone();
+                    move |doc: tantivy::DocId, score: tantivy::Score| {
+                        ids.as_ref()
+                            .and_then(|c| c.first(doc))
+                            .map_or(0.0, |id| score * judge.boost(id))
                     }
-                    if typos && distance > 0 {
-                        let fuzzy = FuzzyTermQuery::new(term, distance, true);
-                        alternatives.push((
-                            Occur::Should,
-                            Box::new(BoostQuery::new(Box::new(fuzzy), weight * 0.5)),
-                        ));
+                },
+            )
+        };
+        let collector = FilterCollector::new("id".to_owned(), visible, (Count, boosted));
+        let (total, top) = searcher.search(query, &collector)?;
+        let columns: Vec<Option<Column<u64>>> =
+            searcher.segment_readers().iter().map(id_column).collect();
+        let id_of = |a: DocAddress| {
+            columns
+                .get(a.segment_ord as usize)
+                .and_then(Option::as_ref)
+                .and_then(|c| c.first(a.doc_id))
+        };
+        let hits = top
+            .into_iter()
+            .filter_map(|(score, address)| id_of(address).map(|id| (id, score)))
+            .collect();
+        Ok((total, hits))
+    }
+
+    /// The query: every bare word and every phrase must match. A word matches exactly in a
+    /// field (weighted most), by stem in the stemmed field of a language present, as the start
+    /// of a longer word when it is the last word, or — with `typos` — as any index term within
+    /// its edit distance. Prefixes and typos expand to the index terms they reach, each scored
+    /// by BM25 like a typed word (a constant score would let a short description outrank a
+    /// title), weighted down by how far it is from what was typed.
+    fn build(
+        &self,
+        searcher: &Searcher,
+        parsed: &Parsed,
+        typos: bool,
+    ) -> Result<Box<dyn Query>, SearchError> {
+        let weighted = self.fields.weighted();
+        let languages = self.languages.load(Ordering::Acquire);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for word in &parsed.words {
+            let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for (field, weight) in weighted {
+                let term = Term::from_field_text(field, &word.term);
+                any.push(boosted(term_query(term.clone()), weight * 2.0));
+                if word.prefix {
+                    let longer = self.expand(searcher, &term, Reach::Prefix)?;
+                    if longer.len() == MAX_EXPANSIONS {
+                        // Too many words start so: the rarer ones still match, unranked.
+                        let all = FuzzyTermQuery::new_prefix(term.clone(), 0, true);
+                        any.push(boosted(Box::new(all), weight));
+                    }
+                    for (word, _) in longer {
+                        any.push(boosted(term_query(word), weight));
                     }
                 }
-                let any: Box<dyn Query> = Box::new(BooleanQuery::new(alternatives));
-                (Occur::Must, any)
+                if typos && word.max_edits() > 0 {
+                    for (near, edits) in
+                        self.expand(searcher, &term, Reach::Edits(word.max_edits()))?
+                    {
+                        let factor = if edits == 1 { 0.5 } else { 0.25 };
+                        any.push(boosted(term_query(near), weight * factor));
+                    }
+                }
+            }
+            for (slot, field) in self.fields.stems.iter().enumerate() {
+                if languages & (1 << slot) == 0 {
+                    continue;
+                }
+                if let Some(stem) = word.stem(slot) {
+                    any.push(boosted(
+                        term_query(Term::from_field_text(*field, &stem)),
+                        1.5,
+                    ));
+                }
+            }
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        for phrase in &parsed.phrases {
+            let any: Vec<(Occur, Box<dyn Query>)> = weighted
+                .iter()
+                .map(|(field, weight)| {
+                    let terms = phrase
+                        .iter()
+                        .map(|t| Term::from_field_text(*field, t))
+                        .collect();
+                    boosted(Box::new(PhraseQuery::new(terms)), weight * 2.0)
+                })
+                .collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        Ok(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    /// The index terms of `term`'s field that `reach` allows (the term itself excluded):
+    /// fewest edits first, then most frequent, at most `MAX_EXPANSIONS`.
+    fn expand(
+        &self,
+        searcher: &Searcher,
+        term: &Term,
+        reach: Reach,
+    ) -> Result<Vec<(Term, u8)>, SearchError> {
+        let field = term.field();
+        let passes: Vec<(u8, FuzzyTermQuery)> = match reach {
+            Reach::Prefix => vec![(0, FuzzyTermQuery::new_prefix(term.clone(), 0, true))],
+            Reach::Edits(max) => (1..=max)
+                .map(|edits| (edits, FuzzyTermQuery::new(term.clone(), edits, true)))
+                .collect(),
+        };
+        // term bytes → (edits, documents holding it, over all segments)
+        let mut found: HashMap<Vec<u8>, (u8, u32)> = HashMap::new();
+        for (edits, automaton) in passes {
+            for segment in searcher.segment_readers() {
+                let inverted = segment.inverted_index(field)?;
+                let mut stream = inverted
+                    .terms()
+                    .search(automaton.automaton()?)
+                    .into_stream()?;
+                while stream.advance() {
+                    let key = stream.key();
+                    if key == term.serialized_value_bytes() {
+                        continue;
+                    }
+                    let docs = stream.value().doc_freq;
+                    let entry = found.entry(key.to_vec()).or_insert((edits, 0));
+                    if entry.0 == edits {
+                        entry.1 += docs;
+                    }
+                }
+            }
+            if found.len() >= MAX_EXPANSIONS {
+                break;
+            }
+        }
+        let mut near: Vec<(Vec<u8>, (u8, u32))> = found.into_iter().collect();
+        near.sort_by(|a, b| {
+            (a.1.0.cmp(&b.1.0))
+                .then_with(|| b.1.1.cmp(&a.1.1))
+                .then_with(|| a.0.cmp(&b.0))
+        });
+        near.truncate(MAX_EXPANSIONS);
+        // Text fields hold UTF-8 terms; anything else could not have come from the analyzer.
+        Ok(near
+            .into_iter()
+            .filter_map(|(bytes, (edits, _))| {
+                let text = String::from_utf8(bytes).ok()?;
+                Some((Term::from_field_text(field, &text), edits))
             })
-            .collect();
-        Some(Box::new(BooleanQuery::new(per_word)))
+            .collect())
     }
 }
 
-/// The words of a query as the default tokenizer indexes them: runs of letters and digits,
-/// lowercased. Query syntax (`"`, `:`, `*`, `~`, parentheses) is just punctuation here.
-fn words(text: &str) -> Vec<String> {
-    let text: String = text.chars().take(MAX_QUERY_CHARS).collect();
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .take(MAX_QUERY_WORDS)
-        .collect()
+/// Which index terms a query word reaches beyond itself.
+#[derive(Debug, Clone, Copy)]
+enum Reach {
+    /// Words it begins (the word being typed).
+    Prefix,
+    /// Words within this many edits (a typo).
+    Edits(u8),
+}
+
+fn term_query(term: Term) -> Box<dyn Query> {
+    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
+}
+
+fn boosted(query: Box<dyn Query>, weight: f32) -> (Occur, Box<dyn Query>) {
+    (Occur::Should, Box::new(BoostQuery::new(query, weight)))
+}
+
+/// The `id` fast field of a segment (always present: the schema declares it).
+fn id_column(segment: &tantivy::SegmentReader) -> Option<Column<u64>> {
+    segment.fast_fields().u64("id").ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Sees everything, boosts nothing, except the videos it is told to hide.
+    struct Everyone(Vec<u64>);
+
+    impl Judge for Everyone {
+        fn visible(&self, id: u64) -> bool {
+            !self.0.contains(&id)
+        }
+        fn boost(&self, _id: u64) -> f32 {
+            1.0
+        }
+    }
 
     fn video(id: u64, name: &str, description: &str, tags: &[&str]) -> IndexedVideo {
         IndexedVideo {
@@ -324,6 +514,7 @@ mod tests {
             description: description.into(),
             tags: tags.iter().map(|t| t.to_string()).collect(),
             owners: vec!["root_channel".into()],
+            language: None,
         }
     }
 
@@ -331,7 +522,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (search, fresh) = Search::open(&dir.path().join("search")).unwrap();
         assert!(fresh);
-        assert!(matches!(search.search("x", 10), Err(SearchError::Indexing)));
+        assert!(matches!(
+            search.search("x", Arc::new(Everyone(vec![])), 10),
+            Err(SearchError::Indexing)
+        ));
+        let mut english = video(4, "Running shoes", "Our runners test them", &[]);
+        english.language = Some("en".into());
         search
             .rebuild(
                 [
@@ -342,7 +538,14 @@ mod tests {
                         "riding with a bunny on the bars",
                         &["bikes"],
                     ),
-                    video(3, "Cooking pasta", "carbonara at home", &["food"]),
+                    video(
+                        3,
+                        "Cooking pasta",
+                        "carbonara at home, the big way",
+                        &["food"],
+                    ),
+                    english,
+                    video(5, "Café crème", "", &[]),
                 ]
                 .into_iter(),
                 |_| {},
@@ -352,15 +555,20 @@ mod tests {
     }
 
     fn ids(s: &Search, q: &str) -> Vec<u64> {
-        s.search(q, 10)
+        ids_hiding(s, q, &[])
+    }
+
+    fn ids_hiding(s: &Search, q: &str, hidden: &[u64]) -> Vec<u64> {
+        s.search(q, Arc::new(Everyone(hidden.to_vec())), 10)
             .unwrap()
+            .hits
             .into_iter()
             .map(|(id, _)| id)
             .collect()
     }
 
     #[test]
-    fn title_beats_description_and_typos_and_prefixes_match() {
+    fn title_beats_description_and_typos_prefixes_phrases_and_stems_match() {
         let (_dir, s) = index();
         assert_eq!(ids(&s, "bunny"), [1, 2], "the title match first");
         assert_eq!(ids(&s, "carbonnara"), [3], "one typo");
@@ -368,6 +576,35 @@ mod tests {
         assert_eq!(ids(&s, "past"), [3], "prefix of the last word");
         assert_eq!(ids(&s, "big rabbit"), [1], "every word must match");
         assert!(ids(&s, "zzzz").is_empty());
+        assert_eq!(ids(&s, "\"big buck\""), [1], "a phrase");
+        assert!(ids(&s, "\"buck big\"").is_empty(), "words out of order");
+        assert_eq!(ids(&s, "runner"), [4], "stemmed in the video's language");
+        assert_eq!(ids(&s, "cafe creme"), [5], "accents folded");
+        assert_eq!(ids_hiding(&s, "bunny", &[1]), [2], "the judge hides");
+        let hits = s.search("bunny", Arc::new(Everyone(vec![2])), 10).unwrap();
+        assert_eq!(hits.total, 1, "totals count visible matches only");
+        assert!(!hits.typos);
+        assert!(
+            s.search("bunyy", Arc::new(Everyone(vec![])), 10)
+                .unwrap()
+                .typos
+        );
+    }
+
+    /// A typo ties no more: each term it expands to is scored like a typed word, so the video
+    /// with the intended word in its title wins over one that has it in its description.
+    #[test]
+    fn typo_expansions_are_ranked_by_bm25() {
+        let (_dir, s) = index();
+        s.apply(
+            &[
+                video(10, "Something else", "about bunnies and bunny hops", &[]),
+                video(11, "Bunny", "", &[]),
+            ],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(ids(&s, "bunyy")[0], 11);
     }
 
     /// Property: any string at all is a query that answers (no error, no panic). Random strings
@@ -391,7 +628,10 @@ mod tests {
             let q: String = (0..len)
                 .map(|_| alphabet[next() % alphabet.len()])
                 .collect();
-            assert!(s.search(&q, 10).is_ok(), "{q:?}");
+            assert!(
+                s.search(&q, Arc::new(Everyone(vec![])), 10).is_ok(),
+                "{q:?}"
+            );
         }
     }
 
@@ -414,13 +654,17 @@ mod tests {
             "   ",
             &"é".repeat(10_000),
         ] {
-            assert!(s.search(hostile, 10).is_ok(), "{hostile:?}");
+            assert!(
+                s.search(hostile, Arc::new(Everyone(vec![])), 10).is_ok(),
+                "{hostile:?}"
+            );
         }
-        // Reopened: the same index, no rebuild needed.
+        // Reopened: the same index and its languages, no rebuild needed.
         drop(s);
         let (again, fresh) = Search::open(&dir.path().join("search")).unwrap();
         assert!(!fresh);
         assert_eq!(ids(&again, "risotto"), [3]);
+        assert_eq!(ids(&again, "runner"), [4]);
         // An index of another schema version is rebuilt.
         drop(again);
         std::fs::write(dir.path().join("search").join(VERSION_FILE), "0").unwrap();

@@ -34,6 +34,7 @@ pub struct Row {
     pub views: u64,
     pub likes: u64,
     pub published_at_ms: i64,
+    pub originally_published_at_ms: Option<i64>,
     pub created_at_ms: i64,
     pub input_size: u64,
 }
@@ -58,6 +59,7 @@ impl Row {
             views: v.views,
             likes: v.likes,
             published_at_ms: v.published_at_ms,
+            originally_published_at_ms: v.originally_published_at_ms,
             created_at_ms: v.created_at_ms,
             input_size: v.input_size,
         }
@@ -87,6 +89,8 @@ pub enum SortKey {
     PublishedAt,
     Views,
     Likes,
+    /// The catalogue's own order: `Catalog::snapshot`.
+    Id,
 }
 
 /// A filter over rows; every `Some` narrows the result.
@@ -105,10 +109,19 @@ pub struct Filter {
     pub tags_one_of: Option<Vec<String>>,
     pub tags_all_of: Option<Vec<String>>,
     pub name_contains: Option<String>,
+    /// Duration bounds in seconds, inclusive (search only).
+    pub duration_min: Option<u64>,
+    pub duration_max: Option<u64>,
+    /// Publication date bounds, ms since the epoch, inclusive (search only).
+    pub published_from_ms: Option<i64>,
+    pub published_until_ms: Option<i64>,
+    /// Original publication date bounds (search only); videos without one never match.
+    pub originally_published_from_ms: Option<i64>,
+    pub originally_published_until_ms: Option<i64>,
 }
 
 impl Filter {
-    fn matches(&self, r: &Row) -> bool {
+    pub fn matches(&self, r: &Row) -> bool {
         self.channel_id.is_none_or(|c| r.channel_id == c)
             && self.account_id.is_none_or(|a| r.account_id == a)
             && self
@@ -133,7 +146,28 @@ impl Filter {
                 .name_contains
                 .as_ref()
                 .is_none_or(|s| r.name_lower.contains(s.as_str()))
+            && self.duration_min.is_none_or(|d| r.duration >= d)
+            && self.duration_max.is_none_or(|d| r.duration <= d)
+            && self
+                .published_from_ms
+                .is_none_or(|t| r.published_at_ms >= t)
+            && self
+                .published_until_ms
+                .is_none_or(|t| r.published_at_ms <= t)
+            && within(
+                r.originally_published_at_ms,
+                self.originally_published_from_ms,
+                self.originally_published_until_ms,
+            )
     }
+}
+
+/// Whether an optional date lies within optional bounds; with any bound, a missing date does not.
+fn within(at: Option<i64>, from: Option<i64>, until: Option<i64>) -> bool {
+    if from.is_none() && until.is_none() {
+        return true;
+    }
+    at.is_some_and(|t| from.is_none_or(|f| t >= f) && until.is_none_or(|u| t <= u))
 }
 
 /// Ascending order by `key`, ties broken by id, so every order is total and stable.
@@ -145,6 +179,7 @@ fn compare(key: SortKey, a: &Row, b: &Row) -> std::cmp::Ordering {
         SortKey::PublishedAt => a.published_at_ms.cmp(&b.published_at_ms),
         SortKey::Views => a.views.cmp(&b.views),
         SortKey::Likes => a.likes.cmp(&b.likes),
+        SortKey::Id => std::cmp::Ordering::Equal,
     }
     .then(a.id.cmp(&b.id))
 }
@@ -156,6 +191,59 @@ fn one_of<T: PartialEq>(allowed: &Option<Vec<T>>, value: &Option<T>) -> bool {
     }
 }
 
+/// The catalogue at one moment (`Catalog::snapshot`): the rows in id order, and where each id
+/// sits. A search asks about every matching document, thousands for a common word, so a lookup
+/// must not be a binary search through megabytes of rows (a cache miss per step).
+#[derive(Debug, Clone)]
+pub struct Snapshot(Arc<Positions>);
+
+#[derive(Debug)]
+struct Positions {
+    rows: Arc<Vec<Row>>,
+    /// `at[id]` = index of the row of `id` in `rows`, or `u32::MAX`. Ids come from a counter,
+    /// so this is about as long as the catalogue; when deletions left it very sparse, it is
+    /// empty and lookups fall back to binary search.
+    at: Vec<u32>,
+}
+
+impl Snapshot {
+    fn new(rows: Arc<Vec<Row>>) -> Snapshot {
+        let max = rows.last().map_or(0, |r| r.id);
+        let dense = max < 4 * rows.len() as u64 + 1024 && rows.len() < u32::MAX as usize;
+        let mut at = Vec::new();
+        if dense {
+            at = vec![u32::MAX; max as usize + 1];
+            for (i, r) in rows.iter().enumerate() {
+                at[r.id as usize] = i as u32;
+            }
+        }
+        Snapshot(Arc::new(Positions { rows, at }))
+    }
+
+    pub fn get(&self, id: u64) -> Option<&Row> {
+        let p = &*self.0;
+        if p.at.is_empty() {
+            return p
+                .rows
+                .binary_search_by_key(&id, |r| r.id)
+                .ok()
+                .and_then(|i| p.rows.get(i));
+        }
+        let i = *p.at.get(usize::try_from(id).ok()?)?;
+        p.rows.get(i as usize)
+    }
+
+    /// `ids` ordered by `key` (ties by id), those not in the catalogue dropped.
+    pub fn sort(&self, ids: &[u64], key: SortKey, descending: bool) -> Vec<u64> {
+        let mut rows: Vec<&Row> = ids.iter().filter_map(|id| self.get(*id)).collect();
+        rows.sort_by(|a, b| compare(key, a, b));
+        if descending {
+            rows.reverse();
+        }
+        rows.into_iter().map(|r| r.id).collect()
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Catalog {
     rows: RwLock<BTreeMap<u64, Row>>,
@@ -164,6 +252,8 @@ pub struct Catalog {
     /// Every row, sorted by one key, rebuilt on first use after a change: a query is then one
     /// linear pass over contiguous memory that counts matches and takes the page in order.
     sorted: Mutex<HashMap<SortKey, Arc<Vec<Row>>>>,
+    /// The last snapshot, reused while the rows it indexes are current.
+    snapshot: Mutex<Option<Snapshot>>,
 }
 
 impl Catalog {
@@ -223,6 +313,21 @@ impl Catalog {
         list
     }
 
+    /// Every row as of now, in id order, shared until the next change: a consistent view a long
+    /// read (a search) can consult without holding a lock.
+    pub fn snapshot(&self) -> Snapshot {
+        let rows = self.sorted_by(SortKey::Id);
+        let mut cached = self.snapshot.lock().unwrap_or_else(|p| p.into_inner());
+        match &*cached {
+            Some(s) if Arc::ptr_eq(&s.0.rows, &rows) => s.clone(),
+            _ => {
+                let s = Snapshot::new(rows);
+                *cached = Some(s.clone());
+                s
+            }
+        }
+    }
+
     /// Ids of one page of matching videos, and how many match in all.
     pub fn query(
         &self,
@@ -252,13 +357,10 @@ impl Catalog {
         (total, page)
     }
 
-    /// The ids of `ids` whose videos pass `filter`, in the given order.
-    pub fn retain_matching(&self, filter: &Filter, ids: &[u64]) -> Vec<u64> {
+    /// The ids of the videos whose rows satisfy `f`.
+    pub fn ids_where(&self, f: impl Fn(&Row) -> bool) -> Vec<u64> {
         let rows = self.rows.read().unwrap_or_else(|p| p.into_inner());
-        ids.iter()
-            .copied()
-            .filter(|id| rows.get(id).is_some_and(|r| filter.matches(r)))
-            .collect()
+        rows.values().filter(|r| f(r)).map(|r| r.id).collect()
     }
 
     /// Bytes an account stores in all, and in videos created since `since_ms` (quota accounting).
@@ -345,6 +447,31 @@ mod tests {
         })
         .unwrap();
         c
+    }
+
+    #[test]
+    fn snapshots_find_rows_dense_or_sparse_and_follow_changes() {
+        let c = catalog();
+        let s = c.snapshot();
+        assert_eq!(s.get(3).map(|r| r.id), Some(3));
+        assert!(s.get(0).is_none() && s.get(7).is_none() && s.get(u64::MAX).is_none());
+        assert_eq!(s.sort(&[1, 2, 3, 99], SortKey::Duration, true), [3, 2, 1]);
+        // A far id makes the positions sparse: lookups still work.
+        c.write(|| {
+            let mut far = video(50, "far", 0, Privacy::Public);
+            far.id = 1_000_000;
+            let row = Row::new(&far, 1);
+            Ok(((), vec![Change::Upsert(row), Change::Remove(3)]))
+        })
+        .unwrap();
+        let later = c.snapshot();
+        assert_eq!(later.get(1_000_000).map(|r| r.id), Some(1_000_000));
+        assert!(later.get(3).is_none());
+        assert_eq!(
+            s.get(3).map(|r| r.id),
+            Some(3),
+            "an old snapshot stays as it was"
+        );
     }
 
     #[test]

@@ -178,21 +178,26 @@ pub fn update(core: &Core, id: u64, up: ChannelUpdate) -> Result<Channel> {
     if let Some(Some(s)) = &up.support {
         validate::length("support", s, 3, 1000)?;
     }
-    core.store.write(|tx| {
-        let mut c = get(tx, id)?.ok_or(ServiceError::NotFound("video channel"))?;
-        if let Some(d) = &up.display_name {
-            c.display_name = d.clone();
-        }
-        if let Some(d) = &up.description {
-            c.description = d.clone();
-        }
-        if let Some(s) = &up.support {
-            c.support = s.clone();
-        }
-        c.updated_at_ms = now_ms();
-        records::put(tx, tables::CHANNELS, id, &c)?;
-        Ok(c)
-    })
+    core.store
+        .write(|tx| {
+            let mut c = get(tx, id)?.ok_or(ServiceError::NotFound("video channel"))?;
+            if let Some(d) = &up.display_name {
+                c.display_name = d.clone();
+            }
+            if let Some(d) = &up.description {
+                c.description = d.clone();
+            }
+            if let Some(s) = &up.support {
+                c.support = s.clone();
+            }
+            c.updated_at_ms = now_ms();
+            records::put(tx, tables::CHANNELS, id, &c)?;
+            if up.display_name.is_some() {
+                super::search::enqueue_owner_reindex(core, tx, super::search::Owner::Channel(id))?;
+            }
+            Ok(c)
+        })
+        .inspect(|_| core.jobs_wake.notify())
 }
 
 /// Delete a channel and its videos. A user's last channel cannot go (PeerTube's rule: every user

@@ -86,8 +86,12 @@ impl Core {
     pub fn open(config: Config) -> Result<Arc<Core>> {
         let store = Store::open(&config.database_path())?;
         let catalog = catalog::Catalog::load(&store)?;
-        let (search, _fresh) = crate::search::Search::open(&config.storage.data_dir.join("search"))
+        let (search, fresh) = crate::search::Search::open(&config.storage.data_dir.join("search"))
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        if fresh {
+            // Before any job thread can claim one: the rebuild will cover them.
+            self::search::drop_queued_updates(&store)?;
+        }
         Ok(Arc::new(Core {
             store,
             config,

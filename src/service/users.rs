@@ -330,41 +330,48 @@ pub fn update_me(core: &Core, id: u64, up: SelfUpdate) -> Result<User> {
     if let Some(e) = &up.email {
         validate::email(e)?;
     }
-    core.store.write(|tx| {
-        let mut user = require(tx, id)?;
-        if let Some(p) = &up.nsfw_policy {
-            user.nsfw_policy = p.clone();
-        }
-        if let Some(v) = up.auto_play_video {
-            user.auto_play_video = v;
-        }
-        if let Some(v) = up.p2p_enabled {
-            user.p2p_enabled = v;
-        }
-        if let Some(v) = &up.video_languages {
-            user.video_languages = Some(v.clone());
-        }
-        if let Some(e) = &up.email {
-            change_email(tx, &mut user, e)?;
-        }
-        if let Some(h) = &up.password_hash {
-            user.password_hash = h.clone();
-        }
-        records::put(tx, tables::USERS, id, &user)?;
-        if up.display_name.is_some() || up.description.is_some() {
-            let mut account: Account = records::get(tx, tables::ACCOUNTS, user.account_id)?
-                .ok_or(ServiceError::NotFound("account"))?;
-            if let Some(d) = &up.display_name {
-                account.display_name = d.clone();
+    core.store
+        .write(|tx| {
+            let mut user = require(tx, id)?;
+            if let Some(p) = &up.nsfw_policy {
+                user.nsfw_policy = p.clone();
             }
-            if let Some(d) = &up.description {
-                account.description = Some(d.clone());
+            if let Some(v) = up.auto_play_video {
+                user.auto_play_video = v;
             }
-            account.updated_at_ms = now_ms();
-            records::put(tx, tables::ACCOUNTS, account.id, &account)?;
-        }
-        Ok(user)
-    })
+            if let Some(v) = up.p2p_enabled {
+                user.p2p_enabled = v;
+            }
+            if let Some(v) = &up.video_languages {
+                user.video_languages = Some(v.clone());
+            }
+            if let Some(e) = &up.email {
+                change_email(tx, &mut user, e)?;
+            }
+            if let Some(h) = &up.password_hash {
+                user.password_hash = h.clone();
+            }
+            records::put(tx, tables::USERS, id, &user)?;
+            if up.display_name.is_some() || up.description.is_some() {
+                let mut account: Account = records::get(tx, tables::ACCOUNTS, user.account_id)?
+                    .ok_or(ServiceError::NotFound("account"))?;
+                if let Some(d) = &up.display_name {
+                    account.display_name = d.clone();
+                    super::search::enqueue_owner_reindex(
+                        core,
+                        tx,
+                        super::search::Owner::Account(account.id),
+                    )?;
+                }
+                if let Some(d) = &up.description {
+                    account.description = Some(d.clone());
+                }
+                account.updated_at_ms = now_ms();
+                records::put(tx, tables::ACCOUNTS, account.id, &account)?;
+            }
+            Ok(user)
+        })
+        .inspect(|_| core.jobs_wake.notify())
 }
 
 /// Record a successful login.

@@ -86,6 +86,33 @@ pub fn fail(
     records::put(tx, tables::JOBS, id, &job)
 }
 
+/// Drop every job still waiting in the queue whose kind `redundant` selects (a full search
+/// rebuild makes queued index updates moot). Running jobs finish as usual. Returns how many.
+pub fn discard_pending(
+    tx: &WriteTransaction,
+    redundant: impl Fn(&JobKind) -> bool,
+) -> Result<usize> {
+    let mut pending = tx.open_table(tables::JOBS_PENDING)?;
+    let mut dropped = Vec::new();
+    for entry in pending.iter()? {
+        let key = entry?.0.value();
+        if let Some(job) = records::get::<Job>(tx, tables::JOBS, key.1)?
+            && job.state == JobState::Pending
+            && redundant(&job.kind)
+        {
+            dropped.push(key);
+        }
+    }
+    for key in &dropped {
+        pending.remove(*key)?;
+    }
+    drop(pending);
+    for (_, id) in &dropped {
+        records::remove(tx, tables::JOBS, *id)?;
+    }
+    Ok(dropped.len())
+}
+
 /// 2 s, 4 s, 8 s … capped at one hour.
 pub fn backoff_ms(attempts: u32) -> i64 {
     let exp = attempts.min(20);
@@ -131,6 +158,34 @@ mod tests {
         JobKind::RemoveVideoFiles {
             uuid: uuid::Uuid::nil(),
         }
+    }
+
+    /// Only waiting jobs of the selected kind are dropped; a running one and others stay.
+    #[test]
+    fn discard_pending_drops_only_waiting_jobs_of_a_kind() {
+        let (_d, s) = store();
+        let index = |ids: Vec<u64>| JobKind::IndexVideos { video_ids: ids };
+        let running = s.write(|tx| enqueue(tx, index(vec![1]), 10)).unwrap();
+        s.write(|tx| claim_due(tx, 10, Lane::Index)).unwrap();
+        let waiting = s.write(|tx| enqueue(tx, index(vec![2]), 20)).unwrap();
+        let other = s.write(|tx| enqueue(tx, kind(), 30)).unwrap();
+        let dropped = s
+            .write(|tx| discard_pending(tx, |k| matches!(k, JobKind::IndexVideos { .. })))
+            .unwrap();
+        assert_eq!(dropped, 1);
+        let left: Vec<u64> = list(&s.read().unwrap())
+            .unwrap()
+            .iter()
+            .map(|j| j.id)
+            .collect();
+        assert_eq!(left, [running, other]);
+        assert!(!left.contains(&waiting));
+        assert_eq!(
+            s.write(|tx| claim_due(tx, 40, Lane::Media))
+                .unwrap()
+                .map(|j| j.id),
+            Some(other)
+        );
     }
 
     /// Index jobs never wait behind media jobs, and media workers leave them alone.

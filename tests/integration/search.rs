@@ -227,3 +227,246 @@ fn search_finds_ranks_filters_follows_changes_and_reindexes() {
         ["Big Buck Bunny", "Mountain biking in the Alps"]
     );
 }
+
+/// Every video of a search answer with its highlight, as (name, highlighted name, highlighted
+/// description).
+fn highlighted(s: &Server, query: &str) -> Vec<(String, Value, Value)> {
+    let v: Value = s
+        .get(&format!("/api/v1/search/videos?{query}"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["name"].as_str().unwrap().to_owned(),
+                x["highlight"]["name"].clone(),
+                x["highlight"]["description"].clone(),
+            )
+        })
+        .collect()
+}
+
+fn total(s: &Server, path: &str) -> u64 {
+    let v: Value = s.get(path).send().unwrap().json().unwrap();
+    v["total"].as_u64().unwrap()
+}
+
+#[test]
+fn search_phrases_stems_sorts_filters_highlights_suggests_resolves_and_finds_channels() {
+    let dir = tempdir();
+    let s = Server::start(dir.path());
+    assert!(s.stop());
+    {
+        let mut config = Config::default();
+        config.storage.data_dir = dir.path().to_owned();
+        let core = Core::open(config).unwrap();
+        let tx = core.store.read().unwrap();
+        let channel = channels::by_handle(&tx, "root_channel", &core.config.public_host())
+            .unwrap()
+            .unwrap()
+            .id;
+        drop(tx);
+        let make = |name: &str, description: &str, privacy, duration, language: &str| {
+            let mut v = new_video(channel, name, description, privacy, 1);
+            v.duration = duration;
+            v.language = Some(language.into());
+            videos::create(&core, v).unwrap();
+        };
+        make(
+            "Running in the rain",
+            "Our runners <b>train</b> outside",
+            Privacy::Public,
+            120,
+            "en",
+        );
+        make("Rain running tips", "Short ones", Privacy::Public, 30, "fr");
+        make(
+            "Long run diary",
+            "A running log",
+            Privacy::Public,
+            3600,
+            "en",
+        );
+        make("Runaway secret", "Running away", Privacy::Private, 60, "en");
+        make(
+            "Unlisted running",
+            "Running, unlisted",
+            Privacy::Unlisted,
+            60,
+            "en",
+        );
+    }
+    let s = Server::start(dir.path());
+    let root = s.root_token();
+    eventually(&s, "search=diary", &["Long run diary"]);
+    eventually(&s, "search=unlisted", &[]);
+
+    // A phrase matches its words in order only.
+    assert_eq!(
+        names(&s, "search=%22in%20the%20rain%22"),
+        ["Running in the rain"]
+    );
+    assert!(names(&s, "search=%22rain%20the%22").is_empty());
+    // Stemming in the video's language: "runs" finds the English videos about running (not the
+    // French one: French stems differently), and never the private or unlisted ones.
+    let mut got = names(&s, "search=runs");
+    got.sort();
+    assert_eq!(got, ["Long run diary", "Running in the rain"]);
+    // Sorting by a column instead of relevance, and the search-only filters.
+    assert_eq!(
+        names(&s, "search=running&sort=-duration"),
+        ["Long run diary", "Running in the rain", "Rain running tips"]
+    );
+    assert_eq!(
+        names(&s, "search=running&sort=name"),
+        ["Long run diary", "Rain running tips", "Running in the rain"]
+    );
+    assert_eq!(
+        names(&s, "search=running&durationMin=100&durationMax=200"),
+        ["Running in the rain"]
+    );
+    assert!(names(&s, "search=running&startDate=2999-01-01T00:00:00Z").is_empty());
+    assert_eq!(
+        names(&s, "search=running&endDate=2999-01-01T00:00:00Z").len(),
+        3
+    );
+    assert_error(
+        s.get("/api/v1/search/videos?search=running&startDate=yesterday")
+            .send()
+            .unwrap(),
+        400,
+        "invalid_params",
+    );
+    assert_error(
+        s.get("/api/v1/search/videos?search=running&sort=-nonsense")
+            .send()
+            .unwrap(),
+        400,
+        "invalid_params",
+    );
+    assert_error(
+        s.get("/api/v1/search/videos?search=running&searchTarget=elsewhere")
+            .send()
+            .unwrap(),
+        400,
+        "invalid_params",
+    );
+    let own_host = s.url.trim_start_matches("http://");
+    assert_eq!(
+        names(&s, &format!("search=running&host={own_host}")).len(),
+        3
+    );
+    assert!(names(&s, "search=running&host=peertube.example").is_empty());
+    assert_eq!(
+        total(&s, "/api/v1/search/videos?search=running&count=1"),
+        3,
+        "the total counts every visible match, not the page"
+    );
+
+    // Highlights: matched words marked, the rest escaped.
+    let h = highlighted(&s, "search=runs%20train");
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].1, "<mark>Running</mark> in the rain");
+    assert_eq!(
+        h[0].2, "Our runners &lt;b&gt;<mark>train</mark>&lt;/b&gt; outside",
+        "'runners' stems to 'runner', not 'run'"
+    );
+
+    // Suggestions while typing: titles of visible videos only.
+    let v: Value = s
+        .get("/api/v1/search/suggestions?search=runa")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let suggested: Vec<&str> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        !suggested.contains(&"Runaway secret"),
+        "a private title is never suggested: {suggested:?}"
+    );
+    let v: Value = s
+        .get("/api/v1/search/suggestions?search=long%20ru")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(v["data"][0]["name"], "Long run diary");
+    assert_eq!(
+        v["data"][0]["highlight"]["name"],
+        "<mark>Long</mark> <mark>run</mark> diary"
+    );
+
+    // The URL of a local video finds it; of a private one, nothing.
+    let page: Value = s
+        .get("/api/v1/search/videos?search=diary")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let short = page["data"][0]["shortUUID"].as_str().unwrap().to_owned();
+    let uuid = page["data"][0]["uuid"].as_str().unwrap().to_owned();
+    for url in [
+        format!("{}/w/{short}", s.url),
+        format!("{}/videos/watch/{uuid}", s.url),
+    ] {
+        let q = format!("search={}", url.replace(':', "%3A").replace('/', "%2F"));
+        assert_eq!(names(&s, &q), ["Long run diary"], "{url}");
+    }
+
+    // Channels: by words, by handle, by URL, narrowed by handles; a renamed channel's videos
+    // are found under the new name.
+    let found = |q: &str| -> Vec<String> {
+        let v: Value = s
+            .get(&format!("/api/v1/search/video-channels?{q}"))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(found("search=main%20root"), ["root_channel"]);
+    assert_eq!(
+        found(&format!("search=root_channel%40{own_host}")),
+        ["root_channel"]
+    );
+    assert_eq!(
+        found(&format!(
+            "search={}%2Fc%2Froot_channel",
+            s.url.replace(':', "%3A").replace('/', "%2F")
+        )),
+        ["root_channel"]
+    );
+    assert!(found("search=root_channel%40elsewhere.example").is_empty());
+    assert!(found("handles=nobody").is_empty());
+    assert_eq!(found("handles=root_channel"), ["root_channel"]);
+    let r = s
+        .put("/api/v1/video-channels/root_channel")
+        .bearer_auth(&root)
+        .json(&json!({"displayName": "Weatherproof athletics"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while names(&s, "search=weatherproof").len() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the rename reached the index"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
