@@ -116,7 +116,7 @@ impl Search {
         let existing = (current.as_deref() == Some(SCHEMA_VERSION))
             .then(|| Index::open_in_dir(dir).ok())
             .flatten()
-            .filter(|i| i.schema() == schema);
+            .filter(|i| i.schema() == schema && readable(i));
         let (index, fresh) = match existing {
             Some(index) => (index, false),
             None => {
@@ -478,6 +478,40 @@ enum Reach {
     Edits(u8),
 }
 
+/// Whether every segment of an index opens and its terms and postings can be read: a damaged
+/// file must mean a rebuild at start, not an error on every search. tantivy may panic on a
+/// garbled file rather than return an error, so the check runs under `catch_unwind`.
+fn readable(index: &Index) -> bool {
+    let check = || -> Result<(), SearchError> {
+        schema::register_analyzers(index);
+        let reader: IndexReader = index.reader_builder().try_into()?;
+        let searcher = reader.searcher();
+        searcher.search(&tantivy::query::AllQuery, &Count)?;
+        for segment in searcher.segment_readers() {
+            for (field, _) in index.schema().fields() {
+                let inverted = segment.inverted_index(field)?;
+                let mut terms = inverted.terms().stream()?;
+                while terms.advance() {
+                    let _ = inverted
+                        .read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)?;
+                }
+            }
+        }
+        Ok(())
+    };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)) {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "search index damaged; it will be rebuilt");
+            false
+        }
+        Err(_) => {
+            tracing::warn!("search index damaged (reading it panicked); it will be rebuilt");
+            false
+        }
+    }
+}
+
 fn term_query(term: Term) -> Box<dyn Query> {
     Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
 }
@@ -665,6 +699,17 @@ mod tests {
         assert!(!fresh);
         assert_eq!(ids(&again, "risotto"), [3]);
         assert_eq!(ids(&again, "runner"), [4]);
+        // A damaged index is rebuilt.
+        drop(again);
+        let search_dir = dir.path().join("search");
+        for entry in std::fs::read_dir(&search_dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "term" || e == "idx") {
+                std::fs::write(&path, b"garbage").unwrap();
+            }
+        }
+        let (again, fresh) = Search::open(&search_dir).unwrap();
+        assert!(fresh, "garbage segment files mean a rebuild");
         // An index of another schema version is rebuilt.
         drop(again);
         std::fs::write(dir.path().join("search").join(VERSION_FILE), "0").unwrap();
