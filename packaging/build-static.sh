@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the fully static release binary (x86_64-unknown-linux-musl) and check that it is static.
-# Installs what it needs when missing: the rustup musl target and Debian's musl-tools (musl-gcc,
-# used by crates that compile C, such as ring). Prints the binary's path.
+# Installs what it needs when missing: the rustup musl target, Debian's musl-tools (musl-gcc,
+# used by crates that compile C, such as ring) and nasm (rav1e's assembly). Prints the binary's
+# path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=x86_64-unknown-linux-musl
@@ -11,9 +12,12 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 if ! rustup target list --installed | grep -qx "$target"; then
   rustup target add "$target"
 fi
-if ! command -v musl-gcc >/dev/null; then
+need=()
+command -v musl-gcc >/dev/null || need+=(musl-tools)
+command -v nasm >/dev/null || need+=(nasm)
+if [ ${#need[@]} -gt 0 ]; then
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq musl-tools >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
 cargo build --release --locked --target "$target" >&2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run Vireo's whole test suite on a fresh Debian machine with only Rust installed: installs what
-# the tests need (Node.js and npm, ffmpeg, Chromium, PeerTube's npm CLI, the PyPI client,
+# the build and tests need (nasm, Node.js and npm, ffmpeg, Chromium, PeerTube's npm CLI, the PyPI client,
 # playwright-core and hls.js) when missing, then runs
 # `cargo test`. Extra arguments go to `cargo test`.
 set -euo pipefail
@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
+# nasm assembles rav1e's SIMD kernels (the AV1 encoder); the build fails without it.
+command -v nasm >/dev/null || missing+=(nasm)
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 command -v python3 >/dev/null || missing+=(python3)

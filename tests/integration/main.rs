@@ -7,6 +7,7 @@ mod bad_input;
 mod browser;
 mod clients;
 mod common;
+mod encode;
 mod files;
 mod flow;
 mod inprocess;
