@@ -9,3 +9,4 @@ pub mod samples;
 pub mod sniff;
 pub mod thumbnail;
 pub mod torrent;
+pub mod transcode;

@@ -124,3 +124,146 @@ fn av1_output_decodes_frame_for_frame_above_a_psnr_floor() {
         stream.len()
     );
 }
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/media")
+        .join(name)
+}
+
+fn probe(args: &[&str], input: &Path) -> String {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error"])
+        .args(args)
+        .arg(input)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// The 720p fixture (H.264 with B-frames, AAC) becomes a 240p AV1 HLS rendition: every picture
+/// encoded in order, the audio kept, segments on the keyframe grid, close to the source scaled
+/// by ffmpeg.
+#[test]
+fn an_upload_becomes_an_av1_rendition_with_its_audio() {
+    use vireo::media::transcode::ladder::rungs;
+    use vireo::media::transcode::rendition::{Quality, transcode};
+
+    let dir = tempdir();
+    let input = fixture("bigbuckbunny.mp4");
+    let rung = rungs(1280, 720, &[240])[0];
+    assert_eq!((rung.width, rung.height), (426, 240));
+    let output = dir.path().join("240.mp4");
+    let mut reported = 0;
+    let started = std::time::Instant::now();
+    let rendition = transcode(
+        &input,
+        &dir.path().join("scratch"),
+        &output,
+        rung,
+        Quality {
+            quantizer: 100,
+            speed: 10,
+            keyframe_secs: 2.0,
+            threads: 2,
+        },
+        |done, total| {
+            assert!(done <= total);
+            reported = done;
+        },
+    )
+    .unwrap();
+    let took = started.elapsed();
+    assert_eq!(reported, 132, "progress reached every picture");
+    assert!(
+        rendition.codecs.starts_with("av01.0.00M.08,mp4a.40.2"),
+        "{}",
+        rendition.codecs
+    );
+    assert_eq!(
+        probe(
+            &[
+                "-select_streams",
+                "v",
+                "-show_entries",
+                "stream=codec_name,width,height",
+                "-of",
+                "csv=p=0"
+            ],
+            &output
+        ),
+        "av1,426,240"
+    );
+    let frames = probe(
+        &[
+            "-count_frames",
+            "-select_streams",
+            "v",
+            "-show_entries",
+            "stream=nb_read_frames",
+            "-of",
+            "csv=p=0",
+        ],
+        &output,
+    );
+    assert_eq!(frames, "132", "every picture, none twice");
+    assert_eq!(
+        probe(
+            &[
+                "-select_streams",
+                "a",
+                "-show_entries",
+                "stream=codec_name",
+                "-of",
+                "csv=p=0"
+            ],
+            &output
+        ),
+        "aac"
+    );
+    // Segments start on keyframes every 2 s (50 frames): 4 s segments cut at frames 0 and 100.
+    assert_eq!(rendition.segments.len(), 2);
+    // Decodes without a message, and stays close to the source scaled the same way.
+    let decoded = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&output)
+        .args(["-f", "null", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        decoded.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&decoded.stderr)
+    );
+    let out = Command::new("ffmpeg")
+        .args(["-v", "info", "-i"])
+        .arg(&output)
+        .arg("-i")
+        .arg(&input)
+        .args([
+            "-lavfi",
+            "[1:v]scale=426:240:flags=lanczos[ref];[0:v][ref]psnr",
+            "-f",
+            "null",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    let db: f64 = log
+        .split("average:")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no PSNR in {log}"));
+    assert!(db > 30.0, "PSNR {db} dB at 240p");
+    println!(
+        "240p AV1 of bigbuckbunny: {} bytes, PSNR {db:.1} dB, {took:?} (debug build)",
+        rendition.size
+    );
+}

@@ -12,7 +12,7 @@
 //!   happier with a real one; rav1e's own level check is unreliable, so the level is computed
 //!   here from the picture size and frame rate (AV1 spec Annex A).
 
-use vireo_rav1e::{
+use vireo_codec::av1::{
     ChromaSampling, Encoder, EncoderConfig, Rational, Received, SceneDetectionSpeed, SpeedSettings,
 };
 

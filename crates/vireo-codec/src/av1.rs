@@ -1,7 +1,4 @@
-//! rav1e's 8-bit encoder, made concrete. rav1e is generic over the pixel type, so its whole
-//! encoder is compiled in whichever crate names `Context<u8>`; named from `vireo` itself, a dev
-//! build compiled it unoptimised (2 fps at 320×180). This crate names it once, behind a
-//! non-generic API, and `Cargo.toml` gives it `opt-level = 3` in dev and test builds.
+//! rav1e's 8-bit encoder, made concrete behind a non-generic API (see the crate's doc for why).
 
 #![forbid(unsafe_code)]
 
