@@ -267,3 +267,69 @@ fn an_upload_becomes_an_av1_rendition_with_its_audio() {
         rendition.size
     );
 }
+
+/// Two rungs from one decode, encoded in parallel: each gets every picture, at its own size.
+#[test]
+fn rungs_share_one_decode() {
+    use vireo::media::transcode::ladder::rungs;
+    use vireo::media::transcode::rendition::{Quality, Target, transcode_ladder};
+
+    let dir = tempdir();
+    let input = fixture("bikes.mp4");
+    let targets: Vec<Target> = rungs(640, 272, &[240, 144])
+        .into_iter()
+        .map(|rung| Target {
+            rung,
+            scratch: dir.path().join(format!("{}.scratch", rung.resolution)),
+            output: dir.path().join(format!("{}.mp4", rung.resolution)),
+        })
+        .collect();
+    let made = transcode_ladder(
+        &input,
+        &targets,
+        Quality {
+            quantizer: 120,
+            speed: 10,
+            keyframe_secs: 2.0,
+            threads: 1,
+        },
+        |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(made.len(), 2);
+    for (target, rendition) in targets.iter().zip(&made) {
+        let size = probe(
+            &[
+                "-select_streams",
+                "v",
+                "-show_entries",
+                "stream=width,height",
+                "-of",
+                "csv=p=0",
+            ],
+            &target.output,
+        );
+        assert_eq!(
+            size,
+            format!("{},{}", target.rung.width, target.rung.height)
+        );
+        let frames = probe(
+            &[
+                "-count_frames",
+                "-select_streams",
+                "v",
+                "-show_entries",
+                "stream=nb_read_frames",
+                "-of",
+                "csv=p=0",
+            ],
+            &target.output,
+        );
+        assert_eq!(frames, "250", "{}p", target.rung.resolution);
+        assert!(
+            rendition.codecs.starts_with("av01.0.00M.08"),
+            "{}",
+            rendition.codecs
+        );
+    }
+}

@@ -1,22 +1,34 @@
-//! One AV1 rendition of an MP4 upload: decode every picture (`frames`), scale it to the rung
-//! (`scale`), encode it (`encode::av1`), and package the result with the source's audio copied
-//! as it is, into the same fragmented MP4 the remux makes (`remux::fragmented`).
+//! The AV1 rungs of an MP4 upload: every picture decoded once (`frames`), handed to one
+//! thread per rung that scales it (`scale`) and encodes it (`encode::av1`), and each rung then
+//! packaged with the source's audio copied as it is, into the same fragmented MP4 the remux
+//! makes (`remux::fragmented`).
 //!
-//! Encoded samples and the audio go to a scratch file first; the fragmented writer then reads
-//! them from there like any other source, so memory stays bounded by one GOP of the encoder.
+//! Why one decode for all rungs, in parallel: decoding the source again for every rung cost
+//! most of a small rung's time, and rungs encoded one after another left part of the second
+//! core idle (`benches/README.md`). Pictures travel to the rung threads through bounded
+//! channels, so at most a few decoded pictures wait at any time.
+//!
+//! Encoded samples and the audio go to one scratch file per rung first; the fragmented writer
+//! then reads them from there like any other source, so memory stays bounded.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use mp4_atom::{Av01, Codec, FixedPoint, Stsd, Visual};
+use mp4_atom::{Av01, Av1c, Codec, FixedPoint, Stsd, Visual};
 
 use super::frames::{Frames, FramesError};
 use super::ladder::Rung;
 use super::scale::{ScaleError, Scaler};
-use crate::media::encode::av1::{Av1Encoder, Av1Settings, EncodeError, Sample as Encoded};
+use crate::media::decode::Picture;
+use crate::media::encode::av1::{Av1Encoder, Av1Settings, EncodeError};
 use crate::media::remux::{self, RemuxError, Rendition, Source, Track};
 use crate::media::samples::Sample;
+
+/// Decoded pictures that may wait for a rung thread.
+const QUEUE: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TranscodeError {
@@ -32,6 +44,8 @@ pub enum TranscodeError {
     Io(#[from] std::io::Error),
     #[error("the video has no pictures")]
     Empty,
+    #[error("a rung's encoder thread stopped")]
+    Thread,
 }
 
 /// How to encode: rav1e's quantizer and speed, the keyframe spacing, the threads.
@@ -43,65 +57,172 @@ pub struct Quality {
     pub threads: usize,
 }
 
-/// Encode `input`'s video at `rung` into `output` (a fragmented MP4), with its audio copied,
-/// using `scratch` as the working file (removed by the caller). `on_frame` is told how many
-/// pictures of how many are done.
+/// Where one rung goes: its size, its working file and its output.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub rung: Rung,
+    /// Removed by the caller, done or not.
+    pub scratch: PathBuf,
+    pub output: PathBuf,
+}
+
+/// Encode `input`'s video at one rung into `output`, with its audio copied.
 pub fn transcode(
     input: &Path,
     scratch: &Path,
     output: &Path,
     rung: Rung,
     quality: Quality,
-    mut on_frame: impl FnMut(usize, usize),
+    on_frame: impl FnMut(usize, usize),
 ) -> Result<Rendition, TranscodeError> {
+    let target = Target {
+        rung,
+        scratch: scratch.to_owned(),
+        output: output.to_owned(),
+    };
+    let mut made = transcode_ladder(input, &[target], quality, on_frame)?;
+    made.pop().ok_or(TranscodeError::Empty)
+}
+
+/// Encode `input`'s video at every target from one decode, the rungs in parallel threads (each
+/// with `quality.threads` encoder threads), and package each with the source's audio.
+/// `on_frame` is told how many pictures of how many have been decoded and handed out.
+pub fn transcode_ladder(
+    input: &Path,
+    targets: &[Target],
+    quality: Quality,
+    mut on_frame: impl FnMut(usize, usize),
+) -> Result<Vec<Rendition>, TranscodeError> {
     let mut src = Source::open(input)?;
     let timescale = src.video.timescale;
     let fps = frame_rate(&src.video);
-    let mut out = BufWriter::with_capacity(256 * 1024, File::create(scratch)?);
-    let mut written = 0u64;
-    let mut video_samples = Vec::with_capacity(src.video.samples.len());
-    let av1c = {
-        let mut frames = Frames::new(&mut src)?;
-        let total = frames.len();
-        let mut scaler = Scaler::new(rung.width, rung.height);
-        let mut encoder = Av1Encoder::new(Av1Settings {
-            width: rung.width,
-            height: rung.height,
-            fps_num: (fps * 1000.0).round().max(1.0) as u64,
-            fps_den: 1000,
-            quantizer: quality.quantizer,
-            speed: quality.speed,
-            keyframe_interval: (quality.keyframe_secs * fps).round().max(1.0) as u64,
-            threads: quality.threads,
-        })?;
-        let mut done = 0;
-        let mut store = |encoded: Vec<Encoded>, out: &mut BufWriter<File>| -> std::io::Result<()> {
-            for e in encoded {
-                out.write_all(&e.data)?;
-                video_samples.push(Sample {
-                    offset: written,
-                    size: e.data.len() as u32,
-                    dts: u64::try_from(e.pts).unwrap_or(0),
-                    duration: 0,
-                    cts_offset: 0,
-                    sync: e.keyframe,
-                });
-                written += e.data.len() as u64;
-            }
-            Ok(())
-        };
-        while let Some((picture, pts)) = frames.next_frame()? {
-            let scaled = scaler.scale(&picture)?;
-            store(encoder.push(&scaled, pts)?, &mut out)?;
-            done += 1;
-            on_frame(done, total);
+    let encoded: Vec<Result<(Vec<Sample>, Av1c), TranscodeError>> = std::thread::scope(|scope| {
+        let mut senders: Vec<SyncSender<(Arc<Picture>, i64)>> = Vec::new();
+        let mut handles = Vec::new();
+        for target in targets {
+            let (tx, rx) = sync_channel(QUEUE);
+            senders.push(tx);
+            let settings = settings(target.rung, quality, fps);
+            let scratch = target.scratch.clone();
+            handles.push(scope.spawn(move || encode_rung(rx, settings, &scratch)));
         }
-        store(encoder.finish()?, &mut out)?;
-        encoder.av1c().ok_or(TranscodeError::Empty)?
+        let fed = feed(&mut src, &senders, &mut on_frame);
+        drop(senders);
+        let mut results: Vec<Result<(Vec<Sample>, Av1c), TranscodeError>> = handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or(Err(TranscodeError::Thread)))
+            .collect();
+        // A decode error explains a rung's early end better than the rung's own error.
+        if let Err(e) = fed {
+            results = vec![Err(e)];
+        }
+        results
+    });
+    let mut out = Vec::with_capacity(targets.len());
+    for (target, result) in targets.iter().zip(encoded) {
+        let (mut samples, av1c) = result?;
+        set_durations(&mut samples, timescale, fps);
+        out.push(package(&mut src, target, samples, av1c)?);
+    }
+    Ok(out)
+}
+
+fn settings(rung: Rung, quality: Quality, fps: f64) -> Av1Settings {
+    Av1Settings {
+        width: rung.width,
+        height: rung.height,
+        fps_num: (fps * 1000.0).round().max(1.0) as u64,
+        fps_den: 1000,
+        quantizer: quality.quantizer,
+        speed: quality.speed,
+        keyframe_interval: (quality.keyframe_secs * fps).round().max(1.0) as u64,
+        threads: quality.threads,
+    }
+}
+
+/// Decode every picture once and hand it to every rung; stops early when a rung has gone.
+fn feed(
+    src: &mut Source,
+    rungs: &[SyncSender<(Arc<Picture>, i64)>],
+    on_frame: &mut impl FnMut(usize, usize),
+) -> Result<(), TranscodeError> {
+    let mut frames = Frames::new(src)?;
+    let total = frames.len();
+    let mut done = 0;
+    while let Some((picture, pts)) = frames.next_frame()? {
+        let picture = Arc::new(picture);
+        for rung in rungs {
+            // A closed channel means that rung failed; its own error is reported.
+            if rung.send((picture.clone(), pts)).is_err() {
+                return Ok(());
+            }
+        }
+        done += 1;
+        on_frame(done, total);
+    }
+    Ok(())
+}
+
+/// One rung's thread: scale and encode every picture it is sent, writing the samples to
+/// `scratch`; returns their table (offsets into `scratch`) and the `av1C`.
+fn encode_rung(
+    pictures: Receiver<(Arc<Picture>, i64)>,
+    settings: Av1Settings,
+    scratch: &Path,
+) -> Result<(Vec<Sample>, Av1c), TranscodeError> {
+    let mut scaler = Scaler::new(settings.width, settings.height);
+    let mut encoder = Av1Encoder::new(settings)?;
+    let mut out = BufWriter::with_capacity(256 * 1024, File::create(scratch)?);
+    let mut samples = Vec::new();
+    let mut written = 0u64;
+    let mut store = |encoded: Vec<crate::media::encode::av1::Sample>,
+                     out: &mut BufWriter<File>|
+     -> std::io::Result<()> {
+        for e in encoded {
+            out.write_all(&e.data)?;
+            samples.push(Sample {
+                offset: written,
+                size: e.data.len() as u32,
+                dts: u64::try_from(e.pts).unwrap_or(0),
+                duration: 0,
+                cts_offset: 0,
+                sync: e.keyframe,
+            });
+            written += e.data.len() as u64;
+        }
+        Ok(())
     };
-    set_durations(&mut video_samples, timescale, fps);
-    let audio = match src.audio.take() {
+    for (picture, pts) in pictures {
+        let scaled = scaler.scale(&picture)?;
+        store(encoder.push(&scaled, pts)?, &mut out)?;
+    }
+    store(encoder.finish()?, &mut out)?;
+    out.flush()?;
+    let av1c = encoder.av1c().ok_or(TranscodeError::Empty)?;
+    Ok((samples, av1c))
+}
+
+/// Append the source's audio to a rung's scratch file and write the rung's fragmented MP4.
+fn package(
+    src: &mut Source,
+    target: &Target,
+    video_samples: Vec<Sample>,
+    av1c: Av1c,
+) -> Result<Rendition, TranscodeError> {
+    let mut out = BufWriter::with_capacity(
+        256 * 1024,
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&target.scratch)?,
+    );
+    let mut written = std::fs::metadata(&target.scratch)?.len();
+    let audio = match &src.audio {
         Some(track) => {
+            let track = Track {
+                trak: track.trak.clone(),
+                samples: track.samples.clone(),
+                timescale: track.timescale,
+            };
             let mut samples = Vec::with_capacity(track.samples.len());
             for s in &track.samples {
                 src.copy_sample(s, &mut out)?;
@@ -117,6 +238,7 @@ pub fn transcode(
     };
     out.flush()?;
     drop(out);
+    let rung = target.rung;
     let mut trak = src.video.trak.clone();
     trak.tkhd.width = FixedPoint::new(rung.width as u16, 0);
     trak.tkhd.height = FixedPoint::new(rung.height as u16, 0);
@@ -135,10 +257,10 @@ pub fn transcode(
     let video = Track {
         trak,
         samples: video_samples,
-        timescale,
+        timescale: src.video.timescale,
     };
-    let mut packaged = Source::from_parts(scratch, src.moov.clone(), video, audio)?;
-    Ok(remux::fragmented::write(&mut packaged, output)?)
+    let mut packaged = Source::from_parts(&target.scratch, src.moov.clone(), video, audio)?;
+    Ok(remux::fragmented::write(&mut packaged, &target.output)?)
 }
 
 /// Frames per second of a track, from its sample count and span.
