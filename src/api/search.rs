@@ -108,6 +108,13 @@ fn video_at(tx: &impl Tx, path: &str) -> ApiResult<Option<Video>> {
     Ok(crate::service::videos::find(tx, id)?)
 }
 
+/// The search words as typed, taken out of the list filter, whose copy is lowercased (that
+/// would break a short UUID in a URL) and means substring matching, not full-text search.
+fn take_search_text(q: &mut ListQuery, params: &Params) -> String {
+    q.filter.name_contains = None;
+    params.get("search").unwrap_or_default().to_owned()
+}
+
 /// `GET /api/v1/search/videos`.
 pub async fn videos(
     State(state): State<AppState>,
@@ -118,9 +125,7 @@ pub async fn videos(
     let mut q = videos::list_query(&core, &params, viewer.as_ref())?;
     search_filters(&core, &params, &mut q)?;
     let order = order(&params, &q);
-    // As typed: the list filter's copy is lowercased, which would break a short UUID in a URL.
-    q.filter.name_contains = None;
-    let text = params.get("search").unwrap_or_default().to_owned();
+    let text = take_search_text(&mut q, &params);
     let body = blocking(move || {
         if q.nothing {
             return videos::render_videos(&core, &q, 0, &[], None);
@@ -186,9 +191,7 @@ pub async fn suggestions(
 ) -> ApiResult<Response> {
     let core = state.core.clone();
     let mut q = videos::list_query(&core, &params, viewer.as_ref())?;
-    // As typed: the list filter's copy is lowercased, which would break a short UUID in a URL.
-    q.filter.name_contains = None;
-    let text = params.get("search").unwrap_or_default().to_owned();
+    let text = take_search_text(&mut q, &params);
     let count = q.page.count.min(MAX_SUGGESTIONS);
     let data = blocking(move || {
         if text.trim().is_empty() || q.nothing {

@@ -16,6 +16,9 @@ use super::schema::{self, LANGUAGES};
 const WORDS_BEFORE: usize = 8;
 const WORDS_AFTER: usize = 24;
 
+/// A language's stem analyzer and the query's words as it stems them.
+type Stems = Option<(tantivy::tokenizer::TextAnalyzer, Vec<String>)>;
+
 /// Marks the words of one query in any text.
 pub struct Highlighter {
     exact: HashSet<String>,
@@ -61,10 +64,10 @@ impl Highlighter {
 
     /// Highlight a video's title and description; `language` picks the stemmer.
     pub fn video(&self, name: &str, description: &str, language: Option<&str>) -> Highlight {
-        let stems = self.stems(language);
+        let mut stems = self.stems(language);
         Highlight {
-            name: self.mark(name, &stems, usize::MAX),
-            description: self.mark(description, &stems, WORDS_AFTER),
+            name: self.mark(name, &mut stems, usize::MAX),
+            description: self.mark(description, &mut stems, WORDS_AFTER),
         }
     }
 
@@ -83,12 +86,7 @@ impl Highlighter {
         Some((schema::stem_analyzer(LANGUAGES[slot].1), stems))
     }
 
-    fn matches(
-        &self,
-        term: &str,
-        original: &str,
-        stems: &Option<(tantivy::tokenizer::TextAnalyzer, Vec<String>)>,
-    ) -> bool {
+    fn matches(&self, term: &str, original: &str, stems: &mut Stems) -> bool {
         if self.exact.contains(term) || self.prefix.as_deref().is_some_and(|p| term.starts_with(p))
         {
             return true;
@@ -101,24 +99,16 @@ impl Highlighter {
             return true;
         }
         match stems {
-            Some((analyzer, stems)) if !stems.is_empty() => {
-                let mut analyzer = analyzer.clone();
-                schema::terms(&mut analyzer, original)
-                    .first()
-                    .is_some_and(|(s, _)| stems.contains(s))
-            }
+            Some((analyzer, stems)) if !stems.is_empty() => schema::terms(analyzer, original)
+                .first()
+                .is_some_and(|(s, _)| stems.contains(s)),
             _ => false,
         }
     }
 
     /// `text` escaped, matching words marked; `None` when no word matches. With a finite
     /// `after`, only a window of words around the first match is kept, with ellipses.
-    fn mark(
-        &self,
-        text: &str,
-        stems: &Option<(tantivy::tokenizer::TextAnalyzer, Vec<String>)>,
-        after: usize,
-    ) -> Option<String> {
+    fn mark(&self, text: &str, stems: &mut Stems, after: usize) -> Option<String> {
         let mut analyzer = schema::plain_analyzer();
         let tokens = schema::terms(&mut analyzer, text);
         let hits: Vec<bool> = tokens

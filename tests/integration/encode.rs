@@ -54,13 +54,17 @@ fn psnr(decoded: &Path, reference: &Path) -> f64 {
         .args(["-lavfi", "psnr", "-f", "null", "-"])
         .output()
         .unwrap();
-    let log = String::from_utf8_lossy(&out.stderr);
-    let average = log
-        .split("average:")
+    average_psnr(&out)
+}
+
+/// The average PSNR an ffmpeg `psnr` filter run printed.
+fn average_psnr(run: &std::process::Output) -> f64 {
+    let log = String::from_utf8_lossy(&run.stderr);
+    log.split("average:")
         .nth(1)
         .and_then(|s| s.split_whitespace().next())
-        .and_then(|s| s.parse().ok());
-    average.unwrap_or_else(|| panic!("no PSNR in {log}"))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no PSNR in {log}"))
 }
 
 #[test]
@@ -254,13 +258,7 @@ fn an_upload_becomes_an_av1_rendition_with_its_audio() {
         ])
         .output()
         .unwrap();
-    let log = String::from_utf8_lossy(&out.stderr);
-    let db: f64 = log
-        .split("average:")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no PSNR in {log}"));
+    let db = average_psnr(&out);
     assert!(db > 30.0, "PSNR {db} dB at 240p");
     println!(
         "240p AV1 of bigbuckbunny: {} bytes, PSNR {db:.1} dB, {took:?} (debug build)",

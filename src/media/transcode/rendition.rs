@@ -216,15 +216,16 @@ fn package(
             .open(&target.scratch)?,
     );
     let mut written = std::fs::metadata(&target.scratch)?.len();
-    let audio = match &src.audio {
-        Some(track) => {
-            let track = Track {
-                trak: track.trak.clone(),
-                samples: track.samples.clone(),
-                timescale: track.timescale,
-            };
-            let mut samples = Vec::with_capacity(track.samples.len());
-            for s in &track.samples {
+    // The source's audio track with its samples moved to where they now sit in the scratch
+    // file (its sample list is copied first: copying bytes needs `src` mutably).
+    let audio = match src
+        .audio
+        .as_ref()
+        .map(|t| (t.trak.clone(), t.timescale, t.samples.clone()))
+    {
+        Some((trak, timescale, originals)) => {
+            let mut samples = Vec::with_capacity(originals.len());
+            for s in &originals {
                 src.copy_sample(s, &mut out)?;
                 samples.push(Sample {
                     offset: written,
@@ -232,7 +233,11 @@ fn package(
                 });
                 written += u64::from(s.size);
             }
-            Some(Track { samples, ..track })
+            Some(Track {
+                trak,
+                samples,
+                timescale,
+            })
         }
         None => None,
     };
