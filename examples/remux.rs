@@ -18,7 +18,10 @@ fn main() {
     .unwrap();
     std::fs::write(
         out.join("master.m3u8"),
-        vireo::media::remux::playlist::master(&[(&r, "video.m3u8".into())]),
+        vireo::media::remux::playlist::master(&[vireo::media::remux::playlist::Variant::of(
+            &r,
+            "video.m3u8".into(),
+        )]),
     )
     .unwrap();
     println!("{r:#?}");

@@ -44,6 +44,7 @@ pub struct Config {
     pub uploads: Uploads,
     pub media: Media,
     pub jobs: Jobs,
+    pub transcoding: Transcoding,
     pub auth: Auth,
     pub log: Log,
 }
@@ -111,6 +112,15 @@ pub struct Media {
 pub struct Jobs {
     pub workers: usize,
     pub nice: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Transcoding {
+    pub enabled: bool,
+    pub resolutions: Vec<u32>,
+    pub speed: u8,
+    pub quantizer: u16,
 }
 
 impl Media {
@@ -191,6 +201,13 @@ impl Default for Config {
                 workers: 1,
                 nice: 10,
             },
+            // Why these: ARCHITECTURE.md, "The AV1 ladder".
+            transcoding: Transcoding {
+                enabled: true,
+                resolutions: vec![1080, 720, 480, 360, 240],
+                speed: 10,
+                quantizer: 110,
+            },
             auth: Auth {
                 access_token_lifetime_secs: 24 * 3600,
                 refresh_token_lifetime_secs: 14 * 24 * 3600,
@@ -243,6 +260,11 @@ impl Default for Media {
 impl Default for Jobs {
     fn default() -> Self {
         Config::default().jobs
+    }
+}
+impl Default for Transcoding {
+    fn default() -> Self {
+        Config::default().transcoding
     }
 }
 impl Default for Auth {
@@ -353,6 +375,26 @@ pub const DOCS: &[(&str, &str)] = &[
     (
         "jobs.nice",
         "Niceness of job threads (0 to 19): higher yields the CPU to the HTTP server first.",
+    ),
+    (
+        "transcoding",
+        "The AV1 ladder every H.264 upload gets after its remuxed copy is published.",
+    ),
+    (
+        "transcoding.enabled",
+        "Encode the AV1 renditions (the remuxed upload plays either way).",
+    ),
+    (
+        "transcoding.resolutions",
+        "Rungs by their shorter side (144 to 4320); none above the source's own.",
+    ),
+    (
+        "transcoding.speed",
+        "rav1e speed preset, 0 (slowest, smallest) to 10 (fastest).",
+    ),
+    (
+        "transcoding.quantizer",
+        "rav1e base quantizer, 0 (best) to 255 (smallest).",
     ),
     ("auth", "Sessions and login protection."),
     (
@@ -474,6 +516,21 @@ impl Config {
         }
         if !(1..=16).contains(&self.jobs.workers) || !(0..=19).contains(&self.jobs.nice) {
             return bad("jobs.workers must be 1 to 16 and jobs.nice 0 to 19".into());
+        }
+        self.validate_transcoding()
+    }
+
+    fn validate_transcoding(&self) -> Result<(), ConfigError> {
+        let t = &self.transcoding;
+        let bad = |m: &str| Err(ConfigError::Invalid(m.into()));
+        if t.enabled && t.resolutions.is_empty() {
+            return bad("transcoding.resolutions must name at least one rung when enabled");
+        }
+        if t.resolutions.iter().any(|r| !(144..=4320).contains(r)) {
+            return bad("transcoding.resolutions must each be 144 to 4320");
+        }
+        if t.speed > 10 || t.quantizer > 255 {
+            return bad("transcoding.speed must be 0 to 10 and transcoding.quantizer 0 to 255");
         }
         Ok(())
     }

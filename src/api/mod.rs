@@ -10,13 +10,14 @@ pub mod media;
 pub mod oauth;
 pub mod pagination;
 pub mod search;
+pub mod transcoding;
 pub mod uploads;
 pub mod users;
 pub mod videos;
 pub mod views;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 use crate::app::AppState;
 
@@ -77,6 +78,12 @@ pub fn router() -> Router<AppState> {
                 )),
         )
         .route("/videos/{id}/description", get(videos::description))
+        .route("/videos/{id}/transcoding", post(transcoding::create))
+        .route("/videos/{id}/hls", delete(transcoding::delete_hls))
+        .route(
+            "/videos/{id}/web-videos",
+            delete(transcoding::delete_web_videos),
+        )
         .route("/config", get(config::config))
         .route("/config/about", get(config::about))
         .fallback(not_found)

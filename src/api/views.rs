@@ -484,6 +484,9 @@ pub struct VideoDetailsJson {
 pub struct ProgressJson {
     pub percent: f64,
     pub eta_seconds: Option<u64>,
+    /// While the AV1 ladder encodes: source frames per second.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fps: Option<f64>,
 }
 
 impl From<crate::service::progress::Snapshot> for ProgressJson {
@@ -491,6 +494,7 @@ impl From<crate::service::progress::Snapshot> for ProgressJson {
         ProgressJson {
             percent: s.percent,
             eta_seconds: s.eta_secs,
+            fps: s.fps,
         }
     }
 }
@@ -643,8 +647,8 @@ fn streaming_playlists(ctx: &Ctx, v: &Video, media: &VideoMedia) -> Vec<serde_js
                     torrent: r.torrent.as_ref(),
                     file_url: format!("{base}/{}", r.file),
                     download_url: format!(
-                        "{}/download/streaming-playlists/hls/videos/{}-{}-fragmented.mp4",
-                        ctx.url, v.uuid, r.height
+                        "{}/download/streaming-playlists/hls/videos/{}",
+                        ctx.url, r.file
                     ),
                     playlist_url: Some(format!("{base}/{}", r.playlist)),
                 },

@@ -33,3 +33,10 @@ pub fn can_manage_users(actor: &User) -> bool {
 pub fn can_moderate_content(actor: &User) -> bool {
     actor.role <= Role::Moderator
 }
+
+/// May `actor` re-run transcoding and remove a video's renditions? Administrators only, as
+/// PeerTube's `RUN_VIDEO_TRANSCODING` and `MANAGE_VIDEO_FILES` rights: it spends the server's
+/// CPU and can take files offline.
+pub fn can_manage_video_files(actor: &User) -> bool {
+    actor.role == Role::Administrator
+}

@@ -90,6 +90,7 @@ impl Worker {
 
     pub fn stop(self, core: &Core) {
         self.shared.stop.store(true, Ordering::SeqCst);
+        core.stopping.store(true, Ordering::SeqCst);
         core.jobs_wake.notify();
         for h in self.handles {
             let _ = h.join();
@@ -101,7 +102,12 @@ fn run(core: &Core, shared: &Shared, lane: Lane) {
     while !shared.stop.load(Ordering::SeqCst) {
         let seen = core.jobs_wake.seen();
         match core.store.write(|tx| jobs::claim_due(tx, now_ms(), lane)) {
-            Ok(Some(job)) => finish(core, &job, execute(core, &job)),
+            Ok(Some(job)) => match execute(core, &job) {
+                Outcome::Done(result) => finish(core, &job, result),
+                // Left claimed: `requeue_interrupted` puts it back at the next start, without
+                // counting an attempt.
+                Outcome::Interrupted => tracing::info!(job = job.id, "job interrupted by shutdown"),
+            },
             Ok(None) => core.jobs_wake.wait(seen, Duration::from_secs(1)),
             Err(e) => {
                 tracing::error!(error = %e, "job queue unavailable");
@@ -134,37 +140,74 @@ fn finish(core: &Core, job: &Job, outcome: Result<(), String>) {
     }
 }
 
+/// How a job's run ended.
+enum Outcome {
+    /// Finished, or failed with a reason (then retried with backoff).
+    Done(Result<(), String>),
+    /// The server is stopping and the job gave up part-way.
+    Interrupted,
+}
+
 /// Do one job's work. Each kind must be idempotent: a crash may run it twice.
-fn execute(core: &Core, job: &Job) -> Result<(), String> {
+fn execute(core: &Core, job: &Job) -> Outcome {
     match &job.kind {
-        JobKind::RemoveVideoFiles { uuid } => {
-            let dir = media_dir(&core.config.storage.data_dir).join(uuid.to_string());
-            match std::fs::remove_dir_all(&dir) {
-                Ok(()) => Ok(()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                Err(e) => Err(format!("removing {}: {e}", dir.display())),
-            }
-        }
-        JobKind::IndexVideos { video_ids } => {
-            crate::service::search::index_videos(core, video_ids).map_err(|e| e.to_string())
-        }
         JobKind::ProcessUpload { video_id } => {
-            match crate::service::pipeline::process_upload(core, *video_id) {
-                Ok(()) => Ok(()),
+            let result = crate::service::pipeline::process_upload(core, *video_id);
+            upload_outcome(core, job, *video_id, result)
+        }
+        JobKind::TranscodeLadder { video_id } => {
+            match crate::service::ladder::transcode(core, *video_id) {
+                Ok(()) => Outcome::Done(Ok(())),
+                Err(PipelineError::Cancelled) => Outcome::Interrupted,
+                // The video plays from its remuxed copy: a ladder that cannot be made is logged,
+                // not held against the video.
                 Err(PipelineError::Permanent(reason)) => {
-                    tracing::warn!(video = video_id, %reason, "the upload cannot be processed");
-                    crate::service::pipeline::mark_failed(core, *video_id, &reason)
-                        .map_err(|e| e.to_string())
+                    tracing::warn!(video = video_id, %reason, "no AV1 ladder for this video");
+                    Outcome::Done(Ok(()))
                 }
-                Err(PipelineError::Transient(reason)) if job.attempts >= MAX_ATTEMPTS => {
-                    // The last try: the owner learns why instead of waiting forever.
-                    crate::service::pipeline::mark_failed(core, *video_id, &reason)
-                        .map_err(|e| e.to_string())?;
-                    Err(reason)
-                }
-                Err(PipelineError::Transient(reason)) => Err(reason),
+                Err(PipelineError::Transient(reason)) => Outcome::Done(Err(reason)),
             }
         }
+        JobKind::RemoveVideoFiles { uuid } => Outcome::Done(remove_files(core, uuid)),
+        JobKind::IndexVideos { video_ids } => Outcome::Done(
+            crate::service::search::index_videos(core, video_ids).map_err(|e| e.to_string()),
+        ),
+    }
+}
+
+/// What a failed upload means for its video: a permanent failure, or a transient one at the
+/// last attempt, marks it failed with the reason its owner sees.
+fn upload_outcome(
+    core: &Core,
+    job: &Job,
+    video_id: u64,
+    result: Result<(), PipelineError>,
+) -> Outcome {
+    let mark = |reason: &str| {
+        crate::service::pipeline::mark_failed(core, video_id, reason).map_err(|e| e.to_string())
+    };
+    Outcome::Done(match result {
+        Ok(()) => Ok(()),
+        Err(PipelineError::Cancelled) => return Outcome::Interrupted,
+        Err(PipelineError::Permanent(reason)) => {
+            tracing::warn!(video = video_id, %reason, "the upload cannot be processed");
+            mark(&reason)
+        }
+        Err(PipelineError::Transient(reason)) if job.attempts >= MAX_ATTEMPTS => {
+            // The last try: the owner learns why instead of waiting forever.
+            mark(&reason).and(Err(reason))
+        }
+        Err(PipelineError::Transient(reason)) => Err(reason),
+    })
+}
+
+/// Remove every file of a deleted video.
+fn remove_files(core: &Core, uuid: &uuid::Uuid) -> Result<(), String> {
+    let dir = media_dir(&core.config.storage.data_dir).join(uuid.to_string());
+    match std::fs::remove_dir_all(&dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(format!("removing {}: {e}", dir.display())),
     }
 }
 

@@ -13,6 +13,9 @@ pub enum JobKind {
     /// Make a newly uploaded video playable: remux it to HLS when the browser can play its
     /// codecs as they are (the transcoding ladder handles the rest).
     ProcessUpload { video_id: u64 },
+    /// Encode the AV1 renditions a published H.264 upload is still missing
+    /// (`service::ladder`).
+    TranscodeLadder { video_id: u64 },
     /// Bring the search index up to date with these videos' text (or their removal).
     IndexVideos { video_ids: Vec<u64> },
 }
@@ -29,7 +32,9 @@ impl JobKind {
     pub fn lane(&self) -> Lane {
         match self {
             JobKind::IndexVideos { .. } => Lane::Index,
-            JobKind::RemoveVideoFiles { .. } | JobKind::ProcessUpload { .. } => Lane::Media,
+            JobKind::RemoveVideoFiles { .. }
+            | JobKind::ProcessUpload { .. }
+            | JobKind::TranscodeLadder { .. } => Lane::Media,
         }
     }
 }

@@ -248,6 +248,15 @@ pub struct HlsRendition {
     pub playlist: String,
     #[serde(default)]
     pub torrent: Option<TorrentFile>,
+    /// Bits per second of the busiest segment and on average, for the master playlist (0 in
+    /// records written before they were kept: estimated from the size then).
+    #[serde(default)]
+    pub peak_bandwidth: u64,
+    #[serde(default)]
+    pub average_bandwidth: u64,
+    /// A rung of the AV1 ladder, as opposed to the upload remuxed as it is.
+    #[serde(default)]
+    pub transcoded: bool,
 }
 
 /// One progressive ("web video") MP4 of a video, with `moov` first, in

@@ -8,10 +8,12 @@
 pub mod catalog;
 pub mod channels;
 pub mod images;
+pub mod ladder;
 pub mod pipeline;
 pub mod progress;
 pub mod search;
 pub mod sessions;
+pub mod transcoding;
 pub mod uploads;
 pub mod users;
 pub mod validate;
@@ -77,6 +79,9 @@ pub struct Core {
     pub progress: progress::Progress,
     /// The full-text index (derived from the store).
     pub search: crate::search::Search,
+    /// Set when the server stops: long jobs (the AV1 ladder) give up between two pictures and
+    /// resume at the next start.
+    pub stopping: std::sync::atomic::AtomicBool,
 }
 
 impl Core {
@@ -99,6 +104,7 @@ impl Core {
             jobs_wake: crate::jobs::Wake::default(),
             progress: progress::Progress::default(),
             search,
+            stopping: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 }

@@ -9,6 +9,9 @@
 //! finds it done. Files are written under temporary names and renamed, so a crash never leaves a
 //! half-written file under a served name; a video deleted meanwhile has its files removed. Other
 //! inputs wait, with the reason on the video, for the transcoding ladder.
+//!
+//! The commit that publishes an H.264 upload also enqueues its AV1 ladder (`service::ladder`),
+//! which adds renditions to the same HLS playlist as they land.
 
 use std::path::{Path, PathBuf};
 
@@ -18,11 +21,12 @@ use super::{Core, ServiceError, channels, videos};
 use crate::media::probe::{AudioCodec, VideoCodec};
 use crate::media::remux::{self, Source};
 use crate::media::{thumbnail, torrent};
+use crate::model::job::JobKind;
 use crate::model::now_ms;
 use crate::model::video::{
     HlsRendition, TorrentFile, Video, VideoMedia, VideoSource, VideoState, WebVideo,
 };
-use crate::store::{records, tables};
+use crate::store::{jobs as store_jobs, records, tables};
 
 /// Why processing did not finish.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +37,9 @@ pub enum PipelineError {
     /// Worth retrying (I/O, storage).
     #[error("{0}")]
     Transient(String),
+    /// The server is stopping: the job is left to resume at the next start.
+    #[error("interrupted by shutdown")]
+    Cancelled,
 }
 
 impl From<ServiceError> for PipelineError {
@@ -87,7 +94,7 @@ pub fn hls_dir(core: &Core, video: &Video) -> PathBuf {
 }
 
 /// Why an upload cannot be remuxed as it is, or `None` when it can.
-fn not_remuxable(source: &VideoSource) -> Option<String> {
+pub(super) fn not_remuxable(source: &VideoSource) -> Option<String> {
     let info = &source.info;
     if !matches!(info.video.codec, VideoCodec::H264 | VideoCodec::Av1) {
         return Some(format!(
@@ -117,19 +124,24 @@ fn not_remuxable(source: &VideoSource) -> Option<String> {
 }
 
 /// Open the upload for remuxing: an MP4 directly; a Matroska/WebM file through a scratch copy
-/// of its frames (`remux::matroska`), which `Scratch` removes when processing ends.
-fn open_source(dirs: &VideoDirs, source: &VideoSource) -> Result<(Source, Scratch), PipelineError> {
+/// of its frames (`remux::matroska`) named `scratch_name` (one per job kind, as two workers may
+/// read the same upload), which `Scratch` removes when processing ends.
+pub(super) fn open_source(
+    dirs: &VideoDirs,
+    source: &VideoSource,
+    scratch_name: &str,
+) -> Result<(Source, Scratch), PipelineError> {
     let original = dirs.root.join(&source.file);
     if source.info.container != "matroska" {
         return Ok((Source::open(&original)?, Scratch(None)));
     }
-    let scratch = Scratch(Some(dirs.root.join("demuxed.tmp")));
+    let scratch = Scratch(Some(dirs.root.join(scratch_name)));
     let path = scratch.0.as_deref().unwrap_or(&original);
     Ok((remux::matroska::open(&original, path)?, scratch))
 }
 
 /// A scratch file removed when dropped (done, failed or retried).
-struct Scratch(Option<PathBuf>);
+pub(super) struct Scratch(pub(super) Option<PathBuf>);
 
 impl Drop for Scratch {
     fn drop(&mut self) {
@@ -139,36 +151,53 @@ impl Drop for Scratch {
     }
 }
 
-/// Process one uploaded video, doing only the steps not yet done.
-pub fn process_upload(core: &Core, video_id: u64) -> Result<(), PipelineError> {
+/// A video with its upload and what has been made of it; `None` when it was deleted meanwhile.
+pub(super) fn load(
+    core: &Core,
+    video_id: u64,
+) -> Result<Option<(Video, VideoSource, VideoMedia)>, PipelineError> {
     let tx = core.store.read().map_err(ServiceError::from)?;
     let Some(video) = videos::get(&tx, video_id)? else {
-        return Ok(()); // deleted meanwhile
+        return Ok(None);
     };
     let Some(source) = records::get::<VideoSource>(&tx, tables::VIDEO_SOURCES, video_id)
         .map_err(ServiceError::from)?
     else {
-        return Ok(());
+        return Ok(None);
     };
     let media = records::get::<VideoMedia>(&tx, tables::VIDEO_MEDIA, video_id)
         .map_err(ServiceError::from)?
         .unwrap_or_default();
-    drop(tx);
+    Ok(Some((video, source, media)))
+}
+
+/// Process one uploaded video, doing only the steps not yet done.
+pub fn process_upload(core: &Core, video_id: u64) -> Result<(), PipelineError> {
+    let Some((video, source, media)) = load(core, video_id)? else {
+        return Ok(());
+    };
     if let Some(reason) = not_remuxable(&source) {
         return set_reason(core, video_id, &reason);
     }
     let dirs = VideoDirs::of(core, &video.uuid);
-    let (mut src, _scratch) = open_source(&dirs, &source)?;
+    let (mut src, _scratch) = open_source(&dirs, &source, "demuxed.tmp")?;
+    // The AV1 rungs (`transcoded`) are the ladder's; this job makes the remuxed copy.
+    let remux_missing = !media.hls.iter().any(|r| !r.transcoded);
     // Work units: sample bytes copied into each file still to write.
-    let steps = u64::from(media.hls.is_empty()) + u64::from(media.web_videos.is_empty());
+    let steps = u64::from(remux_missing) + u64::from(media.web_videos.is_empty());
     let guard = core.progress.start(video_id, steps * src.sample_bytes());
     src.count_into(guard.tracker.done.clone());
     make_images(core, &video, &mut src, source.info.video.rotation);
-    if media.hls.is_empty() {
+    if remux_missing {
         let rendition = make_hls(&dirs, &video, &mut src)?;
         let aspect = aspect_ratio_e4(src.width, src.height, source.info.video.rotation);
-        commit(core, video_id, &dirs, Some(aspect), |m| {
-            m.hls = vec![rendition]
+        let publish = Publish {
+            aspect_ratio_e4: aspect,
+            ladder: super::ladder::applies(core, &source),
+        };
+        commit(core, video_id, &dirs, Some(publish), |m| {
+            m.hls.retain(|r| r.transcoded);
+            m.hls.insert(0, rendition);
         })?;
     }
     if media.web_videos.is_empty() {
@@ -181,14 +210,22 @@ pub fn process_upload(core: &Core, video_id: u64) -> Result<(), PipelineError> {
             }
             Err(e) => return Err(e),
         };
-        let hls_torrent = match media.hls.first() {
-            Some(r) if r.torrent.is_some() => None,
-            _ => Some(hls_torrent(core, &dirs, &video, src.height)?),
-        };
+        commit(core, video_id, &dirs, None, |m| m.web_videos = vec![web])?;
+    }
+    // Last, as it only serves peers: the remuxed HLS file's torrent (also after the HLS was
+    // removed and made again).
+    let Some((_, _, media)) = load(core, video_id)? else {
+        return Ok(());
+    };
+    if media
+        .hls
+        .iter()
+        .any(|r| !r.transcoded && r.torrent.is_none())
+    {
+        let torrent = hls_torrent(core, &dirs, &video, src.height)?;
         commit(core, video_id, &dirs, None, |m| {
-            m.web_videos = vec![web];
-            if let (Some(t), Some(r)) = (hls_torrent, m.hls.first_mut()) {
-                r.torrent = Some(t);
+            if let Some(r) = m.hls.iter_mut().find(|r| !r.transcoded) {
+                r.torrent = Some(torrent);
             }
         })?;
     }
@@ -196,7 +233,7 @@ pub fn process_upload(core: &Core, video_id: u64) -> Result<(), PipelineError> {
 }
 
 /// Remove the half-written `tmp` of a write that failed, so that nothing is left behind.
-fn discard_on_error<T>(
+pub(super) fn discard_on_error<T>(
     tmp: &Path,
     result: Result<T, remux::RemuxError>,
 ) -> Result<T, PipelineError> {
@@ -207,7 +244,7 @@ fn discard_on_error<T>(
 }
 
 /// Write `bytes` to `dir/name` through a temporary file and a rename.
-fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), PipelineError> {
+pub(super) fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), PipelineError> {
     let tmp = dir.join(format!("{name}.tmp"));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, dir.join(name))?;
@@ -256,12 +293,7 @@ fn make_hls(
     let rendition = discard_on_error(&tmp, remux::fragmented::write(src, &tmp))?;
     std::fs::rename(&tmp, dir.join(&file))?;
     write_atomic(&dir, &playlist, &remux::playlist::media(&rendition, &file))?;
-    write_atomic(
-        &dir,
-        "master.m3u8",
-        &remux::playlist::master(&[(&rendition, playlist.clone())]),
-    )?;
-    Ok(HlsRendition {
+    let made = HlsRendition {
         width: rendition.width,
         height: rendition.height,
         fps: rendition.fps,
@@ -270,7 +302,48 @@ fn make_hls(
         file,
         playlist,
         torrent: None,
-    })
+        peak_bandwidth: rendition.peak_bandwidth,
+        average_bandwidth: rendition.average_bandwidth,
+        transcoded: false,
+    };
+    write_master(dirs, video, std::slice::from_ref(&made))?;
+    Ok(made)
+}
+
+/// Write `master.m3u8` listing `renditions`: the AV1 rungs first, smallest to largest (players
+/// that decode AV1 start there), then the upload remuxed as it is, which every player decodes.
+pub(super) fn write_master(
+    dirs: &VideoDirs,
+    video: &Video,
+    renditions: &[HlsRendition],
+) -> Result<(), PipelineError> {
+    let mut ordered: Vec<&HlsRendition> = renditions.iter().collect();
+    ordered.sort_by_key(|r| (!r.transcoded, r.height));
+    let duration = video.duration.max(1) as f64;
+    let variants: Vec<remux::playlist::Variant> = ordered
+        .into_iter()
+        .map(|r| {
+            // Records from before bandwidths were kept: estimated from the size.
+            let estimate = (r.size as f64 * 8.0 / duration) as u64;
+            let average = Some(r.average_bandwidth)
+                .filter(|b| *b > 0)
+                .unwrap_or(estimate);
+            remux::playlist::Variant {
+                uri: r.playlist.clone(),
+                codecs: r.codecs.clone(),
+                width: r.width,
+                height: r.height,
+                fps: r.fps,
+                peak_bandwidth: Some(r.peak_bandwidth).filter(|b| *b > 0).unwrap_or(average),
+                average_bandwidth: average,
+            }
+        })
+        .collect();
+    write_atomic(
+        &dirs.hls(),
+        "master.m3u8",
+        &remux::playlist::master(&variants),
+    )
 }
 
 /// Step 2: the progressive MP4 and its torrent.
@@ -316,7 +389,7 @@ fn hls_torrent(
 
 /// Hash `file` into `torrents/<uuid>-<height><suffix>.torrent`, web-seeded from `url`. Its
 /// name is the video's title and resolution, as PeerTube names them.
-fn make_torrent(
+pub(super) fn make_torrent(
     dirs: &VideoDirs,
     file: &Path,
     video: &Video,
@@ -353,44 +426,60 @@ fn aspect_ratio_e4(width: u32, height: u32, rotation: u16) -> u32 {
     (f64::from(w) / f64::from(h.max(1)) * 10_000.0).round() as u32
 }
 
-/// Record what a step made, in one transaction; `publish` (with the aspect ratio of what now
-/// plays) also makes the video public. When the video was deleted while the step ran, its files
-/// are removed instead.
-fn commit(
+/// What the commit that makes a video playable also does.
+pub(super) struct Publish {
+    /// Of what now plays.
+    pub aspect_ratio_e4: u32,
+    /// Enqueue the AV1 ladder in the same transaction.
+    pub ladder: bool,
+}
+
+/// Record what a step made, in one transaction, and return the video's media as committed;
+/// `publish` also makes the video public. When the video was deleted while the step ran, its
+/// files are removed instead (and `None` returned).
+pub(super) fn commit(
     core: &Core,
     video_id: u64,
     dirs: &VideoDirs,
-    publish: Option<u32>,
+    publish: Option<Publish>,
     apply: impl FnOnce(&mut VideoMedia),
-) -> Result<(), PipelineError> {
+) -> Result<Option<VideoMedia>, PipelineError> {
+    let enqueues = publish.as_ref().is_some_and(|p| p.ladder);
     let kept = core.catalog.write(|| {
         core.store.write(|tx| {
             let Some(mut video) = videos::get(tx, video_id)? else {
-                return Ok((false, Vec::new()));
+                return Ok((None, Vec::new()));
             };
             let mut media =
                 records::get::<VideoMedia>(tx, tables::VIDEO_MEDIA, video_id)?.unwrap_or_default();
             apply(&mut media);
             records::put(tx, tables::VIDEO_MEDIA, video_id, &media)?;
-            let Some(aspect) = publish else {
-                return Ok((true, Vec::new()));
+            let Some(publish) = publish else {
+                return Ok((Some(media), Vec::new()));
             };
-            video.aspect_ratio_e4 = Some(aspect);
+            video.aspect_ratio_e4 = Some(publish.aspect_ratio_e4);
             let channel = channels::get(tx, video.channel_id)?;
+            let now = now_ms();
+            if video.state != VideoState::Published {
+                video.published_at_ms = now;
+            }
             video.state = VideoState::Published;
             video.state_reason = None;
-            let now = now_ms();
-            video.published_at_ms = now;
             video.updated_at_ms = now;
             records::put(tx, tables::VIDEOS, video_id, &video)?;
+            if publish.ladder {
+                store_jobs::enqueue(tx, JobKind::TranscodeLadder { video_id }, now)?;
+            }
             let account = channel.map(|c| c.account_id).unwrap_or(0);
-            Ok((true, vec![Change::Upsert(Row::new(&video, account))]))
+            Ok((Some(media), vec![Change::Upsert(Row::new(&video, account))]))
         })
     })?;
-    if !kept {
+    if kept.is_none() {
         remove_dir(&dirs.root)?;
+    } else if enqueues {
+        core.jobs_wake.notify();
     }
-    Ok(())
+    Ok(kept)
 }
 
 fn remove_dir(dir: &Path) -> Result<(), PipelineError> {

@@ -14,6 +14,8 @@ pub struct Tracker {
     /// Shared with whatever counts the work (`remux::Source::count_into`).
     pub done: Arc<AtomicU64>,
     pub total: AtomicU64,
+    /// The units are video frames, so a rate in frames per second means something.
+    frames: bool,
     started: Instant,
 }
 
@@ -28,6 +30,8 @@ impl Tracker {
 pub struct Snapshot {
     pub percent: f64,
     pub eta_secs: Option<u64>,
+    /// Frames per second so far, for work counted in frames.
+    pub fps: Option<f64>,
 }
 
 /// All videos being processed.
@@ -39,9 +43,19 @@ pub struct Progress {
 impl Progress {
     /// Start tracking a video's processing of `total` units; the tracker ends when `Guard` drops.
     pub fn start(&self, video_id: u64, total: u64) -> Guard<'_> {
+        self.track(video_id, total, false)
+    }
+
+    /// Start tracking work counted in video frames, which also reports frames per second.
+    pub fn start_frames(&self, video_id: u64, total: u64) -> Guard<'_> {
+        self.track(video_id, total, true)
+    }
+
+    fn track(&self, video_id: u64, total: u64, frames: bool) -> Guard<'_> {
         let tracker = Arc::new(Tracker {
             done: Arc::new(AtomicU64::new(0)),
             total: AtomicU64::new(total.max(1)),
+            frames,
             started: Instant::now(),
         });
         self.lock().insert(video_id, tracker.clone());
@@ -60,9 +74,12 @@ impl Progress {
         let elapsed = tracker.started.elapsed().as_secs_f64();
         let eta_secs =
             (fraction > 0.0).then(|| (elapsed * (1.0 - fraction) / fraction).ceil() as u64);
+        let fps = (tracker.frames && elapsed > 0.0)
+            .then(|| (done as f64 / elapsed * 10.0).round() / 10.0);
         Some(Snapshot {
             percent: (fraction * 1000.0).round() / 10.0,
             eta_secs,
+            fps,
         })
     }
 
@@ -103,5 +120,12 @@ mod tests {
             assert_eq!(p.get(1).unwrap().percent, 100.0);
         }
         assert_eq!(p.get(1), None, "gone once the job ends");
+        assert_eq!(p.start(2, 10).tracker.total.load(Ordering::Relaxed), 10);
+        assert_eq!(p.get(2), None);
+        let g = p.start_frames(3, 100);
+        g.tracker.add(40);
+        let s = p.get(3).unwrap();
+        assert!(s.fps.is_some_and(|f| f > 0.0), "{s:?}");
+        assert_eq!(s.percent, 40.0);
     }
 }

@@ -17,6 +17,16 @@ fn browser_dir() -> PathBuf {
 
 /// Run the checker on a master playlist; its JSON report.
 fn play(master: &str, screenshot: &std::path::Path) -> Value {
+    play_level(master, None, screenshot)
+}
+
+/// Run the checker on one level (rendition, in the order hls.js lists them) of a master
+/// playlist, or with hls.js choosing; its JSON report.
+pub(crate) fn play_level(
+    master: &str,
+    level: Option<usize>,
+    screenshot: &std::path::Path,
+) -> Value {
     let dir = browser_dir();
     assert!(
         dir.join("node_modules/playwright-core").exists()
@@ -33,6 +43,12 @@ fn play(master: &str, screenshot: &std::path::Path) -> Value {
             "--timeout-ms",
             "30000",
         ])
+        .args(
+            level
+                .map(|l| ["--level".to_owned(), l.to_string()])
+                .into_iter()
+                .flatten(),
+        )
         .arg("--screenshot")
         .arg(screenshot)
         .output()

@@ -58,7 +58,7 @@ fn psnr(decoded: &Path, reference: &Path) -> f64 {
 }
 
 /// The average PSNR an ffmpeg `psnr` filter run printed.
-fn average_psnr(run: &std::process::Output) -> f64 {
+pub(crate) fn average_psnr(run: &std::process::Output) -> f64 {
     let log = String::from_utf8_lossy(&run.stderr);
     log.split("average:")
         .nth(1)

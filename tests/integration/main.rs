@@ -11,6 +11,7 @@ mod encode;
 mod files;
 mod flow;
 mod inprocess;
+mod ladder;
 mod persistence;
 mod remux;
 mod search;

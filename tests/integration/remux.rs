@@ -7,7 +7,7 @@ use std::process::Command;
 
 use vireo::media::remux::{self, Rendition};
 
-fn ffprobe(args: &[&str], input: &Path) -> String {
+pub(crate) fn ffprobe(args: &[&str], input: &Path) -> String {
     let out = Command::new("ffprobe")
         .args(["-v", "error"])
         .args(args)
@@ -76,7 +76,7 @@ fn video_duration(input: &Path) -> f64 {
 /// How much later the first audio packet is stamped than the first video frame (0 without
 /// audio). Packet times, not stream start times: a source's edit list hides AAC's priming packet
 /// from `start_time`, while HLS carries that packet (players ignore edit lists in fragments).
-fn av_offset(input: &Path) -> f64 {
+pub(crate) fn av_offset(input: &Path) -> f64 {
     let first = |stream: &str| {
         ffprobe(
             &[
@@ -122,7 +122,7 @@ fn remux_to_hls(input: &Path, out: &Path) -> (Rendition, PathBuf) {
     let master = out.join("master.m3u8");
     std::fs::write(
         &master,
-        remux::playlist::master(&[(&r, "720.m3u8".to_owned())]),
+        remux::playlist::master(&[remux::playlist::Variant::of(&r, "720.m3u8".to_owned())]),
     )
     .unwrap();
     (r, master)

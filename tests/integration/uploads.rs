@@ -697,7 +697,18 @@ fn probe_names_what_it_refuses_and_accepts_the_common_formats() {
 
 /// Poll a video until `done` holds for its JSON (`what` names the wait in a failure).
 pub(crate) fn wait_for(s: &Server, uuid: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    wait_up_to(s, uuid, 20, what, done)
+}
+
+/// `wait_for` with a deadline of `secs`.
+pub(crate) fn wait_up_to(
+    s: &Server,
+    uuid: &str,
+    secs: u64,
+    what: &str,
+    mut done: impl FnMut(&Value) -> bool,
+) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
     loop {
         let v: Value = s
             .get(&format!("/api/v1/videos/{uuid}"))

@@ -50,21 +50,48 @@ pub fn media(r: &Rendition, file_uri: &str) -> Vec<u8> {
     out
 }
 
-/// The master playlist listing renditions (`(rendition, media playlist uri)`).
-pub fn master(renditions: &[(&Rendition, String)]) -> Vec<u8> {
+/// One line of the master playlist: a rendition and the URI of its media playlist.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variant {
+    pub uri: String,
+    pub codecs: String,
+    pub width: u32,
+    pub height: u32,
+    pub fps: f64,
+    pub peak_bandwidth: u64,
+    pub average_bandwidth: u64,
+}
+
+impl Variant {
+    pub fn of(r: &Rendition, uri: String) -> Variant {
+        Variant {
+            uri,
+            codecs: r.codecs.clone(),
+            width: r.width,
+            height: r.height,
+            fps: r.fps,
+            peak_bandwidth: r.peak_bandwidth,
+            average_bandwidth: r.average_bandwidth,
+        }
+    }
+}
+
+/// The master playlist listing `variants` in the order given (players start with the first
+/// they can decode).
+pub fn master(variants: &[Variant]) -> Vec<u8> {
     use m3u8_rs::{MasterPlaylist, Resolution, VariantStream};
-    let variants = renditions
+    let variants = variants
         .iter()
-        .map(|(r, uri)| VariantStream {
-            uri: uri.clone(),
-            bandwidth: r.peak_bandwidth,
-            average_bandwidth: Some(r.average_bandwidth),
-            codecs: Some(r.codecs.clone()),
+        .map(|v| VariantStream {
+            uri: v.uri.clone(),
+            bandwidth: v.peak_bandwidth,
+            average_bandwidth: Some(v.average_bandwidth),
+            codecs: Some(v.codecs.clone()),
             resolution: Some(Resolution {
-                width: u64::from(r.width),
-                height: u64::from(r.height),
+                width: u64::from(v.width),
+                height: u64::from(v.height),
             }),
-            frame_rate: Some((r.fps * 1000.0).round() / 1000.0),
+            frame_rate: Some((v.fps * 1000.0).round() / 1000.0),
             ..VariantStream::default()
         })
         .collect();

@@ -1,7 +1,9 @@
-//! The AV1 rungs of an MP4 upload: every picture decoded once (`frames`), handed to one
-//! thread per rung that scales it (`scale`) and encodes it (`encode::av1`), and each rung then
-//! packaged with the source's audio copied as it is, into the same fragmented MP4 the remux
-//! makes (`remux::fragmented`).
+//! The AV1 rungs of an upload, in two steps: `encode_rungs` decodes every picture once
+//! (`frames`) and hands it to one thread per rung that scales it (`scale`) and encodes it
+//! (`encode::av1`); `package` then writes each rung, with the source's audio copied as it is,
+//! into the same fragmented MP4 the remux makes (`remux::fragmented`). The pipeline
+//! (`service::ladder`) publishes each rung as soon as it is packaged; `transcode_ladder` does
+//! both steps for a file, for the benches and tests.
 //!
 //! Why one decode for all rungs, in parallel: decoding the source again for every rung cost
 //! most of a small rung's time, and rungs encoded one after another left part of the second
@@ -46,6 +48,9 @@ pub enum TranscodeError {
     Empty,
     #[error("a rung's encoder thread stopped")]
     Thread,
+    /// The server is stopping; the work is resumed at the next start.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 /// How to encode: rav1e's quantizer and speed, the keyframe spacing, the threads.
@@ -66,6 +71,13 @@ pub struct Target {
     pub output: PathBuf,
 }
 
+/// One rung's encoded video, waiting to be packaged: its samples (offsets into the target's
+/// scratch file) and its `av1C`.
+pub struct Encoded {
+    samples: Vec<Sample>,
+    av1c: Av1c,
+}
+
 /// Encode `input`'s video at one rung into `output`, with its audio copied.
 pub fn transcode(
     input: &Path,
@@ -84,9 +96,8 @@ pub fn transcode(
     made.pop().ok_or(TranscodeError::Empty)
 }
 
-/// Encode `input`'s video at every target from one decode, the rungs in parallel threads (each
-/// with `quality.threads` encoder threads), and package each with the source's audio.
-/// `on_frame` is told how many pictures of how many have been decoded and handed out.
+/// Encode `input`'s video at every target from one decode (`encode_rungs`) and package each
+/// with the source's audio (`package`).
 pub fn transcode_ladder(
     input: &Path,
     targets: &[Target],
@@ -94,9 +105,30 @@ pub fn transcode_ladder(
     mut on_frame: impl FnMut(usize, usize),
 ) -> Result<Vec<Rendition>, TranscodeError> {
     let mut src = Source::open(input)?;
+    let encoded = encode_rungs(&mut src, targets, quality, |done, total| {
+        on_frame(done, total);
+        Ok(())
+    })?;
+    let mut out = Vec::with_capacity(targets.len());
+    for (target, result) in targets.iter().zip(encoded) {
+        out.push(package(&mut src, target, result?)?);
+    }
+    Ok(out)
+}
+
+/// Encode `src`'s video at every target from one decode, the rungs in parallel threads (each
+/// with `quality.threads` encoder threads); one result per target, in order. `on_frame` is told
+/// how many pictures of how many have been decoded and handed out; an error from it (such as
+/// `Cancelled`) stops the decode, and every rung then reports that error.
+pub fn encode_rungs(
+    src: &mut Source,
+    targets: &[Target],
+    quality: Quality,
+    mut on_frame: impl FnMut(usize, usize) -> Result<(), TranscodeError>,
+) -> Result<Vec<Result<Encoded, TranscodeError>>, TranscodeError> {
     let timescale = src.video.timescale;
     let fps = frame_rate(&src.video);
-    let encoded: Vec<Result<(Vec<Sample>, Av1c), TranscodeError>> = std::thread::scope(|scope| {
+    let (fed, encoded) = std::thread::scope(|scope| {
         let mut senders: Vec<SyncSender<(Arc<Picture>, i64)>> = Vec::new();
         let mut handles = Vec::new();
         for target in targets {
@@ -106,25 +138,26 @@ pub fn transcode_ladder(
             let scratch = target.scratch.clone();
             handles.push(scope.spawn(move || encode_rung(rx, settings, &scratch)));
         }
-        let fed = feed(&mut src, &senders, &mut on_frame);
+        let fed = feed(src, &senders, &mut on_frame);
         drop(senders);
-        let mut results: Vec<Result<(Vec<Sample>, Av1c), TranscodeError>> = handles
+        let results: Vec<Result<Encoded, TranscodeError>> = handles
             .into_iter()
             .map(|h| h.join().unwrap_or(Err(TranscodeError::Thread)))
             .collect();
-        // A decode error explains a rung's early end better than the rung's own error.
-        if let Err(e) = fed {
-            results = vec![Err(e)];
-        }
-        results
+        (fed, results)
     });
-    let mut out = Vec::with_capacity(targets.len());
-    for (target, result) in targets.iter().zip(encoded) {
-        let (mut samples, av1c) = result?;
-        set_durations(&mut samples, timescale, fps);
-        out.push(package(&mut src, target, samples, av1c)?);
-    }
-    Ok(out)
+    // A decode error (or a cancellation) explains a rung's early end better than the rung's
+    // own error, and a rung that ended cleanly after it would be missing pictures.
+    fed?;
+    Ok(encoded
+        .into_iter()
+        .map(|r| {
+            r.map(|mut e| {
+                set_durations(&mut e.samples, timescale, fps);
+                e
+            })
+        })
+        .collect())
 }
 
 fn settings(rung: Rung, quality: Quality, fps: f64) -> Av1Settings {
@@ -140,11 +173,12 @@ fn settings(rung: Rung, quality: Quality, fps: f64) -> Av1Settings {
     }
 }
 
-/// Decode every picture once and hand it to every rung; stops early when a rung has gone.
+/// Decode every picture once and hand it to every rung; stops early when a rung has gone or
+/// `on_frame` says to.
 fn feed(
     src: &mut Source,
     rungs: &[SyncSender<(Arc<Picture>, i64)>],
-    on_frame: &mut impl FnMut(usize, usize),
+    on_frame: &mut impl FnMut(usize, usize) -> Result<(), TranscodeError>,
 ) -> Result<(), TranscodeError> {
     let mut frames = Frames::new(src)?;
     let total = frames.len();
@@ -158,7 +192,7 @@ fn feed(
             }
         }
         done += 1;
-        on_frame(done, total);
+        on_frame(done, total)?;
     }
     Ok(())
 }
@@ -169,7 +203,7 @@ fn encode_rung(
     pictures: Receiver<(Arc<Picture>, i64)>,
     settings: Av1Settings,
     scratch: &Path,
-) -> Result<(Vec<Sample>, Av1c), TranscodeError> {
+) -> Result<Encoded, TranscodeError> {
     let mut scaler = Scaler::new(settings.width, settings.height);
     let mut encoder = Av1Encoder::new(settings)?;
     let mut out = BufWriter::with_capacity(256 * 1024, File::create(scratch)?);
@@ -199,16 +233,20 @@ fn encode_rung(
     store(encoder.finish()?, &mut out)?;
     out.flush()?;
     let av1c = encoder.av1c().ok_or(TranscodeError::Empty)?;
-    Ok((samples, av1c))
+    Ok(Encoded { samples, av1c })
 }
 
-/// Append the source's audio to a rung's scratch file and write the rung's fragmented MP4.
-fn package(
+/// Append the source's audio to a rung's scratch file and write the rung's fragmented MP4 to
+/// `target.output`.
+pub fn package(
     src: &mut Source,
     target: &Target,
-    video_samples: Vec<Sample>,
-    av1c: Av1c,
+    encoded: Encoded,
 ) -> Result<Rendition, TranscodeError> {
+    let Encoded {
+        samples: video_samples,
+        av1c,
+    } = encoded;
     let mut out = BufWriter::with_capacity(
         256 * 1024,
         std::fs::OpenOptions::new()

@@ -1,0 +1,84 @@
+//! Administrators' control of a video's files, as PeerTube's API has it: `POST
+//! /videos/{id}/transcoding` (`{"transcodingType": "hls" | "web-video", "forceTranscoding"}`)
+//! queues the work that completes them, `DELETE /videos/{id}/hls` and `DELETE
+//! /videos/{id}/web-videos` remove one kind. Each answers 204.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, Auth, blocking};
+use crate::app::AppState;
+use crate::auth::rights;
+use crate::model::user::User;
+use crate::service::transcoding::{self, Kind};
+use crate::service::{Core, videos};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TranscodingBody {
+    transcoding_type: String,
+    #[serde(default)]
+    force_transcoding: bool,
+}
+
+/// The id of the video `key` names, for an administrator.
+fn managed_video(core: &Core, me: &User, key: &str) -> ApiResult<u64> {
+    if !rights::can_manage_video_files(me) {
+        return Err(ApiError::forbidden(
+            "Only administrators may manage video files.",
+        ));
+    }
+    let tx = core.store.read()?;
+    let video = videos::find(&tx, key)?.ok_or_else(|| ApiError::not_found("Video"))?;
+    Ok(video.id)
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<TranscodingBody>,
+) -> ApiResult<Response> {
+    let video_id = managed_video(&state.core, &me, &id)?;
+    let kind = match body.transcoding_type.as_str() {
+        "hls" => Kind::Hls,
+        // `webtorrent` is PeerTube's older name for web videos, still accepted there.
+        "web-video" | "webtorrent" => Kind::WebVideo,
+        _ => {
+            return Err(ApiError::invalid_param(
+                "body",
+                "transcodingType",
+                "must be hls or web-video",
+            ));
+        }
+    };
+    let core = state.core.clone();
+    let force = body.force_transcoding;
+    blocking(move || Ok(transcoding::request(&core, video_id, kind, force)?)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn delete_hls(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let video_id = managed_video(&state.core, &me, &id)?;
+    let core = state.core.clone();
+    blocking(move || Ok(transcoding::remove_hls(&core, video_id)?)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn delete_web_videos(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let video_id = managed_video(&state.core, &me, &id)?;
+    let core = state.core.clone();
+    blocking(move || Ok(transcoding::remove_web_videos(&core, video_id)?)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,260 @@
+//! The AV1 ladder of a published upload (`JobKind::TranscodeLadder`): every rung the
+//! configuration names, up to the source's size (`media::transcode::ladder`), encoded from one
+//! shared decode (`media::transcode::rendition`); then each rung, smallest first, is packaged
+//! with the source's audio, hashed into a torrent, committed, and added to the master playlist
+//! beside the upload's remuxed copy, which keeps playing everywhere meanwhile.
+//!
+//! A committed rung is never encoded again: a retry, or a restart after `kill -9`, encodes only
+//! the rungs still missing. Stopping the server interrupts the encode between two pictures; the
+//! job then stays claimed and is put back in the queue at the next start. Nothing half-written
+//! is ever served: rungs are written under temporary names and renamed, and scratch files are
+//! removed however the job ends.
+
+use std::sync::atomic::Ordering;
+
+use super::Core;
+use super::pipeline::{self, PipelineError, Scratch, VideoDirs};
+use crate::media::probe::VideoCodec;
+use crate::media::remux::{self, RemuxError, Source};
+use crate::media::transcode::frames::FramesError;
+use crate::media::transcode::ladder::{self, Rung};
+use crate::media::transcode::rendition::{self, Encoded, Quality, Target, TranscodeError};
+use crate::model::video::{HlsRendition, Video, VideoSource};
+
+/// Keyframe spacing: every rung has keyframes on the same pictures, so segments align across
+/// renditions and a player can switch at any segment.
+const KEYFRAME_SECS: f64 = 2.0;
+
+/// Whether an upload gets the AV1 ladder: transcoding is on, its video can be decoded (H.264)
+/// and its audio can be carried into MP4 as it is (the same rule as the remux).
+pub fn applies(core: &Core, source: &VideoSource) -> bool {
+    core.config.transcoding.enabled
+        && source.info.video.codec == VideoCodec::H264
+        && pipeline::not_remuxable(source).is_none()
+}
+
+/// Encode and publish the rungs a video is still missing.
+pub fn transcode(core: &Core, video_id: u64) -> Result<(), PipelineError> {
+    let Some((video, source, media)) = pipeline::load(core, video_id)? else {
+        return Ok(());
+    };
+    // Without its remuxed copy the video is being reprocessed, which enqueues the ladder again.
+    if !applies(core, &source) || media.hls.is_empty() {
+        return Ok(());
+    }
+    let dirs = VideoDirs::of(core, &video.uuid);
+    let (mut src, _demuxed) = pipeline::open_source(&dirs, &source, "ladder-demuxed.tmp")?;
+    let todo = missing_rungs(
+        src.width,
+        src.height,
+        &core.config.transcoding.resolutions,
+        &media.hls,
+    );
+    if todo.is_empty() {
+        // A crash may have come between the last rung's commit and its playlist.
+        return pipeline::write_master(&dirs, &video, &media.hls);
+    }
+    std::fs::create_dir_all(dirs.hls())?;
+    let targets: Vec<Target> = todo
+        .iter()
+        .map(|rung| Target {
+            rung: *rung,
+            scratch: dirs.root.join(format!("av1-{}.scratch", rung.height)),
+            output: dirs.hls().join(format!("{}.tmp", names(&video, rung).0)),
+        })
+        .collect();
+    // Removed however this ends; the outputs are renamed or removed rung by rung below.
+    let _scratches: Vec<Scratch> = targets
+        .iter()
+        .flat_map(|t| {
+            [
+                Scratch(Some(t.scratch.clone())),
+                Scratch(Some(t.output.clone())),
+            ]
+        })
+        .collect();
+    let guard = core
+        .progress
+        .start_frames(video_id, src.video.samples.len() as u64);
+    let tracker = guard.tracker.clone();
+    let encoded = rendition::encode_rungs(
+        &mut src,
+        &targets,
+        quality(core, targets.len()),
+        |done, _| {
+            tracker.done.store(done as u64, Ordering::Relaxed);
+            if core.stopping.load(Ordering::SeqCst) {
+                return Err(TranscodeError::Cancelled);
+            }
+            Ok(())
+        },
+    )
+    .map_err(failure)?;
+    // Every rung that encoded is published, even when another failed.
+    let mut first_error = None;
+    for (target, result) in targets.iter().zip(encoded) {
+        let published = result
+            .map_err(failure)
+            .and_then(|e| publish_rung(core, &dirs, &video, &mut src, target, e));
+        if let Err(e) = published {
+            tracing::warn!(video = video_id, rung = target.rung.resolution, error = %e, "AV1 rung failed");
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// The rungs of `resolutions` for this source that no committed rendition has yet, smallest
+/// first.
+fn missing_rungs(width: u32, height: u32, resolutions: &[u32], made: &[HlsRendition]) -> Vec<Rung> {
+    ladder::rungs(width as usize, height as usize, resolutions)
+        .into_iter()
+        .filter(|rung| {
+            !made.iter().any(|r| {
+                r.transcoded && r.width as usize == rung.width && r.height as usize == rung.height
+            })
+        })
+        .collect()
+}
+
+/// rav1e's settings from the configuration, with the cores shared among the rungs encoded at
+/// once.
+fn quality(core: &Core, rungs: usize) -> Quality {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let t = &core.config.transcoding;
+    Quality {
+        quantizer: usize::from(t.quantizer),
+        speed: t.speed,
+        keyframe_secs: KEYFRAME_SECS,
+        threads: (cores / rungs.max(1)).max(1),
+    }
+}
+
+/// A rung's fragmented MP4 and media playlist names: the codec is in the name, since the
+/// remuxed upload may have the same height.
+fn names(video: &Video, rung: &Rung) -> (String, String) {
+    let base = format!("{}-{}-av1", video.uuid, rung.height);
+    (format!("{base}-fragmented.mp4"), format!("{base}.m3u8"))
+}
+
+/// Package one encoded rung, put it under its served name with its media playlist and torrent,
+/// commit it, and list it in the master playlist.
+fn publish_rung(
+    core: &Core,
+    dirs: &VideoDirs,
+    video: &Video,
+    src: &mut Source,
+    target: &Target,
+    encoded: Encoded,
+) -> Result<(), PipelineError> {
+    let (file, playlist) = names(video, &target.rung);
+    let made = rendition::package(src, target, encoded).map_err(failure)?;
+    let _ = std::fs::remove_file(&target.scratch);
+    let hls = dirs.hls();
+    std::fs::rename(&target.output, hls.join(&file))?;
+    pipeline::write_atomic(&hls, &playlist, &remux::playlist::media(&made, &file))?;
+    let url = format!(
+        "{}/static/streaming-playlists/hls/{}/{file}",
+        core.config.public_url(),
+        video.uuid
+    );
+    let height = made.height;
+    let torrent = pipeline::make_torrent(dirs, &hls.join(&file), video, height, "-av1-hls", &url)?;
+    let rendition = HlsRendition {
+        width: made.width,
+        height,
+        fps: made.fps,
+        size: made.size,
+        codecs: made.codecs.clone(),
+        file,
+        playlist,
+        torrent: Some(torrent),
+        peak_bandwidth: made.peak_bandwidth,
+        average_bandwidth: made.average_bandwidth,
+        transcoded: true,
+    };
+    let committed = pipeline::commit(core, video.id, dirs, None, |m| {
+        m.hls.retain(|r| r.file != rendition.file);
+        m.hls.push(rendition);
+    })?;
+    match committed {
+        Some(media) => pipeline::write_master(dirs, video, &media.hls),
+        None => Ok(()), // deleted meanwhile: its files are gone
+    }
+}
+
+/// What a failed transcode means for the job: retried when the disk may recover, given up when
+/// the input or the encoder cannot succeed.
+fn failure(e: TranscodeError) -> PipelineError {
+    match e {
+        TranscodeError::Cancelled => PipelineError::Cancelled,
+        TranscodeError::Io(io)
+        | TranscodeError::Package(RemuxError::Io(io))
+        | TranscodeError::Frames(FramesError::Read(RemuxError::Io(io))) => {
+            PipelineError::Transient(io.to_string())
+        }
+        other => PipelineError::Permanent(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn made(width: u32, height: u32, transcoded: bool) -> HlsRendition {
+        HlsRendition {
+            width,
+            height,
+            fps: 25.0,
+            size: 1,
+            codecs: String::new(),
+            file: String::new(),
+            playlist: String::new(),
+            torrent: None,
+            peak_bandwidth: 0,
+            average_bandwidth: 0,
+            transcoded,
+        }
+    }
+
+    #[test]
+    fn failures_are_retried_only_when_the_disk_may_recover() {
+        let io = || std::io::Error::other("disk full");
+        assert!(matches!(
+            failure(TranscodeError::Io(io())),
+            PipelineError::Transient(_)
+        ));
+        assert!(matches!(
+            failure(TranscodeError::Package(RemuxError::Io(io()))),
+            PipelineError::Transient(_)
+        ));
+        assert!(matches!(
+            failure(TranscodeError::Cancelled),
+            PipelineError::Cancelled
+        ));
+        assert!(matches!(
+            failure(TranscodeError::Empty),
+            PipelineError::Permanent(_)
+        ));
+        assert!(matches!(
+            failure(TranscodeError::Thread),
+            PipelineError::Permanent(_)
+        ));
+    }
+
+    #[test]
+    fn committed_rungs_are_not_encoded_again_but_the_remux_does_not_count() {
+        let done = [made(1280, 720, false), made(640, 360, true)];
+        let todo: Vec<u32> = missing_rungs(1280, 720, &[720, 480, 360, 240], &done)
+            .into_iter()
+            .map(|r| r.resolution)
+            .collect();
+        assert_eq!(todo, [240, 480, 720], "smallest first");
+        let all = [
+            made(426, 240, true),
+            made(1280, 720, true),
+            made(854, 480, true),
+        ];
+        assert!(missing_rungs(1280, 720, &[720, 480, 240], &all).is_empty());
+    }
+}

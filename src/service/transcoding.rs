@@ -1,0 +1,168 @@
+//! What an administrator can do to a video's files after upload, as PeerTube's API offers it:
+//! run transcoding again (`POST /videos/{id}/transcoding`), so a changed ladder reaches old
+//! videos, and remove the HLS renditions or the progressive files (`DELETE /videos/{id}/hls`,
+//! `…/web-videos`). A video always keeps one of the two, so it never stops playing.
+//!
+//! Each change is one transaction (the media record and any job); files are removed after the
+//! commit, so a crash in between leaves only unreferenced files, never a reference to a missing
+//! one.
+
+use super::pipeline::{self, VideoDirs};
+use super::{Core, Result, ServiceError, videos};
+use crate::model::job::JobKind;
+use crate::model::now_ms;
+use crate::model::video::VideoMedia;
+use crate::store::{jobs, records, tables};
+
+/// Which files a transcoding request is for, as PeerTube names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Hls,
+    WebVideo,
+}
+
+/// Queue the work that makes the video's `kind` files complete. For HLS that is the remuxed
+/// copy (when it was removed) and every AV1 rung the configuration names that the video lacks;
+/// `force` first drops the existing AV1 rungs, so all are encoded again with today's settings.
+pub fn request(core: &Core, video_id: u64, kind: Kind, force: bool) -> Result<()> {
+    if core.progress.get(video_id).is_some() {
+        return Err(ServiceError::Conflict(
+            "This video is being processed already; try again when it is done.".into(),
+        ));
+    }
+    let tx = core.store.read()?;
+    let video = videos::get(&tx, video_id)?.ok_or(ServiceError::NotFound("Video"))?;
+    let source =
+        records::get::<crate::model::video::VideoSource>(&tx, tables::VIDEO_SOURCES, video_id)?
+            .ok_or(ServiceError::NotFound("Video source"))?;
+    drop(tx);
+    if !core.config.transcoding.enabled {
+        return Err(ServiceError::invalid(
+            "transcodingType",
+            "Transcoding is disabled on this instance.",
+        ));
+    }
+    if let Some(reason) = pipeline::not_remuxable(&source) {
+        return Err(ServiceError::invalid("transcodingType", reason));
+    }
+    let ladder = super::ladder::applies(core, &source);
+    let mut dropped = Vec::new();
+    core.store.write(|tx| {
+        let mut media =
+            records::get::<VideoMedia>(tx, tables::VIDEO_MEDIA, video_id)?.unwrap_or_default();
+        if force && kind == Kind::Hls {
+            dropped = media
+                .hls
+                .iter()
+                .filter(|r| r.transcoded)
+                .flat_map(hls_files)
+                .collect();
+            media.hls.retain(|r| !r.transcoded);
+            records::put(tx, tables::VIDEO_MEDIA, video_id, &media)?;
+        }
+        let job = match kind {
+            // The remux remakes what is missing, and its publication queues the ladder.
+            Kind::Hls if !media.hls.iter().any(|r| !r.transcoded) => {
+                Some(JobKind::ProcessUpload { video_id })
+            }
+            Kind::Hls => ladder.then_some(JobKind::TranscodeLadder { video_id }),
+            Kind::WebVideo => {
+                (media.web_videos.is_empty()).then_some(JobKind::ProcessUpload { video_id })
+            }
+        };
+        // No job: the files are complete (an AV1 upload has no ladder; progressive files are
+        // remuxed, so making them again would give the same bytes).
+        if let Some(job) = job {
+            jobs::enqueue(tx, job, now_ms())?;
+        }
+        Ok::<_, ServiceError>(())
+    })?;
+    let dirs = VideoDirs::of(core, &video.uuid);
+    if !dropped.is_empty() {
+        remove_files(&dirs, &dropped);
+        let tx = core.store.read()?;
+        let media =
+            records::get::<VideoMedia>(&tx, tables::VIDEO_MEDIA, video_id)?.unwrap_or_default();
+        drop(tx);
+        if let Err(e) = pipeline::write_master(&dirs, &video, &media.hls) {
+            tracing::warn!(video = video_id, error = %e, "master playlist not rewritten");
+        }
+    }
+    core.jobs_wake.notify();
+    Ok(())
+}
+
+/// Remove every HLS rendition (the remuxed copy and the AV1 rungs) and the master playlist.
+pub fn remove_hls(core: &Core, video_id: u64) -> Result<()> {
+    remove(core, video_id, Kind::Hls)
+}
+
+/// Remove the progressive files.
+pub fn remove_web_videos(core: &Core, video_id: u64) -> Result<()> {
+    remove(core, video_id, Kind::WebVideo)
+}
+
+fn remove(core: &Core, video_id: u64, kind: Kind) -> Result<()> {
+    let (uuid, files) = core.store.write(|tx| {
+        let video = videos::get(tx, video_id)?.ok_or(ServiceError::NotFound("Video"))?;
+        let mut media =
+            records::get::<VideoMedia>(tx, tables::VIDEO_MEDIA, video_id)?.unwrap_or_default();
+        let (files, other_left) = match kind {
+            Kind::Hls => (
+                media.hls.iter().flat_map(hls_files).collect::<Vec<_>>(),
+                !media.web_videos.is_empty(),
+            ),
+            Kind::WebVideo => (
+                media
+                    .web_videos
+                    .iter()
+                    .flat_map(|w| {
+                        let torrent = w.torrent.as_ref().map(|t| ("torrents", t.file.clone()));
+                        std::iter::once(("web-videos", w.file.clone())).chain(torrent)
+                    })
+                    .collect(),
+                !media.hls.is_empty(),
+            ),
+        };
+        if files.is_empty() {
+            return Err(ServiceError::NotFound("Video files"));
+        }
+        if !other_left {
+            return Err(ServiceError::invalid(
+                "id",
+                "Cannot remove the only files this video plays from.",
+            ));
+        }
+        match kind {
+            Kind::Hls => media.hls.clear(),
+            Kind::WebVideo => media.web_videos.clear(),
+        }
+        records::put(tx, tables::VIDEO_MEDIA, video_id, &media)?;
+        Ok((video.uuid, files))
+    })?;
+    let dirs = VideoDirs::of(core, &uuid);
+    remove_files(&dirs, &files);
+    if kind == Kind::Hls {
+        remove_files(&dirs, &[("hls", "master.m3u8".to_owned())]);
+    }
+    Ok(())
+}
+
+/// The files of one HLS rendition, as (folder, name) under the video's directory.
+fn hls_files(r: &crate::model::video::HlsRendition) -> Vec<(&'static str, String)> {
+    let mut files = vec![("hls", r.file.clone()), ("hls", r.playlist.clone())];
+    files.extend(r.torrent.as_ref().map(|t| ("torrents", t.file.clone())));
+    files
+}
+
+/// Remove files no record refers to any more; one that cannot be removed is only wasted space.
+fn remove_files(dirs: &VideoDirs, files: &[(&'static str, String)]) {
+    for (folder, name) in files {
+        let path = dirs.root.join(folder).join(name);
+        if let Err(e) = std::fs::remove_file(&path)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %path.display(), error = %e, "file not removed");
+        }
+    }
+}
