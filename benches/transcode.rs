@@ -1,16 +1,34 @@
-//! Transcoding bench (a bench binary): the AV1 ladder of `media::transcode` against ffmpeg's
-//! x264 `veryfast` (PeerTube's choice) on the same input in the same run. Per rung and for the
-//! whole ladder: wall time, CPU use (cores busy), frames per second, bytes, and PSNR against the
-//! source scaled by ffmpeg (Lanczos). Both sides decode and scale the source themselves, so the
-//! times compare whole pipelines. Run: `cargo bench --bench transcode` (or `bash benches/run.sh`).
+//! Transcoding bench (a bench binary): Vireo's AV1 ladder (`media::transcode`, one shared decode,
+//! a thread per rung, as the pipeline runs it) against, in the same run and on the same inputs,
+//! ffmpeg's x264 `veryfast` (PeerTube's choice, 2-second GOP as PeerTube sets it) and ffmpeg's
+//! SVT-AV1 preset 10 (the fastest AV1 peer). Each ladder is made at four quality points; per rung
+//! the bytes (video only) and the PSNR against the source scaled by ffmpeg (Lanczos) give a
+//! Bjøntegaard delta rate (BD-rate) against x264. Wall time, cores busy and frames per second are
+//! reported for the default operating points (x264 crf 23, Vireo's configured quantizer), plus
+//! the time to the first (smallest) rung alone, and the API's p99 latency while the release
+//! server encodes a ladder against its p99 idle.
+//!
+//! Inputs: `bigbuckbunny.mp4` looped to 21.1 s (720p25, 528 frames), and a synthetic noisy 1080p30
+//! clip (ffmpeg `testsrc2` with temporal noise, 3 s). Run: `cargo bench --bench transcode` (or
+//! `bash benches/run.sh`); `TRANSCODE_BENCH_QUICK=1` keeps only the looped input's ladders.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use std::path::Path;
-use std::process::Command;
-use std::time::Instant;
+mod common;
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{Vireo, loop_fixture, wrk};
 use vireo::media::transcode::ladder::{Rung, rungs};
 use vireo::media::transcode::rendition::{Quality, Target, transcode, transcode_ladder};
+
+/// Vireo's defaults (`config.rs`): the operating point the time targets are judged at.
+const SPEED: u8 = 10;
+const QUANTIZER: usize = 110;
+const AV1_POINTS: [usize; 4] = [80, 110, 140, 170];
+const X264_POINTS: [u32; 4] = [23, 27, 31, 35];
+const SVT_POINTS: [u32; 4] = [35, 41, 47, 53];
 
 /// CPU seconds used so far by this process itself, and by its children that were waited for
 /// (`/proc/self/stat` fields 14–17: utime, stime, cutime, cstime, in clock ticks of 1/100 s).
@@ -22,6 +40,19 @@ fn cpu_seconds() -> (f64, f64) {
         .map(|v| v.parse().unwrap_or(0.0))
         .collect();
     ((f[11] + f[12]) / 100.0, (f[13] + f[14]) / 100.0)
+}
+
+fn ffmpeg(args: &[&str]) {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-v", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("ffmpeg is installed (benches/run.sh installs it)");
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn psnr(output: &Path, source: &Path, rung: Rung) -> f64 {
@@ -50,83 +81,14 @@ fn psnr(output: &Path, source: &Path, rung: Rung) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-struct Run {
-    wall: f64,
-    cpu: f64,
-    bytes: u64,
-    psnr: f64,
-}
-
-fn x264(source: &Path, out: &Path, rung: Rung) -> Run {
-    let (_, children0) = cpu_seconds();
-    let t = Instant::now();
-    let ok = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-threads", "2", "-i"])
-        .arg(source)
-        .args([
-            "-vf",
-            &format!("scale={}:{}:flags=lanczos", rung.width, rung.height),
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-crf",
-            "23",
-            "-an",
-        ])
-        .arg(out)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
-    let wall = t.elapsed().as_secs_f64();
-    // A child's CPU is counted once it is waited for, which `status` did.
-    let cpu = cpu_seconds().1 - children0;
-    Run {
-        wall,
-        cpu,
-        bytes: std::fs::metadata(out).unwrap().len(),
-        psnr: psnr(out, source, rung),
-    }
-}
-
-fn av1(source: &Path, dir: &Path, rung: Rung) -> Run {
-    let out = dir.join(format!("{}-av1.mp4", rung.resolution));
-    let (own0, _) = cpu_seconds();
-    let t = Instant::now();
-    let made = transcode(
-        source,
-        &dir.join("scratch"),
-        &out,
-        rung,
-        Quality {
-            quantizer: 110,
-            speed: 10,
-            keyframe_secs: 2.0,
-            threads: 2,
-        },
-        |_, _| {},
-    )
-    .unwrap();
-    let wall = t.elapsed().as_secs_f64();
-    let cpu = cpu_seconds().0 - own0;
-    // Video bytes only, as for x264 (`-an`): the file less its audio.
-    let audio = audio_bytes(&out);
-    Run {
-        wall,
-        cpu,
-        bytes: made.size.saturating_sub(audio),
-        psnr: psnr(&out, source, rung),
-    }
-}
-
-fn audio_bytes(file: &Path) -> u64 {
+/// Bytes of a file's video packets (audio left out, as the references drop it).
+fn video_bytes(file: &Path) -> u64 {
     let out = Command::new("ffprobe")
         .args([
             "-v",
             "error",
             "-select_streams",
-            "a",
+            "v",
             "-show_entries",
             "packet=size",
             "-of",
@@ -137,100 +99,417 @@ fn audio_bytes(file: &Path) -> u64 {
         .unwrap();
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter_map(|l| l.trim().parse::<u64>().ok())
+        .filter_map(|l| l.trim().trim_end_matches(',').parse::<u64>().ok())
         .sum()
 }
 
-fn main() {
-    let source =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/media/bigbuckbunny.mp4");
-    let frames = 132.0;
-    let dir = tempfile::tempdir().unwrap();
-    let ladder = rungs(1280, 720, &[720, 480, 360, 240]);
-    println!("bigbuckbunny.mp4: 1280×720, 25 fps, {frames} frames (5.3 s); 2 cores");
-    println!(
-        "| rung | x264 wall s | cores | bytes | PSNR | AV1 wall s | cores | fps | bytes | PSNR |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
-    // One untimed x264 run first: the first ffmpeg start pages in its libraries (2 s once).
-    x264(
-        &source,
-        &dir.path().join("warm-up.mp4"),
-        rungs(1280, 720, &[240])[0],
-    );
-    let (mut xw, mut xb, mut aw, mut ab) = (0.0, 0, 0.0, 0);
-    for rung in ladder {
-        let x = x264(
-            &source,
-            &dir.path().join(format!("{}-x264.mp4", rung.resolution)),
-            rung,
-        );
-        let a = av1(&source, dir.path(), rung);
-        println!(
-            "| {}p | {:.2} | {:.2} | {} | {:.1} | {:.2} | {:.2} | {:.1} | {} | {:.1} |",
-            rung.resolution,
-            x.wall,
-            x.cpu / x.wall,
-            x.bytes,
-            x.psnr,
-            a.wall,
-            a.cpu / a.wall,
-            frames / a.wall,
-            a.bytes,
-            a.psnr
-        );
-        xw += x.wall;
-        xb += x.bytes;
-        aw += a.wall;
-        ab += a.bytes;
-    }
-    println!(
-        "| ladder, rung by rung | {xw:.2} | | {xb} | | {aw:.2} ({:.1}× x264) | | | {ab} ({:+.0} %) | |",
-        aw / xw,
-        (ab as f64 / xb as f64 - 1.0) * 100.0
-    );
-    // The same ladder from one decode, every rung in its own thread.
-    println!();
-    println!("| whole ladder, one decode | wall s | × x264 ladder | cores | bytes |");
-    println!("|---|---|---|---|---|");
-    for threads in [1, 2] {
-        let targets: Vec<Target> = rungs(1280, 720, &[720, 480, 360, 240])
-            .into_iter()
-            .map(|rung| Target {
-                rung,
-                scratch: dir
-                    .path()
-                    .join(format!("{}-{threads}.scratch", rung.resolution)),
-                output: dir
-                    .path()
-                    .join(format!("{}-{threads}-ladder.mp4", rung.resolution)),
-            })
-            .collect();
-        let (own0, _) = cpu_seconds();
+/// One input of the bench.
+struct Input {
+    name: &'static str,
+    path: PathBuf,
+    width: usize,
+    height: usize,
+    fps: u32,
+    frames: usize,
+    resolutions: &'static [u32],
+}
+
+/// One rung at one quality point.
+#[derive(Clone, Copy)]
+struct Point {
+    bytes: u64,
+    psnr: f64,
+}
+
+/// One whole ladder at one quality point.
+struct Ladder {
+    wall: f64,
+    cpu: f64,
+    rungs: Vec<Point>,
+}
+
+/// A reference ladder through ffmpeg, one process per rung as PeerTube's jobs run them.
+fn ffmpeg_ladder(input: &Input, dir: &Path, tag: &str, codec_args: &[String]) -> Ladder {
+    let gop = (input.fps * 2).to_string();
+    let mut ladder = Ladder {
+        wall: 0.0,
+        cpu: 0.0,
+        rungs: Vec::new(),
+    };
+    for rung in rungs(input.width, input.height, input.resolutions) {
+        let out = dir.join(format!("{tag}-{}.mp4", rung.resolution));
+        let (_, children0) = cpu_seconds();
         let t = Instant::now();
-        let made = transcode_ladder(
-            &source,
-            &targets,
-            Quality {
-                quantizer: 110,
-                speed: 10,
-                keyframe_secs: 2.0,
-                threads,
-            },
-            |_, _| {},
-        )
-        .unwrap();
-        let wall = t.elapsed().as_secs_f64();
-        let cpu = cpu_seconds().0 - own0;
-        let bytes: u64 = targets
+        let scale = format!("scale={}:{}:flags=lanczos", rung.width, rung.height);
+        let mut args: Vec<&str> = vec!["-threads", "2", "-i", input.path.to_str().unwrap()];
+        args.extend(["-vf", &scale, "-g", &gop, "-an"]);
+        args.extend(codec_args.iter().map(String::as_str));
+        args.push(out.to_str().unwrap());
+        ffmpeg(&args);
+        ladder.wall += t.elapsed().as_secs_f64();
+        // A child's CPU is counted once it is waited for, which `output` did.
+        ladder.cpu += cpu_seconds().1 - children0;
+        ladder.rungs.push(Point {
+            bytes: video_bytes(&out),
+            psnr: psnr(&out, &input.path, rung),
+        });
+    }
+    ladder
+}
+
+fn x264_ladder(input: &Input, dir: &Path, crf: u32) -> Ladder {
+    let args = [
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        &crf.to_string(),
+    ];
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    ffmpeg_ladder(input, dir, &format!("x264-{crf}"), &args)
+}
+
+fn svt_ladder(input: &Input, dir: &Path, crf: u32) -> Ladder {
+    let args = [
+        "-c:v",
+        "libsvtav1",
+        "-preset",
+        "10",
+        "-crf",
+        &crf.to_string(),
+    ];
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    ffmpeg_ladder(input, dir, &format!("svt-{crf}"), &args)
+}
+
+fn quality(quantizer: usize) -> Quality {
+    Quality {
+        quantizer,
+        speed: SPEED,
+        keyframe_secs: 2.0,
+        threads: 2,
+    }
+}
+
+/// Vireo's ladder from one decode, every rung in its own thread with 2 encoder threads (what
+/// `service::ladder` runs on a 2-core machine).
+fn vireo_ladder(input: &Input, dir: &Path, quantizer: usize) -> Ladder {
+    let targets: Vec<Target> = rungs(input.width, input.height, input.resolutions)
+        .into_iter()
+        .map(|rung| Target {
+            rung,
+            scratch: dir.join(format!("av1-{quantizer}-{}.scratch", rung.resolution)),
+            output: dir.join(format!("av1-{quantizer}-{}.mp4", rung.resolution)),
+        })
+        .collect();
+    let (own0, _) = cpu_seconds();
+    let t = Instant::now();
+    transcode_ladder(&input.path, &targets, quality(quantizer), |_, _| {}).unwrap();
+    let wall = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds().0 - own0;
+    let rungs = targets
+        .iter()
+        .map(|t| Point {
+            bytes: video_bytes(&t.output),
+            psnr: psnr(&t.output, &input.path, t.rung),
+        })
+        .collect();
+    Ladder { wall, cpu, rungs }
+}
+
+/// Least-squares cubic through `(x, y)` points: coefficients of 1, x, x², x³. Four unknowns, so
+/// the normal equations are solved by hand (Gaussian elimination) rather than with a linear
+/// algebra crate for one 4×4 system.
+fn cubic_fit(points: &[(f64, f64)]) -> [f64; 4] {
+    let mut m = [[0.0f64; 5]; 4];
+    for &(x, y) in points {
+        let powers = [1.0, x, x * x, x * x * x];
+        for r in 0..4 {
+            for c in 0..4 {
+                m[r][c] += powers[r] * powers[c];
+            }
+            m[r][4] += powers[r] * y;
+        }
+    }
+    for col in 0..4 {
+        let pivot = (col..4)
+            .max_by(|a, b| m[*a][col].abs().total_cmp(&m[*b][col].abs()))
+            .unwrap();
+        m.swap(col, pivot);
+        for r in 0..4 {
+            if r != col {
+                let f = m[r][col] / m[col][col];
+                for c in col..5 {
+                    m[r][c] -= f * m[col][c];
+                }
+            }
+        }
+    }
+    [
+        m[0][4] / m[0][0],
+        m[1][4] / m[1][1],
+        m[2][4] / m[2][2],
+        m[3][4] / m[3][3],
+    ]
+}
+
+/// ∫ of the cubic `p` from `a` to `b`.
+fn integral(p: [f64; 4], a: f64, b: f64) -> f64 {
+    let f =
+        |x: f64| p[0] * x + p[1] * x * x / 2.0 + p[2] * x.powi(3) / 3.0 + p[3] * x.powi(4) / 4.0;
+    f(b) - f(a)
+}
+
+/// Bjøntegaard delta rate of `test` against `reference` (each `(bytes, psnr)` per quality
+/// point), in percent: negative means fewer bytes at equal PSNR. Over the PSNR range both cover.
+fn bd_rate(reference: &[Point], test: &[Point]) -> f64 {
+    let curve = |ps: &[Point]| -> ([f64; 4], f64, f64) {
+        // Centred on 40 dB: x³ of raw PSNRs makes the normal equations ill-conditioned.
+        let pts: Vec<(f64, f64)> = ps
             .iter()
-            .zip(&made)
-            .map(|(t, r)| r.size.saturating_sub(audio_bytes(&t.output)))
-            .sum();
+            .map(|p| (p.psnr - 40.0, (p.bytes as f64).ln()))
+            .collect();
+        let lo = pts.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
+        let hi = pts.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+        (cubic_fit(&pts), lo, hi)
+    };
+    let (r, rlo, rhi) = curve(reference);
+    let (t, tlo, thi) = curve(test);
+    let (lo, hi) = (rlo.max(tlo), rhi.min(thi));
+    if hi <= lo {
+        return f64::NAN; // the curves do not overlap
+    }
+    let diff = (integral(t, lo, hi) - integral(r, lo, hi)) / (hi - lo);
+    (diff.exp() - 1.0) * 100.0
+}
+
+/// The per-rung curves of several ladders (one per quality point).
+fn curves(ladders: &[Ladder]) -> Vec<Vec<Point>> {
+    let n = ladders[0].rungs.len();
+    (0..n)
+        .map(|i| ladders.iter().map(|l| l.rungs[i]).collect())
+        .collect()
+}
+
+fn bench_input(input: &Input, dir: &Path) -> (f64, f64) {
+    println!(
+        "\n### {}: {}×{}, {} fps, {} frames; ladder {:?}\n",
+        input.name, input.width, input.height, input.fps, input.frames, input.resolutions
+    );
+    let x264: Vec<Ladder> = X264_POINTS
+        .iter()
+        .map(|crf| x264_ladder(input, dir, *crf))
+        .collect();
+    let svt: Vec<Ladder> = SVT_POINTS
+        .iter()
+        .map(|crf| svt_ladder(input, dir, *crf))
+        .collect();
+    let av1: Vec<Ladder> = AV1_POINTS
+        .iter()
+        .map(|q| vireo_ladder(input, dir, *q))
+        .collect();
+    let ladder = rungs(input.width, input.height, input.resolutions);
+    println!(
+        "| rung | quality point | x264 bytes / PSNR | SVT-AV1 bytes / PSNR | Vireo AV1 bytes / PSNR |"
+    );
+    println!("|---|---|---|---|---|");
+    for (i, rung) in ladder.iter().enumerate() {
+        for p in 0..4 {
+            let (x, s, a) = (x264[p].rungs[i], svt[p].rungs[i], av1[p].rungs[i]);
+            println!(
+                "| {}p | crf {} / crf {} / q {} | {} / {:.2} | {} / {:.2} | {} / {:.2} |",
+                rung.resolution,
+                X264_POINTS[p],
+                SVT_POINTS[p],
+                AV1_POINTS[p],
+                x.bytes,
+                x.psnr,
+                s.bytes,
+                s.psnr,
+                a.bytes,
+                a.psnr
+            );
+        }
+    }
+    let (xc, sc, ac) = (curves(&x264), curves(&svt), curves(&av1));
+    println!("\n| rung | BD-rate SVT-AV1 vs x264 | BD-rate Vireo AV1 vs x264 |");
+    println!("|---|---|---|");
+    let (mut s_sum, mut a_sum) = (0.0, 0.0);
+    for (i, rung) in ladder.iter().enumerate() {
+        let (s, a) = (bd_rate(&xc[i], &sc[i]), bd_rate(&xc[i], &ac[i]));
+        s_sum += s;
+        a_sum += a;
+        println!("| {}p | {s:+.1} % | {a:+.1} % |", rung.resolution);
+    }
+    let n = ladder.len() as f64;
+    println!(
+        "| **mean** | **{:+.1} %** | **{:+.1} %** |",
+        s_sum / n,
+        a_sum / n
+    );
+    // The default operating points: x264 crf 23, SVT-AV1 crf 35, Vireo's quantizer.
+    let at = AV1_POINTS.iter().position(|q| *q == QUANTIZER).unwrap();
+    let (x, s, a) = (&x264[0], &svt[0], &av1[at]);
+    let frames = input.frames as f64;
+    println!("\n| whole ladder | wall s | × x264 | cores busy | source fps |");
+    println!("|---|---|---|---|---|");
+    for (name, l) in [
+        ("x264 veryfast crf 23 (rung by rung)", x),
+        ("SVT-AV1 preset 10 crf 35 (rung by rung)", s),
+        ("Vireo AV1 q 110, one decode", a),
+    ] {
         println!(
-            "| {threads} encoder thread(s) per rung | {wall:.2} | {:.1}× | {:.2} | {bytes} |",
-            wall / xw,
-            cpu / wall
+            "| {name} | {:.2} | {:.2}× | {:.2} | {:.1} |",
+            l.wall,
+            l.wall / x.wall,
+            l.cpu / l.wall,
+            frames / l.wall
         );
     }
+    (a.wall / x.wall, a_sum / n)
+}
+
+/// The smallest rung alone, as a video that cannot be remuxed would get it first.
+fn first_rung(input: &Input, dir: &Path) {
+    let rung = rungs(input.width, input.height, input.resolutions)[0];
+    let t = Instant::now();
+    transcode(
+        &input.path,
+        &dir.join("first.scratch"),
+        &dir.join("first.mp4"),
+        rung,
+        quality(QUANTIZER),
+        |_, _| {},
+    )
+    .unwrap();
+    let wall = t.elapsed().as_secs_f64();
+    let duration = input.frames as f64 / f64::from(input.fps);
+    println!(
+        "\nfirst rung ({}p) alone: {wall:.2} s for {duration:.1} s of video: {:.2}× the duration (target ≤ 1×)",
+        rung.resolution,
+        wall / duration
+    );
+}
+
+/// The API's latency idle and while the release server encodes a ladder (niced job threads).
+fn api_under_transcode(input: &Input, dir: &Path) {
+    let data = dir.join("api-data");
+    let server = Vireo::start(&data, &[("VIREO_TRANSCODING__ENABLED", "true")]);
+    let list = format!("{}/api/v1/videos?count=15&sort=-publishedAt", server.url);
+    let idle = wrk(&list, &[]);
+    let uuid = server.upload(&input.path);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !server.video(&uuid)["progress"]["fps"].is_number() {
+        assert!(Instant::now() < deadline, "the ladder never started");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let busy = wrk(&list, &[]);
+    let still = server.video(&uuid)["progress"]["fps"].is_number();
+    server.stop();
+    println!("\n| GET /api/v1/videos | req/s | p50 ms | p99 ms |");
+    println!("|---|---|---|---|");
+    println!(
+        "| idle | {:.0} | {:.2} | {:.2} |",
+        idle.rps, idle.p50_ms, idle.p99_ms
+    );
+    println!(
+        "| while the AV1 ladder encodes{} | {:.0} | {:.2} | {:.2} |",
+        if still {
+            ""
+        } else {
+            " (it ended during the load)"
+        },
+        busy.rps,
+        busy.p50_ms,
+        busy.p99_ms
+    );
+}
+
+/// A noisy synthetic 1080p30 clip (H.264 High with B-frames, as a camera would give).
+fn noisy_1080p(dir: &Path) -> PathBuf {
+    let out = dir.join("noisy1080.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=1920x1080:r=30:d=3,noise=alls=12:allf=t+u",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "medium",
+        "-crf",
+        "16",
+        "-g",
+        "60",
+        "-bf",
+        "3",
+        "-pix_fmt",
+        "yuv420p",
+        out.to_str().unwrap(),
+    ]);
+    out
+}
+
+/// The BD-rate of a curve against itself is 0, and against itself at half the bytes −50 %.
+fn check_bd_rate() {
+    let curve: Vec<Point> = [
+        (1_000_000, 42.1),
+        (700_000, 40.3),
+        (450_000, 38.2),
+        (300_000, 36.0),
+    ]
+    .iter()
+    .map(|&(bytes, psnr)| Point { bytes, psnr })
+    .collect();
+    let half: Vec<Point> = curve
+        .iter()
+        .map(|p| Point {
+            bytes: p.bytes / 2,
+            psnr: p.psnr,
+        })
+        .collect();
+    assert!(bd_rate(&curve, &curve).abs() < 1e-6);
+    assert!(
+        (bd_rate(&curve, &half) + 50.0).abs() < 1e-3,
+        "{}",
+        bd_rate(&curve, &half)
+    );
+}
+
+fn main() {
+    check_bd_rate();
+    let dir = tempfile::tempdir().unwrap();
+    let looped = Input {
+        name: "bigbuckbunny.mp4 looped ×4",
+        path: loop_fixture(dir.path(), 4),
+        width: 1280,
+        height: 720,
+        fps: 25,
+        frames: 528,
+        resolutions: &[720, 480, 360, 240],
+    };
+    // One untimed ffmpeg run first: the first start pages in its libraries (2 s once).
+    ffmpeg(&["-f", "lavfi", "-i", "testsrc2=d=1", "-f", "null", "-"]);
+    println!(
+        "2 cores; x264 and SVT-AV1 through Debian's ffmpeg, 2 threads, GOP 2 s; Vireo in-process"
+    );
+    let (time_ratio, bd) = bench_input(&looped, dir.path());
+    first_rung(&looped, dir.path());
+    if std::env::var_os("TRANSCODE_BENCH_QUICK").is_none() {
+        let noisy = Input {
+            name: "testsrc2 + temporal noise",
+            path: noisy_1080p(dir.path()),
+            width: 1920,
+            height: 1080,
+            fps: 30,
+            frames: 90,
+            resolutions: &[1080, 720, 480, 360, 240],
+        };
+        bench_input(&noisy, dir.path());
+    }
+    api_under_transcode(&looped, dir.path());
+    println!(
+        "\ntargets on the looped input: BD-rate ≤ −30 % (measured {bd:+.1} %), wall ≤ 5× x264 (measured {time_ratio:.2}×)"
+    );
 }

@@ -8,52 +8,10 @@
 
 mod common;
 
-use common::{Wrk, free_port, start_nginx, wrk};
+use common::{Vireo, Wrk, curl, free_port, json_field, loop_fixture, start_nginx, wrk};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-const ROOT_PASSWORD: &str = "bench-root-password";
-
-fn curl(args: &[&str]) -> String {
-    let out = Command::new("curl")
-        .args(["-fsS"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "curl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn json_field(body: &str, key: &str) -> String {
-    let v: serde_json::Value = serde_json::from_str(body).unwrap();
-    v[key]
-        .as_str()
-        .map(str::to_owned)
-        .unwrap_or_else(|| v[key].to_string())
-}
-
-/// Loop the fixture clip `times` times without re-encoding.
-fn make_input(dir: &Path, times: u32) -> PathBuf {
-    let clip =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/media/bigbuckbunny.mp4");
-    let out = dir.join(format!("loop{times}.mp4"));
-    let status = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y", "-stream_loop"])
-        .arg((times - 1).to_string())
-        .arg("-i")
-        .arg(&clip)
-        .args(["-c", "copy", "-movflags", "+faststart"])
-        .arg(&out)
-        .status()
-        .expect("ffmpeg is installed (benches/run.sh installs it)");
-    assert!(status.success());
-    out
-}
 
 /// A 10-minute 1080p H.264/AAC input: the clip scaled to 1080p once (x264, 6 Mb/s, keyframe
 /// every 2 s), then looped without re-encoding.
@@ -174,46 +132,10 @@ fn upload_once(work: &Path, input: &Path, serve: bool) -> (Run, Option<(Wrk, Wrk
         "data-{}",
         input.file_stem().unwrap().to_string_lossy()
     ));
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
-    let mut child: Child = Command::new(env!("CARGO_BIN_EXE_vireo"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .arg("--data-dir")
-        .arg(&data)
-        .env("VIREO_INITIAL_ADMIN_PASSWORD", ROOT_PASSWORD)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Command::new("curl")
-        .args(["-fsS", "-o", "/dev/null", &format!("{url}/readyz")])
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| !s.success())
-        .unwrap_or(true)
-    {
-        assert!(Instant::now() < deadline);
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let client = curl(&[&format!("{url}/api/v1/oauth-clients/local")]);
-    let token = curl(&[
-        "-d",
-        &format!(
-            "client_id={}&client_secret={}&grant_type=password&username=root&password={ROOT_PASSWORD}",
-            json_field(&client, "client_id"),
-            json_field(&client, "client_secret")
-        ),
-        &format!("{url}/api/v1/users/token"),
-    ]);
-    let token = json_field(&token, "access_token");
-    let me = curl(&[
-        "-H",
-        &format!("Authorization: Bearer {token}"),
-        &format!("{url}/api/v1/users/me"),
-    ]);
-    let me: serde_json::Value = serde_json::from_str(&me).unwrap();
-    let channel = me["videoChannels"][0]["id"].as_u64().unwrap();
+    // This bench measures the upload, remux and serving alone; `transcode` measures the AV1
+    // ladder.
+    let server = Vireo::start(&data, &[("VIREO_TRANSCODING__ENABLED", "false")]);
+    let (url, token, channel) = (server.url.clone(), server.token.clone(), server.channel);
     let size = std::fs::metadata(input).unwrap().len();
     let start = Instant::now();
     let answer = curl(&[
@@ -254,11 +176,8 @@ fn upload_once(work: &Path, input: &Path, serve: bool) -> (Run, Option<(Wrk, Wrk
     }
     let to_complete = answered.elapsed().as_secs_f64();
     let served = serve.then(|| serving(work, &url, &data, &uuid));
-    let rss_mb = peak_rss_mb(child.id());
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
+    let rss_mb = peak_rss_mb(server.child.id());
+    server.stop();
     let _ = std::fs::remove_dir_all(&data);
     let run = Run {
         size_mb: size as f64 / 1_048_576.0,
@@ -273,7 +192,7 @@ fn upload_once(work: &Path, input: &Path, serve: bool) -> (Run, Option<(Wrk, Wrk
 
 fn main() {
     let work = tempfile::tempdir().unwrap();
-    let small = make_input(work.path(), 20);
+    let small = loop_fixture(work.path(), 20);
     let large = make_1080p_input(work.path(), 10);
     let (small_run, served) = upload_once(work.path(), &small, true);
     let (large_run, _) = upload_once(work.path(), &large, false);

@@ -126,3 +126,126 @@ pub fn start_nginx(dir: &Path, locations: &str, port: u16) -> Child {
     );
     child
 }
+
+pub const ROOT_PASSWORD: &str = "bench-root-password";
+
+/// `curl -fsS` with `args`; its output (a failure is a panic with curl's message).
+pub fn curl(args: &[&str]) -> String {
+    let out = Command::new("curl")
+        .args(["-fsS"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "curl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A top-level field of a JSON body, as a string.
+pub fn json_field(body: &str, key: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    v[key]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| v[key].to_string())
+}
+
+/// The fixture clip (`bigbuckbunny.mp4`, 720p25, 5.3 s) looped `times` times without
+/// re-encoding.
+pub fn loop_fixture(dir: &Path, times: u32) -> std::path::PathBuf {
+    let clip =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/media/bigbuckbunny.mp4");
+    let out = dir.join(format!("loop{times}.mp4"));
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-stream_loop"])
+        .arg((times - 1).to_string())
+        .arg("-i")
+        .arg(&clip)
+        .args(["-c", "copy", "-movflags", "+faststart"])
+        .arg(&out)
+        .status()
+        .expect("ffmpeg is installed (benches/run.sh installs it)");
+    assert!(status.success());
+    out
+}
+
+/// The release `vireo` on a fresh data directory, with an administrator's token and channel.
+pub struct Vireo {
+    pub child: Child,
+    pub url: String,
+    pub token: String,
+    pub channel: u64,
+}
+
+impl Vireo {
+    pub fn start(data: &Path, env: &[(&str, &str)]) -> Vireo {
+        let port = free_port();
+        let url = format!("http://127.0.0.1:{port}");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vireo"));
+        cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .arg("--data-dir")
+            .arg(data)
+            .env("VIREO_INITIAL_ADMIN_PASSWORD", ROOT_PASSWORD)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().unwrap();
+        wait_ready(&format!("{url}/readyz"), Duration::from_secs(20));
+        let client = curl(&[&format!("{url}/api/v1/oauth-clients/local")]);
+        let token = curl(&[
+            "-d",
+            &format!(
+                "client_id={}&client_secret={}&grant_type=password&username=root&password={ROOT_PASSWORD}",
+                json_field(&client, "client_id"),
+                json_field(&client, "client_secret")
+            ),
+            &format!("{url}/api/v1/users/token"),
+        ]);
+        let token = json_field(&token, "access_token");
+        let me = curl(&[
+            "-H",
+            &format!("Authorization: Bearer {token}"),
+            &format!("{url}/api/v1/users/me"),
+        ]);
+        let me: serde_json::Value = serde_json::from_str(&me).unwrap();
+        let channel = me["videoChannels"][0]["id"].as_u64().unwrap();
+        Vireo {
+            child,
+            url,
+            token,
+            channel,
+        }
+    }
+
+    /// Upload `input` in one multipart request; the new video's uuid.
+    pub fn upload(&self, input: &Path) -> String {
+        let answer = curl(&[
+            "-H",
+            &format!("Authorization: Bearer {}", self.token),
+            "-F",
+            &format!("channelId={}", self.channel),
+            "-F",
+            "name=Bench upload",
+            "-F",
+            &format!("videofile=@{};type=video/mp4", input.display()),
+            &format!("{}/api/v1/videos/upload", self.url),
+        ]);
+        assert!(answer.contains("\"uuid\""), "{answer}");
+        json_field(&json_field(&answer, "video"), "uuid")
+    }
+
+    /// The video's JSON.
+    pub fn video(&self, uuid: &str) -> serde_json::Value {
+        let v = curl(&[&format!("{}/api/v1/videos/{uuid}", self.url)]);
+        serde_json::from_str(&v).unwrap()
+    }
+
+    pub fn stop(self) {
+        stop(self.child);
+    }
+}

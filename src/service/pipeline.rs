@@ -200,32 +200,33 @@ pub fn process_upload(core: &Core, video_id: u64) -> Result<(), PipelineError> {
             m.hls.insert(0, rendition);
         })?;
     }
+    // The remuxed HLS file's torrent serves only peers, so it comes last: with the progressive
+    // file, or alone when that exists (the HLS was removed and made again).
+    let hls_torrent_missing =
+        remux_missing || media.hls.iter().any(|r| !r.transcoded && r.torrent.is_none());
+    let mut web = None;
     if media.web_videos.is_empty() {
-        let web = match make_web_video(core, &dirs, &video, &mut src) {
-            Ok(web) => web,
+        match make_web_video(core, &dirs, &video, &mut src) {
+            Ok(made) => web = Some(made),
             // The video plays from its HLS already: it stays published without a download.
             Err(PipelineError::Permanent(reason)) => {
                 tracing::warn!(video = video_id, %reason, "no progressive file");
                 return Ok(());
             }
             Err(e) => return Err(e),
-        };
-        commit(core, video_id, &dirs, None, |m| m.web_videos = vec![web])?;
+        }
     }
-    // Last, as it only serves peers: the remuxed HLS file's torrent (also after the HLS was
-    // removed and made again).
-    let Some((_, _, media)) = load(core, video_id)? else {
-        return Ok(());
+    let torrent = match hls_torrent_missing {
+        true => Some(hls_torrent(core, &dirs, &video, src.height)?),
+        false => None,
     };
-    if media
-        .hls
-        .iter()
-        .any(|r| !r.transcoded && r.torrent.is_none())
-    {
-        let torrent = hls_torrent(core, &dirs, &video, src.height)?;
+    if web.is_some() || torrent.is_some() {
         commit(core, video_id, &dirs, None, |m| {
-            if let Some(r) = m.hls.iter_mut().find(|r| !r.transcoded) {
-                r.torrent = Some(torrent);
+            if let Some(web) = web {
+                m.web_videos = vec![web];
+            }
+            if let (Some(t), Some(r)) = (torrent, m.hls.iter_mut().find(|r| !r.transcoded)) {
+                r.torrent = Some(t);
             }
         })?;
     }
