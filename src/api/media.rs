@@ -8,7 +8,8 @@
 //!   `/download/streaming-playlists/hls/videos/{uuid}-{height}-fragmented.mp4`,
 //!   `/download/torrents/{name}`;
 //! - `.torrent` files: `/lazy-static/torrents/{name}`;
-//! - images: `/lazy-static/thumbnails/{name}`, `/lazy-static/previews/{name}`.
+//! - images: `/lazy-static/thumbnails/{name}`, `/lazy-static/previews/{name}`,
+//!   `/lazy-static/storyboards/{name}`.
 //!
 //! Video files and torrents of a video are served only to those who may watch it; a download
 //! also needs downloads enabled (or the owner). Images are public, as PeerTube serves them:
@@ -59,6 +60,7 @@ pub fn router() -> Router<AppState> {
         .route("/download/torrents/{file}", get(download_torrent))
         .route("/lazy-static/thumbnails/{file}", get(thumbnail))
         .route("/lazy-static/previews/{file}", get(preview))
+        .route("/lazy-static/storyboards/{file}", get(storyboard))
         .layer(cors())
 }
 
@@ -267,6 +269,25 @@ pub async fn preview(
     req: Request,
 ) -> ApiResult<Response> {
     image(&state, Kind::Preview, &file, req).await
+}
+
+/// A storyboard's sprites. Its name stays when it is made again, so it is cached an hour, not
+/// forever.
+pub async fn storyboard(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    req: Request,
+) -> ApiResult<Response> {
+    if !file.ends_with("-storyboard.jpg") || !safe_name(&file) {
+        return Err(ApiError::not_found("File"));
+    }
+    let dirs = VideoDirs::of(&state.core, &uuid_prefix(&file)?);
+    let how = Serve {
+        cache: MEDIA_CACHE,
+        content_type: Some("image/jpeg"),
+        attachment: None,
+    };
+    serve(&state, dirs.images().join(&file), how, req).await
 }
 
 async fn image(state: &AppState, kind: Kind, file: &str, req: Request) -> ApiResult<Response> {

@@ -78,6 +78,7 @@ pub fn router() -> Router<AppState> {
                 )),
         )
         .route("/videos/{id}/description", get(videos::description))
+        .route("/videos/{id}/storyboards", get(videos::storyboards))
         .route("/videos/{id}/transcoding", post(transcoding::create))
         .route("/videos/{id}/hls", delete(transcoding::delete_hls))
         .route(

@@ -332,6 +332,34 @@ pub async fn get(
     Ok(axum::Json(json).into_response())
 }
 
+/// `GET /videos/{id}/storyboards`: PeerTube's list, empty until the ladder has made one.
+pub async fn storyboards(
+    State(state): State<AppState>,
+    MaybeAuth(viewer): MaybeAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let (v, _, _) = load_visible(&state.core, &id, viewer.as_ref())?;
+    let tx = state.core.store.read()?;
+    let media: crate::model::video::VideoMedia =
+        records::get(&tx, tables::VIDEO_MEDIA, v.id)?.unwrap_or_default();
+    drop(tx);
+    let storyboards: Vec<Value> = media
+        .storyboard
+        .iter()
+        .map(|s| {
+            json!({
+                "storyboardPath": format!("/lazy-static/storyboards/{}", s.file),
+                "totalHeight": s.total_height,
+                "totalWidth": s.total_width,
+                "spriteHeight": s.sprite_height,
+                "spriteWidth": s.sprite_width,
+                "spriteDuration": s.sprite_duration,
+            })
+        })
+        .collect();
+    Ok(axum::Json(json!({ "storyboards": storyboards })).into_response())
+}
+
 pub async fn description(
     State(state): State<AppState>,
     MaybeAuth(viewer): MaybeAuth,

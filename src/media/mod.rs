@@ -7,6 +7,7 @@ pub mod probe;
 pub mod remux;
 pub mod samples;
 pub mod sniff;
+pub mod storyboard;
 pub mod thumbnail;
 pub mod torrent;
 pub mod transcode;

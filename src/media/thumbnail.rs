@@ -163,7 +163,13 @@ pub fn decode_keyframe(src: &mut Source, index: usize) -> Result<Picture, Thumbn
 /// Limited-range YCbCr 4:2:0 to full-range RGB: BT.709 coefficients from 720 lines up, BT.601
 /// below (what encoders assume when the stream does not say).
 pub fn to_rgb(p: &Picture) -> RgbImage {
-    let (rv, gu, gv, bu) = if p.height >= 720 {
+    to_rgb_as(p, p.height >= 720)
+}
+
+/// `to_rgb` with the colour matrix chosen by the caller: a picture scaled down from an HD
+/// source keeps the source's BT.709.
+pub fn to_rgb_as(p: &Picture, bt709: bool) -> RgbImage {
+    let (rv, gu, gv, bu) = if bt709 {
         (1.793, 0.213, 0.533, 2.112)
     } else {
         (1.596, 0.392, 0.813, 2.017)
@@ -186,7 +192,8 @@ pub fn to_rgb(p: &Picture) -> RgbImage {
     out
 }
 
-fn rotate(image: RgbImage, rotation: u16) -> RgbImage {
+/// `image` turned clockwise by `rotation` degrees (0, 90, 180 or 270), as a player shows it.
+pub fn rotate(image: RgbImage, rotation: u16) -> RgbImage {
     match rotation {
         90 => image::imageops::rotate90(&image),
         180 => image::imageops::rotate180(&image),

@@ -280,6 +280,22 @@ pub struct VideoMedia {
     pub hls: Vec<HlsRendition>,
     #[serde(default)]
     pub web_videos: Vec<WebVideo>,
+    #[serde(default)]
+    pub storyboard: Option<Storyboard>,
+}
+
+/// A video's storyboard: a JPEG grid of sprites in `<data dir>/media/<uuid>/images/`, laid out
+/// as PeerTube's (`media::storyboard`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Storyboard {
+    pub file: String,
+    pub total_width: u32,
+    pub total_height: u32,
+    pub sprite_width: u32,
+    pub sprite_height: u32,
+    /// Seconds between two sprites.
+    pub sprite_duration: u32,
 }
 
 impl Record for VideoMedia {

@@ -2,7 +2,8 @@
 //! configuration names, up to the source's size (`media::transcode::ladder`), encoded from one
 //! shared decode (`media::transcode::rendition`); then each rung, smallest first, is packaged
 //! with the source's audio, hashed into a torrent, committed, and added to the master playlist
-//! beside the upload's remuxed copy, which keeps playing everywhere meanwhile.
+//! beside the upload's remuxed copy, which keeps playing everywhere meanwhile. The same decode
+//! feeds the storyboard (`media::storyboard`), which is committed first.
 //!
 //! A committed rung is never encoded again: a retry, or a restart after `kill -9`, encodes only
 //! the rungs still missing. Stopping the server interrupts the encode between two pictures; the
@@ -16,10 +17,11 @@ use super::Core;
 use super::pipeline::{self, PipelineError, Scratch, VideoDirs};
 use crate::media::probe::VideoCodec;
 use crate::media::remux::{self, RemuxError, Source};
+use crate::media::storyboard::{Collector, Plan};
 use crate::media::transcode::frames::FramesError;
 use crate::media::transcode::ladder::{self, Rung};
 use crate::media::transcode::rendition::{self, Encoded, Quality, Target, TranscodeError};
-use crate::model::video::{HlsRendition, Video, VideoSource};
+use crate::model::video::{HlsRendition, Storyboard, Video, VideoSource};
 
 /// Keyframe spacing: every rung has keyframes on the same pictures, so segments align across
 /// renditions and a player can switch at any segment.
@@ -50,7 +52,12 @@ pub fn transcode(core: &Core, video_id: u64) -> Result<(), PipelineError> {
         &core.config.transcoding.resolutions,
         &media.hls,
     );
-    if todo.is_empty() {
+    let storyboard = media
+        .storyboard
+        .is_none()
+        .then(|| storyboard_plan(&video, &source))
+        .flatten();
+    if todo.is_empty() && storyboard.is_none() {
         // A crash may have come between the last rung's commit and its playlist.
         return pipeline::write_master(&dirs, &video, &media.hls);
     }
@@ -77,14 +84,27 @@ pub fn transcode(core: &Core, video_id: u64) -> Result<(), PipelineError> {
         .progress
         .start_frames(video_id, src.video.samples.len() as u64);
     let tracker = guard.tracker.clone();
-    let encoded = rendition::encode_rungs(&mut src, &targets, quality(core), |done, _| {
-        tracker.done.store(done as u64, Ordering::Relaxed);
+    let timescale = src.video.timescale.max(1) as f64;
+    let rotation = source.info.video.rotation;
+    let mut sprites = storyboard.map(|plan| Collector::new(plan, rotation, src.height as usize));
+    let mut first_pts = None;
+    let encoded = rendition::encode_rungs(&mut src, &targets, quality(core), |picture, pts| {
+        tracker.add(1);
         if core.stopping.load(Ordering::SeqCst) {
             return Err(TranscodeError::Cancelled);
+        }
+        let start = *first_pts.get_or_insert(pts);
+        let secs = (pts - start) as f64 / timescale;
+        if let Some(Err(e)) = sprites.as_mut().map(|c| c.offer(picture, secs)) {
+            tracing::warn!(video = video_id, error = %e, "no storyboard");
+            sprites = None;
         }
         Ok(())
     })
     .map_err(failure)?;
+    if let Some(collector) = sprites {
+        publish_storyboard(core, &dirs, &video, collector)?;
+    }
     // Every rung that encoded is published, even when another failed.
     let mut first_error = None;
     for (target, result) in targets.iter().zip(encoded) {
@@ -97,6 +117,49 @@ pub fn transcode(core: &Core, video_id: u64) -> Result<(), PipelineError> {
         }
     }
     first_error.map_or(Ok(()), Err)
+}
+
+/// The storyboard's layout for a video, from its duration and its picture as shown.
+fn storyboard_plan(video: &Video, source: &VideoSource) -> Option<Plan> {
+    let v = &source.info.video;
+    let (w, h) = match v.rotation % 180 {
+        90 => (v.height, v.width),
+        _ => (v.width, v.height),
+    };
+    Plan::for_video(video.duration, w, h)
+}
+
+/// Write the storyboard's JPEG and commit it. A storyboard that cannot be encoded is only
+/// missing, never a reason to fail the ladder.
+fn publish_storyboard(
+    core: &Core,
+    dirs: &VideoDirs,
+    video: &Video,
+    collector: Collector,
+) -> Result<(), PipelineError> {
+    let (plan, jpeg) = match collector.finish() {
+        Ok(made) => made,
+        Err(e) => {
+            tracing::warn!(video = video.id, error = %e, "no storyboard");
+            return Ok(());
+        }
+    };
+    let file = format!("{}-storyboard.jpg", video.uuid);
+    let images = dirs.images();
+    std::fs::create_dir_all(&images)?;
+    pipeline::write_atomic(&images, &file, &jpeg)?;
+    let storyboard = Storyboard {
+        file,
+        total_width: plan.total_width(),
+        total_height: plan.total_height(),
+        sprite_width: plan.sprite_width,
+        sprite_height: plan.sprite_height,
+        sprite_duration: plan.sprite_duration,
+    };
+    pipeline::commit(core, video.id, dirs, None, |m| {
+        m.storyboard = Some(storyboard)
+    })?;
+    Ok(())
 }
 
 /// The rungs of `resolutions` for this source that no committed rendition has yet, smallest

@@ -202,8 +202,11 @@ pub fn process_upload(core: &Core, video_id: u64) -> Result<(), PipelineError> {
     }
     // The remuxed HLS file's torrent serves only peers, so it comes last: with the progressive
     // file, or alone when that exists (the HLS was removed and made again).
-    let hls_torrent_missing =
-        remux_missing || media.hls.iter().any(|r| !r.transcoded && r.torrent.is_none());
+    let hls_torrent_missing = remux_missing
+        || media
+            .hls
+            .iter()
+            .any(|r| !r.transcoded && r.torrent.is_none());
     let mut web = None;
     if media.web_videos.is_empty() {
         match make_web_video(core, &dirs, &video, &mut src) {

@@ -1,7 +1,7 @@
 //! The AV1 ladder in the real server: an H.264 upload is published from its remuxed copy, then
 //! its AV1 rungs join the same master playlist, each judged by Debian's ffprobe/ffmpeg (codec,
 //! size, every frame, A/V offset, PSNR against the source scaled by ffmpeg, aligned segments)
-//! and played by headless Chromium; the job resumes after a graceful stop and after `kill -9`
+//! and played by headless Chromium, with a storyboard from the same decode; the job resumes after a graceful stop and after `kill -9`
 //! without leaving scratch files; and an administrator re-runs, widens, forces and removes
 //! renditions through PeerTube's transcoding API without finished rungs being encoded again.
 
@@ -169,6 +169,66 @@ fn identity(path: &Path) -> (u64, i64, i64) {
     (m.ino(), m.mtime(), m.mtime_nsec())
 }
 
+/// The storyboard the ladder made from its decode: PeerTube's layout, and each sprite the
+/// source's picture at its time (against ffmpeg's pick of the first frame at or after each
+/// second, scaled alike).
+fn check_storyboard(s: &Server, uuid: &str) {
+    let list: Value = s
+        .get(&format!("/api/v1/videos/{uuid}/storyboards"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let boards = list["storyboards"].as_array().unwrap();
+    assert_eq!(boards.len(), 1, "{list}");
+    let b = &boards[0];
+    assert_eq!(
+        (&b["spriteWidth"], &b["spriteHeight"], &b["spriteDuration"]),
+        (&json!(192), &json!(108), &json!(1)),
+        "{list}"
+    );
+    let sprites = b["totalWidth"].as_u64().unwrap() / 192;
+    assert_eq!(b["totalHeight"], 108, "one row");
+    let r = s.get(b["storyboardPath"].as_str().unwrap()).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    let board = image::load_from_memory(&r.bytes().unwrap())
+        .unwrap()
+        .to_luma8();
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(source())
+        .args([
+            "-vf",
+            "select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,1)',scale=192:108:flags=lanczos",
+            "-fps_mode",
+            "passthrough",
+            "-pix_fmt",
+            "gray",
+            "-f",
+            "rawvideo",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    let reference: Vec<&[u8]> = out.stdout.chunks_exact(192 * 108).collect();
+    assert!(
+        reference.len() as u64 >= sprites,
+        "{} frames",
+        reference.len()
+    );
+    for (cell, frame) in reference.iter().take(sprites as usize).enumerate() {
+        let mut diff = 0u64;
+        for (i, want) in frame.iter().enumerate() {
+            let (x, y) = ((i % 192) as u32, (i / 192) as u32);
+            let got = board.get_pixel(cell as u32 * 192 + x, y).0[0];
+            diff += u64::from(got.abs_diff(*want));
+        }
+        let mean = diff as f64 / (192.0 * 108.0);
+        assert!(mean < 8.0, "sprite {cell} differs by {mean:.1} on average");
+    }
+}
+
 #[test]
 fn h264_upload_gets_av1_rungs_beside_its_remux_that_chromium_plays() {
     let dir = tempdir();
@@ -183,6 +243,8 @@ fn h264_upload_gets_av1_rungs_beside_its_remux_that_chromium_plays() {
         video["progress"].is_null(),
         "no progress once done: {video}"
     );
+
+    check_storyboard(&s, &uuid);
 
     let master_url = video["streamingPlaylists"][0]["playlistUrl"]
         .as_str()

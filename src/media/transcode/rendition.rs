@@ -105,7 +105,10 @@ pub fn transcode_ladder(
     mut on_frame: impl FnMut(usize, usize),
 ) -> Result<Vec<Rendition>, TranscodeError> {
     let mut src = Source::open(input)?;
-    let encoded = encode_rungs(&mut src, targets, quality, |done, total| {
+    let total = src.video.samples.len();
+    let mut done = 0;
+    let encoded = encode_rungs(&mut src, targets, quality, |_, _| {
+        done += 1;
         on_frame(done, total);
         Ok(())
     })?;
@@ -117,14 +120,15 @@ pub fn transcode_ladder(
 }
 
 /// Encode `src`'s video at every target from one decode, the rungs in parallel threads (each
-/// with `quality.threads` encoder threads); one result per target, in order. `on_frame` is told
-/// how many pictures of how many have been decoded and handed out; an error from it (such as
-/// `Cancelled`) stops the decode, and every rung then reports that error.
+/// with `quality.threads` encoder threads); one result per target, in order. `on_picture` sees
+/// every picture with its presentation time (the video track's timescale) once the rungs have
+/// it; an error from it (such as `Cancelled`) stops the decode, and is then the result. With no
+/// targets the source is only decoded, for `on_picture`.
 pub fn encode_rungs(
     src: &mut Source,
     targets: &[Target],
     quality: Quality,
-    mut on_frame: impl FnMut(usize, usize) -> Result<(), TranscodeError>,
+    mut on_picture: impl FnMut(&Picture, i64) -> Result<(), TranscodeError>,
 ) -> Result<Vec<Result<Encoded, TranscodeError>>, TranscodeError> {
     let timescale = src.video.timescale;
     let fps = frame_rate(&src.video);
@@ -138,7 +142,7 @@ pub fn encode_rungs(
             let scratch = target.scratch.clone();
             handles.push(scope.spawn(move || encode_rung(rx, settings, &scratch)));
         }
-        let fed = feed(src, &senders, &mut on_frame);
+        let fed = feed(src, &senders, &mut on_picture);
         drop(senders);
         let results: Vec<Result<Encoded, TranscodeError>> = handles
             .into_iter()
@@ -174,15 +178,13 @@ fn settings(rung: Rung, quality: Quality, fps: f64) -> Av1Settings {
 }
 
 /// Decode every picture once and hand it to every rung; stops early when a rung has gone or
-/// `on_frame` says to.
+/// `on_picture` says to.
 fn feed(
     src: &mut Source,
     rungs: &[SyncSender<(Arc<Picture>, i64)>],
-    on_frame: &mut impl FnMut(usize, usize) -> Result<(), TranscodeError>,
+    on_picture: &mut impl FnMut(&Picture, i64) -> Result<(), TranscodeError>,
 ) -> Result<(), TranscodeError> {
     let mut frames = Frames::new(src)?;
-    let total = frames.len();
-    let mut done = 0;
     while let Some((picture, pts)) = frames.next_frame()? {
         let picture = Arc::new(picture);
         for rung in rungs {
@@ -191,8 +193,7 @@ fn feed(
                 return Ok(());
             }
         }
-        done += 1;
-        on_frame(done, total)?;
+        on_picture(&picture, pts)?;
     }
     Ok(())
 }
