@@ -55,7 +55,12 @@ fn ffmpeg(args: &[&str]) {
     );
 }
 
-fn psnr(output: &Path, source: &Path, rung: Rung) -> f64 {
+/// PSNR (dB, all planes) and SSIM (as dB: −10·log10(1 − SSIM), all planes) of `output` against
+/// `source` scaled by ffmpeg (Lanczos) to the rung's size.
+/// Frames are paired by their number (`setpts=N`), not their time stamps: the references
+/// restart time at zero while the source keeps its edit list and loop joins, and the filters'
+/// time-based pairing then compares neighbouring frames (−7 dB seen).
+fn quality_of(output: &Path, source: &Path, rung: Rung) -> (f64, f64) {
     let out = Command::new("ffmpeg")
         .args(["-v", "info", "-i"])
         .arg(output)
@@ -64,7 +69,8 @@ fn psnr(output: &Path, source: &Path, rung: Rung) -> f64 {
         .args([
             "-lavfi",
             &format!(
-                "[1:v]scale={}:{}:flags=lanczos[ref];[0:v][ref]psnr",
+                "[1:v]setpts=N/TB/25,scale={}:{}:flags=lanczos,split[r1][r2];\
+                 [0:v]setpts=N/TB/25,split[a][b];[a][r1]psnr;[b][r2]ssim",
                 rung.width, rung.height
             ),
             "-f",
@@ -74,11 +80,21 @@ fn psnr(output: &Path, source: &Path, rung: Rung) -> f64 {
         .output()
         .unwrap();
     let log = String::from_utf8_lossy(&out.stderr);
-    log.split("average:")
+    let psnr = log
+        .split("average:")
         .nth(1)
         .and_then(|s| s.split_whitespace().next())
         .and_then(|s| s.parse().ok())
-        .unwrap_or(f64::NAN)
+        .unwrap_or(f64::NAN);
+    // "SSIM Y:… All:0.981234 (17.258…)": the figure in brackets is the dB form.
+    let ssim_db = log
+        .split("All:")
+        .nth(1)
+        .and_then(|s| s.split('(').nth(1))
+        .and_then(|s| s.split(')').next())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(f64::NAN);
+    (psnr, ssim_db)
 }
 
 /// Bytes of a file's video packets (audio left out, as the references drop it).
@@ -119,6 +135,18 @@ struct Input {
 struct Point {
     bytes: u64,
     psnr: f64,
+    ssim_db: f64,
+}
+
+impl Point {
+    fn measure(output: &Path, source: &Path, rung: Rung) -> Point {
+        let (psnr, ssim_db) = quality_of(output, source, rung);
+        Point {
+            bytes: video_bytes(output),
+            psnr,
+            ssim_db,
+        }
+    }
 }
 
 /// One whole ladder at one quality point.
@@ -149,10 +177,7 @@ fn ffmpeg_ladder(input: &Input, dir: &Path, tag: &str, codec_args: &[String]) ->
         ladder.wall += t.elapsed().as_secs_f64();
         // A child's CPU is counted once it is waited for, which `output` did.
         ladder.cpu += cpu_seconds().1 - children0;
-        ladder.rungs.push(Point {
-            bytes: video_bytes(&out),
-            psnr: psnr(&out, &input.path, rung),
-        });
+        ladder.rungs.push(Point::measure(&out, &input.path, rung));
     }
     ladder
 }
@@ -210,10 +235,7 @@ fn vireo_ladder(input: &Input, dir: &Path, quantizer: usize) -> Ladder {
     let cpu = cpu_seconds().0 - own0;
     let rungs = targets
         .iter()
-        .map(|t| Point {
-            bytes: video_bytes(&t.output),
-            psnr: psnr(&t.output, &input.path, t.rung),
-        })
+        .map(|t| Point::measure(&t.output, &input.path, t.rung))
         .collect();
     Ladder { wall, cpu, rungs }
 }
@@ -262,14 +284,18 @@ fn integral(p: [f64; 4], a: f64, b: f64) -> f64 {
     f(b) - f(a)
 }
 
-/// Bjøntegaard delta rate of `test` against `reference` (each `(bytes, psnr)` per quality
-/// point), in percent: negative means fewer bytes at equal PSNR. Over the PSNR range both cover.
-fn bd_rate(reference: &[Point], test: &[Point]) -> f64 {
+/// Bjøntegaard delta rate of `test` against `reference` (bytes and a quality in dB per
+/// quality point, `metric` picking it), in percent: negative means fewer bytes at equal
+/// quality. Over the quality range both cover.
+fn bd_rate(reference: &[Point], test: &[Point], metric: fn(&Point) -> f64) -> f64 {
+    // Both curves centred alike: cubes of raw dB figures make the normal equations
+    // ill-conditioned.
+    let all = reference.iter().chain(test).map(metric);
+    let centre = all.clone().sum::<f64>() / all.count().max(1) as f64;
     let curve = |ps: &[Point]| -> ([f64; 4], f64, f64) {
-        // Centred on 40 dB: x³ of raw PSNRs makes the normal equations ill-conditioned.
         let pts: Vec<(f64, f64)> = ps
             .iter()
-            .map(|p| (p.psnr - 40.0, (p.bytes as f64).ln()))
+            .map(|p| (metric(p) - centre, (p.bytes as f64).ln()))
             .collect();
         let lo = pts.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
         let hi = pts.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
@@ -283,6 +309,14 @@ fn bd_rate(reference: &[Point], test: &[Point]) -> f64 {
     }
     let diff = (integral(t, lo, hi) - integral(r, lo, hi)) / (hi - lo);
     (diff.exp() - 1.0) * 100.0
+}
+
+fn psnr(p: &Point) -> f64 {
+    p.psnr
+}
+
+fn ssim(p: &Point) -> f64 {
+    p.ssim_db
 }
 
 /// The per-rung curves of several ladders (one per quality point).
@@ -311,44 +345,53 @@ fn bench_input(input: &Input, dir: &Path) -> (f64, f64) {
         .map(|q| vireo_ladder(input, dir, *q))
         .collect();
     let ladder = rungs(input.width, input.height, input.resolutions);
-    println!(
-        "| rung | quality point | x264 bytes / PSNR | SVT-AV1 bytes / PSNR | Vireo AV1 bytes / PSNR |"
-    );
+    println!("| rung | quality point | x264 bytes / PSNR / SSIM dB | SVT-AV1 | Vireo AV1 |");
     println!("|---|---|---|---|---|");
     for (i, rung) in ladder.iter().enumerate() {
         for p in 0..4 {
-            let (x, s, a) = (x264[p].rungs[i], svt[p].rungs[i], av1[p].rungs[i]);
+            let cell = |pt: Point| format!("{} / {:.2} / {:.2}", pt.bytes, pt.psnr, pt.ssim_db);
             println!(
-                "| {}p | crf {} / crf {} / q {} | {} / {:.2} | {} / {:.2} | {} / {:.2} |",
+                "| {}p | crf {} / crf {} / q {} | {} | {} | {} |",
                 rung.resolution,
                 X264_POINTS[p],
                 SVT_POINTS[p],
                 AV1_POINTS[p],
-                x.bytes,
-                x.psnr,
-                s.bytes,
-                s.psnr,
-                a.bytes,
-                a.psnr
+                cell(x264[p].rungs[i]),
+                cell(svt[p].rungs[i]),
+                cell(av1[p].rungs[i]),
             );
         }
     }
     let (xc, sc, ac) = (curves(&x264), curves(&svt), curves(&av1));
-    println!("\n| rung | BD-rate SVT-AV1 vs x264 | BD-rate Vireo AV1 vs x264 |");
-    println!("|---|---|---|");
-    let (mut s_sum, mut a_sum) = (0.0, 0.0);
+    println!(
+        "\n| rung | BD-rate by PSNR: SVT-AV1 | Vireo AV1 | BD-rate by SSIM: SVT-AV1 | Vireo AV1 |"
+    );
+    println!("|---|---|---|---|---|");
+    let mut sums = [0.0; 4];
     for (i, rung) in ladder.iter().enumerate() {
-        let (s, a) = (bd_rate(&xc[i], &sc[i]), bd_rate(&xc[i], &ac[i]));
-        s_sum += s;
-        a_sum += a;
-        println!("| {}p | {s:+.1} % | {a:+.1} % |", rung.resolution);
+        let row = [
+            bd_rate(&xc[i], &sc[i], psnr),
+            bd_rate(&xc[i], &ac[i], psnr),
+            bd_rate(&xc[i], &sc[i], ssim),
+            bd_rate(&xc[i], &ac[i], ssim),
+        ];
+        for (sum, v) in sums.iter_mut().zip(row) {
+            *sum += v;
+        }
+        println!(
+            "| {}p | {:+.1} % | {:+.1} % | {:+.1} % | {:+.1} % |",
+            rung.resolution, row[0], row[1], row[2], row[3]
+        );
     }
     let n = ladder.len() as f64;
     println!(
-        "| **mean** | **{:+.1} %** | **{:+.1} %** |",
-        s_sum / n,
-        a_sum / n
+        "| **mean** | **{:+.1} %** | **{:+.1} %** | **{:+.1} %** | **{:+.1} %** |",
+        sums[0] / n,
+        sums[1] / n,
+        sums[2] / n,
+        sums[3] / n
     );
+    let a_sum = sums[1];
     // The default operating points: x264 crf 23, SVT-AV1 crf 35, Vireo's quantizer.
     let at = AV1_POINTS.iter().position(|q| *q == QUANTIZER).unwrap();
     let (x, s, a) = (&x264[0], &svt[0], &av1[at]);
@@ -461,21 +504,24 @@ fn check_bd_rate() {
         (300_000, 36.0),
     ]
     .iter()
-    .map(|&(bytes, psnr)| Point { bytes, psnr })
+    .map(|&(bytes, psnr)| Point {
+        bytes,
+        psnr,
+        ssim_db: psnr / 3.0,
+    })
     .collect();
     let half: Vec<Point> = curve
         .iter()
         .map(|p| Point {
             bytes: p.bytes / 2,
-            psnr: p.psnr,
+            ..*p
         })
         .collect();
-    assert!(bd_rate(&curve, &curve).abs() < 1e-6);
-    assert!(
-        (bd_rate(&curve, &half) + 50.0).abs() < 1e-3,
-        "{}",
-        bd_rate(&curve, &half)
-    );
+    assert!(bd_rate(&curve, &curve, psnr).abs() < 1e-6);
+    let halved = bd_rate(&curve, &half, psnr);
+    assert!((halved + 50.0).abs() < 1e-3, "{halved}");
+    let halved = bd_rate(&curve, &half, ssim);
+    assert!((halved + 50.0).abs() < 1e-3, "{halved}");
 }
 
 fn main() {

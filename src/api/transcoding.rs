@@ -66,10 +66,7 @@ pub async fn delete_hls(
     Auth(me): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let video_id = managed_video(&state.core, &me, &id)?;
-    let core = state.core.clone();
-    blocking(move || Ok(transcoding::remove_hls(&core, video_id)?)).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    remove(state, &me, &id, Kind::Hls).await
 }
 
 pub async fn delete_web_videos(
@@ -77,8 +74,12 @@ pub async fn delete_web_videos(
     Auth(me): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let video_id = managed_video(&state.core, &me, &id)?;
+    remove(state, &me, &id, Kind::WebVideo).await
+}
+
+async fn remove(state: AppState, me: &User, id: &str, kind: Kind) -> ApiResult<Response> {
+    let video_id = managed_video(&state.core, me, id)?;
     let core = state.core.clone();
-    blocking(move || Ok(transcoding::remove_web_videos(&core, video_id)?)).await?;
+    blocking(move || Ok(transcoding::remove(&core, video_id, kind)?)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -177,7 +177,11 @@ mod tests {
         let portrait = Plan::for_video(60, 1080, 1920).unwrap();
         assert_eq!((portrait.sprite_width, portrait.sprite_height), (108, 192));
         assert_eq!(portrait.sprites, 60);
-        assert_eq!((portrait.columns, portrait.rows), (10, 6), "fewest rows first");
+        assert_eq!(
+            (portrait.columns, portrait.rows),
+            (10, 6),
+            "fewest rows first"
+        );
     }
 
     fn grey(value: u8, width: usize, height: usize) -> Picture {

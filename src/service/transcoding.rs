@@ -92,17 +92,9 @@ pub fn request(core: &Core, video_id: u64, kind: Kind, force: bool) -> Result<()
     Ok(())
 }
 
-/// Remove every HLS rendition (the remuxed copy and the AV1 rungs) and the master playlist.
-pub fn remove_hls(core: &Core, video_id: u64) -> Result<()> {
-    remove(core, video_id, Kind::Hls)
-}
-
-/// Remove the progressive files.
-pub fn remove_web_videos(core: &Core, video_id: u64) -> Result<()> {
-    remove(core, video_id, Kind::WebVideo)
-}
-
-fn remove(core: &Core, video_id: u64, kind: Kind) -> Result<()> {
+/// Remove one kind of file: every HLS rendition (the remuxed copy and the AV1 rungs, and the
+/// master playlist), or the progressive files.
+pub fn remove(core: &Core, video_id: u64, kind: Kind) -> Result<()> {
     let (uuid, files) = core.store.write(|tx| {
         let video = videos::get(tx, video_id)?.ok_or(ServiceError::NotFound("Video"))?;
         let mut media =

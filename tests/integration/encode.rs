@@ -57,8 +57,36 @@ fn psnr(decoded: &Path, reference: &Path) -> f64 {
     average_psnr(&out)
 }
 
+/// PSNR of `output` against `source` scaled to `width × height` by ffmpeg (Lanczos).
+pub(crate) fn scaled_psnr(output: &Path, source: &Path, width: usize, height: usize) -> f64 {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "info", "-i"])
+        .arg(output)
+        .arg("-i")
+        .arg(source)
+        .arg("-lavfi")
+        .arg(format!(
+            "[1:v]scale={width}:{height}:flags=lanczos[ref];[0:v][ref]psnr"
+        ))
+        .args(["-f", "null", "-"])
+        .output()
+        .unwrap();
+    average_psnr(&out)
+}
+
+/// What ffmpeg says while decoding every frame of `file` (nothing for a clean stream).
+pub(crate) fn decode_errors(file: &Path) -> String {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(file)
+        .args(["-f", "null", "-"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 /// The average PSNR an ffmpeg `psnr` filter run printed.
-pub(crate) fn average_psnr(run: &std::process::Output) -> f64 {
+fn average_psnr(run: &std::process::Output) -> f64 {
     let log = String::from_utf8_lossy(&run.stderr);
     log.split("average:")
         .nth(1)
@@ -233,32 +261,9 @@ fn an_upload_becomes_an_av1_rendition_with_its_audio() {
     // Segments start on keyframes every 2 s (50 frames): 4 s segments cut at frames 0 and 100.
     assert_eq!(rendition.segments.len(), 2);
     // Decodes without a message, and stays close to the source scaled the same way.
-    let decoded = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(&output)
-        .args(["-f", "null", "-"])
-        .output()
-        .unwrap();
-    assert!(
-        decoded.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&decoded.stderr)
-    );
-    let out = Command::new("ffmpeg")
-        .args(["-v", "info", "-i"])
-        .arg(&output)
-        .arg("-i")
-        .arg(&input)
-        .args([
-            "-lavfi",
-            "[1:v]scale=426:240:flags=lanczos[ref];[0:v][ref]psnr",
-            "-f",
-            "null",
-            "-",
-        ])
-        .output()
-        .unwrap();
-    let db = average_psnr(&out);
+    let errors = decode_errors(&output);
+    assert!(errors.is_empty(), "{errors}");
+    let db = scaled_psnr(&output, &input, 426, 240);
     assert!(db > 30.0, "PSNR {db} dB at 240p");
     println!(
         "240p AV1 of bigbuckbunny: {} bytes, PSNR {db:.1} dB, {took:?} (debug build)",

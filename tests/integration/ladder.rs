@@ -2,7 +2,8 @@
 //! its AV1 rungs join the same master playlist, each judged by Debian's ffprobe/ffmpeg (codec,
 //! size, every frame, A/V offset, PSNR against the source scaled by ffmpeg, aligned segments)
 //! and played by headless Chromium, with a storyboard from the same decode; the job resumes after a graceful stop and after `kill -9`
-//! without leaving scratch files; and an administrator re-runs, widens, forces and removes
+//! without leaving scratch files; damaged pictures are concealed, and a ruined stream ends the
+//! ladder with its reason and nothing half made; and an administrator re-runs, widens, forces and removes
 //! renditions through PeerTube's transcoding API without finished rungs being encoded again.
 
 use std::os::unix::fs::MetadataExt;
@@ -12,7 +13,7 @@ use std::process::Command;
 use serde_json::{Value, json};
 
 use crate::common::{Server, assert_error, tempdir};
-use crate::encode::average_psnr;
+use crate::encode::{decode_errors, scaled_psnr};
 use crate::remux::{av_offset, ffprobe};
 use crate::uploads::{channel_id, clip, files_in, single_upload, wait_up_to};
 
@@ -121,30 +122,9 @@ fn judge(file: &Path, width: u64, height: u64, psnr_floor: f64) {
         drift <= 0.040,
         "A/V offset differs from the source's by {drift} s"
     );
-    let decoded = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(file)
-        .args(["-f", "null", "-"])
-        .output()
-        .unwrap();
-    assert!(
-        decoded.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&decoded.stderr)
-    );
-    let out = Command::new("ffmpeg")
-        .args(["-v", "info", "-i"])
-        .arg(file)
-        .arg("-i")
-        .arg(source())
-        .arg("-lavfi")
-        .arg(format!(
-            "[1:v]scale={width}:{height}:flags=lanczos[ref];[0:v][ref]psnr"
-        ))
-        .args(["-f", "null", "-"])
-        .output()
-        .unwrap();
-    let db = average_psnr(&out);
+    let errors = decode_errors(file);
+    assert!(errors.is_empty(), "{errors}");
+    let db = scaled_psnr(file, &source(), width as usize, height as usize);
     assert!(db > psnr_floor, "PSNR {db} dB at {height}p");
     println!("{height}p AV1 rung: PSNR {db:.1} dB");
 }
@@ -161,6 +141,20 @@ fn segments(s: &Server, url: &str) -> Vec<f64> {
         .filter_map(|l| l.strip_prefix("#EXTINF:"))
         .filter_map(|l| l.trim_end_matches(',').split(',').next()?.parse().ok())
         .collect()
+}
+
+/// `POST /videos/{uuid}/transcoding` with `body`, as `token`.
+fn request_transcoding(
+    s: &Server,
+    token: &str,
+    uuid: &str,
+    body: Value,
+) -> reqwest::blocking::Response {
+    s.post(&format!("/api/v1/videos/{uuid}/transcoding"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .unwrap()
 }
 
 /// Inode and modification time: an encoded-again file would differ.
@@ -377,24 +371,15 @@ fn administrators_rerun_widen_force_and_remove_renditions() {
     // A wider ladder reaches the old video on request; the finished rung is not encoded again.
     let s = start(dir.path(), "[240, 360]");
     let root = s.root_token();
-    let path = format!("/api/v1/videos/{uuid}/transcoding");
     s.create_user(&root, "plain", "plain-password-1", 2);
     let plain = crate::common::token_of(&s.login("plain", "plain-password-1"));
     assert_error(
-        s.post(&path)
-            .bearer_auth(&plain)
-            .json(&json!({"transcodingType": "hls"}))
-            .send()
-            .unwrap(),
+        request_transcoding(&s, &plain, &uuid, json!({"transcodingType": "hls"})),
         403,
         "forbidden",
     );
     assert_error(
-        s.post(&path)
-            .bearer_auth(&root)
-            .json(&json!({"transcodingType": "mp3"}))
-            .send()
-            .unwrap(),
+        request_transcoding(&s, &root, &uuid, json!({"transcodingType": "mp3"})),
         400,
         "invalid_params",
     );
@@ -407,12 +392,7 @@ fn administrators_rerun_widen_force_and_remove_renditions() {
         404,
         "not_found",
     );
-    let r = s
-        .post(&path)
-        .bearer_auth(&root)
-        .json(&json!({"transcodingType": "hls"}))
-        .send()
-        .unwrap();
+    let r = request_transcoding(&s, &root, &uuid, json!({"transcodingType": "hls"}));
     assert_eq!(r.status(), 204);
     wait_for_rungs(&s, &uuid, &[240, 360]);
     assert_eq!(
@@ -422,12 +402,12 @@ fn administrators_rerun_widen_force_and_remove_renditions() {
     );
 
     // Forced, the AV1 rungs are encoded again with today's settings.
-    let r = s
-        .post(&path)
-        .bearer_auth(&root)
-        .json(&json!({"transcodingType": "hls", "forceTranscoding": true}))
-        .send()
-        .unwrap();
+    let r = request_transcoding(
+        &s,
+        &root,
+        &uuid,
+        json!({"transcodingType": "hls", "forceTranscoding": true}),
+    );
     assert_eq!(r.status(), 204);
     wait_up_to(&s, &uuid, 300, "forced rungs", |v| {
         av1_heights(v) == [240, 360]
@@ -470,12 +450,7 @@ fn administrators_rerun_widen_force_and_remove_renditions() {
     );
 
     // Asked again, the remux comes back first, then the ladder.
-    let r = s
-        .post(&path)
-        .bearer_auth(&root)
-        .json(&json!({"transcodingType": "hls"}))
-        .send()
-        .unwrap();
+    let r = request_transcoding(&s, &root, &uuid, json!({"transcodingType": "hls"}));
     assert_eq!(r.status(), 204);
     let video = wait_for_rungs(&s, &uuid, &[240, 360]);
     assert_eq!(hls_files(&video).len(), 3, "{video}");
@@ -495,4 +470,141 @@ fn administrators_rerun_widen_force_and_remove_renditions() {
         .json()
         .unwrap();
     assert_eq!(hls_files(&video).len(), 3, "{video}");
+}
+
+/// `bytes` with garbage over `from..to` (fractions of the file): the container stays valid,
+/// so the upload is accepted and remuxed, and the decoder meets the damage part-way.
+fn damaged(mut bytes: Vec<u8>, from: f64, to: f64) -> Vec<u8> {
+    let (a, b) = (
+        (bytes.len() as f64 * from) as usize,
+        (bytes.len() as f64 * to) as usize,
+    );
+    for (i, byte) in bytes[a..b].iter_mut().enumerate() {
+        *byte = (i as u8).wrapping_mul(151) ^ 0x5a;
+    }
+    bytes
+}
+
+/// 8 s of ffmpeg's `testsrc2` at 640×360, 25 fps (200 frames), a keyframe every 12 pictures,
+/// B-frames, AAC: a camera-like stream that can recover from damage quickly.
+fn frequent_keyframes(dir: &Path) -> Vec<u8> {
+    let out = dir.join("gop12.mp4");
+    let ok = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=s=640x360:r=25:d=8",
+        ])
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=8"])
+        .args([
+            "-c:v", "libx264", "-preset", "veryfast", "-g", "12", "-bf", "2",
+        ])
+        .args(["-c:a", "aac", "-movflags", "+faststart"])
+        .arg(&out)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    std::fs::read(out).unwrap()
+}
+
+/// Upload `bytes`, wait for the ladder to start and end; the video's JSON then.
+fn ladder_of(s: &Server, token: &str, name: &str, bytes: Vec<u8>) -> (String, Value) {
+    let channel = channel_id(s, token);
+    let r = single_upload(s, token, channel, name, bytes);
+    assert_eq!(r.status(), 200);
+    let uuid = r.json::<Value>().unwrap()["video"]["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    wait_up_to(s, &uuid, 30, "published", |v| v["state"]["id"] == 1);
+    wait_until_encoding(s, &uuid);
+    let video = wait_up_to(s, &uuid, 300, "the ladder ended", |v| {
+        v["progress"].is_null()
+    });
+    (uuid, video)
+}
+
+/// No scratch or temporary file is left in a video's folders, and its master playlist lists
+/// exactly its renditions.
+fn nothing_half_made(s: &Server, data: &Path, uuid: &str, video: &Value) {
+    let media = data.join("media").join(uuid);
+    let leftovers: Vec<String> = files_in(&media)
+        .into_iter()
+        .chain(files_in(&media.join("hls")))
+        .filter(|f| f.ends_with(".tmp") || f.ends_with(".scratch"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let master = s
+        .get(&format!(
+            "/static/streaming-playlists/hls/{uuid}/master.m3u8"
+        ))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let listed = master.matches("#EXT-X-STREAM-INF").count();
+    assert_eq!(listed, hls_files(video).len(), "{master}");
+}
+
+#[test]
+fn damaged_pictures_are_concealed_and_a_ruined_stream_ends_the_ladder_with_nothing_half_made() {
+    let dir = tempdir();
+    let s = start(dir.path(), "[240]");
+    let root = s.root_token();
+
+    // A run of garbage: the pictures up to the next keyframe repeat the last good one, so the
+    // rung keeps every frame and decodes cleanly.
+    let work = tempdir();
+    let input = damaged(frequent_keyframes(work.path()), 0.6, 0.602);
+    let on_disk = work.path().join("damaged.mp4");
+    std::fs::write(&on_disk, &input).unwrap();
+    assert!(
+        !decode_errors(&on_disk).is_empty(),
+        "the garbage must hit the video for this test to mean anything"
+    );
+    let (uuid, video) = ladder_of(&s, &root, "Damaged pattern", input);
+    assert_eq!(av1_heights(&video), [240], "{video}");
+    nothing_half_made(&s, dir.path(), &uuid, &video);
+    let f = hls_files(&video)
+        .into_iter()
+        .find(|f| f["fileUrl"].as_str().unwrap().contains("-av1-"))
+        .unwrap();
+    let local = work.path().join("240.mp4");
+    download(&s, f["fileUrl"].as_str().unwrap(), &local);
+    let frames = ffprobe(
+        &[
+            "-count_frames",
+            "-select_streams",
+            "v",
+            "-show_entries",
+            "stream=nb_read_frames",
+            "-of",
+            "csv=p=0",
+        ],
+        &local,
+    );
+    assert_eq!(frames.trim(), "200", "every frame kept");
+    let errors = decode_errors(&local);
+    assert!(errors.is_empty(), "{errors}");
+
+    // The fixture has one keyframe: garbage from 30 % of the file on would freeze most of the
+    // video, so the ladder ends with the reason (logged) and is not retried; the video still
+    // plays from its remux.
+    let (uuid, video) = ladder_of(&s, &root, "Ruined bunny", damaged(clip(), 0.3, 0.7));
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let again: Value = s
+        .get(&format!("/api/v1/videos/{uuid}"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(again["progress"].is_null(), "not retried: {again}");
+    assert_eq!(again["state"]["id"], 1, "still playing from its remux");
+    assert!(av1_heights(&video).is_empty(), "{video}");
+    nothing_half_made(&s, dir.path(), &uuid, &video);
+    assert!(s.stop(), "the server survived and stops cleanly");
 }

@@ -2,8 +2,15 @@
 //! with its presentation time. rusty_h264 returns each sample's picture in decode order, so
 //! pictures wait in a reorder buffer until every earlier presentation time has been handed out;
 //! the buffer holds no more than the stream's B-frame depth.
+//!
+//! A damaged picture does not end the video: the decoder starts afresh at the next keyframe and
+//! the pictures in between are shown as the last good one (what a player does), so every rung
+//! keeps the source's frame count and timing. When more than a tenth of the pictures would be
+//! lost that way, the source is given up, with the first failure's sample and reason: a rung
+//! that is mostly a frozen picture is worse than none.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use crate::media::decode::{DecodeFailure, H264, Picture};
 use crate::media::remux::{RemuxError, Source, avcc};
@@ -19,31 +26,45 @@ pub enum FramesError {
     },
     #[error("the video is not H.264 (AV1 input is decoded in a later version)")]
     NotH264,
+    #[error("more than {lost} pictures cannot be decoded (the first, sample {sample}: {reason})")]
+    Damaged {
+        lost: usize,
+        sample: usize,
+        reason: String,
+    },
 }
 
 /// The decoded pictures of a source, in presentation order.
 pub struct Frames<'a> {
     src: &'a mut Source,
     decoder: H264,
+    /// To start the decoder afresh after a damaged sample.
+    config: mp4_atom::Avcc,
     /// Next sample to decode (decode order).
     next_sample: usize,
     /// Every sample's (presentation time, index), sorted: the order pictures leave in.
     order: Vec<(i64, usize)>,
     /// Position in `order` of the next picture to hand out.
     next_out: usize,
-    waiting: BTreeMap<(i64, usize), Picture>,
-    /// Samples that completed no picture (e.g. parameter sets only): skipped in `order`.
-    empty: HashSet<usize>,
+    waiting: BTreeMap<(i64, usize), Arc<Picture>>,
+    /// Samples whose picture is lost (damaged, completing no picture, or after damage before a
+    /// keyframe): shown as the last picture handed out.
+    lost: HashSet<usize>,
+    /// Waiting for a keyframe after damage.
+    resync: bool,
+    last: Option<Arc<Picture>>,
+    /// The first sample that failed to decode, and why.
+    first_damage: Option<(usize, String)>,
+    /// Most pictures that may be lost before the source is given up.
+    max_lost: usize,
 }
 
 impl<'a> Frames<'a> {
     pub fn new(src: &'a mut Source) -> Result<Frames<'a>, FramesError> {
-        let decoder = match avcc(&src.video.trak) {
-            Some(config) => {
-                H264::new(config).map_err(|source| FramesError::Decode { sample: 0, source })?
-            }
-            None => return Err(FramesError::NotH264),
-        };
+        let config = avcc(&src.video.trak).ok_or(FramesError::NotH264)?.clone();
+        let decoder =
+            H264::new(&config).map_err(|source| FramesError::Decode { sample: 0, source })?;
+        let max_lost = src.video.samples.len() / 10;
         let mut order: Vec<(i64, usize)> = src
             .video
             .samples
@@ -55,11 +76,16 @@ impl<'a> Frames<'a> {
         Ok(Frames {
             src,
             decoder,
+            config,
             next_sample: 0,
             order,
             next_out: 0,
             waiting: BTreeMap::new(),
-            empty: HashSet::new(),
+            lost: HashSet::new(),
+            resync: false,
+            last: None,
+            first_damage: None,
+            max_lost,
         })
     }
 
@@ -74,16 +100,21 @@ impl<'a> Frames<'a> {
 
     /// The next picture in presentation order and its time (in the video track's timescale),
     /// or `None` at the end.
-    pub fn next_frame(&mut self) -> Result<Option<(Picture, i64)>, FramesError> {
+    pub fn next_frame(&mut self) -> Result<Option<(Arc<Picture>, i64)>, FramesError> {
         loop {
             while let Some(&(t, i)) = self.order.get(self.next_out) {
-                if self.empty.contains(&i) {
+                if self.lost.contains(&i) {
                     self.next_out += 1;
-                    continue;
+                    // Nothing shown yet: nothing to repeat, the picture is dropped.
+                    match &self.last {
+                        Some(last) => return Ok(Some((last.clone(), t))),
+                        None => continue,
+                    }
                 }
                 match self.waiting.remove(&(t, i)) {
                     Some(picture) => {
                         self.next_out += 1;
+                        self.last = Some(picture.clone());
                         return Ok(Some((picture, t)));
                     }
                     None => break,
@@ -94,22 +125,51 @@ impl<'a> Frames<'a> {
             };
             let index = self.next_sample;
             self.next_sample += 1;
+            if self.resync && !sample.sync {
+                self.lose(index)?;
+                continue;
+            }
             let bytes = self.src.read_sample(&sample)?;
             match self.decoder.decode(&bytes) {
                 Ok(Some(picture)) => {
-                    self.waiting.insert((pts(&sample), index), picture);
+                    self.resync = false;
+                    self.waiting
+                        .insert((pts(&sample), index), Arc::new(picture));
                 }
-                Ok(None) => {
-                    self.empty.insert(index);
-                }
-                Err(source) => {
-                    return Err(FramesError::Decode {
-                        sample: index,
-                        source,
-                    });
-                }
+                // Every MP4 sample is one picture: one that completes none is broken, and
+                // is shown as the picture before it so that timing is kept.
+                Ok(None) => self.lose(index)?,
+                Err(source) => self.damaged_sample(index, source)?,
             }
         }
+    }
+
+    /// Conceal a sample that failed to decode: start the decoder afresh and skip to the next
+    /// keyframe.
+    fn damaged_sample(&mut self, index: usize, source: DecodeFailure) -> Result<(), FramesError> {
+        tracing::warn!(sample = index, error = %source, "damaged picture: concealed until the next keyframe");
+        self.first_damage
+            .get_or_insert_with(|| (index, source.to_string()));
+        self.decoder = H264::new(&self.config).map_err(|source| FramesError::Decode {
+            sample: index,
+            source,
+        })?;
+        self.resync = true;
+        self.lose(index)
+    }
+
+    /// Count a sample's picture as lost; too many give the source up.
+    fn lose(&mut self, index: usize) -> Result<(), FramesError> {
+        self.lost.insert(index);
+        if self.lost.len() <= self.max_lost {
+            return Ok(());
+        }
+        let (sample, reason) = self.first_damage.clone().unwrap_or_default();
+        Err(FramesError::Damaged {
+            lost: self.max_lost,
+            sample,
+            reason,
+        })
     }
 }
 

@@ -186,7 +186,6 @@ fn feed(
 ) -> Result<(), TranscodeError> {
     let mut frames = Frames::new(src)?;
     while let Some((picture, pts)) = frames.next_frame()? {
-        let picture = Arc::new(picture);
         for rung in rungs {
             // A closed channel means that rung failed; its own error is reported.
             if rung.send((picture.clone(), pts)).is_err() {
