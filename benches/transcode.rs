@@ -10,7 +10,9 @@
 //!
 //! Inputs: `bigbuckbunny.mp4` looped to 21.1 s (720p25, 528 frames), and a synthetic noisy 1080p30
 //! clip (ffmpeg `testsrc2` with temporal noise, 3 s). Run: `cargo bench --bench transcode` (or
-//! `bash benches/run.sh`); `TRANSCODE_BENCH_QUICK=1` keeps only the looped input's ladders.
+//! `bash benches/run.sh`); `TRANSCODE_BENCH_QUICK=1` keeps only the looped input's ladders;
+//! `TRANSCODE_BENCH_PROFILE=1` runs one Vireo ladder alone (for `perf record`);
+//! `TRANSCODE_BENCH_API=1` only the API latency part.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 mod common;
@@ -170,7 +172,9 @@ fn ffmpeg_ladder(input: &Input, dir: &Path, tag: &str, codec_args: &[String]) ->
         let t = Instant::now();
         let scale = format!("scale={}:{}:flags=lanczos", rung.width, rung.height);
         let mut args: Vec<&str> = vec!["-threads", "2", "-i", input.path.to_str().unwrap()];
-        args.extend(["-vf", &scale, "-g", &gop, "-an"]);
+        // Passthrough: by default ffmpeg duplicates a frame at the looped input's joins, which
+        // would shift every later frame against the source.
+        args.extend(["-vf", &scale, "-g", &gop, "-an", "-fps_mode", "passthrough"]);
         args.extend(codec_args.iter().map(String::as_str));
         args.push(out.to_str().unwrap());
         ffmpeg(&args);
@@ -541,6 +545,16 @@ fn main() {
     println!(
         "2 cores; x264 and SVT-AV1 through Debian's ffmpeg, 2 threads, GOP 2 s; Vireo in-process"
     );
+    if std::env::var_os("TRANSCODE_BENCH_API").is_some() {
+        api_under_transcode(&looped, dir.path());
+        return;
+    }
+    if std::env::var_os("TRANSCODE_BENCH_PROFILE").is_some() {
+        // One Vireo ladder at the default quantizer and nothing else, to run under `perf`.
+        let l = vireo_ladder(&looped, dir.path(), QUANTIZER);
+        println!("Vireo ladder: {:.2} s, {:.2} cores", l.wall, l.cpu / l.wall);
+        return;
+    }
     let (time_ratio, bd) = bench_input(&looped, dir.path());
     first_rung(&looped, dir.path());
     if std::env::var_os("TRANSCODE_BENCH_QUICK").is_none() {
