@@ -36,12 +36,6 @@ pub fn request(core: &Core, video_id: u64, kind: Kind, force: bool) -> Result<()
         records::get::<crate::model::video::VideoSource>(&tx, tables::VIDEO_SOURCES, video_id)?
             .ok_or(ServiceError::NotFound("Video source"))?;
     drop(tx);
-    if !core.config.transcoding.enabled {
-        return Err(ServiceError::invalid(
-            "transcodingType",
-            "Transcoding is disabled on this instance.",
-        ));
-    }
     if let Some(reason) = pipeline::not_remuxable(&source) {
         return Err(ServiceError::invalid("transcodingType", reason));
     }
@@ -64,6 +58,13 @@ pub fn request(core: &Core, video_id: u64, kind: Kind, force: bool) -> Result<()
             // The remux remakes what is missing, and its publication queues the ladder.
             Kind::Hls if !media.hls.iter().any(|r| !r.transcoded) => {
                 Some(JobKind::ProcessUpload { video_id })
+            }
+            // Remuxing is always allowed; encoding only where the instance does it.
+            Kind::Hls if !core.config.transcoding.enabled => {
+                return Err(ServiceError::invalid(
+                    "transcodingType",
+                    "Transcoding is disabled on this instance.",
+                ));
             }
             Kind::Hls => ladder.then_some(JobKind::TranscodeLadder { video_id }),
             Kind::WebVideo => {

@@ -608,3 +608,35 @@ fn damaged_pictures_are_concealed_and_a_ruined_stream_ends_the_ladder_with_nothi
     nothing_half_made(&s, dir.path(), &uuid, &video);
     assert!(s.stop(), "the server survived and stops cleanly");
 }
+
+#[test]
+fn with_transcoding_off_files_are_remade_by_remux_and_encoding_is_refused() {
+    let dir = tempdir();
+    // The harness's default: `transcoding.enabled = false`.
+    let s = Server::start(dir.path());
+    let root = s.root_token();
+    let uuid = upload(&s, &root);
+    let video = wait_up_to(&s, &uuid, 30, "progressive file made", |v| {
+        v["files"][0]["torrentUrl"].is_string()
+    });
+    assert!(av1_heights(&video).is_empty(), "no ladder: {video}");
+    assert_error(
+        request_transcoding(&s, &root, &uuid, json!({"transcodingType": "hls"})),
+        400,
+        "invalid_params",
+    );
+    let web = dir.path().join("media").join(&uuid).join("web-videos");
+    let r = s
+        .delete(&format!("/api/v1/videos/{uuid}/web-videos"))
+        .bearer_auth(&root)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert!(files_in(&web).is_empty());
+    // Remaking the progressive file is a remux, not an encode: allowed.
+    let r = request_transcoding(&s, &root, &uuid, json!({"transcodingType": "web-video"}));
+    assert_eq!(r.status(), 204);
+    wait_up_to(&s, &uuid, 30, "progressive file made again", |_| {
+        files_in(&web).iter().any(|f| f.ends_with(".mp4"))
+    });
+}
