@@ -41,7 +41,7 @@ pub fn request(core: &Core, video_id: u64, kind: Kind, force: bool) -> Result<()
     }
     let ladder = super::ladder::applies(core, &source);
     let mut dropped = Vec::new();
-    core.store.write(|tx| {
+    let hls = core.store.write(|tx| {
         let mut media =
             records::get::<VideoMedia>(tx, tables::VIDEO_MEDIA, video_id)?.unwrap_or_default();
         if force && kind == Kind::Hls {
@@ -76,16 +76,13 @@ pub fn request(core: &Core, video_id: u64, kind: Kind, force: bool) -> Result<()
         if let Some(job) = job {
             jobs::enqueue(tx, job, now_ms())?;
         }
-        Ok::<_, ServiceError>(())
+        Ok::<_, ServiceError>(media.hls)
     })?;
     let dirs = VideoDirs::of(core, &video.uuid);
     if !dropped.is_empty() {
         remove_files(&dirs, &dropped);
-        let tx = core.store.read()?;
-        let media =
-            records::get::<VideoMedia>(&tx, tables::VIDEO_MEDIA, video_id)?.unwrap_or_default();
-        drop(tx);
-        if let Err(e) = pipeline::write_master(&dirs, &video, &media.hls) {
+        // The renditions as just committed.
+        if let Err(e) = pipeline::write_master(&dirs, &video, &hls) {
             tracing::warn!(video = video_id, error = %e, "master playlist not rewritten");
         }
     }

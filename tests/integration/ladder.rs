@@ -39,13 +39,26 @@ fn start(dir: &Path, resolutions: &str) -> Server {
 }
 
 fn upload(s: &Server, token: &str) -> String {
-    let channel = channel_id(s, token);
-    let r = single_upload(s, token, channel, "Bunny ladder", clip());
+    upload_named(s, token, "Bunny ladder", clip())
+}
+
+/// Upload `bytes` as `name` into the user's channel; the new video's uuid.
+fn upload_named(s: &Server, token: &str, name: &str, bytes: Vec<u8>) -> String {
+    let r = single_upload(s, token, channel_id(s, token), name, bytes);
     assert_eq!(r.status(), 200);
     r.json::<Value>().unwrap()["video"]["uuid"]
         .as_str()
         .unwrap()
         .to_owned()
+}
+
+/// The video's JSON as an anonymous visitor sees it.
+fn video_json(s: &Server, uuid: &str) -> Value {
+    s.get(&format!("/api/v1/videos/{uuid}"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap()
 }
 
 /// The HLS files of a video's JSON, as (height, codecs-in-name?, fileUrl).
@@ -423,12 +436,7 @@ fn administrators_rerun_widen_force_and_remove_renditions() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 204);
-    let video: Value = s
-        .get(&format!("/api/v1/videos/{uuid}"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let video = video_json(&s, &uuid);
     assert_eq!(video["streamingPlaylists"], json!([]));
     assert_eq!(video["files"].as_array().unwrap().len(), 1);
     assert!(files_in(&hls).is_empty(), "{:?}", files_in(&hls));
@@ -463,12 +471,7 @@ fn administrators_rerun_widen_force_and_remove_renditions() {
         .unwrap();
     assert_eq!(r.status(), 204);
     assert!(files_in(&dir.path().join("media").join(&uuid).join("web-videos")).is_empty());
-    let video: Value = s
-        .get(&format!("/api/v1/videos/{uuid}"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let video = video_json(&s, &uuid);
     assert_eq!(hls_files(&video).len(), 3, "{video}");
 }
 
@@ -513,13 +516,7 @@ fn frequent_keyframes(dir: &Path) -> Vec<u8> {
 
 /// Upload `bytes`, wait for the ladder to start and end; the video's JSON then.
 fn ladder_of(s: &Server, token: &str, name: &str, bytes: Vec<u8>) -> (String, Value) {
-    let channel = channel_id(s, token);
-    let r = single_upload(s, token, channel, name, bytes);
-    assert_eq!(r.status(), 200);
-    let uuid = r.json::<Value>().unwrap()["video"]["uuid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let uuid = upload_named(s, token, name, bytes);
     wait_up_to(s, &uuid, 30, "published", |v| v["state"]["id"] == 1);
     wait_until_encoding(s, &uuid);
     let video = wait_up_to(s, &uuid, 300, "the ladder ended", |v| {
@@ -596,12 +593,7 @@ fn damaged_pictures_are_concealed_and_a_ruined_stream_ends_the_ladder_with_nothi
     // plays from its remux.
     let (uuid, video) = ladder_of(&s, &root, "Ruined bunny", damaged(clip(), 0.3, 0.7));
     std::thread::sleep(std::time::Duration::from_secs(3));
-    let again: Value = s
-        .get(&format!("/api/v1/videos/{uuid}"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let again = video_json(&s, &uuid);
     assert!(again["progress"].is_null(), "not retried: {again}");
     assert_eq!(again["state"]["id"], 1, "still playing from its remux");
     assert!(av1_heights(&video).is_empty(), "{video}");
