@@ -1,7 +1,7 @@
 //! A video's thumbnail and preview: JPEGs at PeerTube's sizes, from a representative frame of the
 //! upload (near the middle, skipping black or flat frames) or from an image the uploader sent.
 //!
-//! Frames are decoded by `decode::H264` from the keyframe before each candidate time, so the
+//! Frames are decoded by `decode::VideoDecoder` (H.264 or VP9) from the keyframe before each candidate time, so the
 //! cost is a handful of frames whatever the video's length. Images are cropped to fill
 //! (centred), resized and encoded with the `image` crate; the YUV → RGB conversion is the few
 //! lines of arithmetic below (BT.709 for HD, BT.601 for SD, limited range as H.264 codes it).
@@ -9,7 +9,7 @@
 use image::imageops::FilterType;
 use image::{DynamicImage, ImageReader, Limits, RgbImage};
 
-use super::decode::{DecodeFailure, H264, Picture};
+use super::decode::{DecodeFailure, Picture, VideoDecoder};
 use super::remux::{self, Source};
 
 /// PeerTube's thumbnail size (video cards).
@@ -106,9 +106,7 @@ const ENOUGH_DETAIL: f64 = 20.0;
 
 /// The first frame with enough detail near the candidate times, or else the most detailed seen.
 fn representative(src: &mut Source) -> Result<Picture, ThumbnailError> {
-    let avcc = remux::avcc(&src.video.trak)
-        .cloned()
-        .ok_or(ThumbnailError::NoPicture)?;
+    let trak = src.video.trak.clone();
     let total = src.video.samples.len();
     let mut best: Option<(f64, Picture)> = None;
     let mut tried_keyframes = Vec::new();
@@ -121,7 +119,7 @@ fn representative(src: &mut Source) -> Result<Picture, ThumbnailError> {
             continue;
         }
         tried_keyframes.push(start);
-        let mut decoder = H264::new(&avcc)?;
+        let mut decoder = VideoDecoder::for_track(&trak)?;
         // The keyframe itself is the candidate (decoding on to the exact time would cost up to a
         // GOP of frames); the frames after it are decoded only while the picture is flat.
         let end = total.min(start + MAX_FRAMES_PER_CANDIDATE);
@@ -146,18 +144,14 @@ fn representative(src: &mut Source) -> Result<Picture, ThumbnailError> {
 
 /// Decode the keyframe at sample `index` alone (a keyframe needs no other picture).
 pub fn decode_keyframe(src: &mut Source, index: usize) -> Result<Picture, ThumbnailError> {
-    let avcc = remux::avcc(&src.video.trak)
-        .cloned()
-        .ok_or(ThumbnailError::NoPicture)?;
+    let mut decoder = VideoDecoder::for_track(&src.video.trak)?;
     let sample = *src
         .video
         .samples
         .get(index)
         .ok_or(ThumbnailError::NoPicture)?;
     let bytes = src.read_sample(&sample)?;
-    H264::new(&avcc)?
-        .decode(&bytes)?
-        .ok_or(ThumbnailError::NoPicture)
+    decoder.decode(&bytes)?.ok_or(ThumbnailError::NoPicture)
 }
 
 /// Limited-range YCbCr 4:2:0 to full-range RGB: BT.709 coefficients from 720 lines up, BT.601

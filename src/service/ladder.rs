@@ -1,9 +1,10 @@
-//! The AV1 ladder of a published upload (`JobKind::TranscodeLadder`): every rung the
-//! configuration names, up to the source's size (`media::transcode::ladder`), encoded from one
-//! shared decode (`media::transcode::rendition`); then each rung, smallest first, is packaged
-//! with the source's audio, hashed into a torrent, committed, and added to the master playlist
-//! beside the upload's remuxed copy, which keeps playing everywhere meanwhile. The same decode
-//! feeds the storyboard (`media::storyboard`), which is committed first.
+//! The AV1 ladder of an upload (`JobKind::TranscodeLadder` for a published H.264 upload; inside
+//! `ProcessUpload` for a VP9 one, which plays only once transcoded): every rung the configuration
+//! names, up to the source's size (`media::transcode::ladder`), encoded from one shared decode
+//! (`media::transcode::rendition`); then each rung, smallest first, is packaged with the
+//! source's audio, hashed into a torrent, committed, and added to the master playlist beside the
+//! upload's remuxed copy, if it has one. The same decode feeds the storyboard
+//! (`media::storyboard`), which is committed first.
 //!
 //! A committed rung is never encoded again: a retry, or a restart after `kill -9`, encodes only
 //! the rungs still missing. Stopping the server interrupts the encode between two pictures; the
@@ -14,7 +15,8 @@
 use std::sync::atomic::Ordering;
 
 use super::Core;
-use super::pipeline::{self, PipelineError, Scratch, VideoDirs};
+use super::pipeline::{self, PipelineError, Publish, Scratch, VideoDirs};
+use super::progress::Tracker;
 use crate::media::probe::VideoCodec;
 use crate::media::remux::{self, RemuxError, Source};
 use crate::media::storyboard::{Collector, Plan};
@@ -27,21 +29,25 @@ use crate::model::video::{HlsRendition, Storyboard, Video, VideoSource};
 /// renditions and a player can switch at any segment.
 const KEYFRAME_SECS: f64 = 2.0;
 
-/// Whether an upload gets the AV1 ladder: transcoding is on, its video can be decoded (H.264)
-/// and its audio can be carried into MP4 as it is (the same rule as the remux).
+/// Whether an upload gets the AV1 ladder: transcoding is on, its video can be decoded (H.264 or
+/// VP9; an AV1 upload plays from its remux) and its audio can be carried into MP4 as it is (the
+/// same rule as the remux).
 pub fn applies(core: &Core, source: &VideoSource) -> bool {
     core.config.transcoding.enabled
-        && source.info.video.codec == VideoCodec::H264
-        && pipeline::not_remuxable(source).is_none()
+        && matches!(source.info.video.codec, VideoCodec::H264 | VideoCodec::Vp9)
+        && pipeline::audio_not_copyable(source).is_none()
 }
 
-/// Encode and publish the rungs a video is still missing.
+/// Encode and publish the rungs a video is still missing. For an upload that plays only once
+/// transcoded (VP9), the smallest rung is encoded alone first and its commit publishes the
+/// video; the others follow from a second decode, so that viewers wait for one rung, not five.
 pub fn transcode(core: &Core, video_id: u64) -> Result<(), PipelineError> {
     let Some((video, source, media)) = pipeline::load(core, video_id)? else {
         return Ok(());
     };
+    let transcoded_only = pipeline::not_remuxable(&source).is_some();
     // Without its remuxed copy the video is being reprocessed, which enqueues the ladder again.
-    if !applies(core, &source) || media.hls.is_empty() {
+    if !applies(core, &source) || (!transcoded_only && media.hls.is_empty()) {
         return Ok(());
     }
     let dirs = VideoDirs::of(core, &video.uuid);
@@ -62,61 +68,175 @@ pub fn transcode(core: &Core, video_id: u64) -> Result<(), PipelineError> {
         return pipeline::write_master(&dirs, &video, &media.hls);
     }
     std::fs::create_dir_all(dirs.hls())?;
-    let targets: Vec<Target> = todo
-        .iter()
-        .map(|rung| Target {
-            rung: *rung,
-            scratch: dirs.root.join(format!("av1-{}.scratch", rung.height)),
-            output: dirs.hls().join(format!("{}.tmp", names(&video, rung).0)),
-        })
-        .collect();
-    // Removed however this ends; the outputs are renamed or removed rung by rung below.
-    let _scratches: Vec<Scratch> = targets
-        .iter()
-        .flat_map(|t| {
-            [
-                Scratch(Some(t.scratch.clone())),
-                Scratch(Some(t.output.clone())),
-            ]
-        })
-        .collect();
+    let passes = passes(&todo, transcoded_only && media.hls.is_empty());
+    let frames = src.video.samples.len() as u64;
     let guard = core
         .progress
-        .start_frames(video_id, src.video.samples.len() as u64);
-    let tracker = guard.tracker.clone();
-    let timescale = src.video.timescale.max(1) as f64;
-    let rotation = source.info.video.rotation;
-    let mut sprites = storyboard.map(|plan| Collector::new(plan, rotation, src.height as usize));
-    let mut first_pts = None;
-    let encoded = rendition::encode_rungs(&mut src, &targets, quality(core), |picture, pts| {
-        tracker.add(1);
-        if core.stopping.load(Ordering::SeqCst) {
-            return Err(TranscodeError::Cancelled);
-        }
-        let start = *first_pts.get_or_insert(pts);
-        let secs = (pts - start) as f64 / timescale;
-        if let Some(Err(e)) = sprites.as_mut().map(|c| c.offer(picture, secs)) {
-            tracing::warn!(video = video_id, error = %e, "no storyboard");
-            sprites = None;
-        }
-        Ok(())
-    })
-    .map_err(failure)?;
-    if let Some(collector) = sprites {
-        publish_storyboard(core, &dirs, &video, collector)?;
+        .start_frames(video_id, frames * passes.len() as u64);
+    let job = Job {
+        core,
+        dirs: &dirs,
+        video: &video,
+        source: &source,
+        tracker: &guard.tracker,
+        publishes: transcoded_only,
+    };
+    let mut storyboard = storyboard;
+    for rungs in passes {
+        job.pass(&mut src, rungs, storyboard.take())?;
     }
-    // Every rung that encoded is published, even when another failed.
-    let mut first_error = None;
-    for (target, result) in targets.iter().zip(encoded) {
-        let published = result
-            .map_err(failure)
-            .and_then(|e| publish_rung(core, &dirs, &video, &mut src, target, e));
-        if let Err(e) = published {
-            tracing::warn!(video = video_id, rung = target.rung.resolution, error = %e, "AV1 rung failed");
-            first_error.get_or_insert(e);
+    Ok(())
+}
+
+/// The encoding passes over `todo` (smallest first): one decode for all, or, while nothing of
+/// the video plays, the smallest rung alone first so that it is published soonest.
+fn passes(todo: &[Rung], nothing_plays: bool) -> Vec<&[Rung]> {
+    match todo.split_first() {
+        Some((first, rest)) if nothing_plays && !rest.is_empty() => {
+            vec![std::slice::from_ref(first), rest]
+        }
+        _ => vec![todo],
+    }
+}
+
+/// What every encoding pass of one ladder job shares.
+struct Job<'a> {
+    core: &'a Core,
+    dirs: &'a VideoDirs,
+    video: &'a Video,
+    source: &'a VideoSource,
+    tracker: &'a Tracker,
+    /// A rung's commit also publishes the video (nothing else of it plays).
+    publishes: bool,
+}
+
+impl Job<'_> {
+    /// Encode `rungs` from one decode of the source (with the storyboard, when it is still
+    /// missing), then publish each rung that encoded, smallest first.
+    fn pass(
+        &self,
+        src: &mut Source,
+        rungs: &[Rung],
+        storyboard: Option<Plan>,
+    ) -> Result<(), PipelineError> {
+        let (core, dirs, video) = (self.core, self.dirs, self.video);
+        let targets: Vec<Target> = rungs
+            .iter()
+            .map(|rung| Target {
+                rung: *rung,
+                scratch: dirs.root.join(format!("av1-{}.scratch", rung.height)),
+                output: dirs.hls().join(format!("{}.tmp", names(video, rung).0)),
+            })
+            .collect();
+        // Removed however this ends; the outputs are renamed or removed rung by rung below.
+        let _scratches: Vec<Scratch> = targets
+            .iter()
+            .flat_map(|t| {
+                [
+                    Scratch(Some(t.scratch.clone())),
+                    Scratch(Some(t.output.clone())),
+                ]
+            })
+            .collect();
+        let timescale = src.video.timescale.max(1) as f64;
+        let rotation = self.source.info.video.rotation;
+        let mut sprites =
+            storyboard.map(|plan| Collector::new(plan, rotation, src.height as usize));
+        let mut first_pts = None;
+        let encoded = rendition::encode_rungs(src, &targets, quality(core), |picture, pts| {
+            self.tracker.add(1);
+            if core.stopping.load(Ordering::SeqCst) {
+                return Err(TranscodeError::Cancelled);
+            }
+            let start = *first_pts.get_or_insert(pts);
+            let secs = (pts - start) as f64 / timescale;
+            if let Some(Err(e)) = sprites.as_mut().map(|c| c.offer(picture, secs)) {
+                tracing::warn!(video = video.id, error = %e, "no storyboard");
+                sprites = None;
+            }
+            Ok(())
+        })
+        .map_err(failure)?;
+        if let Some(collector) = sprites {
+            publish_storyboard(core, dirs, video, collector)?;
+        }
+        // Every rung that encoded is published, even when another failed.
+        let mut first_error = None;
+        for (target, result) in targets.iter().zip(encoded) {
+            let published = result
+                .map_err(failure)
+                .and_then(|e| self.publish_rung(src, target, e));
+            if let Err(e) = published {
+                tracing::warn!(video = video.id, rung = target.rung.resolution, error = %e, "AV1 rung failed");
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Package one encoded rung, put it under its served name with its media playlist and
+    /// torrent, commit it (publishing the video when nothing else of it plays), and list it in
+    /// the master playlist.
+    fn publish_rung(
+        &self,
+        src: &mut Source,
+        target: &Target,
+        encoded: Encoded,
+    ) -> Result<(), PipelineError> {
+        let (core, dirs, video) = (self.core, self.dirs, self.video);
+        let (file, playlist) = names(video, &target.rung);
+        let made = rendition::package(src, target, encoded).map_err(failure)?;
+        let _ = std::fs::remove_file(&target.scratch);
+        let hls = dirs.hls();
+        std::fs::rename(&target.output, hls.join(&file))?;
+        pipeline::write_atomic(&hls, &playlist, &remux::playlist::media(&made, &file))?;
+        let url = format!(
+            "{}/static/streaming-playlists/hls/{}/{file}",
+            core.config.public_url(),
+            video.uuid
+        );
+        let height = made.height;
+        let torrent =
+            pipeline::make_torrent(dirs, &hls.join(&file), video, height, "-av1-hls", &url)?;
+        let rendition = HlsRendition {
+            width: made.width,
+            height,
+            fps: made.fps,
+            size: made.size,
+            codecs: made.codecs.clone(),
+            file,
+            playlist,
+            torrent: Some(torrent),
+            peak_bandwidth: made.peak_bandwidth,
+            average_bandwidth: made.average_bandwidth,
+            transcoded: true,
+        };
+        let publish = self.publishes.then(|| Publish {
+            aspect_ratio_e4: pipeline::aspect_ratio_e4(
+                made.width,
+                made.height,
+                self.source.info.video.rotation,
+            ),
+            ladder: false,
+        });
+        if publish.is_some() {
+            // The master playlist lists the rung before the commit makes the video public.
+            let mut listed = pipeline::load(core, video.id)?
+                .map(|(_, _, m)| m.hls)
+                .unwrap_or_default();
+            listed.retain(|r| r.file != rendition.file);
+            listed.push(rendition.clone());
+            pipeline::write_master(dirs, video, &listed)?;
+        }
+        let committed = pipeline::commit(core, video.id, dirs, publish, |m| {
+            m.hls.retain(|r| r.file != rendition.file);
+            m.hls.push(rendition);
+        })?;
+        match committed {
+            Some(media) => pipeline::write_master(dirs, video, &media.hls),
+            None => Ok(()), // deleted meanwhile: its files are gone
         }
     }
-    first_error.map_or(Ok(()), Err)
 }
 
 /// The storyboard's layout for a video, from its duration and its picture as shown.
@@ -197,52 +317,6 @@ fn names(video: &Video, rung: &Rung) -> (String, String) {
     (format!("{base}-fragmented.mp4"), format!("{base}.m3u8"))
 }
 
-/// Package one encoded rung, put it under its served name with its media playlist and torrent,
-/// commit it, and list it in the master playlist.
-fn publish_rung(
-    core: &Core,
-    dirs: &VideoDirs,
-    video: &Video,
-    src: &mut Source,
-    target: &Target,
-    encoded: Encoded,
-) -> Result<(), PipelineError> {
-    let (file, playlist) = names(video, &target.rung);
-    let made = rendition::package(src, target, encoded).map_err(failure)?;
-    let _ = std::fs::remove_file(&target.scratch);
-    let hls = dirs.hls();
-    std::fs::rename(&target.output, hls.join(&file))?;
-    pipeline::write_atomic(&hls, &playlist, &remux::playlist::media(&made, &file))?;
-    let url = format!(
-        "{}/static/streaming-playlists/hls/{}/{file}",
-        core.config.public_url(),
-        video.uuid
-    );
-    let height = made.height;
-    let torrent = pipeline::make_torrent(dirs, &hls.join(&file), video, height, "-av1-hls", &url)?;
-    let rendition = HlsRendition {
-        width: made.width,
-        height,
-        fps: made.fps,
-        size: made.size,
-        codecs: made.codecs.clone(),
-        file,
-        playlist,
-        torrent: Some(torrent),
-        peak_bandwidth: made.peak_bandwidth,
-        average_bandwidth: made.average_bandwidth,
-        transcoded: true,
-    };
-    let committed = pipeline::commit(core, video.id, dirs, None, |m| {
-        m.hls.retain(|r| r.file != rendition.file);
-        m.hls.push(rendition);
-    })?;
-    match committed {
-        Some(media) => pipeline::write_master(dirs, video, &media.hls),
-        None => Ok(()), // deleted meanwhile: its files are gone
-    }
-}
-
 /// What a failed transcode means for the job: retried when the disk may recover, given up when
 /// the input or the encoder cannot succeed.
 fn failure(e: TranscodeError) -> PipelineError {
@@ -300,6 +374,24 @@ mod tests {
             failure(TranscodeError::Thread),
             PipelineError::Permanent(_)
         ));
+    }
+
+    #[test]
+    fn the_first_rung_goes_alone_only_while_nothing_plays() {
+        let todo = ladder::rungs(1280, 720, &[720, 360, 240]);
+        let heights = |p: Vec<&[Rung]>| -> Vec<Vec<usize>> {
+            p.iter()
+                .map(|r| r.iter().map(|r| r.height).collect())
+                .collect()
+        };
+        assert_eq!(heights(passes(&todo, true)), [vec![240], vec![360, 720]]);
+        assert_eq!(heights(passes(&todo, false)), [vec![240, 360, 720]]);
+        assert_eq!(heights(passes(&todo[..1], true)), [vec![240]]);
+        assert_eq!(
+            passes(&[], true).len(),
+            1,
+            "one empty pass: the storyboard may be due"
+        );
     }
 
     #[test]

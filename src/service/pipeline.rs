@@ -7,11 +7,12 @@
 //!
 //! Each step commits what it made in one transaction and is skipped when a retry or a restart
 //! finds it done. Files are written under temporary names and renamed, so a crash never leaves a
-//! half-written file under a served name; a video deleted meanwhile has its files removed. Other
-//! inputs wait, with the reason on the video, for the transcoding ladder.
+//! half-written file under a served name; a video deleted meanwhile has its files removed.
 //!
 //! The commit that publishes an H.264 upload also enqueues its AV1 ladder (`service::ladder`),
-//! which adds renditions to the same HLS playlist as they land.
+//! which adds renditions to the same HLS playlist as they land. A VP9 upload, which browsers
+//! do not all play from MP4, gets its thumbnail here and then its ladder in the same job: the
+//! first AV1 rung publishes it. Other inputs wait, with the reason on the video.
 
 use std::path::{Path, PathBuf};
 
@@ -93,15 +94,23 @@ pub fn hls_dir(core: &Core, video: &Video) -> PathBuf {
     VideoDirs::of(core, &video.uuid).hls()
 }
 
-/// Why an upload cannot be remuxed as it is, or `None` when it can.
+/// Why an upload cannot be remuxed as it is, or `None` when it can. The audio comes first: it
+/// is what stands in the way whether transcoding is on or off.
 pub(super) fn not_remuxable(source: &VideoSource) -> Option<String> {
+    audio_not_copyable(source).or_else(|| {
+        let codec = source.info.video.codec;
+        (!matches!(codec, VideoCodec::H264 | VideoCodec::Av1)).then(|| {
+            format!(
+                "{} video plays only once transcoded, and transcoding is off on this server",
+                codec.label()
+            )
+        })
+    })
+}
+
+/// Why an upload's audio cannot go into MP4 as it is, or `None` when it can (or there is none).
+pub(super) fn audio_not_copyable(source: &VideoSource) -> Option<String> {
     let info = &source.info;
-    if !matches!(info.video.codec, VideoCodec::H264 | VideoCodec::Av1) {
-        return Some(format!(
-            "{} video waits for transcoding, which this server does not do yet",
-            info.video.codec.label()
-        ));
-    }
     if let Some(other) = info
         .audio
         .as_ref()
@@ -177,6 +186,9 @@ pub fn process_upload(core: &Core, video_id: u64) -> Result<(), PipelineError> {
         return Ok(());
     };
     if let Some(reason) = not_remuxable(&source) {
+        if super::ladder::applies(core, &source) {
+            return transcode_only(core, &video, &source);
+        }
         return set_reason(core, video_id, &reason);
     }
     let dirs = VideoDirs::of(core, &video.uuid);
@@ -234,6 +246,29 @@ pub fn process_upload(core: &Core, video_id: u64) -> Result<(), PipelineError> {
         })?;
     }
     Ok(())
+}
+
+/// An upload that plays only once transcoded (VP9): its thumbnail and preview, then its AV1
+/// ladder, whose first rung publishes it. The video fails only when no rung could be made; a
+/// later rung that fails costs that rung alone.
+fn transcode_only(core: &Core, video: &Video, source: &VideoSource) -> Result<(), PipelineError> {
+    if video.thumbnail.is_none() || video.preview.is_none() {
+        let dirs = VideoDirs::of(core, &video.uuid);
+        let (mut src, _scratch) = open_source(&dirs, source, "demuxed.tmp")?;
+        make_images(core, video, &mut src, source.info.video.rotation);
+    }
+    match super::ladder::transcode(core, video.id) {
+        Err(PipelineError::Permanent(reason)) if plays(core, video.id)? => {
+            tracing::warn!(video = video.id, %reason, "an AV1 rung failed; the others play");
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// Whether a video has a rendition to play.
+fn plays(core: &Core, video_id: u64) -> Result<bool, PipelineError> {
+    Ok(load(core, video_id)?.is_some_and(|(_, _, media)| !media.hls.is_empty()))
 }
 
 /// Remove the half-written `tmp` of a write that failed, so that nothing is left behind.
@@ -421,7 +456,7 @@ pub(super) fn make_torrent(
 }
 
 /// Width over height as shown (a quarter turn swaps them), in ten-thousandths.
-fn aspect_ratio_e4(width: u32, height: u32, rotation: u16) -> u32 {
+pub(super) fn aspect_ratio_e4(width: u32, height: u32, rotation: u16) -> u32 {
     let (w, h) = if rotation % 180 == 90 {
         (height, width)
     } else {

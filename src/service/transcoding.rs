@@ -36,10 +36,16 @@ pub fn request(core: &Core, video_id: u64, kind: Kind, force: bool) -> Result<()
         records::get::<crate::model::video::VideoSource>(&tx, tables::VIDEO_SOURCES, video_id)?
             .ok_or(ServiceError::NotFound("Video source"))?;
     drop(tx);
-    if let Some(reason) = pipeline::not_remuxable(&source) {
-        return Err(ServiceError::invalid("transcodingType", reason));
-    }
     let ladder = super::ladder::applies(core, &source);
+    // An upload served only transcoded (VP9) has AV1 rungs and nothing else.
+    let transcoded_only = match pipeline::not_remuxable(&source) {
+        Some(_) if ladder => true,
+        Some(reason) => return Err(ServiceError::invalid("transcodingType", reason)),
+        None => false,
+    };
+    if transcoded_only {
+        refuse_for_transcoded_only(kind, force)?;
+    }
     let mut dropped = Vec::new();
     let hls = core.store.write(|tx| {
         let mut media =
@@ -56,7 +62,10 @@ pub fn request(core: &Core, video_id: u64, kind: Kind, force: bool) -> Result<()
         }
         let job = match kind {
             // The remux remakes what is missing, and its publication queues the ladder.
-            Kind::Hls if !media.hls.iter().any(|r| !r.transcoded) => {
+            Kind::Hls if transcoded_only && media.hls.is_empty() => {
+                Some(JobKind::ProcessUpload { video_id })
+            }
+            Kind::Hls if !transcoded_only && !media.hls.iter().any(|r| !r.transcoded) => {
                 Some(JobKind::ProcessUpload { video_id })
             }
             // Remuxing is always allowed; encoding only where the instance does it.
@@ -87,6 +96,27 @@ pub fn request(core: &Core, video_id: u64, kind: Kind, force: bool) -> Result<()
         }
     }
     core.jobs_wake.notify();
+    Ok(())
+}
+
+/// What cannot be asked of a video served only from its AV1 rungs: progressive files (they are
+/// remuxed, and its upload cannot be), and encoding every rung again, which would first take
+/// away all it plays from.
+fn refuse_for_transcoded_only(kind: Kind, force: bool) -> Result<()> {
+    if kind == Kind::WebVideo {
+        return Err(ServiceError::invalid(
+            "transcodingType",
+            "Progressive files are remuxed from the upload, and this video's upload plays only \
+             once transcoded: its web file is the upload as it was sent.",
+        ));
+    }
+    if force {
+        return Err(ServiceError::invalid(
+            "forceTranscoding",
+            "This video plays only from its AV1 renditions, so they cannot all be encoded again \
+             at once; ask without forceTranscoding to add the resolutions it lacks.",
+        ));
+    }
     Ok(())
 }
 

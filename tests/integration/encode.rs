@@ -66,7 +66,10 @@ pub(crate) fn scaled_psnr(output: &Path, source: &Path, width: usize, height: us
         .arg(source)
         .arg("-lavfi")
         .arg(format!(
-            "[1:v]scale={width}:{height}:flags=lanczos[ref];[0:v][ref]psnr"
+            // Both from time zero: a WebM's video may start a few milliseconds in, which
+            // would pair each picture with the one before it. Timing is judged apart.
+            "[0:v]setpts=PTS-STARTPTS[out];\
+             [1:v]setpts=PTS-STARTPTS,scale={width}:{height}:flags=lanczos[ref];[out][ref]psnr"
         ))
         .args(["-f", "null", "-"])
         .output()

@@ -32,7 +32,7 @@ fn ladder_env(resolutions: &str) -> [(&'static str, String); 2] {
     ]
 }
 
-fn start(dir: &Path, resolutions: &str) -> Server {
+pub(crate) fn start(dir: &Path, resolutions: &str) -> Server {
     let env = ladder_env(resolutions);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     Server::start_with(dir, &env)
@@ -43,7 +43,7 @@ fn upload(s: &Server, token: &str) -> String {
 }
 
 /// Upload `bytes` as `name` into the user's channel; the new video's uuid.
-fn upload_named(s: &Server, token: &str, name: &str, bytes: Vec<u8>) -> String {
+pub(crate) fn upload_named(s: &Server, token: &str, name: &str, bytes: Vec<u8>) -> String {
     let r = single_upload(s, token, channel_id(s, token), name, bytes);
     assert_eq!(r.status(), 200);
     r.json::<Value>().unwrap()["video"]["uuid"]
@@ -53,7 +53,7 @@ fn upload_named(s: &Server, token: &str, name: &str, bytes: Vec<u8>) -> String {
 }
 
 /// The video's JSON as an anonymous visitor sees it.
-fn video_json(s: &Server, uuid: &str) -> Value {
+pub(crate) fn video_json(s: &Server, uuid: &str) -> Value {
     s.get(&format!("/api/v1/videos/{uuid}"))
         .send()
         .unwrap()
@@ -62,14 +62,14 @@ fn video_json(s: &Server, uuid: &str) -> Value {
 }
 
 /// The HLS files of a video's JSON, as (height, codecs-in-name?, fileUrl).
-fn hls_files(video: &Value) -> Vec<Value> {
+pub(crate) fn hls_files(video: &Value) -> Vec<Value> {
     video["streamingPlaylists"][0]["files"]
         .as_array()
         .cloned()
         .unwrap_or_default()
 }
 
-fn av1_heights(video: &Value) -> Vec<u64> {
+pub(crate) fn av1_heights(video: &Value) -> Vec<u64> {
     let mut h: Vec<u64> = hls_files(video)
         .iter()
         .filter(|f| f["fileUrl"].as_str().unwrap_or("").contains("-av1-"))
@@ -80,7 +80,7 @@ fn av1_heights(video: &Value) -> Vec<u64> {
 }
 
 /// Wait until the video's AV1 rungs are exactly `heights`.
-fn wait_for_rungs(s: &Server, uuid: &str, heights: &[u64]) -> Value {
+pub(crate) fn wait_for_rungs(s: &Server, uuid: &str, heights: &[u64]) -> Value {
     wait_up_to(s, uuid, 300, &format!("AV1 rungs {heights:?}"), |v| {
         av1_heights(v) == heights
     })
@@ -93,14 +93,44 @@ fn wait_until_encoding(s: &Server, uuid: &str) -> Value {
     })
 }
 
-fn download(s: &Server, url: &str, to: &Path) {
+pub(crate) fn download(s: &Server, url: &str, to: &Path) {
     let r = s.get(url.strip_prefix(&s.url).unwrap()).send().unwrap();
     assert_eq!(r.status(), 200, "{url}");
     std::fs::write(to, r.bytes().unwrap()).unwrap();
 }
 
-/// Judge one AV1 rendition file against the source.
+/// What a rung is judged against: the upload, its picture count, and its audio codec as ffprobe
+/// names it.
+pub(crate) struct Original<'a> {
+    pub path: &'a Path,
+    pub frames: u64,
+    pub audio: Option<&'a str>,
+}
+
+/// The fixture the H.264 ladder tests upload.
+fn bunny(path: &Path) -> Original<'_> {
+    Original {
+        path,
+        frames: SOURCE_FRAMES.parse().unwrap(),
+        audio: Some("aac"),
+    }
+}
+
+/// Judge one AV1 rendition file against the fixture.
 fn judge(file: &Path, width: u64, height: u64, psnr_floor: f64) {
+    judge_against(file, &bunny(&source()), width, height, psnr_floor)
+}
+
+/// Judge one AV1 rendition file against its upload: AV1 at the rung's size with every picture,
+/// the upload's audio carried as it is and in sync, no decode error, and a PSNR floor against
+/// the upload scaled by ffmpeg.
+pub(crate) fn judge_against(
+    file: &Path,
+    original: &Original,
+    width: u64,
+    height: u64,
+    psnr_floor: f64,
+) {
     let video = ffprobe(
         &[
             "-count_frames",
@@ -115,7 +145,7 @@ fn judge(file: &Path, width: u64, height: u64, psnr_floor: f64) {
     );
     assert_eq!(
         video.trim(),
-        format!("av1,{width},{height},{SOURCE_FRAMES}"),
+        format!("av1,{width},{height},{}", original.frames),
         "codec, size and every frame"
     );
     let audio = ffprobe(
@@ -129,35 +159,45 @@ fn judge(file: &Path, width: u64, height: u64, psnr_floor: f64) {
         ],
         file,
     );
-    assert_eq!(audio.trim(), "aac", "the source's audio carried as it is");
-    let drift = (av_offset(file) - av_offset(&source())).abs();
-    assert!(
-        drift <= 0.040,
-        "A/V offset differs from the source's by {drift} s"
+    assert_eq!(
+        audio.trim(),
+        original.audio.unwrap_or(""),
+        "the source's audio carried as it is"
     );
+    if original.audio.is_some() {
+        let drift = (av_offset(file) - av_offset(original.path)).abs();
+        assert!(
+            drift <= 0.040,
+            "A/V offset differs from the source's by {drift} s"
+        );
+    }
     let errors = decode_errors(file);
     assert!(errors.is_empty(), "{errors}");
-    let db = scaled_psnr(file, &source(), width as usize, height as usize);
+    let db = scaled_psnr(file, original.path, width as usize, height as usize);
     assert!(db > psnr_floor, "PSNR {db} dB at {height}p");
     println!("{height}p AV1 rung: PSNR {db:.1} dB");
 }
 
-/// Segment durations of a media playlist.
-fn segments(s: &Server, url: &str) -> Vec<f64> {
-    let text = s
-        .get(url.strip_prefix(&s.url).unwrap())
+/// The text at one of the server's absolute URLs.
+fn text_at(s: &Server, url: &str) -> String {
+    s.get(url.strip_prefix(&s.url).unwrap())
         .send()
         .unwrap()
         .text()
-        .unwrap();
-    text.lines()
+        .unwrap()
+}
+
+/// Segment durations of a media playlist.
+pub(crate) fn segments(s: &Server, url: &str) -> Vec<f64> {
+    text_at(s, url)
+        .lines()
         .filter_map(|l| l.strip_prefix("#EXTINF:"))
         .filter_map(|l| l.trim_end_matches(',').split(',').next()?.parse().ok())
         .collect()
 }
 
 /// `POST /videos/{uuid}/transcoding` with `body`, as `token`.
-fn request_transcoding(
+pub(crate) fn request_transcoding(
     s: &Server,
     token: &str,
     uuid: &str,
@@ -179,7 +219,7 @@ fn identity(path: &Path) -> (u64, i64, i64) {
 /// The storyboard the ladder made from its decode: PeerTube's layout, and each sprite the
 /// source's picture at its time (against ffmpeg's pick of the first frame at or after each
 /// second, scaled alike).
-fn check_storyboard(s: &Server, uuid: &str) {
+pub(crate) fn check_storyboard(s: &Server, uuid: &str, original: &Path) {
     let list: Value = s
         .get(&format!("/api/v1/videos/{uuid}/storyboards"))
         .send()
@@ -201,10 +241,33 @@ fn check_storyboard(s: &Server, uuid: &str) {
     assert_eq!(r.headers()["content-type"], "image/jpeg");
     let board = image::load_from_memory(&r.bytes().unwrap())
         .unwrap()
-        .to_luma8();
+        .to_rgb8();
+    // Back to luma with the matrix the sprites were made with: BT.709 from 720 lines, else
+    // BT.601 (`thumbnail::to_rgb`), full range as ffmpeg's gray is.
+    let hd = ffprobe(
+        &[
+            "-select_streams",
+            "v",
+            "-show_entries",
+            "stream=height",
+            "-of",
+            "csv=p=0",
+        ],
+        original,
+    )
+    .trim()
+    .parse::<u32>()
+    .unwrap()
+        >= 720;
+    let (kr, kb) = if hd { (0.2126, 0.0722) } else { (0.299, 0.114) };
+    let luma = |x: u32, y: u32| {
+        let [r, g, b] = board.get_pixel(x, y).0.map(f64::from);
+        let full = kr * r + (1.0 - kr - kb) * g + kb * b;
+        full.round() as u8
+    };
     let out = Command::new("ffmpeg")
         .args(["-v", "error", "-i"])
-        .arg(source())
+        .arg(original)
         .args([
             "-vf",
             "select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,1)',scale=192:108:flags=lanczos",
@@ -228,7 +291,7 @@ fn check_storyboard(s: &Server, uuid: &str) {
         let mut diff = 0u64;
         for (i, want) in frame.iter().enumerate() {
             let (x, y) = ((i % 192) as u32, (i / 192) as u32);
-            let got = board.get_pixel(cell as u32 * 192 + x, y).0[0];
+            let got = luma(cell as u32 * 192 + x, y);
             diff += u64::from(got.abs_diff(*want));
         }
         let mean = diff as f64 / (192.0 * 108.0);
@@ -251,18 +314,9 @@ fn h264_upload_gets_av1_rungs_beside_its_remux_that_chromium_plays() {
         "no progress once done: {video}"
     );
 
-    check_storyboard(&s, &uuid);
+    check_storyboard(&s, &uuid, &source());
 
-    let master_url = video["streamingPlaylists"][0]["playlistUrl"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let master = s
-        .get(master_url.strip_prefix(&s.url).unwrap())
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let (master_url, master) = master_of(&s, &video);
     let variants: Vec<&str> = master
         .lines()
         .filter(|l| l.starts_with("#EXT-X-STREAM-INF"))
@@ -315,13 +369,29 @@ fn h264_upload_gets_av1_rungs_beside_its_remux_that_chromium_plays() {
 
     // Chromium plays each AV1 rung (hls.js levels are sorted by bitrate: 240p, 360p, then
     // the H.264 copy).
+    chromium_plays_av1_levels(&master_url, &[(0, 240), (1, 360)], "av1");
+}
+
+/// A video's master playlist: its URL and text.
+pub(crate) fn master_of(s: &Server, video: &Value) -> (String, String) {
+    let url = video["streamingPlaylists"][0]["playlistUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let text = text_at(s, &url);
+    (url, text)
+}
+
+/// Headless Chromium plays each (hls.js level, height) of `master` as AV1; screenshots go to
+/// `tests/out/chromium-<tag>-<height>p.png`.
+pub(crate) fn chromium_plays_av1_levels(master: &str, levels: &[(usize, u64)], tag: &str) {
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/out");
     std::fs::create_dir_all(&out).unwrap();
-    for (level, height) in [(0, 240), (1, 360)] {
+    for &(level, height) in levels {
         let report = crate::browser::play_level(
-            &master_url,
+            master,
             Some(level),
-            &out.join(format!("chromium-av1-{height}p.png")),
+            &out.join(format!("chromium-{tag}-{height}p.png")),
         );
         assert_eq!(report["ok"], true, "{report:#}");
         assert_eq!(report["videoHeight"], height, "{report:#}");

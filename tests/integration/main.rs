@@ -12,6 +12,7 @@ mod files;
 mod flow;
 mod inprocess;
 mod ladder;
+mod ladder_inputs;
 mod persistence;
 mod remux;
 mod search;

@@ -885,6 +885,6 @@ fn h264_uploads_are_remuxed_published_and_served_as_hls() {
     assert_eq!(v["streamingPlaylists"], json!([]));
     assert_eq!(
         v["stateReason"],
-        "VP9 video waits for transcoding, which this server does not do yet"
+        "VP9 video plays only once transcoded, and transcoding is off on this server"
     );
 }

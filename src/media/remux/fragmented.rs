@@ -59,6 +59,7 @@ pub fn remux_mp4(input: &Path, output: &Path) -> Result<Rendition, RemuxError> {
 
 /// Write the source's samples into `output` as a fragmented MP4.
 pub fn write(src: &mut Source, output: &Path) -> Result<Rendition, RemuxError> {
+    src.ensure_remuxable()?;
     let cuts = segment_starts(&src.video);
     let offsets = decode_time_offsets(src);
     let mut out = BufWriter::with_capacity(256 * 1024, File::create(output)?);

@@ -18,7 +18,7 @@ use mp4_atom::esds::{DecoderConfig, DecoderSpecific, EsDescriptor};
 use mp4_atom::{
     Atom, Audio, Av01, Av1c, Avc1, Avcc, Codec, Dinf, Dops, Dref, DrefEntry, Esds, FixedPoint,
     Hdlr, Mdhd, Mdia, Minf, Moov, Mp4a, Mvhd, Opus, Smhd, Stbl, Stsd, Tkhd, Trak, Url, Visual,
-    Vmhd,
+    Vmhd, Vp09, VpcC,
 };
 
 use super::{MAX_SAMPLES, RemuxError, Source, Track};
@@ -64,7 +64,7 @@ pub fn open(path: &Path, scratch: &Path) -> Result<Source, RemuxError> {
     let mut frame = Frame::default();
     let video_number = video_track.track_number().get();
     let audio_number = audio_track.as_ref().map(|t| t.track_number().get());
-    while mkv.next_frame(&mut frame).map_err(malformed)? {
+    while next_frame(&mut mkv, &mut frame)? {
         let list = if frame.track == video_number {
             &mut video
         } else if Some(frame.track) == audio_number {
@@ -114,6 +114,7 @@ pub fn open(path: &Path, scratch: &Path) -> Result<Source, RemuxError> {
     let (width, height) = match &video_entry {
         Codec::Avc1(c) => (c.visual.width, c.visual.height),
         Codec::Av01(c) => (c.visual.width, c.visual.height),
+        Codec::Vp09(c) => (c.visual.width, c.visual.height),
         _ => (0, 0),
     };
     let end_ms = |samples: &[Sample], ts: u64| {
@@ -190,6 +191,14 @@ fn video_entry(t: &TrackEntry) -> Result<Codec, RemuxError> {
         .ok_or_else(|| RemuxError::Malformed("no video settings".into()))?;
     let size = |n: std::num::NonZeroU64| u16::try_from(n.get()).unwrap_or(u16::MAX);
     let (w, h) = (size(v.pixel_width()), size(v.pixel_height()));
+    // VP9's codec private data is optional: its stream carries its own configuration.
+    if t.codec_id() == "V_VP9" {
+        return Ok(Codec::Vp09(Vp09 {
+            visual: visual(w, h),
+            vpcc: vp9_config(t.codec_private().unwrap_or_default()),
+            ..Vp09::default()
+        }));
+    }
     let private = t.codec_private().ok_or_else(|| {
         RemuxError::Malformed("the video track has no codec configuration".into())
     })?;
@@ -207,6 +216,42 @@ fn video_entry(t: &TrackEntry) -> Result<Codec, RemuxError> {
         })),
         other => Err(unsupported(format!("{other} video"))),
     }
+}
+
+/// The next frame of any track, or `false` at the end. matroska-demuxer 0.8.1 can panic on a
+/// hostile lace size (an overflowing negation in `parse_laced_frames`, found by the `remux`
+/// fuzz target), so a panic there is taken as what it is: a malformed file.
+fn next_frame<R: std::io::Read + std::io::Seek>(
+    mkv: &mut MatroskaFile<R>,
+    frame: &mut Frame,
+) -> Result<bool, RemuxError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| mkv.next_frame(frame)))
+        .map_err(|_| RemuxError::Malformed("a Matroska block's lacing cannot be read".into()))?
+        .map_err(malformed)
+}
+
+/// The `vpcC` of a VP9 track from Matroska's optional feature list (`ID, length, value` triples:
+/// 1 profile, 2 level, 3 bit depth, 4 chroma subsampling); what it leaves out stays at the
+/// 8-bit profile 0 defaults. It only describes the stream, which the decoder reads on its own.
+fn vp9_config(private: &[u8]) -> VpcC {
+    let mut config = VpcC::default();
+    let mut rest = private;
+    while let [id, len, tail @ ..] = rest {
+        let Some((value, next)) = tail.split_at_checked(usize::from(*len)) else {
+            break;
+        };
+        if let [v] = value {
+            match id {
+                1 => config.profile = *v,
+                2 => config.level = *v,
+                3 => config.bit_depth = *v,
+                4 => config.chroma_subsampling = *v,
+                _ => {}
+            }
+        }
+        rest = next;
+    }
+    config
 }
 
 /// The MP4 sample entry of the audio track and its sample rate (the track's timescale).
@@ -435,5 +480,22 @@ fn trak(
             },
         },
         ..Trak::default()
+    }
+}
+
+#[cfg(test)]
+mod vp9_tests {
+    use super::*;
+
+    #[test]
+    fn vp9_features_fill_the_config_and_junk_is_ignored() {
+        let c = vp9_config(&[1, 1, 2, 2, 1, 31, 3, 1, 10, 9, 1, 7, 4, 1, 1]);
+        assert_eq!(
+            (c.profile, c.level, c.bit_depth, c.chroma_subsampling),
+            (2, 31, 10, 1)
+        );
+        let truncated = vp9_config(&[1, 1, 2, 3, 5]);
+        assert_eq!((truncated.profile, truncated.bit_depth), (2, 8));
+        assert_eq!(vp9_config(&[]), VpcC::default());
     }
 }

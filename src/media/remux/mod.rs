@@ -77,7 +77,7 @@ impl Source {
             .sum()
     }
 
-    /// Open an MP4/MOV whose video is H.264 or AV1 and read its sample tables.
+    /// Open an MP4/MOV whose video is H.264, AV1 or VP9 and read its sample tables.
     pub fn open(path: &Path) -> Result<Source, RemuxError> {
         let mut file = BufReader::with_capacity(256 * 1024, File::open(path)?);
         let len = file.get_ref().metadata()?.len();
@@ -120,6 +120,15 @@ impl Source {
             height,
             copied: None,
         })
+    }
+
+    /// Refuse a video that may be read (for transcoding) but is not served as it is: VP9, which
+    /// not every browser plays from MP4.
+    pub fn ensure_remuxable(&self) -> Result<(), RemuxError> {
+        match self.video.trak.mdia.minf.stbl.stsd.codecs.first() {
+            Some(Codec::Vp09(_)) => Err(RemuxError::Unsupported(NOT_REMUXABLE.into())),
+            _ => Ok(()),
+        }
     }
 
     /// Copy one sample's bytes to `out`, through a small buffer: memory stays bounded whatever
@@ -169,7 +178,8 @@ fn pick_tracks(moov: &Moov) -> Result<(Track, Option<Track>), RemuxError> {
         .find(|t| t.mdia.hdlr.handler == b"vide".into())
         .ok_or_else(|| RemuxError::Unsupported("no video track".into()))?;
     match video.mdia.minf.stbl.stsd.codecs.first() {
-        Some(Codec::Avc1(_) | Codec::Avc3(_) | Codec::Av01(_)) => {}
+        // VP9 is read for transcoding only; the pipeline never remuxes it (`not_remuxable`).
+        Some(Codec::Avc1(_) | Codec::Avc3(_) | Codec::Av01(_) | Codec::Vp09(_)) => {}
         _ => return Err(RemuxError::Unsupported(NOT_PLAYABLE.into())),
     }
     let audio = moov
@@ -195,20 +205,25 @@ pub fn avcc(trak: &Trak) -> Option<&mp4_atom::Avcc> {
 }
 
 /// Why a video track cannot be remuxed as it is.
-const NOT_PLAYABLE: &str = "the video is neither H.264 nor AV1";
+const NOT_PLAYABLE: &str = "the video is neither H.264, AV1 nor VP9";
+
+/// Why a readable video is still not remuxed.
+const NOT_REMUXABLE: &str = "the video is neither H.264 nor AV1: it is served only transcoded";
 
 fn visual_size(trak: &Trak) -> Result<(u32, u32), RemuxError> {
     let visual = match trak.mdia.minf.stbl.stsd.codecs.first() {
         Some(Codec::Avc1(c)) => &c.visual,
         Some(Codec::Avc3(c)) => &c.visual,
         Some(Codec::Av01(c)) => &c.visual,
+        Some(Codec::Vp09(c)) => &c.visual,
         _ => return Err(RemuxError::Unsupported(NOT_PLAYABLE.into())),
     };
     Ok((u32::from(visual.width), u32::from(visual.height)))
 }
 
-/// RFC 6381 name of the video: `avc1.PPCCLL` from the avcC, or AV1's `av01.P.LLT.DD` from the
-/// av1C (profile, level, tier, bit depth; the optional colour fields are left out, as allowed).
+/// RFC 6381 name of the video: `avc1.PPCCLL` from the avcC, AV1's `av01.P.LLT.DD` from the
+/// av1C (profile, level, tier, bit depth; the optional colour fields are left out, as allowed),
+/// or VP9's `vp09.PP.LL.DD` from the vpcC.
 fn video_codec(trak: &Trak) -> Result<String, RemuxError> {
     match trak.mdia.minf.stbl.stsd.codecs.first() {
         Some(Codec::Avc1(c)) => Ok(avc_codec(&c.avcc)),
@@ -227,6 +242,10 @@ fn video_codec(trak: &Trak) -> Result<String, RemuxError> {
                 if a.seq_tier_0 { 'H' } else { 'M' }
             ))
         }
+        Some(Codec::Vp09(c)) => Ok(format!(
+            "vp09.{:02}.{:02}.{:02}",
+            c.vpcc.profile, c.vpcc.level, c.vpcc.bit_depth
+        )),
         _ => Err(RemuxError::Unsupported(NOT_PLAYABLE.into())),
     }
 }
@@ -314,8 +333,8 @@ fn output_trak(track: &Track, track_id: u32) -> Trak {
     trak
 }
 
-/// Run every stage this module offers on `data` taken as an upload (MP4, then Matroska) and
-/// discard the results: what the fuzz target and its corpus replay exercise. Files go to a
+/// Run every stage this module offers on `data` taken as an upload (MP4, then Matroska), and
+/// the decoders behind thumbnails and transcoding, and discard the results: what the fuzz target and its corpus replay exercise. Files go to a
 /// per-process scratch directory under the system temp dir.
 pub fn exercise(data: &[u8]) {
     let dir = std::env::temp_dir().join(format!("vireo-remux-fuzz-{}", std::process::id()));
@@ -335,6 +354,10 @@ pub fn exercise(data: &[u8]) {
         let _ = fragmented::write(&mut source, &dir.join("hls.mp4"));
         let _ = progressive::write(&mut source, &dir.join("web.mp4"));
         let _ = crate::media::thumbnail::from_video(&mut source, 0);
+        // The transcoder's decode, concealment included, picture by picture.
+        if let Ok(mut frames) = crate::media::transcode::frames::Frames::new(&mut source) {
+            while let Ok(Some(_)) = frames.next_frame() {}
+        }
     }
 }
 

@@ -39,6 +39,7 @@ pub struct Progressive {
 
 /// Write the source's samples into `output` as a fast-start MP4.
 pub fn write(src: &mut Source, output: &Path) -> Result<Progressive, RemuxError> {
+    src.ensure_remuxable()?;
     let tracks: Vec<&Track> = std::iter::once(&src.video).chain(&src.audio).collect();
     let chunks = interleave(&tracks);
     let ftyp = encode(&Ftyp {

@@ -1,5 +1,6 @@
-//! Every picture of an MP4 source's H.264 video, decoded and handed out in presentation order
-//! with its presentation time. rusty_h264 returns each sample's picture in decode order, so
+//! Every picture of an MP4 source's video (H.264 or VP9, `media::decode`), decoded and handed
+//! out in presentation order with its presentation time. Decoders return each sample's picture
+//! in decode order (H.264 with B-frames differs from presentation order), so
 //! pictures wait in a reorder buffer until every earlier presentation time has been handed out;
 //! the buffer holds no more than the stream's B-frame depth.
 //!
@@ -12,8 +13,8 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use crate::media::decode::{DecodeFailure, H264, Picture};
-use crate::media::remux::{RemuxError, Source, avcc};
+use crate::media::decode::{DecodeFailure, Picture, VideoDecoder};
+use crate::media::remux::{RemuxError, Source};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FramesError {
@@ -24,8 +25,6 @@ pub enum FramesError {
         sample: usize,
         source: DecodeFailure,
     },
-    #[error("the video is not H.264 (AV1 input is decoded in a later version)")]
-    NotH264,
     #[error("more than {lost} pictures cannot be decoded (the first, sample {sample}: {reason})")]
     Damaged {
         lost: usize,
@@ -37,9 +36,9 @@ pub enum FramesError {
 /// The decoded pictures of a source, in presentation order.
 pub struct Frames<'a> {
     src: &'a mut Source,
-    decoder: H264,
+    decoder: VideoDecoder,
     /// To start the decoder afresh after a damaged sample.
-    config: mp4_atom::Avcc,
+    config: mp4_atom::Trak,
     /// Next sample to decode (decode order).
     next_sample: usize,
     /// Every sample's (presentation time, index), sorted: the order pictures leave in.
@@ -61,9 +60,9 @@ pub struct Frames<'a> {
 
 impl<'a> Frames<'a> {
     pub fn new(src: &'a mut Source) -> Result<Frames<'a>, FramesError> {
-        let config = avcc(&src.video.trak).ok_or(FramesError::NotH264)?.clone();
-        let decoder =
-            H264::new(&config).map_err(|source| FramesError::Decode { sample: 0, source })?;
+        let config = src.video.trak.clone();
+        let decoder = VideoDecoder::for_track(&config)
+            .map_err(|source| FramesError::Decode { sample: 0, source })?;
         let max_lost = src.video.samples.len() / 10;
         let mut order: Vec<(i64, usize)> = src
             .video
@@ -150,10 +149,11 @@ impl<'a> Frames<'a> {
         tracing::warn!(sample = index, error = %source, "damaged picture: concealed until the next keyframe");
         self.first_damage
             .get_or_insert_with(|| (index, source.to_string()));
-        self.decoder = H264::new(&self.config).map_err(|source| FramesError::Decode {
-            sample: index,
-            source,
-        })?;
+        self.decoder =
+            VideoDecoder::for_track(&self.config).map_err(|source| FramesError::Decode {
+                sample: index,
+                source,
+            })?;
         self.resync = true;
         self.lose(index)
     }

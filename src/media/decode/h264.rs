@@ -2,36 +2,15 @@
 //! `../shared/research/video-pipeline.md` §2). MP4 samples hold length-prefixed NAL units
 //! (AVCC) and the parameter sets live in the `avcC` box; the decoder reads Annex B, so both are
 //! rewritten with start codes here.
-//!
-//! A decoder eats attacker-controlled bytes: every call runs under `catch_unwind`, so a decoder
-//! bug costs one picture, never the worker thread.
 
 use rusty_h264_decoder::{DecodeError, Decoder};
 
-/// An 8-bit 4:2:0 picture, cropped: luma `width × height`, chroma `(width/2) × (height/2)`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Picture {
-    pub width: usize,
-    pub height: usize,
-    pub y: Vec<u8>,
-    pub u: Vec<u8>,
-    pub v: Vec<u8>,
-}
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum DecodeFailure {
-    #[error("damaged H.264 sample: {0}")]
-    Malformed(&'static str),
-    #[error("H.264 {0} is not supported")]
-    Unsupported(&'static str),
-    #[error("H.264 decoding failed: {0}")]
-    Decoder(String),
-}
+use super::{DecodeFailure, Picture};
 
 impl From<DecodeError> for DecodeFailure {
     fn from(e: DecodeError) -> Self {
         match e {
-            DecodeError::Unsupported(what) => DecodeFailure::Unsupported(what),
+            DecodeError::Unsupported(what) => DecodeFailure::Unsupported(what.to_owned()),
             other => DecodeFailure::Decoder(other.to_string()),
         }
     }
@@ -85,7 +64,7 @@ impl H264 {
             Err(_) => {
                 // The decoder's state is unknown after a panic: start afresh.
                 self.decoder = Decoder::new();
-                return Err(DecodeFailure::Decoder("the decoder panicked".into()));
+                return Err(DecodeFailure::Panicked);
             }
         };
         Ok(frame.map(|f| Picture {

@@ -1,0 +1,197 @@
+//! The ladder from inputs other than H.264. A VP9 + Opus WebM (the usual WebM) plays only once
+//! transcoded: it is decoded by rusty_vp9, gets its thumbnail, and is published by its first
+//! (smallest) AV1 rung while the next rung is still encoding; every rung is judged by
+//! ffprobe/ffmpeg against the upload and played by headless Chromium with its Opus audio, and
+//! the transcoding API refuses what would leave it with nothing to play. A 10-bit VP9 of odd
+//! size comes out 8-bit with even sizes.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::common::{assert_error, tempdir};
+use crate::ladder::{
+    Original, av1_heights, check_storyboard, chromium_plays_av1_levels, download, hls_files,
+    judge_against, master_of, request_transcoding, start, upload_named, wait_for_rungs,
+};
+use crate::uploads::wait_up_to;
+
+/// `seconds` of ffmpeg's `testsrc2` at `size`, 25 fps, encoded by libvpx-vp9 (`pix_fmt` picks
+/// the profile: 8-bit `yuv420p` is profile 0, `yuv420p10le` profile 2), with a 440 Hz Opus tone
+/// when `audio`, in WebM.
+fn vp9_webm(dir: &Path, name: &str, size: &str, pix_fmt: &str, audio: bool) -> std::path::PathBuf {
+    let out = dir.join(name);
+    let mut ffmpeg = Command::new("ffmpeg");
+    ffmpeg.args(["-v", "error", "-f", "lavfi", "-i"]);
+    ffmpeg.arg(format!("testsrc2=s={size}:r=25:d=4"));
+    if audio {
+        ffmpeg.args(["-f", "lavfi", "-i", "sine=frequency=440:duration=4"]);
+        ffmpeg.args(["-c:a", "libopus", "-b:a", "64k"]);
+    }
+    let ok = ffmpeg
+        .args(["-c:v", "libvpx-vp9", "-pix_fmt", pix_fmt])
+        .args(["-deadline", "realtime", "-cpu-used", "8", "-b:v", "800k"])
+        // Hidden alt-ref pictures in superframes, as libvpx's good-quality mode makes them.
+        .args(["-auto-alt-ref", "1", "-lag-in-frames", "16", "-g", "50"])
+        .arg(&out)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "ffmpeg could not make {name}");
+    out
+}
+
+/// Seconds since the epoch of an RFC 3339 date.
+fn epoch(date: &Value) -> f64 {
+    let t = time::OffsetDateTime::parse(
+        date.as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    t.unix_timestamp_nanos() as f64 / 1e9
+}
+
+/// Seconds since the epoch of a file's last change.
+fn mtime(path: &Path) -> f64 {
+    let m = std::fs::metadata(path).unwrap().modified().unwrap();
+    m.duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+#[test]
+fn a_vp9_opus_webm_is_published_by_its_first_av1_rung_and_chromium_plays_every_rung() {
+    let dir = tempdir();
+    let work = tempdir();
+    let webm = vp9_webm(work.path(), "vp9.webm", "640x360", "yuv420p", true);
+    let s = start(dir.path(), "[240, 360]");
+    let root = s.root_token();
+    let uuid = upload_named(&s, &root, "VP9 upload", std::fs::read(&webm).unwrap());
+    let first = wait_up_to(&s, &uuid, 120, "published", |v| v["state"]["id"] == 1);
+    assert!(
+        first["thumbnailPath"].is_string(),
+        "the thumbnail comes from a VP9 picture: {first}"
+    );
+    wait_for_rungs(&s, &uuid, &[240, 360]);
+    let video = wait_up_to(&s, &uuid, 60, "the ladder ended", |v| {
+        v["progress"].is_null()
+    });
+    assert_eq!(av1_heights(&video), [240, 360]);
+    assert!(
+        video["streamingPlaylists"][0]["files"]
+            .as_array()
+            .unwrap()
+            .len()
+            == 2
+    );
+    // No progressive MP4 (it would be a remux): the WebM as uploaded is the web file.
+    let web = video["files"].as_array().unwrap();
+    assert_eq!(web.len(), 1, "{video}");
+    assert!(
+        web[0]["fileUrl"].as_str().unwrap().ends_with(".mkv"),
+        "{video}"
+    );
+
+    // The 240p rung published the video; the 360p one came from a second pass, later.
+    let hls = dir.path().join("media").join(&uuid).join("hls");
+    let published = epoch(&video["publishedAt"]);
+    let second = mtime(&hls.join(format!("{uuid}-360-av1-fragmented.mp4")));
+    let first_rung = mtime(&hls.join(format!("{uuid}-240-av1-fragmented.mp4")));
+    assert!(
+        first_rung <= published + 0.5 && second > published + 0.3,
+        "240p at {first_rung}, published at {published}, 360p at {second}"
+    );
+
+    let thumbnail = s
+        .get(video["thumbnailPath"].as_str().unwrap())
+        .send()
+        .unwrap();
+    assert_eq!(thumbnail.status(), 200);
+    assert_eq!(thumbnail.headers()["content-type"], "image/jpeg");
+
+    let original = Original {
+        path: &webm,
+        frames: 100,
+        audio: Some("opus"),
+    };
+    for f in hls_files(&video) {
+        let (height, width) = (f["height"].as_u64().unwrap(), f["width"].as_u64().unwrap());
+        let local = work.path().join(format!("{height}.mp4"));
+        download(&s, f["fileUrl"].as_str().unwrap(), &local);
+        judge_against(&local, &original, width, height, 30.0);
+    }
+
+    check_storyboard(&s, &uuid, &webm);
+
+    let (master_url, master) = master_of(&s, &video);
+    assert!(
+        master.contains("CODECS=\"av01.0.") && master.contains(",opus\""),
+        "{master}"
+    );
+    chromium_plays_av1_levels(&master_url, &[(0, 240), (1, 360)], "vp9-av1");
+
+    // Nothing can take away all this video plays from.
+    for (body, field) in [
+        (
+            json!({"transcodingType": "hls", "forceTranscoding": true}),
+            "forceTranscoding",
+        ),
+        (json!({"transcodingType": "web-video"}), "transcodingType"),
+    ] {
+        let r = request_transcoding(&s, &root, &uuid, body);
+        let problem = assert_error(r, 400, "invalid_params");
+        assert_eq!(
+            problem["detail"],
+            format!("Incorrect request parameters: {field}"),
+            "{problem}"
+        );
+    }
+    // Asking for HLS without force adds nothing: every rung is there.
+    let r = request_transcoding(&s, &root, &uuid, json!({"transcodingType": "hls"}));
+    assert_eq!(r.status(), 204);
+    let after = wait_up_to(&s, &uuid, 60, "nothing to do", |v| v["progress"].is_null());
+    assert_eq!(av1_heights(&after), [240, 360]);
+}
+
+#[test]
+fn a_10_bit_vp9_of_odd_size_becomes_8_bit_av1_with_even_sizes() {
+    let dir = tempdir();
+    let work = tempdir();
+    let webm = vp9_webm(
+        work.path(),
+        "vp9-10bit.webm",
+        "427x241",
+        "yuv420p10le",
+        false,
+    );
+    let probe = crate::remux::ffprobe(
+        &["-show_entries", "stream=profile,pix_fmt", "-of", "csv=p=0"],
+        &webm,
+    );
+    assert_eq!(probe.trim(), "Profile 2,yuv420p10le", "the input is 10-bit");
+    let s = start(dir.path(), "[240]");
+    let root = s.root_token();
+    let uuid = upload_named(&s, &root, "10-bit VP9", std::fs::read(&webm).unwrap());
+    let video = wait_for_rungs(&s, &uuid, &[240]);
+    assert_eq!(video["state"]["id"], 1, "{video}");
+    let f = &hls_files(&video)[0];
+    assert_eq!(
+        (&f["width"], &f["height"]),
+        (&json!(426), &json!(240)),
+        "{f}"
+    );
+    let local = work.path().join("240.mp4");
+    download(&s, f["fileUrl"].as_str().unwrap(), &local);
+    let depth = crate::remux::ffprobe(
+        &["-show_entries", "stream=pix_fmt", "-of", "csv=p=0"],
+        &local,
+    );
+    assert_eq!(depth.trim(), "yuv420p", "8-bit AV1");
+    let original = Original {
+        path: &webm,
+        frames: 100,
+        audio: None,
+    };
+    judge_against(&local, &original, 426, 240, 30.0);
+}
