@@ -12,7 +12,8 @@
 //! clip (ffmpeg `testsrc2` with temporal noise, 3 s). Run: `cargo bench --bench transcode` (or
 //! `bash benches/run.sh`); `TRANSCODE_BENCH_QUICK=1` keeps only the looped input's ladders;
 //! `TRANSCODE_BENCH_PROFILE=1` runs one Vireo ladder alone (for `perf record`);
-//! `TRANSCODE_BENCH_API=1` only the API latency part.
+//! `TRANSCODE_BENCH_API=1` only the API latency part; `TRANSCODE_BENCH_VP9=1` only the VP9
+//! upload (decode speed, time to the first rung published, whole ladder).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 mod common;
@@ -440,6 +441,123 @@ fn first_rung(input: &Input, dir: &Path) {
     );
 }
 
+/// The looped input as a VP9 + Opus WebM (libvpx-vp9 good quality, 2-pass-free, alt-ref
+/// pictures on, as YouTube-style WebM has them): an upload no browser-wide remux can serve.
+fn vp9_webm(input: &Input, dir: &Path) -> PathBuf {
+    let out = dir.join("looped-vp9.webm");
+    ffmpeg(&[
+        "-i",
+        &input.path.to_string_lossy(),
+        "-c:v",
+        "libvpx-vp9",
+        "-deadline",
+        "good",
+        "-cpu-used",
+        "5",
+        "-row-mt",
+        "1",
+        "-b:v",
+        "2M",
+        "-g",
+        "50",
+        // The fixture's AAC is 5.1; Vireo maps Opus in MP4 for mono and stereo only.
+        "-ac",
+        "2",
+        "-c:a",
+        "libopus",
+        "-b:a",
+        "96k",
+        &out.to_string_lossy(),
+    ]);
+    out
+}
+
+/// A VP9 upload end to end in the release server: VP9 decode speed (rusty_vp9 in-process against
+/// ffmpeg's libvpx and its native decoder, one thread each), then the time from upload to the
+/// first AV1 rung published (the video's first playable moment) and to the whole ladder.
+fn vp9_upload(input: &Input, dir: &Path) {
+    let webm = vp9_webm(input, dir);
+    let duration = input.frames as f64 / f64::from(input.fps);
+    let t = Instant::now();
+    let mut src = vireo::media::remux::matroska::open(&webm, &dir.join("vp9.demuxed")).unwrap();
+    let mut frames = vireo::media::transcode::frames::Frames::new(&mut src).unwrap();
+    let mut decoded = 0;
+    while frames.next_frame().unwrap().is_some() {
+        decoded += 1;
+    }
+    let ours = t.elapsed().as_secs_f64();
+    assert_eq!(decoded, input.frames, "every picture");
+    let decode_with = |decoder: &str| {
+        let t = Instant::now();
+        ffmpeg(&[
+            "-threads",
+            "1",
+            "-c:v",
+            decoder,
+            "-i",
+            &webm.to_string_lossy(),
+            "-an",
+            "-f",
+            "null",
+            "-",
+        ]);
+        t.elapsed().as_secs_f64()
+    };
+    let libvpx = decode_with("libvpx-vp9");
+    let native = decode_with("vp9");
+    println!(
+        "
+| VP9 720p decode, 1 thread, {decoded} pictures | s | fps | × ffmpeg's vp9 |"
+    );
+    println!("|---|---|---|---|");
+    for (name, s) in [
+        ("rusty_vp9 (Vireo, demux included)", ours),
+        ("ffmpeg libvpx-vp9", libvpx),
+        ("ffmpeg native vp9", native),
+    ] {
+        println!(
+            "| {name} | {s:.2} | {:.0} | {:.2} |",
+            decoded as f64 / s,
+            s / native
+        );
+    }
+
+    let server = Vireo::start(
+        &dir.join("vp9-data"),
+        &[
+            ("VIREO_TRANSCODING__ENABLED", "true"),
+            ("VIREO_TRANSCODING__RESOLUTIONS", "[720, 480, 360, 240]"),
+        ],
+    );
+    let t = Instant::now();
+    let uuid = server.upload(&webm);
+    let deadline = Instant::now() + Duration::from_secs(1800);
+    let mut published = None;
+    loop {
+        let v = server.video(&uuid);
+        assert_ne!(v["state"]["id"], 7, "failed: {v}");
+        if published.is_none() && v["state"]["id"] == 1 {
+            published = Some(t.elapsed().as_secs_f64());
+        }
+        let rungs = v["streamingPlaylists"][0]["files"]
+            .as_array()
+            .map_or(0, Vec::len);
+        if rungs == 4 && v["progress"].is_null() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the VP9 ladder did not end: {v}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let whole = t.elapsed().as_secs_f64();
+    server.stop();
+    let first = published.unwrap_or(whole);
+    println!(
+        "
+VP9 upload of {duration:.1} s: first AV1 rung (240p) published after {first:.2} s = {:.2}× the duration (target ≤ 1×); all four rungs after {whole:.1} s",
+        first / duration
+    );
+}
+
 /// The API's latency idle and while the release server encodes a ladder (niced job threads).
 fn api_under_transcode(input: &Input, dir: &Path) {
     let data = dir.join("api-data");
@@ -555,8 +673,13 @@ fn main() {
         println!("Vireo ladder: {:.2} s, {:.2} cores", l.wall, l.cpu / l.wall);
         return;
     }
+    if std::env::var_os("TRANSCODE_BENCH_VP9").is_some() {
+        vp9_upload(&looped, dir.path());
+        return;
+    }
     let (time_ratio, bd) = bench_input(&looped, dir.path());
     first_rung(&looped, dir.path());
+    vp9_upload(&looped, dir.path());
     if std::env::var_os("TRANSCODE_BENCH_QUICK").is_none() {
         let noisy = Input {
             name: "testsrc2 + temporal noise",

@@ -224,6 +224,10 @@ impl Vireo {
 
     /// Upload `input` in one multipart request; the new video's uuid.
     pub fn upload(&self, input: &Path) -> String {
+        let kind = match input.extension().and_then(|e| e.to_str()) {
+            Some("webm") => "video/webm",
+            _ => "video/mp4",
+        };
         let answer = curl(&[
             "-H",
             &format!("Authorization: Bearer {}", self.token),
@@ -232,7 +236,7 @@ impl Vireo {
             "-F",
             "name=Bench upload",
             "-F",
-            &format!("videofile=@{};type=video/mp4", input.display()),
+            &format!("videofile=@{};type={kind}", input.display()),
             &format!("{}/api/v1/videos/upload", self.url),
         ]);
         assert!(answer.contains("\"uuid\""), "{answer}");
