@@ -87,7 +87,7 @@ pub(crate) fn wait_for_rungs(s: &Server, uuid: &str, heights: &[u64]) -> Value {
 }
 
 /// Wait until the ladder job reports progress in frames per second: it is encoding.
-fn wait_until_encoding(s: &Server, uuid: &str) -> Value {
+pub(crate) fn wait_until_encoding(s: &Server, uuid: &str) -> Value {
     wait_up_to(s, uuid, 120, "the ladder encoding", |v| {
         v["progress"]["fps"].as_f64().is_some_and(|f| f > 0.0)
     })
@@ -422,13 +422,7 @@ fn the_ladder_resumes_after_a_stop_and_after_kill_9_leaving_no_scratch() {
 
     let s = start(dir.path(), "[240, 360]");
     let video = wait_for_rungs(&s, &uuid, &[240, 360]);
-    let media = dir.path().join("media").join(&uuid);
-    let leftovers: Vec<String> = files_in(&media)
-        .into_iter()
-        .chain(files_in(&media.join("hls")))
-        .filter(|f| f.ends_with(".tmp") || f.ends_with(".scratch"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_no_scratch(dir.path(), &uuid);
     let work = tempdir();
     let f = hls_files(&video)
         .into_iter()
@@ -595,9 +589,8 @@ fn ladder_of(s: &Server, token: &str, name: &str, bytes: Vec<u8>) -> (String, Va
     (uuid, video)
 }
 
-/// No scratch or temporary file is left in a video's folders, and its master playlist lists
-/// exactly its renditions.
-fn nothing_half_made(s: &Server, data: &Path, uuid: &str, video: &Value) {
+/// No scratch or temporary file is left in a video's folders.
+pub(crate) fn assert_no_scratch(data: &Path, uuid: &str) {
     let media = data.join("media").join(uuid);
     let leftovers: Vec<String> = files_in(&media)
         .into_iter()
@@ -605,6 +598,12 @@ fn nothing_half_made(s: &Server, data: &Path, uuid: &str, video: &Value) {
         .filter(|f| f.ends_with(".tmp") || f.ends_with(".scratch"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// No scratch or temporary file is left in a video's folders, and its master playlist lists
+/// exactly its renditions.
+fn nothing_half_made(s: &Server, data: &Path, uuid: &str, video: &Value) {
+    assert_no_scratch(data, uuid);
     let master = s
         .get(&format!(
             "/static/streaming-playlists/hls/{uuid}/master.m3u8"

@@ -3,7 +3,8 @@
 //! (smallest) AV1 rung while the next rung is still encoding; every rung is judged by
 //! ffprobe/ffmpeg against the upload and played by headless Chromium with its Opus audio, and
 //! the transcoding API refuses what would leave it with nothing to play. A 10-bit VP9 of odd
-//! size comes out 8-bit with even sizes.
+//! size comes out 8-bit with even sizes. A VP9 upload killed before it plays, and stopped after,
+//! ends with both rungs and nothing half made.
 
 use std::path::Path;
 use std::process::Command;
@@ -12,21 +13,35 @@ use serde_json::{Value, json};
 
 use crate::common::{assert_error, tempdir};
 use crate::ladder::{
-    Original, av1_heights, check_storyboard, chromium_plays_av1_levels, download, hls_files,
-    judge_against, master_of, request_transcoding, start, upload_named, wait_for_rungs,
+    Original, assert_no_scratch, av1_heights, check_storyboard, chromium_plays_av1_levels,
+    download, hls_files, judge_against, master_of, request_transcoding, start, upload_named,
+    wait_for_rungs, wait_until_encoding,
 };
 use crate::uploads::wait_up_to;
 
-/// `seconds` of ffmpeg's `testsrc2` at `size`, 25 fps, encoded by libvpx-vp9 (`pix_fmt` picks
+/// 4 s of ffmpeg's `testsrc2` at `size`, 25 fps, encoded by libvpx-vp9 (`pix_fmt` picks
 /// the profile: 8-bit `yuv420p` is profile 0, `yuv420p10le` profile 2), with a 440 Hz Opus tone
 /// when `audio`, in WebM.
 fn vp9_webm(dir: &Path, name: &str, size: &str, pix_fmt: &str, audio: bool) -> std::path::PathBuf {
+    vp9_webm_of(dir, name, size, pix_fmt, audio, 4)
+}
+
+/// `vp9_webm`, `seconds` long.
+fn vp9_webm_of(
+    dir: &Path,
+    name: &str,
+    size: &str,
+    pix_fmt: &str,
+    audio: bool,
+    seconds: u32,
+) -> std::path::PathBuf {
     let out = dir.join(name);
     let mut ffmpeg = Command::new("ffmpeg");
     ffmpeg.args(["-v", "error", "-f", "lavfi", "-i"]);
-    ffmpeg.arg(format!("testsrc2=s={size}:r=25:d=4"));
+    ffmpeg.arg(format!("testsrc2=s={size}:r=25:d={seconds}"));
     if audio {
-        ffmpeg.args(["-f", "lavfi", "-i", "sine=frequency=440:duration=4"]);
+        ffmpeg.args(["-f", "lavfi", "-i"]);
+        ffmpeg.arg(format!("sine=frequency=440:duration={seconds}"));
         ffmpeg.args(["-c:a", "libopus", "-b:a", "64k"]);
     }
     let ok = ffmpeg
@@ -115,12 +130,7 @@ fn a_vp9_opus_webm_is_published_by_its_first_av1_rung_and_chromium_plays_every_r
         frames: 100,
         audio: Some("opus"),
     };
-    for f in hls_files(&video) {
-        let (height, width) = (f["height"].as_u64().unwrap(), f["width"].as_u64().unwrap());
-        let local = work.path().join(format!("{height}.mp4"));
-        download(&s, f["fileUrl"].as_str().unwrap(), &local);
-        judge_against(&local, &original, width, height, 30.0);
-    }
+    judge_every_rung(&s, &video, &original, work.path());
 
     check_storyboard(&s, &uuid, &webm);
 
@@ -194,4 +204,48 @@ fn a_10_bit_vp9_of_odd_size_becomes_8_bit_av1_with_even_sizes() {
         audio: None,
     };
     judge_against(&local, &original, 426, 240, 30.0);
+}
+
+#[test]
+fn a_vp9_upload_survives_kill_9_before_it_plays_and_a_stop_after() {
+    let dir = tempdir();
+    let work = tempdir();
+    let webm = vp9_webm_of(work.path(), "long.webm", "640x360", "yuv420p", true, 12);
+    let s = start(dir.path(), "[240, 360]");
+    let root = s.root_token();
+    let uuid = upload_named(&s, &root, "VP9 resumed", std::fs::read(&webm).unwrap());
+    // Killed while its first rung encodes: nothing plays yet, nothing is marked failed.
+    let encoding = wait_until_encoding(&s, &uuid);
+    assert_eq!(encoding["state"]["id"], 2, "not yet published: {encoding}");
+    s.kill9();
+
+    let s = start(dir.path(), "[240, 360]");
+    let published = wait_up_to(&s, &uuid, 120, "published after the restart", |v| {
+        v["state"]["id"] == 1
+    });
+    assert!(av1_heights(&published).contains(&240), "{published}");
+    // Stopped while the other rung encodes (or after it ended): the next start finishes it.
+    assert!(s.stop(), "stopped cleanly");
+
+    let s = start(dir.path(), "[240, 360]");
+    wait_for_rungs(&s, &uuid, &[240, 360]);
+    let video = wait_up_to(&s, &uuid, 60, "the job ended", |v| v["progress"].is_null());
+    assert_eq!(video["state"]["id"], 1, "{video}");
+    assert_no_scratch(dir.path(), &uuid);
+    let original = Original {
+        path: &webm,
+        frames: 300,
+        audio: Some("opus"),
+    };
+    judge_every_rung(&s, &video, &original, work.path());
+}
+
+/// Download every HLS file of `video` into `work` and judge it against `original`.
+fn judge_every_rung(s: &crate::common::Server, video: &Value, original: &Original, work: &Path) {
+    for f in hls_files(video) {
+        let (height, width) = (f["height"].as_u64().unwrap(), f["width"].as_u64().unwrap());
+        let local = work.join(format!("{height}.mp4"));
+        download(s, f["fileUrl"].as_str().unwrap(), &local);
+        judge_against(&local, original, width, height, 30.0);
+    }
 }
