@@ -52,6 +52,10 @@ pub fn transcode(core: &Core, video_id: u64) -> Result<(), PipelineError> {
     }
     let dirs = VideoDirs::of(core, &video.uuid);
     let (mut src, _demuxed) = pipeline::open_source(&dirs, &source, "ladder-demuxed.tmp")?;
+    if transcoded_only {
+        // No remux made them: the thumbnail and preview come from this source (when missing).
+        pipeline::make_images(core, &video, &mut src, source.info.video.rotation);
+    }
     let todo = missing_rungs(
         src.width,
         src.height,

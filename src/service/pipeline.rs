@@ -187,7 +187,7 @@ pub fn process_upload(core: &Core, video_id: u64) -> Result<(), PipelineError> {
     };
     if let Some(reason) = not_remuxable(&source) {
         if super::ladder::applies(core, &source) {
-            return transcode_only(core, &video, &source);
+            return transcode_only(core, &video);
         }
         return set_reason(core, video_id, &reason);
     }
@@ -248,15 +248,11 @@ pub fn process_upload(core: &Core, video_id: u64) -> Result<(), PipelineError> {
     Ok(())
 }
 
-/// An upload that plays only once transcoded (VP9): its thumbnail and preview, then its AV1
-/// ladder, whose first rung publishes it. The video fails only when no rung could be made; a
+/// An upload that plays only once transcoded (VP9): its AV1 ladder (which also makes its
+/// thumbnail and preview), whose first rung publishes it. The video fails only when no rung could be made; a
 /// later rung that fails costs that rung alone.
-fn transcode_only(core: &Core, video: &Video, source: &VideoSource) -> Result<(), PipelineError> {
-    if video.thumbnail.is_none() || video.preview.is_none() {
-        let dirs = VideoDirs::of(core, &video.uuid);
-        let (mut src, _scratch) = open_source(&dirs, source, "demuxed.tmp")?;
-        make_images(core, video, &mut src, source.info.video.rotation);
-    }
+fn transcode_only(core: &Core, video: &Video) -> Result<(), PipelineError> {
+    // The ladder makes the images from the source it opens (a WebM is demuxed once).
     match super::ladder::transcode(core, video.id) {
         Err(PipelineError::Permanent(reason)) if plays(core, video.id)? => {
             tracing::warn!(video = video.id, %reason, "an AV1 rung failed; the others play");
@@ -292,7 +288,7 @@ pub(super) fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), P
 
 /// Step 1a: the thumbnail and preview the owner did not upload. A video whose frames cannot be
 /// decoded still plays, so a failure here is logged, not fatal.
-fn make_images(core: &Core, video: &Video, src: &mut Source, rotation: u16) {
+pub(super) fn make_images(core: &Core, video: &Video, src: &mut Source, rotation: u16) {
     let video_id = video.id;
     let missing: Vec<Kind> = [
         (Kind::Thumbnail, &video.thumbnail),

@@ -210,6 +210,14 @@ pub(crate) fn request_transcoding(
         .unwrap()
 }
 
+/// `DELETE /videos/{uuid}/{kind}` (`hls` or `web-videos`), as `token`.
+fn remove_files(s: &Server, token: &str, uuid: &str, kind: &str) -> reqwest::blocking::Response {
+    s.delete(&format!("/api/v1/videos/{uuid}/{kind}"))
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+}
+
 /// Inode and modification time: an encoded-again file would differ.
 fn identity(path: &Path) -> (u64, i64, i64) {
     let m = std::fs::metadata(path).unwrap();
@@ -494,32 +502,18 @@ fn administrators_rerun_widen_force_and_remove_renditions() {
 
     // Removing the HLS renditions leaves the progressive file playing; the last kind of file
     // cannot be removed.
-    let r = s
-        .delete(&format!("/api/v1/videos/{uuid}/hls"))
-        .bearer_auth(&root)
-        .send()
-        .unwrap();
+    let r = remove_files(&s, &root, &uuid, "hls");
     assert_eq!(r.status(), 204);
     let video = video_json(&s, &uuid);
     assert_eq!(video["streamingPlaylists"], json!([]));
     assert_eq!(video["files"].as_array().unwrap().len(), 1);
     assert!(files_in(&hls).is_empty(), "{:?}", files_in(&hls));
     assert_error(
-        s.delete(&format!("/api/v1/videos/{uuid}/web-videos"))
-            .bearer_auth(&root)
-            .send()
-            .unwrap(),
+        remove_files(&s, &root, &uuid, "web-videos"),
         400,
         "invalid_params",
     );
-    assert_error(
-        s.delete(&format!("/api/v1/videos/{uuid}/hls"))
-            .bearer_auth(&root)
-            .send()
-            .unwrap(),
-        404,
-        "not_found",
-    );
+    assert_error(remove_files(&s, &root, &uuid, "hls"), 404, "not_found");
 
     // Asked again, the remux comes back first, then the ladder.
     let r = request_transcoding(&s, &root, &uuid, json!({"transcodingType": "hls"}));
@@ -528,11 +522,7 @@ fn administrators_rerun_widen_force_and_remove_renditions() {
     assert_eq!(hls_files(&video).len(), 3, "{video}");
 
     // Now the progressive file may go, and the video still plays from HLS.
-    let r = s
-        .delete(&format!("/api/v1/videos/{uuid}/web-videos"))
-        .bearer_auth(&root)
-        .send()
-        .unwrap();
+    let r = remove_files(&s, &root, &uuid, "web-videos");
     assert_eq!(r.status(), 204);
     assert!(files_in(&dir.path().join("media").join(&uuid).join("web-videos")).is_empty());
     let video = video_json(&s, &uuid);
@@ -687,11 +677,7 @@ fn with_transcoding_off_files_are_remade_by_remux_and_encoding_is_refused() {
         "invalid_params",
     );
     let web = dir.path().join("media").join(&uuid).join("web-videos");
-    let r = s
-        .delete(&format!("/api/v1/videos/{uuid}/web-videos"))
-        .bearer_auth(&root)
-        .send()
-        .unwrap();
+    let r = remove_files(&s, &root, &uuid, "web-videos");
     assert_eq!(r.status(), 204);
     assert!(files_in(&web).is_empty());
     // Remaking the progressive file is a remux, not an encode: allowed.
