@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the fully static release binary (x86_64-unknown-linux-musl) and check that it is static.
 # Installs what it needs when missing: the rustup musl target, Debian's musl-tools (musl-gcc,
-# used by crates that compile C, such as ring) and nasm (rav1e's assembly). Prints the binary's
+# used by crates that compile C, such as ring and libopus), nasm (rav1e's assembly) and cmake
+# (libopus's build). Prints the binary's
 # path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,7 @@ fi
 need=()
 command -v musl-gcc >/dev/null || need+=(musl-tools)
 command -v nasm >/dev/null || need+=(nasm)
+command -v cmake >/dev/null || need+=(cmake)
 if [ ${#need[@]} -gt 0 ]; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

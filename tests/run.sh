@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run Vireo's whole test suite on a fresh Debian machine with only Rust installed: installs what
-# the build and tests need (nasm, Node.js and npm, ffmpeg, Chromium, PeerTube's npm CLI, the PyPI client,
+# the build and tests need (nasm, cmake, Node.js and npm, ffmpeg, Chromium, PeerTube's npm CLI, the PyPI client,
 # playwright-core and hls.js) when missing, then runs
 # `cargo test`. Extra arguments go to `cargo test`.
 set -euo pipefail
@@ -9,8 +9,10 @@ cd "$(dirname "$0")/.."
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
-# nasm assembles rav1e's SIMD kernels (the AV1 encoder); the build fails without it.
+# nasm assembles rav1e's SIMD kernels (the AV1 encoder), cmake builds libopus (the Opus audio
+# encoder); the build fails without them.
 command -v nasm >/dev/null || missing+=(nasm)
+command -v cmake >/dev/null || missing+=(cmake)
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 command -v python3 >/dev/null || missing+=(python3)

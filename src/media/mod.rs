@@ -1,6 +1,7 @@
 //! How an upload becomes something every browser plays: container recognition now; probing,
 //! demuxing, decoding, encoding and packaging join here as the pipeline grows.
 
+pub mod audio;
 pub mod decode;
 pub mod encode;
 pub mod probe;

@@ -304,6 +304,18 @@ fn probe_mp4<R: Read + Seek>(mut reader: R, len: u64) -> Result<MediaInfo, Probe
 
 /// Walk top-level boxes to `moov`, skipping `mdat` and the rest without reading them.
 pub(crate) fn find_moov<R: Read + Seek>(reader: &mut R, len: u64) -> Result<Moov, ProbeError> {
+    let (header, size) = locate_moov(reader, len)?;
+    let mut body = reader.take(size);
+    Moov::read_atom(&header, &mut body)
+        .map_err(|e| ProbeError::Malformed(format!("unreadable movie header: {e}")))
+}
+
+/// Walk the top-level boxes to the `moov` box; the reader is left at its body, whose size is
+/// returned with its header.
+pub(crate) fn locate_moov<R: Read + Seek>(
+    reader: &mut R,
+    len: u64,
+) -> Result<(Header, u64), ProbeError> {
     loop {
         let header = match Header::read_from(reader) {
             Ok(h) => h,
@@ -332,9 +344,7 @@ pub(crate) fn find_moov<R: Read + Seek>(reader: &mut R, len: u64) -> Result<Moov
                     "the movie header is {size} bytes, more than the {MAX_MOOV_BYTES} accepted"
                 )));
             }
-            let mut body = reader.take(size);
-            return Moov::read_atom(&header, &mut body)
-                .map_err(|e| ProbeError::Malformed(format!("unreadable movie header: {e}")));
+            return Ok((header, size));
         }
         reader
             .seek(SeekFrom::Current(i64::try_from(size).unwrap_or(i64::MAX)))

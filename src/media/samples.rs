@@ -148,3 +148,80 @@ pub fn samples(trak: &Trak, max_samples: usize) -> Result<Vec<Sample>, SampleTab
     }
     Ok(out)
 }
+
+/// A PCM track's chunks as packets: uncompressed audio stores every frame as a sample (48 000
+/// a second), which `samples` would expand one by one; here each chunk (`stsc`/`stco`) becomes
+/// one packet of `frames_per_chunk × bytes_per_frame` bytes. Refuses more than `max_chunks`.
+pub fn pcm_packets(
+    trak: &Trak,
+    bytes_per_frame: u32,
+    max_chunks: usize,
+) -> Result<Vec<Sample>, SampleTableError> {
+    let stbl = &trak.mdia.minf.stbl;
+    let chunk_offsets: Vec<u64> = match (&stbl.stco, &stbl.co64) {
+        (Some(stco), _) => stco.entries.iter().map(|&o| u64::from(o)).collect(),
+        (None, Some(co64)) => co64.entries.clone(),
+        (None, None) => return Err(inconsistent("no chunk offsets")),
+    };
+    if chunk_offsets.len() > max_chunks {
+        return Err(inconsistent(format!(
+            "{} chunks, more than the {max_chunks} accepted",
+            chunk_offsets.len()
+        )));
+    }
+    // Frame durations, run-length coded; consumed chunk by chunk.
+    let mut stts = stbl
+        .stts
+        .entries
+        .iter()
+        .map(|e| (u64::from(e.sample_count), u64::from(e.sample_delta)));
+    let mut run = stts.next().unwrap_or((0, 0));
+    let mut span_of = |mut frames: u64| -> Result<u64, SampleTableError> {
+        let mut span = 0u64;
+        while frames > 0 {
+            if run.0 == 0 {
+                run = stts
+                    .next()
+                    .ok_or_else(|| inconsistent("stts describes fewer frames than stsc"))?;
+                continue;
+            }
+            let take = run.0.min(frames);
+            span += take * run.1;
+            run.0 -= take;
+            frames -= take;
+        }
+        Ok(span)
+    };
+    let mut out = Vec::with_capacity(chunk_offsets.len());
+    let mut dts = 0u64;
+    let entries = &stbl.stsc.entries;
+    for (e_idx, e) in entries.iter().enumerate() {
+        let first = e.first_chunk as usize;
+        let last = entries
+            .get(e_idx + 1)
+            .map(|n| n.first_chunk as usize)
+            .unwrap_or(chunk_offsets.len() + 1);
+        if first == 0 || last < first {
+            return Err(inconsistent("stsc chunks out of order"));
+        }
+        for chunk in first..last {
+            let Some(&offset) = chunk_offsets.get(chunk - 1) else {
+                return Err(inconsistent("stsc refers to a missing chunk"));
+            };
+            let frames = u64::from(e.samples_per_chunk);
+            let size = u32::try_from(frames * u64::from(bytes_per_frame))
+                .map_err(|_| inconsistent("a chunk of over 4 GiB"))?;
+            let span = span_of(frames)?;
+            out.push(Sample {
+                offset,
+                size,
+                dts,
+                duration: u32::try_from(span).unwrap_or(u32::MAX),
+                cts_offset: 0,
+                sync: true,
+            });
+            dts += span;
+        }
+    }
+    Ok(out)
+}

@@ -30,12 +30,11 @@ use crate::model::video::{HlsRendition, Storyboard, Video, VideoSource};
 const KEYFRAME_SECS: f64 = 2.0;
 
 /// Whether an upload gets the AV1 ladder: transcoding is on, its video can be decoded (H.264 or
-/// VP9; an AV1 upload plays from its remux) and its audio can be carried into MP4 as it is (the
-/// same rule as the remux).
+/// VP9; an AV1 upload plays from its remux). Its audio is whatever the opened source carries:
+/// copied, or Opus made from what MP4 cannot carry.
 pub fn applies(core: &Core, source: &VideoSource) -> bool {
     core.config.transcoding.enabled
         && matches!(source.info.video.codec, VideoCodec::H264 | VideoCodec::Vp9)
-        && pipeline::audio_not_copyable(source).is_none()
 }
 
 /// Encode and publish the rungs a video is still missing. For an upload that plays only once
@@ -137,8 +136,8 @@ impl Job<'_> {
             .iter()
             .flat_map(|t| {
                 [
-                    Scratch(Some(t.scratch.clone())),
-                    Scratch(Some(t.output.clone())),
+                    Scratch(vec![t.scratch.clone()]),
+                    Scratch(vec![t.output.clone()]),
                 ]
             })
             .collect();

@@ -1,5 +1,7 @@
-//! Turning an uploaded video into playable files, run by the job worker. Browser-playable
-//! uploads (H.264 with AAC, MP3, Opus or no audio, in MP4/MOV) are remuxed without re-encoding:
+//! Turning an uploaded video into playable files, run by the job worker. Uploads whose video
+//! browsers play (H.264 or AV1, in MP4/MOV or Matroska/WebM) are remuxed without re-encoding
+//! the video; their audio is copied when MP4 carries it as it is (AAC, MP3, Opus) and becomes
+//! Opus otherwise (Vorbis, FLAC, PCM; `media::audio`, when the upload is opened):
 //!
 //! 1. the thumbnail and preview (unless uploaded), and the HLS rendition (fragmented MP4 +
 //!    playlists), then the video is published — it plays from here on;
@@ -12,14 +14,15 @@
 //! The commit that publishes an H.264 upload also enqueues its AV1 ladder (`service::ladder`),
 //! which adds renditions to the same HLS playlist as they land. A VP9 upload, which browsers
 //! do not all play from MP4, gets its thumbnail here and then its ladder in the same job: the
-//! first AV1 rung publishes it. Other inputs wait, with the reason on the video.
+//! first AV1 rung publishes it. With transcoding off, a VP9 upload waits, with the reason on the
+//! video.
 
 use std::path::{Path, PathBuf};
 
 use super::catalog::{Change, Row};
 use super::images::{self, Kind};
 use super::{Core, ServiceError, channels, videos};
-use crate::media::probe::{AudioCodec, VideoCodec};
+use crate::media::probe::VideoCodec;
 use crate::media::remux::{self, Source};
 use crate::media::{thumbnail, torrent};
 use crate::model::job::JobKind;
@@ -94,41 +97,16 @@ pub fn hls_dir(core: &Core, video: &Video) -> PathBuf {
     VideoDirs::of(core, &video.uuid).hls()
 }
 
-/// Why an upload cannot be remuxed as it is, or `None` when it can. The audio comes first: it
-/// is what stands in the way whether transcoding is on or off.
+/// Why an upload cannot be remuxed as it is, or `None` when it can. Its audio never stands in
+/// the way: AAC, MP3 in MP4 and Opus are copied, and Vorbis, FLAC, PCM and Matroska's MP3
+/// become Opus (`media::audio`) when the upload is opened.
 pub(super) fn not_remuxable(source: &VideoSource) -> Option<String> {
-    audio_not_copyable(source).or_else(|| {
-        let codec = source.info.video.codec;
-        (!matches!(codec, VideoCodec::H264 | VideoCodec::Av1)).then(|| {
-            format!(
-                "{} video plays only once transcoded, and transcoding is off on this server",
-                codec.label()
-            )
-        })
-    })
-}
-
-/// Why an upload's audio cannot go into MP4 as it is, or `None` when it can (or there is none).
-pub(super) fn audio_not_copyable(source: &VideoSource) -> Option<String> {
-    let info = &source.info;
-    if let Some(other) = info
-        .audio
-        .as_ref()
-        .map(|a| a.codec)
-        .filter(|c| !matches!(c, AudioCodec::Aac | AudioCodec::Mp3 | AudioCodec::Opus))
-    {
-        return Some(format!(
-            "{} audio waits for transcoding, which this server does not do yet",
-            other.label()
-        ));
-    }
-    // MP3 goes into MP4 as is; Matroska's MP3 frames are not mapped (rare, and transcoded later).
-    let mp3 = info
-        .audio
-        .as_ref()
-        .is_some_and(|a| a.codec == AudioCodec::Mp3);
-    (info.container == "matroska" && mp3).then(|| {
-        "MP3 audio in Matroska waits for transcoding, which this server does not do yet".to_owned()
+    let codec = source.info.video.codec;
+    (!matches!(codec, VideoCodec::H264 | VideoCodec::Av1)).then(|| {
+        format!(
+            "{} video plays only once transcoded, and transcoding is off on this server",
+            codec.label()
+        )
     })
 }
 
@@ -141,20 +119,36 @@ pub(super) fn open_source(
     scratch_name: &str,
 ) -> Result<(Source, Scratch), PipelineError> {
     let original = dirs.root.join(&source.file);
-    if source.info.container != "matroska" {
-        return Ok((Source::open(&original)?, Scratch(None)));
+    let mut scratch = Scratch(Vec::new());
+    let src = if source.info.container == "matroska" {
+        let demuxed = scratch.add(dirs.root.join(scratch_name));
+        remux::matroska::open(&original, &demuxed)?
+    } else {
+        Source::open(&original)?
+    };
+    if src.foreign_audio.is_none() {
+        return Ok((src, scratch));
     }
-    let scratch = Scratch(Some(dirs.root.join(scratch_name)));
-    let path = scratch.0.as_deref().unwrap_or(&original);
-    Ok((remux::matroska::open(&original, path)?, scratch))
+    // Audio browsers cannot play from MP4 becomes Opus, beside a copy of the video.
+    let with_opus = scratch.add(dirs.root.join(format!("{scratch_name}.opus")));
+    let src = crate::media::audio::to_opus(src, &with_opus).map_err(remux::RemuxError::from)?;
+    Ok((src, scratch))
 }
 
-/// A scratch file removed when dropped (done, failed or retried).
-pub(super) struct Scratch(pub(super) Option<PathBuf>);
+/// Scratch files removed when dropped (done, failed or retried).
+pub(super) struct Scratch(pub(super) Vec<PathBuf>);
+
+impl Scratch {
+    /// Remove `path` with the others; returns it.
+    fn add(&mut self, path: PathBuf) -> PathBuf {
+        self.0.push(path.clone());
+        path
+    }
+}
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        if let Some(p) = &self.0 {
+        for p in &self.0 {
             let _ = std::fs::remove_file(p);
         }
     }

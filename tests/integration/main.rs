@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 mod admin_cli;
+mod audio;
 mod bad_input;
 mod browser;
 mod clients;

@@ -1,5 +1,6 @@
-//! Matroska and WebM uploads as a remux `Source`: H.264 or AV1 video with AAC or Opus audio,
-//! demuxed by matroska-demuxer. Matroska frames do not say where their bytes are in the file,
+//! Matroska and WebM uploads as a remux `Source`: H.264, AV1 or VP9 video with AAC or Opus
+//! audio (or Vorbis, FLAC, PCM or MP3 audio, kept as `foreign_audio` for `media::audio` to
+//! re-encode), demuxed by matroska-demuxer. Matroska frames do not say where their bytes are in the file,
 //! so each kept frame is copied once, in file order, to a scratch file beside the upload; the
 //! samples then point into it and the writers copy from it as they do from an MP4.
 //!
@@ -22,6 +23,7 @@ use mp4_atom::{
 };
 
 use super::{MAX_SAMPLES, RemuxError, Source, Track};
+use crate::media::audio::{AudioFormat, ForeignAudio, InputCodec};
 use crate::media::probe::{Budget, MAX_IO_OPS};
 use crate::media::samples::Sample;
 
@@ -105,11 +107,28 @@ pub fn open(path: &Path, scratch: &Path) -> Result<Source, RemuxError> {
         timescale: u64::from(timescale),
         trak: Trak::default(),
     };
-    let audio = match (audio_track, audio_entry) {
-        (Some(t), Some((entry, rate))) => {
-            Some((t, entry, audio_samples(&audio, scale, rate, base, delay)))
+    let (audio, foreign_audio) = match audio_entry {
+        Some(AudioEntry::Mp4(entry, rate)) => (
+            Some((entry, audio_samples(&audio, scale, rate, base, delay))),
+            None,
+        ),
+        Some(AudioEntry::Foreign(format, rate)) => {
+            let (samples, rate) = audio_samples(&audio, scale, rate, base, delay);
+            let track = Track {
+                trak: Trak::default(),
+                samples,
+                timescale: u64::from(rate),
+            };
+            (
+                None,
+                Some(ForeignAudio {
+                    track,
+                    format,
+                    offset_secs: 0.0,
+                }),
+            )
         }
-        _ => None,
+        None => (None, None),
     };
     let (width, height) = match &video_entry {
         Codec::Avc1(c) => (c.visual.width, c.visual.height),
@@ -144,7 +163,7 @@ pub fn open(path: &Path, scratch: &Path) -> Result<Source, RemuxError> {
         (width, height),
     );
     moov.trak.push(video.trak.clone());
-    let audio = audio.map(|(_, entry, (samples, rate))| {
+    let audio = audio.map(|(entry, (samples, rate))| {
         let ms = end_ms(&samples, u64::from(rate));
         let trak = trak(2, b"soun", rate, &samples, ms, entry, (0, 0));
         Track {
@@ -156,7 +175,9 @@ pub fn open(path: &Path, scratch: &Path) -> Result<Source, RemuxError> {
     if let Some(a) = &audio {
         moov.trak.push(a.trak.clone());
     }
-    Source::from_parts(scratch, moov, video, audio)
+    let mut source = Source::from_parts(scratch, moov, video, audio)?;
+    source.foreign_audio = foreign_audio;
+    Ok(source)
 }
 
 fn malformed(e: matroska_demuxer::DemuxError) -> RemuxError {
@@ -255,7 +276,14 @@ fn vp9_config(private: &[u8]) -> VpcC {
 }
 
 /// The MP4 sample entry of the audio track and its sample rate (the track's timescale).
-fn audio_entry(t: &TrackEntry) -> Result<(Codec, u32), RemuxError> {
+/// How an audio track goes into MP4: as it is (its sample entry), or re-encoded first; with
+/// the rate its packet times are counted in.
+enum AudioEntry {
+    Mp4(Codec, u32),
+    Foreign(AudioFormat, u32),
+}
+
+fn audio_entry(t: &TrackEntry) -> Result<AudioEntry, RemuxError> {
     let private = t.codec_private().unwrap_or_default();
     let settings = t.audio();
     let channels = settings
@@ -296,7 +324,7 @@ fn audio_entry(t: &TrackEntry) -> Result<(Codec, u32), RemuxError> {
                     ..EsDescriptor::default()
                 },
             };
-            Ok((
+            Ok(AudioEntry::Mp4(
                 Codec::Mp4a(Mp4a {
                     audio: audio(rate),
                     esds,
@@ -326,7 +354,7 @@ fn audio_entry(t: &TrackEntry) -> Result<(Codec, u32), RemuxError> {
                 output_gain: i16::from_le_bytes([private[16], private[17]]),
                 channel_mapping: None,
             };
-            Ok((
+            Ok(AudioEntry::Mp4(
                 Codec::Opus(Opus {
                     audio: audio(48_000),
                     dops,
@@ -335,8 +363,64 @@ fn audio_entry(t: &TrackEntry) -> Result<(Codec, u32), RemuxError> {
                 48_000,
             ))
         }
+        "A_MPEG/L3" => foreign(InputCodec::Mp3, rate, channels),
+        "A_VORBIS" => foreign(
+            InputCodec::Vorbis {
+                headers: private.to_vec(),
+            },
+            rate,
+            channels,
+        ),
+        "A_FLAC" => {
+            // "fLaC", then the STREAMINFO block's 4-byte header and its 34 bytes.
+            let stream_info = private
+                .get(8..42)
+                .filter(|_| private.starts_with(b"fLaC"))
+                .ok_or_else(|| RemuxError::Malformed("FLAC without its STREAMINFO".into()))?;
+            foreign(
+                InputCodec::Flac {
+                    stream_info: stream_info.to_vec(),
+                },
+                rate,
+                channels,
+            )
+        }
+        id @ ("A_PCM/INT/LIT" | "A_PCM/INT/BIG" | "A_PCM/FLOAT/IEEE") => {
+            let bits = settings
+                .and_then(|a| a.bit_depth())
+                .and_then(|b| u16::try_from(b.get()).ok())
+                .unwrap_or(16);
+            foreign(
+                InputCodec::Pcm {
+                    bits,
+                    float: id == "A_PCM/FLOAT/IEEE",
+                    big_endian: id == "A_PCM/INT/BIG",
+                    unsigned: bits == 8,
+                },
+                rate,
+                channels,
+            )
+        }
         other => Err(unsupported(format!("{other} audio"))),
     }
+}
+
+/// A track to re-encode (`media::audio`): its format, and its packets' time base.
+fn foreign(codec: InputCodec, rate: u32, channels: u16) -> Result<AudioEntry, RemuxError> {
+    if rate == 0 {
+        return Err(RemuxError::Malformed(format!(
+            "{} audio without a sample rate",
+            codec.label()
+        )));
+    }
+    Ok(AudioEntry::Foreign(
+        AudioFormat {
+            codec,
+            sample_rate: rate,
+            channels,
+        },
+        rate,
+    ))
 }
 
 /// The reordering delay of B-frames: how far, at most, a frame is shown before its place in
@@ -421,7 +505,7 @@ fn fill_durations(samples: &mut [Sample], last: u64) {
 
 /// A track box for `samples`: header, media header and handler, with only the sample
 /// description filled in (the writers build the tables).
-fn trak(
+pub(crate) fn trak(
     id: u32,
     handler: &[u8; 4],
     timescale: u32,

@@ -16,9 +16,10 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use mp4_atom::{Codec, Encode, Moov, Trak};
+use mp4_atom::{Codec, Encode, Moov, ReadAtom, Trak};
 
-use super::samples::{Sample, SampleTableError, samples};
+use super::audio::{AudioFormat, ForeignAudio, InputCodec};
+use super::samples::{Sample, SampleTableError, pcm_packets, samples};
 
 pub use fragmented::{Rendition, Segment};
 
@@ -54,6 +55,9 @@ pub struct Source {
     pub moov: Moov,
     pub video: Track,
     pub audio: Option<Track>,
+    /// An audio track no writer may copy as it is (Vorbis, FLAC, PCM, MP3 in Matroska), kept
+    /// apart from `audio` until `media::audio::to_opus` re-encodes it.
+    pub foreign_audio: Option<ForeignAudio>,
     /// RFC 6381 codecs, e.g. `avc1.4d401f,mp4a.40.2`.
     pub codecs: String,
     pub width: u32,
@@ -81,23 +85,55 @@ impl Source {
     pub fn open(path: &Path) -> Result<Source, RemuxError> {
         let mut file = BufReader::with_capacity(256 * 1024, File::open(path)?);
         let len = file.get_ref().metadata()?.len();
-        let moov = super::probe::find_moov(&mut file, len)
+        let (header, size) = super::probe::locate_moov(&mut file, len)
             .map_err(|e| RemuxError::Malformed(e.to_string()))?;
+        let mut raw = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        (&mut file).take(size).read_to_end(&mut raw)?;
+        let moov = Moov::read_atom(&header, &mut raw.as_slice())
+            .map_err(|e| RemuxError::Malformed(format!("unreadable movie header: {e}")))?;
         let position = file.stream_position()?;
-        let (video, audio) = pick_tracks(&moov)?;
-        let codecs = codecs_of(&video.trak, audio.as_ref().map(|a| &a.trak))?;
+        let (video, mut audio) = pick_tracks(&moov)?;
+        if let Some(a) = &mut audio {
+            quicktime_endianness(&mut a.trak, &raw);
+        }
+        let codecs = codecs_of(&video.trak, None)?;
         let (width, height) = visual_size(&video.trak)?;
-        Ok(Source {
+        Source {
             file,
             position,
             moov,
             video,
-            audio,
+            audio: None,
             codecs,
             width,
             height,
             copied: None,
-        })
+            foreign_audio: None,
+        }
+        .with_audio(audio)
+    }
+
+    /// Keep `audio` as the audio track when MP4 carries it as it is, as the foreign audio when
+    /// it must be re-encoded first.
+    fn with_audio(mut self, audio: Option<Track>) -> Result<Source, RemuxError> {
+        let Some(track) = audio else {
+            return Ok(self);
+        };
+        match foreign_format(&track.trak)? {
+            None => {
+                self.codecs = codecs_of(&self.video.trak, Some(&track.trak))?;
+                self.audio = Some(track);
+            }
+            Some(format) => {
+                let offset_secs = presentation_offset(&track, self.moov.mvhd.timescale);
+                self.foreign_audio = Some(ForeignAudio {
+                    track,
+                    format,
+                    offset_secs,
+                });
+            }
+        }
+        Ok(self)
     }
 
     /// A source from parts another demuxer made (`matroska`): `path` holds the samples' bytes.
@@ -119,6 +155,7 @@ impl Source {
             width,
             height,
             copied: None,
+            foreign_audio: None,
         })
     }
 
@@ -192,7 +229,143 @@ fn pick_tracks(moov: &Moov) -> Result<(Track, Option<Track>), RemuxError> {
             "the video does not start with a keyframe".into(),
         ));
     }
-    Ok((video, audio.map(track).transpose()?))
+    let audio = match audio {
+        Some(t) => match pcm_frame_bytes(t) {
+            // PCM: a packet per chunk, not a sample per frame.
+            Some(bytes) => Some(Track {
+                trak: t.clone(),
+                samples: pcm_packets(t, bytes, MAX_SAMPLES)?,
+                timescale: u64::from(t.mdia.mdhd.timescale).max(1),
+            }),
+            None => Some(track(t)?),
+        },
+        None => None,
+    };
+    Ok((video, audio))
+}
+
+/// QuickTime's `in24`/`in32`/`fl32`/`fl64` entries are big-endian unless a `wave` box holds an
+/// `enda` box saying little-endian (ffmpeg writes one for `pcm_s24le`). mp4-atom drops `wave`'s
+/// children, so the flag is looked for in the movie header's bytes, and the entry given the
+/// `pcmC` box that says the same in ISO's terms. Searched for by its exact header (size 10,
+/// then `enda`): a track has one audio entry, and no other box has that header.
+fn quicktime_endianness(trak: &mut Trak, moov: &[u8]) {
+    const ENDA: &[u8] = b"\0\0\0\x0aenda";
+    let (pcmc, bits) = match trak.mdia.minf.stbl.stsd.codecs.first_mut() {
+        Some(Codec::In24(c)) => (&mut c.pcmc, 24),
+        Some(Codec::In32(c)) => (&mut c.pcmc, 32),
+        Some(Codec::Fl32(c)) => (&mut c.pcmc, 32),
+        Some(Codec::Fl64(c)) => (&mut c.pcmc, 64),
+        _ => return,
+    };
+    let little = moov
+        .windows(ENDA.len() + 2)
+        .find(|w| w.starts_with(ENDA))
+        .is_some_and(|w| w[ENDA.len()..] != [0, 0]);
+    if little && pcmc.is_none() {
+        *pcmc = Some(mp4_atom::PcmC {
+            big_endian: false,
+            sample_size: bits,
+        });
+    }
+}
+
+/// The PCM sample format of an audio track, `None` when it is not PCM.
+fn pcm_format(trak: &Trak) -> Option<(mp4_atom::PcmFormat, u16)> {
+    let (format, audio) = match trak.mdia.minf.stbl.stsd.codecs.first()? {
+        Codec::Ipcm(c) => (c.format(), &c.audio),
+        Codec::Fpcm(c) => (c.format(), &c.audio),
+        Codec::Sowt(c) => (c.format(), &c.audio),
+        Codec::Twos(c) => (c.format(), &c.audio),
+        Codec::Lpcm(c) => (c.format(), &c.audio),
+        Codec::In24(c) => (c.format(), &c.audio),
+        Codec::In32(c) => (c.format(), &c.audio),
+        Codec::Fl32(c) => (c.format(), &c.audio),
+        Codec::Fl64(c) => (c.format(), &c.audio),
+        Codec::S16l(c) => (c.format(), &c.audio),
+        _ => return None,
+    };
+    Some((format?, audio.channel_count))
+}
+
+/// Bytes per PCM frame (all channels), `None` for other codecs.
+fn pcm_frame_bytes(trak: &Trak) -> Option<u32> {
+    let (format, channels) = pcm_format(trak)?;
+    Some((u32::from(format.sample_size) / 8 * u32::from(channels)).max(1))
+}
+
+/// `None` when MP4 carries the track's audio as it is (AAC, MP3, Opus); the format to decode it
+/// from when it must be re-encoded (FLAC, PCM); an error for what Vireo cannot decode.
+fn foreign_format(trak: &Trak) -> Result<Option<AudioFormat>, RemuxError> {
+    let rate = trak.mdia.mdhd.timescale;
+    if let Some((format, channels)) = pcm_format(trak) {
+        return Ok(Some(AudioFormat {
+            codec: InputCodec::Pcm {
+                bits: format.sample_size,
+                float: format.float,
+                big_endian: format.big_endian,
+                // QuickTime's 8-bit 'raw ' is unsigned; its 'twos' and ISO's ipcm are signed.
+                unsigned: false,
+            },
+            sample_rate: rate,
+            channels,
+        }));
+    }
+    match trak.mdia.minf.stbl.stsd.codecs.first() {
+        Some(Codec::Mp4a(_) | Codec::Mp3(_) | Codec::Opus(_)) => Ok(None),
+        Some(Codec::Flac(c)) => {
+            let stream_info = c
+                .dfla
+                .blocks
+                .iter()
+                .find_map(stream_info_bytes)
+                .ok_or_else(|| RemuxError::Malformed("FLAC without its STREAMINFO".into()))?;
+            Ok(Some(AudioFormat {
+                codec: InputCodec::Flac { stream_info },
+                sample_rate: rate,
+                channels: c.audio.channel_count,
+            }))
+        }
+        _ => Err(RemuxError::Unsupported(
+            "the audio cannot go into MP4 as is".into(),
+        )),
+    }
+}
+
+/// A FLAC STREAMINFO block as its 34 bytes (RFC 9639 §8.2), as decoders take it.
+fn stream_info_bytes(block: &mp4_atom::FlacMetadataBlock) -> Option<Vec<u8>> {
+    let mp4_atom::FlacMetadataBlock::StreamInfo {
+        minimum_block_size,
+        maximum_block_size,
+        minimum_frame_size,
+        maximum_frame_size,
+        sample_rate,
+        num_channels_minus_one,
+        bits_per_sample_minus_one,
+        number_of_interchannel_samples,
+        md5_checksum,
+    } = block
+    else {
+        return None;
+    };
+    let mut out = Vec::with_capacity(34);
+    out.extend(minimum_block_size.to_be_bytes());
+    out.extend(maximum_block_size.to_be_bytes());
+    out.extend(&u32::from(*minimum_frame_size).to_be_bytes()[1..]);
+    out.extend(&u32::from(*maximum_frame_size).to_be_bytes()[1..]);
+    let packed = (u64::from(*sample_rate) << 44)
+        | (u64::from(*num_channels_minus_one & 7) << 41)
+        | (u64::from(*bits_per_sample_minus_one & 31) << 36)
+        | (number_of_interchannel_samples & 0xF_FFFF_FFFF);
+    out.extend(packed.to_be_bytes());
+    out.extend(
+        md5_checksum
+            .iter()
+            .copied()
+            .chain(std::iter::repeat(0))
+            .take(16),
+    );
+    Some(out)
 }
 
 /// The H.264 decoder configuration of the video track.
@@ -350,7 +523,10 @@ pub fn exercise(data: &[u8]) {
         matroska::open(&input, &dir.join("demuxed")),
     ];
     for source in sources.into_iter().flatten() {
-        let mut source = source;
+        // Audio the writers cannot copy is decoded and re-encoded first, as the pipeline does.
+        let Ok(mut source) = crate::media::audio::to_opus(source, &dir.join("with-opus")) else {
+            continue;
+        };
         let _ = fragmented::write(&mut source, &dir.join("hls.mp4"));
         let _ = progressive::write(&mut source, &dir.join("web.mp4"));
         let _ = crate::media::thumbnail::from_video(&mut source, 0);
