@@ -12,4 +12,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # nginx from Debian starts a system instance on install; the bench runs its own.
 systemctl stop nginx 2>/dev/null || true
-cargo bench --locked --bench api --bench uploads --bench search --bench transcode "$@"
+cargo bench --locked --bench api --bench uploads --bench search --bench transcode --bench audio "$@"

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Vireo, loop_fixture, wrk};
+use common::{Vireo, ffmpeg, loop_fixture, wrk};
 use vireo::media::transcode::ladder::{Rung, rungs};
 use vireo::media::transcode::rendition::{Quality, Target, transcode, transcode_ladder};
 
@@ -43,19 +43,6 @@ fn cpu_seconds() -> (f64, f64) {
         .map(|v| v.parse().unwrap_or(0.0))
         .collect();
     ((f[11] + f[12]) / 100.0, (f[13] + f[14]) / 100.0)
-}
-
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-v", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("ffmpeg is installed (benches/run.sh installs it)");
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// PSNR (dB, all planes) and SSIM (as dB: −10·log10(1 − SSIM), all planes) of `output` against

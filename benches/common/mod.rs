@@ -253,3 +253,17 @@ impl Vireo {
         stop(self.child);
     }
 }
+
+/// Run Debian's ffmpeg quietly, failing the bench on an error.
+pub fn ffmpeg(args: &[&str]) {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-v", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("ffmpeg is installed (benches/run.sh installs it)");
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -92,34 +92,15 @@ pub fn samples(trak: &Trak, max_samples: usize) -> Result<Vec<Sample>, SampleTab
     }
 
     // Offsets: chunks hold runs of consecutive samples (stsc), each chunk starts at stco/co64.
-    let chunk_offsets: Vec<u64> = match (&stbl.stco, &stbl.co64) {
-        (Some(stco), _) => stco.entries.iter().map(|&o| u64::from(o)).collect(),
-        (None, Some(co64)) => co64.entries.clone(),
-        (None, None) => return Err(inconsistent("no chunk offsets")),
-    };
     let mut offsets = Vec::with_capacity(count);
-    let entries = &stbl.stsc.entries;
-    for (e_idx, e) in entries.iter().enumerate() {
-        let first = e.first_chunk as usize;
-        let last = entries
-            .get(e_idx + 1)
-            .map(|n| n.first_chunk as usize)
-            .unwrap_or(chunk_offsets.len() + 1);
-        if first == 0 || last < first {
-            return Err(inconsistent("stsc chunks out of order"));
-        }
-        for chunk in first..last {
-            let Some(&start) = chunk_offsets.get(chunk - 1) else {
-                return Err(inconsistent("stsc refers to a missing chunk"));
+    for (start, in_chunk) in chunks(trak, usize::MAX)? {
+        let mut at = start;
+        for _ in 0..in_chunk {
+            let Some(&size) = sizes.get(offsets.len()) else {
+                return Err(inconsistent("stsc describes more samples than stsz"));
             };
-            let mut at = start;
-            for _ in 0..e.samples_per_chunk {
-                let Some(&size) = sizes.get(offsets.len()) else {
-                    return Err(inconsistent("stsc describes more samples than stsz"));
-                };
-                offsets.push(at);
-                at += u64::from(size);
-            }
+            offsets.push(at);
+            at += u64::from(size);
         }
     }
     if offsets.len() != count {
@@ -158,17 +139,6 @@ pub fn pcm_packets(
     max_chunks: usize,
 ) -> Result<Vec<Sample>, SampleTableError> {
     let stbl = &trak.mdia.minf.stbl;
-    let chunk_offsets: Vec<u64> = match (&stbl.stco, &stbl.co64) {
-        (Some(stco), _) => stco.entries.iter().map(|&o| u64::from(o)).collect(),
-        (None, Some(co64)) => co64.entries.clone(),
-        (None, None) => return Err(inconsistent("no chunk offsets")),
-    };
-    if chunk_offsets.len() > max_chunks {
-        return Err(inconsistent(format!(
-            "{} chunks, more than the {max_chunks} accepted",
-            chunk_offsets.len()
-        )));
-    }
     // Frame durations, run-length coded; consumed chunk by chunk.
     let mut stts = stbl
         .stts
@@ -192,35 +162,58 @@ pub fn pcm_packets(
         }
         Ok(span)
     };
-    let mut out = Vec::with_capacity(chunk_offsets.len());
+    let chunks = chunks(trak, max_chunks)?;
+    let mut out = Vec::with_capacity(chunks.len());
     let mut dts = 0u64;
+    for (offset, frames) in chunks {
+        let frames = u64::from(frames);
+        let size = u32::try_from(frames * u64::from(bytes_per_frame))
+            .map_err(|_| inconsistent("a chunk of over 4 GiB"))?;
+        let span = span_of(frames)?;
+        out.push(Sample {
+            offset,
+            size,
+            dts,
+            duration: u32::try_from(span).unwrap_or(u32::MAX),
+            cts_offset: 0,
+            sync: true,
+        });
+        dts += span;
+    }
+    Ok(out)
+}
+
+/// Every chunk of a track, in order: where it starts (`stco`/`co64`) and how many samples it
+/// holds (`stsc`). Refuses more than `max_chunks`.
+fn chunks(trak: &Trak, max_chunks: usize) -> Result<Vec<(u64, u32)>, SampleTableError> {
+    let stbl = &trak.mdia.minf.stbl;
+    let offsets: Vec<u64> = match (&stbl.stco, &stbl.co64) {
+        (Some(stco), _) => stco.entries.iter().map(|&o| u64::from(o)).collect(),
+        (None, Some(co64)) => co64.entries.clone(),
+        (None, None) => return Err(inconsistent("no chunk offsets")),
+    };
+    if offsets.len() > max_chunks {
+        return Err(inconsistent(format!(
+            "{} chunks, more than the {max_chunks} accepted",
+            offsets.len()
+        )));
+    }
+    let mut out = Vec::with_capacity(offsets.len());
     let entries = &stbl.stsc.entries;
     for (e_idx, e) in entries.iter().enumerate() {
         let first = e.first_chunk as usize;
         let last = entries
             .get(e_idx + 1)
             .map(|n| n.first_chunk as usize)
-            .unwrap_or(chunk_offsets.len() + 1);
+            .unwrap_or(offsets.len() + 1);
         if first == 0 || last < first {
             return Err(inconsistent("stsc chunks out of order"));
         }
         for chunk in first..last {
-            let Some(&offset) = chunk_offsets.get(chunk - 1) else {
+            let Some(&start) = offsets.get(chunk - 1) else {
                 return Err(inconsistent("stsc refers to a missing chunk"));
             };
-            let frames = u64::from(e.samples_per_chunk);
-            let size = u32::try_from(frames * u64::from(bytes_per_frame))
-                .map_err(|_| inconsistent("a chunk of over 4 GiB"))?;
-            let span = span_of(frames)?;
-            out.push(Sample {
-                offset,
-                size,
-                dts,
-                duration: u32::try_from(span).unwrap_or(u32::MAX),
-                cts_offset: 0,
-                sync: true,
-            });
-            dts += span;
+            out.push((start, e.samples_per_chunk));
         }
     }
     Ok(out)

@@ -166,17 +166,8 @@ fn check(input: &Path, work: &Path, channels: u32) {
             (duration - source_duration).abs() < 0.1,
             "{out:?}: {duration} s against {source_duration} s"
         );
-        let decode = Command::new("ffmpeg")
-            .args(["-v", "error", "-xerror", "-i"])
-            .arg(out)
-            .args(["-f", "null", "-"])
-            .output()
-            .unwrap();
-        assert!(
-            decode.status.success() && decode.stderr.is_empty(),
-            "{out:?} decodes cleanly: {}",
-            String::from_utf8_lossy(&decode.stderr)
-        );
+        let errors = crate::encode::decode_errors(out);
+        assert!(errors.is_empty(), "{out:?} decodes cleanly: {errors}");
         let (snr, lag) = fidelity(&source_sound, &mono_48k(out));
         println!("{name} → {out:?}: SNR {snr:.1} dB at a lag of {lag} samples");
         assert!(snr > 30.0, "{out:?} sounds like the source: {snr:.1} dB");
