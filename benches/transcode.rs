@@ -12,7 +12,8 @@
 //! clip (ffmpeg `testsrc2` with temporal noise, 3 s). Run: `cargo bench --bench transcode` (or
 //! `bash benches/run.sh`); `TRANSCODE_BENCH_QUICK=1` keeps only the looped input's ladders;
 //! `TRANSCODE_BENCH_PROFILE=1` runs one Vireo ladder alone (for `perf record`);
-//! `TRANSCODE_BENCH_API=1` only the API latency part; `TRANSCODE_BENCH_VP9=1` only the VP9
+//! `TRANSCODE_BENCH_API=1` only the API latency part; `TRANSCODE_BENCH_TUNING=1` rav1e's tunings
+//! side by side on the unlooped clip; `TRANSCODE_BENCH_VP9=1` only the VP9
 //! upload (decode speed, time to the first rung published, whole ladder).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -23,6 +24,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{Vireo, ffmpeg, loop_fixture, wrk};
+use vireo::media::encode::av1::Tuning;
 use vireo::media::transcode::ladder::{Rung, rungs};
 use vireo::media::transcode::rendition::{Quality, Target, transcode, transcode_ladder};
 
@@ -201,17 +203,26 @@ fn svt_ladder(input: &Input, dir: &Path, crf: u32) -> Ladder {
 }
 
 fn quality(quantizer: usize) -> Quality {
+    tuned(quantizer, Tuning::default())
+}
+
+fn tuned(quantizer: usize, tuning: Tuning) -> Quality {
     Quality {
         quantizer,
         speed: SPEED,
         keyframe_secs: 2.0,
         threads: 2,
+        tuning,
     }
 }
 
 /// Vireo's ladder from one decode, every rung in its own thread with 2 encoder threads (what
 /// `service::ladder` runs on a 2-core machine).
 fn vireo_ladder(input: &Input, dir: &Path, quantizer: usize) -> Ladder {
+    vireo_ladder_tuned(input, dir, quantizer, Tuning::default())
+}
+
+fn vireo_ladder_tuned(input: &Input, dir: &Path, quantizer: usize, tuning: Tuning) -> Ladder {
     let targets: Vec<Target> = rungs(input.width, input.height, input.resolutions)
         .into_iter()
         .map(|rung| Target {
@@ -222,7 +233,7 @@ fn vireo_ladder(input: &Input, dir: &Path, quantizer: usize) -> Ladder {
         .collect();
     let (own0, _) = cpu_seconds();
     let t = Instant::now();
-    transcode_ladder(&input.path, &targets, quality(quantizer), |_, _| {}).unwrap();
+    transcode_ladder(&input.path, &targets, tuned(quantizer, tuning), |_, _| {}).unwrap();
     let wall = t.elapsed().as_secs_f64();
     let cpu = cpu_seconds().0 - own0;
     let rungs = targets
@@ -404,6 +415,71 @@ fn bench_input(input: &Input, dir: &Path) -> (f64, f64) {
         );
     }
     (a.wall / x.wall, a_sum / n)
+}
+
+/// rav1e's tunings side by side on one input: per tuning, the mean BD-rate of the ladder's
+/// rungs against x264 (by PSNR and SSIM) and the ladder's wall time at the default quantizer
+/// against x264 crf 23's, all measured in this run.
+fn tuning_sweep(input: &Input, dir: &Path) {
+    println!(
+        "\n### rav1e tunings on {}: {} frames; ladder {:?}\n",
+        input.name, input.frames, input.resolutions
+    );
+    let x264: Vec<Ladder> = X264_POINTS
+        .iter()
+        .map(|crf| x264_ladder(input, dir, *crf))
+        .collect();
+    let xc = curves(&x264);
+    let at = AV1_POINTS.iter().position(|q| *q == QUANTIZER).unwrap();
+    println!("| tuning | BD-rate by PSNR | by SSIM | wall s at q {QUANTIZER} | × x264 | cores |");
+    println!("|---|---|---|---|---|---|");
+    let tunings = [
+        ("speed 10 (default)", Tuning::default()),
+        (
+            "Tune::Psnr",
+            Tuning {
+                psnr: true,
+                small_partitions: false,
+            },
+        ),
+        (
+            "16×16–32×32 partitions",
+            Tuning {
+                psnr: false,
+                small_partitions: true,
+            },
+        ),
+        (
+            "both",
+            Tuning {
+                psnr: true,
+                small_partitions: true,
+            },
+        ),
+    ];
+    for (name, tuning) in tunings {
+        let av1: Vec<Ladder> = AV1_POINTS
+            .iter()
+            .map(|q| vireo_ladder_tuned(input, dir, *q, tuning))
+            .collect();
+        let ac = curves(&av1);
+        let n = ac.len() as f64;
+        let by = |metric: fn(&Point) -> f64| {
+            (0..ac.len())
+                .map(|i| bd_rate(&xc[i], &ac[i], metric))
+                .sum::<f64>()
+                / n
+        };
+        let l = &av1[at];
+        println!(
+            "| {name} | {:+.1} % | {:+.1} % | {:.2} | {:.2}× | {:.2} |",
+            by(psnr),
+            by(ssim),
+            l.wall,
+            l.wall / x264[0].wall,
+            l.cpu / l.wall
+        );
+    }
 }
 
 /// The smallest rung alone, as a video that cannot be remuxed would get it first.
@@ -658,6 +734,16 @@ fn main() {
         // One Vireo ladder at the default quantizer and nothing else, to run under `perf`.
         let l = vireo_ladder(&looped, dir.path(), QUANTIZER);
         println!("Vireo ladder: {:.2} s, {:.2} cores", l.wall, l.cpu / l.wall);
+        return;
+    }
+    if std::env::var_os("TRANSCODE_BENCH_TUNING").is_some() {
+        let short = Input {
+            name: "bigbuckbunny.mp4",
+            path: loop_fixture(dir.path(), 1),
+            frames: 132,
+            ..looped
+        };
+        tuning_sweep(&short, dir.path());
         return;
     }
     if std::env::var_os("TRANSCODE_BENCH_VP9").is_some() {

@@ -2,7 +2,7 @@
 # Run Vireo's whole test suite on a fresh Debian machine with only Rust installed: installs what
 # the build and tests need (nasm, cmake, Node.js and npm, ffmpeg, Chromium, PeerTube's npm CLI, the PyPI client,
 # playwright-core and hls.js) when missing, then runs
-# `cargo test`. Extra arguments go to `cargo test`.
+# `cargo test --workspace` (Vireo and its `vireo-codec` kernels). Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,4 +47,4 @@ if [ ! -d "$browser/node_modules/playwright-core" ] || [ "$browser/package-lock.
   touch "$browser/.installed-npm"
 fi
 
-cargo test --locked "$@"
+cargo test --locked --workspace "$@"

@@ -17,6 +17,7 @@ use std::sync::atomic::Ordering;
 use super::Core;
 use super::pipeline::{self, PipelineError, Publish, Scratch, VideoDirs};
 use super::progress::Tracker;
+use crate::media::encode::av1::Tuning;
 use crate::media::probe::VideoCodec;
 use crate::media::remux::{self, RemuxError, Source};
 use crate::media::storyboard::{Collector, Plan};
@@ -310,6 +311,7 @@ fn quality(core: &Core) -> Quality {
         speed: t.speed,
         keyframe_secs: KEYFRAME_SECS,
         threads: cores,
+        tuning: Tuning::default(),
     }
 }
 

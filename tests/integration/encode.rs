@@ -112,6 +112,7 @@ fn av1_output_decodes_frame_for_frame_above_a_psnr_floor() {
         speed: 10,
         keyframe_interval: 25,
         threads: 2,
+        tuning: Default::default(),
     })
     .unwrap();
     let mut samples = Vec::new();
@@ -206,6 +207,7 @@ fn an_upload_becomes_an_av1_rendition_with_its_audio() {
             speed: 10,
             keyframe_secs: 2.0,
             threads: 2,
+            tuning: Default::default(),
         },
         |done, total| {
             assert!(done <= total);
@@ -298,6 +300,7 @@ fn rungs_share_one_decode() {
             speed: 10,
             keyframe_secs: 2.0,
             threads: 1,
+            tuning: Default::default(),
         },
         |_, _| {},
     )

@@ -3,7 +3,8 @@
 #![forbid(unsafe_code)]
 
 pub use rav1e::prelude::{
-    ChromaSampling, EncoderConfig, Rational, SceneDetectionSpeed, SpeedSettings,
+    BlockSize, ChromaSampling, EncoderConfig, PartitionRange, Rational, SceneDetectionSpeed,
+    SpeedSettings, Tune,
 };
 use rav1e::prelude::{Config, Context, EncoderStatus, FrameParameters, FrameType, Opaque};
 

@@ -13,7 +13,8 @@
 //!   here from the picture size and frame rate (AV1 spec Annex A).
 
 use vireo_codec::av1::{
-    ChromaSampling, Encoder, EncoderConfig, Rational, Received, SceneDetectionSpeed, SpeedSettings,
+    BlockSize, ChromaSampling, Encoder, EncoderConfig, PartitionRange, Rational, Received,
+    SceneDetectionSpeed, SpeedSettings, Tune,
 };
 
 use super::obu;
@@ -51,6 +52,18 @@ pub struct Av1Settings {
     pub keyframe_interval: u64,
     /// Encoder threads (and tiles).
     pub threads: usize,
+    pub tuning: Tuning,
+}
+
+/// Encoder choices beyond the speed preset, each measured with the transcode bench
+/// (`benches/README.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Tuning {
+    /// rav1e's `Tune::Psnr` (plain squared error, distortion measured in the transform
+    /// domain) instead of its psychovisual default (activity masking, CDEF-weighted distortion).
+    pub psnr: bool,
+    /// Partitions from 16×16 to 32×32 (speed 9's range) instead of speed 10's fixed 32×32.
+    pub small_partitions: bool,
 }
 
 /// One encoded frame, ready to be an MP4 sample.
@@ -94,8 +107,15 @@ impl Av1Encoder {
         enc.quantizer = settings.quantizer;
         enc.tiles = settings.threads.max(1);
         enc.level_idx = Some(level_idx);
+        if settings.tuning.psnr {
+            enc.tune = Tune::Psnr;
+        }
         let mut speed = SpeedSettings::from_preset(settings.speed);
         speed.scene_detection_mode = SceneDetectionSpeed::None;
+        if settings.tuning.small_partitions {
+            speed.partition.partition_range =
+                PartitionRange::new(BlockSize::BLOCK_16X16, BlockSize::BLOCK_32X32);
+        }
         enc.speed_settings = speed;
         let interval = settings.keyframe_interval.max(1);
         enc.set_key_frame_interval(interval, interval);
@@ -239,6 +259,7 @@ mod tests {
             speed: 10,
             keyframe_interval: 10,
             threads: 2,
+            tuning: Tuning::default(),
         }
     }
 

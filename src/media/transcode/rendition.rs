@@ -25,7 +25,7 @@ use super::frames::{Frames, FramesError};
 use super::ladder::Rung;
 use super::scale::{ScaleError, Scaler};
 use crate::media::decode::Picture;
-use crate::media::encode::av1::{Av1Encoder, Av1Settings, EncodeError};
+use crate::media::encode::av1::{Av1Encoder, Av1Settings, EncodeError, Tuning};
 use crate::media::remux::{self, RemuxError, Rendition, Source, Track};
 use crate::media::samples::Sample;
 
@@ -53,13 +53,14 @@ pub enum TranscodeError {
     Cancelled,
 }
 
-/// How to encode: rav1e's quantizer and speed, the keyframe spacing, the threads.
+/// How to encode: rav1e's quantizer, speed and tuning, the keyframe spacing, the threads.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Quality {
     pub quantizer: usize,
     pub speed: u8,
     pub keyframe_secs: f64,
     pub threads: usize,
+    pub tuning: Tuning,
 }
 
 /// Where one rung goes: its size, its working file and its output.
@@ -174,6 +175,7 @@ fn settings(rung: Rung, quality: Quality, fps: f64) -> Av1Settings {
         speed: quality.speed,
         keyframe_interval: (quality.keyframe_secs * fps).round().max(1.0) as u64,
         threads: quality.threads,
+        tuning: quality.tuning,
     }
 }
 
