@@ -22,7 +22,7 @@ use crate::media::probe::VideoCodec;
 use crate::media::remux::{self, RemuxError, Source};
 use crate::media::storyboard::{Collector, Plan};
 use crate::media::transcode::frames::FramesError;
-use crate::media::transcode::ladder::{self, Rung};
+use crate::media::transcode::ladder::{self, Encoding, Rung};
 use crate::media::transcode::rendition::{self, Encoded, Quality, Target, TranscodeError};
 use crate::model::video::{HlsRendition, Storyboard, Video, VideoSource};
 
@@ -56,11 +56,15 @@ pub fn transcode(core: &Core, video_id: u64) -> Result<(), PipelineError> {
         // No remux made them: the thumbnail and preview come from this source (when missing).
         pipeline::make_images(core, &video, &mut src, source.info.video.rotation);
     }
+    // Players without AV1 get H.264 from the remux of an H.264 upload; for any other upload
+    // the ladder makes one H.264 rendition beside the AV1 rungs.
+    let compat = source.info.video.codec != VideoCodec::H264;
     let todo = missing_rungs(
         src.width,
         src.height,
         &core.config.transcoding.resolutions,
         &media.hls,
+        compat,
     );
     let storyboard = media
         .storyboard
@@ -128,7 +132,9 @@ impl Job<'_> {
             .iter()
             .map(|rung| Target {
                 rung: *rung,
-                scratch: dirs.root.join(format!("av1-{}.scratch", rung.height)),
+                scratch: dirs
+                    .root
+                    .join(format!("{}-{}.scratch", codec_tag(rung), rung.height)),
                 output: dirs.hls().join(format!("{}.tmp", names(video, rung).0)),
             })
             .collect();
@@ -200,8 +206,8 @@ impl Job<'_> {
             video.uuid
         );
         let height = made.height;
-        let torrent =
-            pipeline::make_torrent(dirs, &hls.join(&file), video, height, "-av1-hls", &url)?;
+        let tag = format!("-{}-hls", codec_tag(&target.rung));
+        let torrent = pipeline::make_torrent(dirs, &hls.join(&file), video, height, &tag, &url)?;
         let rendition = HlsRendition {
             width: made.width,
             height,
@@ -287,16 +293,41 @@ fn publish_storyboard(
 }
 
 /// The rungs of `resolutions` for this source that no committed rendition has yet, smallest
-/// first.
-fn missing_rungs(width: u32, height: u32, resolutions: &[u32], made: &[HlsRendition]) -> Vec<Rung> {
-    ladder::rungs(width as usize, height as usize, resolutions)
+/// first, with the H.264 compatibility rung when `compat` asks for it and none is committed.
+fn missing_rungs(
+    width: u32,
+    height: u32,
+    resolutions: &[u32],
+    made: &[HlsRendition],
+    compat: bool,
+) -> Vec<Rung> {
+    let (w, h) = (width as usize, height as usize);
+    let mut wanted = ladder::rungs(w, h, resolutions);
+    if compat {
+        wanted.push(ladder::compat_rung(w, h, resolutions));
+    }
+    let mut todo: Vec<Rung> = wanted
         .into_iter()
         .filter(|rung| {
             !made.iter().any(|r| {
-                r.transcoded && r.width as usize == rung.width && r.height as usize == rung.height
+                r.transcoded
+                    && encoding_of(r) == rung.encoding
+                    && r.width as usize == rung.width
+                    && r.height as usize == rung.height
             })
         })
-        .collect()
+        .collect();
+    // Smallest first, and at one size AV1 before H.264: the first rung published is AV1.
+    todo.sort_by_key(|r| (r.resolution, r.encoding));
+    todo
+}
+
+/// What a committed transcoded rendition was encoded as.
+fn encoding_of(r: &HlsRendition) -> Encoding {
+    match r.codecs.starts_with("avc1") {
+        true => Encoding::H264,
+        false => Encoding::Av1,
+    }
 }
 
 /// rav1e's settings from the configuration. Every rung gets as many encoder threads (and tiles)
@@ -318,8 +349,16 @@ fn quality(core: &Core) -> Quality {
 /// A rung's fragmented MP4 and media playlist names: the codec is in the name, since the
 /// remuxed upload may have the same height.
 fn names(video: &Video, rung: &Rung) -> (String, String) {
-    let base = format!("{}-{}-av1", video.uuid, rung.height);
+    let base = format!("{}-{}-{}", video.uuid, rung.height, codec_tag(rung));
     (format!("{base}-fragmented.mp4"), format!("{base}.m3u8"))
+}
+
+/// The codec as it appears in file names.
+fn codec_tag(rung: &Rung) -> &'static str {
+    match rung.encoding {
+        Encoding::Av1 => "av1",
+        Encoding::H264 => "h264",
+    }
 }
 
 /// What a failed transcode means for the job: retried when the disk may recover, given up when
@@ -402,16 +441,38 @@ mod tests {
     #[test]
     fn committed_rungs_are_not_encoded_again_but_the_remux_does_not_count() {
         let done = [made(1280, 720, false), made(640, 360, true)];
-        let todo: Vec<u32> = missing_rungs(1280, 720, &[720, 480, 360, 240], &done)
+        let todo: Vec<u32> = missing_rungs(1280, 720, &[720, 480, 360, 240], &done, false)
             .into_iter()
             .map(|r| r.resolution)
             .collect();
         assert_eq!(todo, [240, 480, 720], "smallest first");
+        // Not an H.264 upload: the H.264 rung too, after the AV1 one of its size.
+        let todo: Vec<(u32, Encoding)> = missing_rungs(1280, 720, &[720, 240], &[], true)
+            .into_iter()
+            .map(|r| (r.resolution, r.encoding))
+            .collect();
+        assert_eq!(
+            todo,
+            [
+                (240, Encoding::Av1),
+                (720, Encoding::Av1),
+                (720, Encoding::H264)
+            ]
+        );
+        let mut h264 = made(1280, 720, true);
+        h264.codecs = "avc1.64001f,opus".into();
+        let av1_720 = made(1280, 720, true);
+        assert_eq!(
+            missing_rungs(1280, 720, &[720], &[av1_720.clone()], true)[0].encoding,
+            Encoding::H264,
+            "an AV1 rung of that size is no H.264 rung"
+        );
+        assert!(missing_rungs(1280, 720, &[720], &[av1_720, h264], true).is_empty());
         let all = [
             made(426, 240, true),
             made(1280, 720, true),
             made(854, 480, true),
         ];
-        assert!(missing_rungs(1280, 720, &[720, 480, 240], &all).is_empty());
+        assert!(missing_rungs(1280, 720, &[720, 480, 240], &all, false).is_empty());
     }
 }

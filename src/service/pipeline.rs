@@ -339,15 +339,16 @@ fn make_hls(
     Ok(made)
 }
 
-/// Write `master.m3u8` listing `renditions`: the AV1 rungs first, smallest to largest (players
-/// that decode AV1 start there), then the upload remuxed as it is, which every player decodes.
+/// Write `master.m3u8` listing `renditions`: the AV1 ones first, smallest to largest (players
+/// that decode AV1 start there), then the H.264 ones (the upload remuxed as it is, or the
+/// compatibility rendition of an upload that is not H.264), which every player decodes.
 pub(super) fn write_master(
     dirs: &VideoDirs,
     video: &Video,
     renditions: &[HlsRendition],
 ) -> Result<(), PipelineError> {
     let mut ordered: Vec<&HlsRendition> = renditions.iter().collect();
-    ordered.sort_by_key(|r| (!r.transcoded, r.height));
+    ordered.sort_by_key(|r| (!r.codecs.starts_with("av01"), r.height));
     let duration = video.duration.max(1) as f64;
     let variants: Vec<remux::playlist::Variant> = ordered
         .into_iter()

@@ -121,11 +121,23 @@ fn judge(file: &Path, width: u64, height: u64, psnr_floor: f64) {
     judge_against(file, &bunny(&source()), width, height, psnr_floor)
 }
 
-/// Judge one AV1 rendition file against its upload: AV1 at the rung's size with every picture,
-/// the upload's audio carried as it is and in sync, no decode error, and a PSNR floor against
-/// the upload scaled by ffmpeg.
+/// Judge one AV1 rendition file against its upload (`judge_rendition`).
 pub(crate) fn judge_against(
     file: &Path,
+    original: &Original,
+    width: u64,
+    height: u64,
+    psnr_floor: f64,
+) {
+    judge_rendition(file, "av1", original, width, height, psnr_floor)
+}
+
+/// Judge one transcoded rendition file against its upload: `codec` (as ffprobe names it) at the
+/// rung's size with every picture, the upload's audio carried as it is and in sync, no decode
+/// error, and a PSNR floor against the upload scaled by ffmpeg.
+pub(crate) fn judge_rendition(
+    file: &Path,
+    codec: &str,
     original: &Original,
     width: u64,
     height: u64,
@@ -145,7 +157,7 @@ pub(crate) fn judge_against(
     );
     assert_eq!(
         video.trim(),
-        format!("av1,{width},{height},{}", original.frames),
+        format!("{codec},{width},{height},{}", original.frames),
         "codec, size and every frame"
     );
     let audio = ffprobe(
@@ -175,7 +187,7 @@ pub(crate) fn judge_against(
     assert!(errors.is_empty(), "{errors}");
     let db = scaled_psnr(file, original.path, width as usize, height as usize);
     assert!(db > psnr_floor, "PSNR {db} dB at {height}p");
-    println!("{height}p AV1 rung: PSNR {db:.1} dB");
+    println!("{height}p {codec} rung: PSNR {db:.1} dB");
 }
 
 /// The text at one of the server's absolute URLs.
@@ -406,6 +418,32 @@ pub(crate) fn chromium_plays_av1_levels(master: &str, levels: &[(usize, u64)], t
         let codecs = report["levels"][level]["videoCodec"].as_str().unwrap_or("");
         assert!(codecs.starts_with("av01"), "{report:#}");
     }
+}
+
+/// Headless Chromium plays every level of `master`, whatever order hls.js puts them in (it
+/// sorts by bitrate); returns each level's (video codec, height) in hls.js's order.
+/// Screenshots go to `tests/out/chromium-<tag>-<level>.png`.
+pub(crate) fn chromium_plays_every_level(master: &str, tag: &str) -> Vec<(String, u64)> {
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/out");
+    std::fs::create_dir_all(&out).unwrap();
+    let auto = crate::browser::play_level(master, None, &out.join(format!("chromium-{tag}.png")));
+    let levels: Vec<(String, u64)> = auto["levels"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|l| {
+            let codec = l["videoCodec"].as_str().unwrap_or("");
+            (codec.to_owned(), l["height"].as_u64().unwrap_or(0))
+        })
+        .collect();
+    for (level, (_, height)) in levels.iter().enumerate() {
+        let shot = out.join(format!("chromium-{tag}-{level}.png"));
+        let report = crate::browser::play_level(master, Some(level), &shot);
+        assert_eq!(report["ok"], true, "{report:#}");
+        assert_eq!(report["videoHeight"], *height, "{report:#}");
+    }
+    levels
 }
 
 #[test]

@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 
 use crate::common::{assert_error, tempdir};
 use crate::ladder::{
-    Original, assert_no_scratch, av1_heights, check_storyboard, chromium_plays_av1_levels,
-    download, hls_files, judge_against, master_of, request_transcoding, start, upload_named,
-    wait_for_rungs, wait_until_encoding,
+    Original, assert_no_scratch, av1_heights, check_storyboard, chromium_plays_every_level,
+    download, hls_files, judge_against, judge_rendition, master_of, request_transcoding, start,
+    upload_named, wait_for_rungs, wait_until_encoding,
 };
 use crate::uploads::wait_up_to;
 
@@ -93,12 +93,16 @@ fn a_vp9_opus_webm_is_published_by_its_first_av1_rung_and_chromium_plays_every_r
         v["progress"].is_null()
     });
     assert_eq!(av1_heights(&video), [240, 360]);
+    // Beside the AV1 rungs, one H.264 rendition (at the largest rung up to 720p) for players
+    // without AV1.
+    let urls: Vec<String> = hls_files(&video)
+        .iter()
+        .map(|f| f["fileUrl"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(urls.len(), 3, "{urls:?}");
     assert!(
-        video["streamingPlaylists"][0]["files"]
-            .as_array()
-            .unwrap()
-            .len()
-            == 2
+        urls.iter().any(|u| u.ends_with("-360-h264-fragmented.mp4")),
+        "{urls:?}"
     );
     // No progressive MP4 (it would be a remux): the WebM as uploaded is the web file.
     let web = video["files"].as_array().unwrap();
@@ -139,7 +143,23 @@ fn a_vp9_opus_webm_is_published_by_its_first_av1_rung_and_chromium_plays_every_r
         master.contains("CODECS=\"av01.0.") && master.contains(",opus\""),
         "{master}"
     );
-    chromium_plays_av1_levels(&master_url, &[(0, 240), (1, 360)], "vp9-av1");
+    // AV1 first, then the H.264 rendition.
+    let av1_at = master.find("av01.").unwrap();
+    let h264_at = master.find("CODECS=\"avc1.").expect("an H.264 variant");
+    assert!(av1_at < h264_at, "{master}");
+    let mut levels: Vec<(String, u64)> = chromium_plays_every_level(&master_url, "vp9")
+        .into_iter()
+        .map(|(codec, height)| (codec[..4].to_owned(), height))
+        .collect();
+    levels.sort();
+    assert_eq!(
+        levels,
+        [
+            ("av01".to_owned(), 240),
+            ("av01".to_owned(), 360),
+            ("avc1".to_owned(), 360)
+        ]
+    );
 
     // Nothing can take away all this video plays from.
     for (body, field) in [
@@ -244,8 +264,15 @@ fn a_vp9_upload_survives_kill_9_before_it_plays_and_a_stop_after() {
 fn judge_every_rung(s: &crate::common::Server, video: &Value, original: &Original, work: &Path) {
     for f in hls_files(video) {
         let (height, width) = (f["height"].as_u64().unwrap(), f["width"].as_u64().unwrap());
-        let local = work.join(format!("{height}.mp4"));
-        download(s, f["fileUrl"].as_str().unwrap(), &local);
-        judge_against(&local, original, width, height, 30.0);
+        let url = f["fileUrl"].as_str().unwrap();
+        // The AV1 rungs, and the H.264 rendition for players without AV1.
+        let codec = if url.contains("-h264-") {
+            "h264"
+        } else {
+            "av1"
+        };
+        let local = work.join(format!("{height}-{codec}.mp4"));
+        download(s, url, &local);
+        judge_rendition(&local, codec, original, width, height, 30.0);
     }
 }

@@ -231,7 +231,7 @@ pub fn level_for(width: usize, height: usize, fps: f64) -> u8 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A moving diagonal gradient: enough detail that frames differ and motion is found.

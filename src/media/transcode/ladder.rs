@@ -2,12 +2,44 @@
 //! 360, 240 by default, configurable), none above the source's own, and each rung's even
 //! picture size with the source's aspect ratio.
 
-/// One rung: its resolution (the shorter side) and picture size.
+/// One rung: its resolution (the shorter side), picture size and codec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rung {
     pub resolution: u32,
     pub width: usize,
     pub height: usize,
+    pub encoding: Encoding,
+}
+
+/// What a rung is encoded as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Encoding {
+    /// The ladder's rungs.
+    Av1,
+    /// The one rendition for players without AV1, made for uploads that are not H.264.
+    H264,
+}
+
+/// The largest rung of `resolutions` the H.264 compatibility rendition is made at: the
+/// rendition players without AV1 fall back to, so it gets a size that looks right on a phone
+/// or a laptop, and no more, since it is the one rendition not made with AV1's savings.
+pub const COMPAT_MAX: u32 = 720;
+
+/// The H.264 compatibility rung for a source: the largest configured rung up to `COMPAT_MAX`
+/// (the smallest rung when none is that small).
+pub fn compat_rung(width: usize, height: usize, resolutions: &[u32]) -> Rung {
+    let all = rungs(width, height, resolutions);
+    let pick = all
+        .iter()
+        .rev()
+        .find(|r| r.resolution <= COMPAT_MAX)
+        .or(all.first())
+        .copied()
+        .unwrap_or_else(|| rung(width, height, width.min(height) as u32));
+    Rung {
+        encoding: Encoding::H264,
+        ..pick
+    }
 }
 
 /// The rungs for a `width × height` source from `resolutions`, smallest first (the order they
@@ -40,6 +72,7 @@ fn rung(width: usize, height: usize, resolution: u32) -> Rung {
         resolution,
         width: w,
         height: h,
+        encoding: Encoding::Av1,
     }
 }
 
@@ -65,6 +98,17 @@ mod tests {
             Some((1080, 1920))
         );
         assert_eq!(portrait[0].width, 240);
+        let compat = compat_rung(1920, 1080, &DEFAULT);
+        assert_eq!(
+            (compat.width, compat.height, compat.encoding),
+            (1280, 720, Encoding::H264)
+        );
+        assert_eq!(compat_rung(640, 360, &DEFAULT).height, 360);
+        assert_eq!(
+            compat_rung(1920, 1080, &[1080]).height,
+            1080,
+            "the only rung"
+        );
         let odd = rungs(642, 362, &DEFAULT);
         assert!(odd.iter().all(|r| r.width % 2 == 0 && r.height % 2 == 0));
         assert_eq!(odd.len(), 2, "240 and 360");
@@ -74,7 +118,8 @@ mod tests {
             [Rung {
                 resolution: 90,
                 width: 160,
-                height: 90
+                height: 90,
+                encoding: Encoding::Av1,
             }]
         );
     }

@@ -1,6 +1,6 @@
-//! The AV1 rungs of an upload, in two steps: `encode_rungs` decodes every picture once
-//! (`frames`) and hands it to one thread per rung that scales it (`scale`) and encodes it
-//! (`encode::av1`); `package` then writes each rung, with the source's audio copied as it is,
+//! The rungs of an upload (AV1, and the H.264 compatibility rendition), in two steps:
+//! `encode_rungs` decodes every picture once (`frames`) and hands it to one thread per rung that
+//! scales it (`scale`) and encodes it (`encode::av1`, or `encode::h264`); `package` then writes each rung, with the source's audio copied as it is,
 //! into the same fragmented MP4 the remux makes (`remux::fragmented`). The pipeline
 //! (`service::ladder`) publishes each rung as soon as it is packaged; `transcode_ladder` does
 //! both steps for a file, for the benches and tests.
@@ -19,13 +19,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use mp4_atom::{Av01, Av1c, Codec, FixedPoint, Stsd, Visual};
+use mp4_atom::{Av01, Avc1, Codec, FixedPoint, Stsd, Visual};
 
 use super::frames::{Frames, FramesError};
-use super::ladder::Rung;
+use super::ladder::{Encoding, Rung};
 use super::scale::{ScaleError, Scaler};
 use crate::media::decode::Picture;
-use crate::media::encode::av1::{Av1Encoder, Av1Settings, EncodeError, Tuning};
+use crate::media::encode::av1::{self, Av1Encoder, Av1Settings, EncodeError, Tuning};
+use crate::media::encode::h264::{H264Encoder, H264Settings};
 use crate::media::remux::{self, RemuxError, Rendition, Source, Track};
 use crate::media::samples::Sample;
 
@@ -73,10 +74,73 @@ pub struct Target {
 }
 
 /// One rung's encoded video, waiting to be packaged: its samples (offsets into the target's
-/// scratch file) and its `av1C`.
+/// scratch file) and its sample entry (`av01` with its `av1C`, or `avc1` with its `avcC`).
 pub struct Encoded {
     samples: Vec<Sample>,
-    av1c: Av1c,
+    entry: Codec,
+}
+
+/// The compatibility rendition's QP: rusty_h264's default, near x264's crf 23 in size and
+/// quality at these resolutions.
+const COMPAT_QP: u8 = 26;
+
+/// A rung's encoder: rav1e for the ladder, rusty_h264 for the compatibility rendition.
+enum RungEncoder {
+    Av1(Box<Av1Encoder>),
+    H264(Box<H264Encoder>),
+}
+
+impl RungEncoder {
+    fn new(rung: Rung, quality: Quality, fps: f64) -> Result<RungEncoder, EncodeError> {
+        Ok(match rung.encoding {
+            Encoding::Av1 => {
+                RungEncoder::Av1(Box::new(Av1Encoder::new(settings(rung, quality, fps))?))
+            }
+            Encoding::H264 => RungEncoder::H264(Box::new(H264Encoder::new(H264Settings {
+                width: rung.width,
+                height: rung.height,
+                fps,
+                qp: COMPAT_QP,
+                keyframe_interval: (quality.keyframe_secs * fps).round().max(1.0) as u64,
+            })?)),
+        })
+    }
+
+    fn push(&mut self, picture: &Picture, pts: i64) -> Result<Vec<av1::Sample>, EncodeError> {
+        match self {
+            RungEncoder::Av1(e) => e.push(picture, pts),
+            RungEncoder::H264(e) => e.push(picture, pts),
+        }
+    }
+
+    fn finish(&mut self) -> Result<Vec<av1::Sample>, EncodeError> {
+        match self {
+            RungEncoder::Av1(e) => e.finish(),
+            RungEncoder::H264(e) => e.finish(),
+        }
+    }
+
+    /// The sample entry of what was encoded, once a keyframe was.
+    fn entry(&self, rung: Rung) -> Option<Codec> {
+        let visual = Visual {
+            data_reference_index: 1,
+            width: rung.width as u16,
+            height: rung.height as u16,
+            ..Visual::default()
+        };
+        Some(match self {
+            RungEncoder::Av1(e) => Codec::Av01(Av01 {
+                visual,
+                av1c: e.av1c()?,
+                ..Av01::default()
+            }),
+            RungEncoder::H264(e) => Codec::Avc1(Avc1 {
+                visual,
+                avcc: e.avcc()?,
+                ..Avc1::default()
+            }),
+        })
+    }
 }
 
 /// Encode `input`'s video at one rung into `output`, with its audio copied.
@@ -139,9 +203,8 @@ pub fn encode_rungs(
         for target in targets {
             let (tx, rx) = sync_channel(QUEUE);
             senders.push(tx);
-            let settings = settings(target.rung, quality, fps);
-            let scratch = target.scratch.clone();
-            handles.push(scope.spawn(move || encode_rung(rx, settings, &scratch)));
+            let (rung, scratch) = (target.rung, target.scratch.clone());
+            handles.push(scope.spawn(move || encode_rung(rx, rung, quality, fps, &scratch)));
         }
         let fed = feed(src, &senders, &mut on_picture);
         drop(senders);
@@ -200,20 +263,20 @@ fn feed(
 }
 
 /// One rung's thread: scale and encode every picture it is sent, writing the samples to
-/// `scratch`; returns their table (offsets into `scratch`) and the `av1C`.
+/// `scratch`; returns their table (offsets into `scratch`) and the sample entry.
 fn encode_rung(
     pictures: Receiver<(Arc<Picture>, i64)>,
-    settings: Av1Settings,
+    rung: Rung,
+    quality: Quality,
+    fps: f64,
     scratch: &Path,
 ) -> Result<Encoded, TranscodeError> {
-    let mut scaler = Scaler::new(settings.width, settings.height);
-    let mut encoder = Av1Encoder::new(settings)?;
+    let mut scaler = Scaler::new(rung.width, rung.height);
+    let mut encoder = RungEncoder::new(rung, quality, fps)?;
     let mut out = BufWriter::with_capacity(256 * 1024, File::create(scratch)?);
     let mut samples = Vec::new();
     let mut written = 0u64;
-    let mut store = |encoded: Vec<crate::media::encode::av1::Sample>,
-                     out: &mut BufWriter<File>|
-     -> std::io::Result<()> {
+    let mut store = |encoded: Vec<av1::Sample>, out: &mut BufWriter<File>| -> std::io::Result<()> {
         for e in encoded {
             out.write_all(&e.data)?;
             samples.push(Sample {
@@ -234,8 +297,8 @@ fn encode_rung(
     }
     store(encoder.finish()?, &mut out)?;
     out.flush()?;
-    let av1c = encoder.av1c().ok_or(TranscodeError::Empty)?;
-    Ok(Encoded { samples, av1c })
+    let entry = encoder.entry(rung).ok_or(TranscodeError::Empty)?;
+    Ok(Encoded { samples, entry })
 }
 
 /// Append the source's audio to a rung's scratch file and write the rung's fragmented MP4 to
@@ -247,7 +310,7 @@ pub fn package(
 ) -> Result<Rendition, TranscodeError> {
     let Encoded {
         samples: video_samples,
-        av1c,
+        entry,
     } = encoded;
     let mut out = BufWriter::with_capacity(
         256 * 1024,
@@ -288,16 +351,7 @@ pub fn package(
     trak.tkhd.width = FixedPoint::new(rung.width as u16, 0);
     trak.tkhd.height = FixedPoint::new(rung.height as u16, 0);
     trak.mdia.minf.stbl.stsd = Stsd {
-        codecs: vec![Codec::Av01(Av01 {
-            visual: Visual {
-                data_reference_index: 1,
-                width: rung.width as u16,
-                height: rung.height as u16,
-                ..Visual::default()
-            },
-            av1c,
-            ..Av01::default()
-        })],
+        codecs: vec![entry],
     };
     let video = Track {
         trak,
