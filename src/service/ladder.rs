@@ -463,7 +463,7 @@ mod tests {
         h264.codecs = "avc1.64001f,opus".into();
         let av1_720 = made(1280, 720, true);
         assert_eq!(
-            missing_rungs(1280, 720, &[720], &[av1_720.clone()], true)[0].encoding,
+            missing_rungs(1280, 720, &[720], std::slice::from_ref(&av1_720), true)[0].encoding,
             Encoding::H264,
             "an AV1 rung of that size is no H.264 rung"
         );
