@@ -342,7 +342,10 @@ fn quality(core: &Core) -> Quality {
         speed: t.speed,
         keyframe_secs: KEYFRAME_SECS,
         threads: cores,
-        tuning: Tuning::default(),
+        tuning: Tuning {
+            psnr: false,
+            small_partitions: t.fine_partitions,
+        },
     }
 }
 

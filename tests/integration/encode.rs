@@ -2,7 +2,7 @@
 //! goes through rav1e in-process; ffmpeg must decode every frame of the result, and the picture
 //! must stay close to the source (PSNR floor).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use vireo::media::decode::Picture;
@@ -340,5 +340,119 @@ fn rungs_share_one_decode() {
             "{}",
             rendition.codecs
         );
+    }
+}
+
+/// Packet times of a file's video, in seconds, in presentation order.
+fn video_times(file: &Path) -> Vec<f64> {
+    let mut t: Vec<f64> = probe(
+        &[
+            "-select_streams",
+            "v",
+            "-show_entries",
+            "packet=pts_time",
+            "-of",
+            "csv=p=0",
+        ],
+        file,
+    )
+    .lines()
+    .filter_map(|l| l.trim().trim_end_matches(',').parse().ok())
+    .collect();
+    t.sort_by(f64::total_cmp);
+    t
+}
+
+/// Variable frame timing (25 fps, then 10 fps, then a picture held longer) and an absurd rate
+/// (1000 fps) both come out at one constant rate on the source's clock: equal frame steps, the
+/// source's duration, the audio still in sync, and never more than 60 fps.
+#[test]
+fn variable_and_absurd_frame_rates_become_one_constant_rate_without_drift() {
+    use vireo::media::transcode::ladder::rungs;
+    use vireo::media::transcode::rendition::{Quality, transcode};
+
+    let dir = tempdir();
+    let d = dir.path();
+    let make = |name: &str, rate: u32, filters: &[&str]| -> PathBuf {
+        let path = d.join(name);
+        let status = Command::new("ffmpeg")
+            .args([
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+            ])
+            .arg(format!("testsrc2=size=320x240:rate={rate}:duration=4"))
+            .args(["-f", "lavfi", "-i", "sine=frequency=500:duration=4"])
+            .args(filters)
+            .args([
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-c:a",
+                "aac",
+                "-shortest",
+            ])
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{name}");
+        path
+    };
+    // Pictures 0–49 every 40 ms, 50–59 every 100 ms, then one shown for a second: 4 s.
+    let vfr = make(
+        "vfr.mp4",
+        25,
+        &[
+            "-vf",
+            "select='lt(n,61)',setpts='if(lt(N,50),N*0.04,if(lt(N,60),2+(N-50)*0.1,3))/TB'",
+            "-fps_mode",
+            "vfr",
+        ],
+    );
+    let absurd = make("1000fps.mp4", 1000, &[]);
+    for (input, fps) in [(&vfr, 25.0), (&absurd, 60.0)] {
+        let rung = rungs(320, 240, &[240])[0];
+        let output = d.join("out.mp4");
+        transcode(
+            input,
+            &d.join("scratch"),
+            &output,
+            rung,
+            Quality {
+                quantizer: 140,
+                speed: 10,
+                keyframe_secs: 2.0,
+                threads: 2,
+                tuning: Default::default(),
+            },
+            |_, _| {},
+        )
+        .unwrap();
+        let times = video_times(&output);
+        let steps: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+        let step = 1.0 / fps;
+        assert!(
+            steps.iter().all(|s| (s - step).abs() < 0.0015),
+            "{input:?}: constant {step} s steps, got {:?}",
+            steps
+                .iter()
+                .filter(|s| (*s - step).abs() >= 0.0015)
+                .collect::<Vec<_>>()
+        );
+        let frames = times.len() as f64;
+        let duration = crate::remux::video_duration(input);
+        assert!(
+            (frames - duration * fps).abs() <= 1.0,
+            "{input:?}: {frames} frames for {duration} s at {fps} fps"
+        );
+        let drift = (crate::remux::av_offset(&output) - crate::remux::av_offset(input)).abs();
+        assert!(drift <= 0.040, "{input:?}: A/V offset moved by {drift} s");
+        let errors = decode_errors(&output);
+        assert!(errors.is_empty(), "{errors}");
     }
 }

@@ -40,7 +40,7 @@ fn packet_counts(input: &Path) -> Vec<String> {
 }
 
 /// The video stream's duration; Matroska states none per stream, so its last frame's end there.
-fn video_duration(input: &Path) -> f64 {
+pub(crate) fn video_duration(input: &Path) -> f64 {
     let stated = ffprobe(
         &[
             "-select_streams",

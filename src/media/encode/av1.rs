@@ -62,7 +62,8 @@ pub struct Tuning {
     /// rav1e's `Tune::Psnr` (plain squared error, distortion measured in the transform
     /// domain) instead of its psychovisual default (activity masking, CDEF-weighted distortion).
     pub psnr: bool,
-    /// Partitions from 16×16 to 32×32 (speed 9's range) instead of speed 10's fixed 32×32.
+    /// At speed 10, partitions from 16×16 to 32×32 (speed 9's range) instead of its fixed
+    /// 32×32 (slower speeds already search a wider range, which this leaves alone).
     pub small_partitions: bool,
 }
 
@@ -112,7 +113,7 @@ impl Av1Encoder {
         }
         let mut speed = SpeedSettings::from_preset(settings.speed);
         speed.scene_detection_mode = SceneDetectionSpeed::None;
-        if settings.tuning.small_partitions {
+        if settings.tuning.small_partitions && settings.speed >= 10 {
             speed.partition.partition_range =
                 PartitionRange::new(BlockSize::BLOCK_16X16, BlockSize::BLOCK_32X32);
         }
