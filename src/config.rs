@@ -400,7 +400,7 @@ pub const DOCS: &[(&str, &str)] = &[
     ),
     (
         "transcoding.fine_partitions",
-        "At speed 10, let rav1e split blocks down to 16x16 (speed 9's range): about 11 % fewer bytes at equal quality for 2.2x the encoding time (benches/README.md).",
+        "At speed 10, let rav1e split blocks down to 16x16 (speed 9's range): about 13-15 % fewer bytes at equal quality for 2.2x the encoding time (benches/README.md).",
     ),
     ("auth", "Sessions and login protection."),
     (
