@@ -67,6 +67,23 @@ pub struct Tuning {
     pub small_partitions: bool,
 }
 
+/// Refuse a picture of another size than the encoder's.
+pub(crate) fn ensure_size(
+    picture: &Picture,
+    width: usize,
+    height: usize,
+) -> Result<(), EncodeError> {
+    if picture.width != width || picture.height != height {
+        return Err(EncodeError::WrongSize {
+            got_w: picture.width,
+            got_h: picture.height,
+            want_w: width,
+            want_h: height,
+        });
+    }
+    Ok(())
+}
+
 /// One encoded frame, ready to be an MP4 sample.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
@@ -132,15 +149,7 @@ impl Av1Encoder {
     /// Encode a picture shown at `pts`; returns the samples that became ready (rav1e looks
     /// ahead, so the first ones come some frames later).
     pub fn push(&mut self, picture: &Picture, pts: i64) -> Result<Vec<Sample>, EncodeError> {
-        let s = &self.settings;
-        if picture.width != s.width || picture.height != s.height {
-            return Err(EncodeError::WrongSize {
-                got_w: picture.width,
-                got_h: picture.height,
-                want_w: s.width,
-                want_h: s.height,
-            });
-        }
+        ensure_size(picture, self.settings.width, self.settings.height)?;
         let chroma_width = picture.width.div_ceil(2);
         self.encoder
             .send(

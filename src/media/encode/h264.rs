@@ -13,7 +13,7 @@
 use rusty_h264_common::YuvPlanes;
 use rusty_h264_encoder::{Encoder, EncoderConfig};
 
-use super::av1::{EncodeError, Sample};
+use super::av1::{EncodeError, Sample, ensure_size};
 use crate::media::decode::Picture;
 
 /// What to encode the compatibility rendition as.
@@ -69,15 +69,7 @@ impl H264Encoder {
 
     /// Encode a picture shown at `pts`; returns the samples that became ready.
     pub fn push(&mut self, picture: &Picture, pts: i64) -> Result<Vec<Sample>, EncodeError> {
-        let s = &self.settings;
-        if picture.width != s.width || picture.height != s.height {
-            return Err(EncodeError::WrongSize {
-                got_w: picture.width,
-                got_h: picture.height,
-                want_w: s.width,
-                want_h: s.height,
-            });
-        }
+        ensure_size(picture, self.settings.width, self.settings.height)?;
         let planes = YuvPlanes {
             width: picture.width,
             height: picture.height,
