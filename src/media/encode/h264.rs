@@ -1,7 +1,8 @@
 //! H.264 encoding of the compatibility rendition with rusty_h264's encoder (pure Rust, BSD-2, no
 //! C), for players without AV1 (older Safari and iPhones, DESIGN.md §3): 8-bit 4:2:0 pictures in,
 //! MP4-ready samples out (length-prefixed NAL units, one sample per picture, parameter sets moved
-//! into `avcC`), with the `avcC` record and the HLS `CODECS` string.
+//! into `avcC`), with the `avcC` record (the packager derives the HLS `CODECS` string from it,
+//! as it does for a remuxed upload).
 //!
 //! Choices: no B-frames (samples come out in presentation order, so no composition offsets and
 //! no reorder delay against the AV1 rungs), a fixed GOP with scene cuts off (keyframes on the
@@ -202,14 +203,6 @@ pub fn level_for(width: usize, height: usize, fps: f64) -> u8 {
         .map_or(62, |l| l.0)
 }
 
-/// The HLS `CODECS` value of an `avcC`.
-pub fn codecs(avcc: &mp4_atom::Avcc) -> String {
-    format!(
-        "avc1.{:02x}{:02x}{:02x}",
-        avcc.avc_profile_indication, avcc.profile_compatibility, avcc.avc_level_indication
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,7 +230,10 @@ mod tests {
         assert_eq!(keys, [0, 10, 20, 30], "a fixed GOP, no scene cuts");
         let avcc = enc.avcc().unwrap();
         assert_eq!(avcc.sequence_parameter_sets[0][0] & 0x1f, 7);
-        assert!(codecs(&avcc).starts_with("avc1."));
+        assert!(
+            crate::media::remux::avc_codec(&avcc).starts_with("avc1.64"),
+            "High profile"
+        );
         // Samples are length-prefixed NAL units with no parameter sets left in them.
         for s in &samples {
             let len = u32::from_be_bytes([s.data[0], s.data[1], s.data[2], s.data[3]]) as usize;

@@ -423,7 +423,7 @@ fn video_codec(trak: &Trak) -> Result<String, RemuxError> {
     }
 }
 
-fn avc_codec(v: &mp4_atom::Avcc) -> String {
+pub(crate) fn avc_codec(v: &mp4_atom::Avcc) -> String {
     format!(
         "avc1.{:02x}{:02x}{:02x}",
         v.avc_profile_indication, v.profile_compatibility, v.avc_level_indication
