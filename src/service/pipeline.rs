@@ -24,7 +24,7 @@ use super::images::{self, Kind};
 use super::{Core, ServiceError, channels, videos};
 use crate::media::probe::VideoCodec;
 use crate::media::remux::{self, Source};
-use crate::media::{thumbnail, torrent};
+use crate::media::{audio, thumbnail, torrent};
 use crate::model::job::JobKind;
 use crate::model::now_ms;
 use crate::model::video::{
@@ -120,18 +120,20 @@ pub(super) fn open_source(
 ) -> Result<(Source, Scratch), PipelineError> {
     let original = dirs.root.join(&source.file);
     let mut scratch = Scratch(Vec::new());
-    let src = if source.info.container == "matroska" {
+    if source.info.container == "matroska" {
         let demuxed = scratch.add(dirs.root.join(scratch_name));
-        remux::matroska::open(&original, &demuxed)?
-    } else {
-        Source::open(&original)?
-    };
+        let src = remux::matroska::open(&original, &demuxed)?;
+        // Audio browsers cannot play from MP4 becomes Opus, appended to the demuxed frames.
+        let src = audio::append_opus(src, &demuxed).map_err(remux::RemuxError::from)?;
+        return Ok((src, scratch));
+    }
+    let src = Source::open(&original)?;
     if src.foreign_audio.is_none() {
         return Ok((src, scratch));
     }
-    // Audio browsers cannot play from MP4 becomes Opus, beside a copy of the video.
+    // The upload itself is never written to: the video is copied beside the Opus packets.
     let with_opus = scratch.add(dirs.root.join(format!("{scratch_name}.opus")));
-    let src = crate::media::audio::to_opus(src, &with_opus).map_err(remux::RemuxError::from)?;
+    let src = audio::to_opus(src, &with_opus).map_err(remux::RemuxError::from)?;
     Ok((src, scratch))
 }
 

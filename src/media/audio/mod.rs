@@ -130,22 +130,45 @@ pub fn to_opus(mut src: Source, scratch: &Path) -> Result<Source, AudioError> {
         });
         written += u64::from(s.size);
     }
+    src.video.samples = video_samples;
+    finish(src, foreign, out, written, scratch)
+}
+
+/// `to_opus` for a source that reads `own`, a scratch file of the caller's (a Matroska upload's
+/// demuxed frames): the Opus packets are appended to it, so the video is not copied a second
+/// time.
+pub fn append_opus(mut src: Source, own: &Path) -> Result<Source, AudioError> {
+    let Some(foreign) = src.foreign_audio.take() else {
+        return Ok(src);
+    };
+    let written = std::fs::metadata(own)?.len();
+    let out = BufWriter::with_capacity(
+        256 * 1024,
+        std::fs::OpenOptions::new().append(true).open(own)?,
+    );
+    finish(src, foreign, out, written, own)
+}
+
+/// Encode the Opus packets into `out` (at `written` bytes), then describe `path` as a source
+/// with `src`'s video (its samples already pointing into `path`) and the Opus track.
+fn finish(
+    mut src: Source,
+    foreign: ForeignAudio,
+    mut out: BufWriter<File>,
+    written: u64,
+    path: &Path,
+) -> Result<Source, AudioError> {
     let encoded = encode(&mut src, &foreign, &mut out, written)?;
     out.flush()?;
     out.get_ref().sync_data()?;
     drop(out);
+    let audio = encoded.track(src.video.trak.tkhd.track_id.max(1) + 1);
     let video = Track {
-        trak: src.video.trak.clone(),
-        samples: video_samples,
+        trak: src.video.trak,
+        samples: src.video.samples,
         timescale: src.video.timescale,
     };
-    let audio = encoded.track(src.video.trak.tkhd.track_id.max(1) + 1);
-    Ok(Source::from_parts(
-        scratch,
-        src.moov.clone(),
-        video,
-        Some(audio),
-    )?)
+    Ok(Source::from_parts(path, src.moov, video, Some(audio))?)
 }
 
 /// The Opus packets written so far, where they are and what describes them.
