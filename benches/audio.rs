@@ -1,6 +1,6 @@
 //! Audio re-encoding bench (a bench binary): Vireo turning a 10-minute 44.1 kHz stereo FLAC
 //! track into 48 kHz Opus in-process (`media::audio::to_opus`: symphonia decode, rubato
-//! resampling, libopus at 128 kb/s, the video's samples copied beside it), against ffmpeg doing
+//! resampling, libopus at 128 kb/s, the video's samples copied beside it as for an MP4/MOV upload), against ffmpeg doing
 //! the same audio work (its FLAC decoder, its resampler, libopus at 128 kb/s) in the same run.
 //!
 //! Run: `cargo bench --bench audio` (also run by `bash benches/run.sh`).
