@@ -171,6 +171,7 @@ fn moov(
     }
     for (t, track) in tracks.iter().enumerate() {
         let mut trak = output_trak(track, t as u32 + 1);
+        keep_start(&mut trak, track, src.moov.mvhd.timescale);
         let stbl = &mut trak.mdia.minf.stbl;
         stbl.stts = stts(track);
         stbl.ctts = ctts(track);
@@ -267,4 +268,55 @@ fn stsc<'a>(chunks: impl Iterator<Item = &'a Chunk>) -> Stsc {
         }
     }
     Stsc { entries }
+}
+
+/// Sample tables hold durations, not times: a track written with them starts at 0. A track
+/// whose first sample is later (a transcoded rung keeps the source's picture times; a Matroska
+/// track may start after 0) would move earlier by that much, so its edit list is rewritten to
+/// show its first picture where it was. The media edit starts at that picture's composition
+/// time, as writers put it for B-frames: readers that apply edit lists to the letter and
+/// ffmpeg (which Chromium plays progressive MP4 with) then agree.
+fn keep_start(trak: &mut mp4_atom::Trak, track: &Track, movie_timescale: u32) {
+    let first = track.samples.iter().map(|s| s.dts).min().unwrap_or(0);
+    if first == 0 {
+        return;
+    }
+    let timescale = track.timescale.max(1);
+    let movie = u64::from(movie_timescale.max(1));
+    // On the written tables' clock: the first picture shown, and where the last one ends.
+    let relative = |s: &crate::media::samples::Sample| (s.dts - first) as i64 + s.cts_offset;
+    let first_shown = track.samples.iter().map(relative).min().unwrap_or(0).max(0) as u64;
+    let end = track
+        .samples
+        .iter()
+        .map(|s| relative(s) + i64::from(s.duration))
+        .max()
+        .unwrap_or(0)
+        .max(0) as u64;
+    // When the first picture is shown, on the movie's clock.
+    let shown_at = super::presentation_offset(track, movie_timescale)
+        + (first + first_shown) as f64 / timescale as f64;
+    let rate = mp4_atom::FixedPoint::new(1, 0);
+    let mut entries = Vec::new();
+    let skip = if shown_at >= 0.0 {
+        let delay = (shown_at * movie as f64).round() as u64;
+        if delay > 0 {
+            entries.push(mp4_atom::ElstEntry {
+                segment_duration: delay,
+                media_time: None,
+                media_rate: rate,
+            });
+        }
+        first_shown
+    } else {
+        first_shown + (-shown_at * timescale as f64).round() as u64
+    };
+    entries.push(mp4_atom::ElstEntry {
+        segment_duration: end.saturating_sub(skip) * movie / timescale,
+        media_time: Some(skip),
+        media_rate: rate,
+    });
+    trak.edts = Some(mp4_atom::Edts {
+        elst: Some(mp4_atom::Elst { entries }),
+    });
 }
