@@ -225,10 +225,12 @@ fn vireo_ladder(input: &Input, dir: &Path, quantizer: usize) -> Ladder {
 fn vireo_ladder_tuned(input: &Input, dir: &Path, quantizer: usize, tuning: Tuning) -> Ladder {
     let targets: Vec<Target> = rungs(input.width, input.height, input.resolutions)
         .into_iter()
-        .map(|rung| Target {
-            rung,
-            scratch: dir.join(format!("av1-{quantizer}-{}.scratch", rung.resolution)),
-            output: dir.join(format!("av1-{quantizer}-{}.mp4", rung.resolution)),
+        .map(|rung| {
+            Target::hls(
+                rung,
+                dir.join(format!("av1-{quantizer}-{}.scratch", rung.resolution)),
+                dir.join(format!("av1-{quantizer}-{}.mp4", rung.resolution)),
+            )
         })
         .collect();
     let (own0, _) = cpu_seconds();
@@ -238,7 +240,7 @@ fn vireo_ladder_tuned(input: &Input, dir: &Path, quantizer: usize, tuning: Tunin
     let cpu = cpu_seconds().0 - own0;
     let rungs = targets
         .iter()
-        .map(|t| Point::measure(&t.output, &input.path, t.rung))
+        .filter_map(|t| Some(Point::measure(t.output.as_deref()?, &input.path, t.rung)))
         .collect();
     Ladder { wall, cpu, rungs }
 }

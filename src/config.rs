@@ -122,6 +122,7 @@ pub struct Transcoding {
     pub speed: u8,
     pub quantizer: u16,
     pub fine_partitions: bool,
+    pub web_videos: bool,
 }
 
 impl Media {
@@ -209,6 +210,7 @@ impl Default for Config {
                 speed: 10,
                 quantizer: 110,
                 fine_partitions: false,
+                web_videos: true,
             },
             auth: Auth {
                 access_token_lifetime_secs: 24 * 3600,
@@ -401,6 +403,10 @@ pub const DOCS: &[(&str, &str)] = &[
     (
         "transcoding.fine_partitions",
         "At speed 10, let rav1e split blocks down to 16x16 (speed 9's range): about 13-15 % fewer bytes at equal quality for 2.2x the encoding time (benches/README.md).",
+    ),
+    (
+        "transcoding.web_videos",
+        "Also write each rung as a progressive MP4 (PeerTube's web videos: downloads and players without HLS); it doubles the disk the rungs take.",
     ),
     ("auth", "Sessions and login protection."),
     (

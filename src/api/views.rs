@@ -611,10 +611,7 @@ fn web_video_files(
                     has_audio: f.has_audio,
                     torrent: f.torrent.as_ref(),
                     file_url: format!("{}/static/web-videos/{}", ctx.url, f.file),
-                    download_url: format!(
-                        "{}/download/web-videos/{}-{}.mp4",
-                        ctx.url, v.uuid, f.height
-                    ),
+                    download_url: format!("{}/download/web-videos/{}", ctx.url, f.file),
                     playlist_url: None,
                 },
             )

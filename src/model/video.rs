@@ -271,6 +271,12 @@ pub struct WebVideo {
     pub has_audio: bool,
     pub file: String,
     pub torrent: Option<TorrentFile>,
+    /// A rung of the ladder, as opposed to the upload remuxed as it is.
+    #[serde(default)]
+    pub transcoded: bool,
+    /// The RFC 6381 codecs of a rung's file (empty for the remux, and in older records).
+    #[serde(default)]
+    pub codecs: String,
 }
 
 /// The playable files of a video. The master playlist is `hls/master.m3u8`.

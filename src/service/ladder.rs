@@ -12,6 +12,7 @@
 //! is ever served: rungs are written under temporary names and renamed, and scratch files are
 //! removed however the job ends.
 
+use std::path::Path;
 use std::sync::atomic::Ordering;
 
 use super::Core;
@@ -19,12 +20,14 @@ use super::pipeline::{self, PipelineError, Publish, Scratch, VideoDirs};
 use super::progress::Tracker;
 use crate::media::encode::av1::Tuning;
 use crate::media::probe::VideoCodec;
+use crate::media::remux::Rendition;
+use crate::media::remux::progressive::Progressive;
 use crate::media::remux::{self, RemuxError, Source};
 use crate::media::storyboard::{Collector, Plan};
 use crate::media::transcode::frames::FramesError;
 use crate::media::transcode::ladder::{self, Encoding, Rung};
 use crate::media::transcode::rendition::{self, Encoded, Quality, Target, TranscodeError};
-use crate::model::video::{HlsRendition, Storyboard, Video, VideoSource};
+use crate::model::video::{HlsRendition, Storyboard, Video, VideoMedia, VideoSource, WebVideo};
 
 /// Keyframe spacing: every rung has keyframes on the same pictures, so segments align across
 /// renditions and a player can switch at any segment.
@@ -63,8 +66,11 @@ pub fn transcode(core: &Core, video_id: u64) -> Result<(), PipelineError> {
         src.width,
         src.height,
         &core.config.transcoding.resolutions,
-        &media.hls,
-        compat,
+        &media,
+        Wanted {
+            compat,
+            web: core.config.transcoding.web_videos,
+        },
     );
     let storyboard = media
         .storyboard
@@ -76,6 +82,7 @@ pub fn transcode(core: &Core, video_id: u64) -> Result<(), PipelineError> {
         return pipeline::write_master(&dirs, &video, &media.hls);
     }
     std::fs::create_dir_all(dirs.hls())?;
+    std::fs::create_dir_all(dirs.web_videos())?;
     let passes = passes(&todo, transcoded_only && media.hls.is_empty());
     let frames = src.video.samples.len() as u64;
     let guard = core
@@ -98,7 +105,7 @@ pub fn transcode(core: &Core, video_id: u64) -> Result<(), PipelineError> {
 
 /// The encoding passes over `todo` (smallest first): one decode for all, or, while nothing of
 /// the video plays, the smallest rung alone first so that it is published soonest.
-fn passes(todo: &[Rung], nothing_plays: bool) -> Vec<&[Rung]> {
+fn passes<T>(todo: &[T], nothing_plays: bool) -> Vec<&[T]> {
     match todo.split_first() {
         Some((first, rest)) if nothing_plays && !rest.is_empty() => {
             vec![std::slice::from_ref(first), rest]
@@ -124,28 +131,35 @@ impl Job<'_> {
     fn pass(
         &self,
         src: &mut Source,
-        rungs: &[Rung],
+        rungs: &[Todo],
         storyboard: Option<Plan>,
     ) -> Result<(), PipelineError> {
         let (core, dirs, video) = (self.core, self.dirs, self.video);
         let targets: Vec<Target> = rungs
             .iter()
-            .map(|rung| Target {
-                rung: *rung,
-                scratch: dirs
-                    .root
-                    .join(format!("{}-{}.scratch", codec_tag(rung), rung.height)),
-                output: dirs.hls().join(format!("{}.tmp", names(video, rung).0)),
+            .map(|todo| {
+                let rung = &todo.rung;
+                Target {
+                    rung: *rung,
+                    scratch: dirs
+                        .root
+                        .join(format!("{}-{}.scratch", codec_tag(rung), rung.height)),
+                    output: todo
+                        .hls
+                        .then(|| dirs.hls().join(format!("{}.tmp", names(video, rung).0))),
+                    progressive: todo.web.then(|| {
+                        dirs.web_videos()
+                            .join(format!("{}.tmp", web_name(video, rung)))
+                    }),
+                }
             })
             .collect();
         // Removed however this ends; the outputs are renamed or removed rung by rung below.
         let _scratches: Vec<Scratch> = targets
             .iter()
-            .flat_map(|t| {
-                [
-                    Scratch(vec![t.scratch.clone()]),
-                    Scratch(vec![t.output.clone()]),
-                ]
+            .map(|t| {
+                let outputs = t.output.iter().chain(&t.progressive).cloned();
+                Scratch(std::iter::once(t.scratch.clone()).chain(outputs).collect())
             })
             .collect();
         let timescale = src.video.timescale.max(1) as f64;
@@ -184,9 +198,9 @@ impl Job<'_> {
         first_error.map_or(Ok(()), Err)
     }
 
-    /// Package one encoded rung, put it under its served name with its media playlist and
-    /// torrent, commit it (publishing the video when nothing else of it plays), and list it in
-    /// the master playlist.
+    /// Package one encoded rung and put its files under their served names (`place_hls`,
+    /// `place_web`), then commit them in one transaction (publishing the video when nothing
+    /// else of it plays), and list the HLS file in the master playlist.
     fn publish_rung(
         &self,
         src: &mut Source,
@@ -194,12 +208,66 @@ impl Job<'_> {
         encoded: Encoded,
     ) -> Result<(), PipelineError> {
         let (core, dirs, video) = (self.core, self.dirs, self.video);
-        let (file, playlist) = names(video, &target.rung);
         let made = rendition::package(src, target, encoded).map_err(failure)?;
         let _ = std::fs::remove_file(&target.scratch);
+        let hls = match (&made.hls, &target.output) {
+            (Some(r), Some(tmp)) => Some(self.place_hls(target, r, tmp)?),
+            _ => None,
+        };
+        let web = match (&made.progressive, &target.progressive) {
+            (Some(p), Some(tmp)) => Some(self.place_web(target, p, tmp, &made.codecs)?),
+            _ => None,
+        };
+        let publish = match &hls {
+            Some(rendition) if self.publishes => Some(Publish {
+                aspect_ratio_e4: pipeline::aspect_ratio_e4(
+                    rendition.width,
+                    rendition.height,
+                    self.source.info.video.rotation,
+                ),
+                ladder: false,
+            }),
+            _ => None,
+        };
+        if let (Some(_), Some(rendition)) = (&publish, &hls) {
+            // The master playlist lists the rung before the commit makes the video public.
+            let mut listed = pipeline::load(core, video.id)?
+                .map(|(_, _, m)| m.hls)
+                .unwrap_or_default();
+            listed.retain(|r| r.file != rendition.file);
+            listed.push(rendition.clone());
+            pipeline::write_master(dirs, video, &listed)?;
+        }
+        let lists_hls = hls.is_some();
+        let committed = pipeline::commit(core, video.id, dirs, publish, |m| {
+            if let Some(rendition) = hls {
+                m.hls.retain(|r| r.file != rendition.file);
+                m.hls.push(rendition);
+            }
+            if let Some(web) = web {
+                m.web_videos.retain(|w| w.file != web.file);
+                m.web_videos.push(web);
+            }
+        })?;
+        match committed {
+            Some(media) if lists_hls => pipeline::write_master(dirs, video, &media.hls),
+            _ => Ok(()), // no new HLS file, or deleted meanwhile (its files are gone)
+        }
+    }
+
+    /// Rename a rung's fragmented MP4 from `tmp` to its served name, write its media playlist
+    /// and torrent; the rendition to commit.
+    fn place_hls(
+        &self,
+        target: &Target,
+        made: &Rendition,
+        tmp: &Path,
+    ) -> Result<HlsRendition, PipelineError> {
+        let (core, dirs, video) = (self.core, self.dirs, self.video);
+        let (file, playlist) = names(video, &target.rung);
         let hls = dirs.hls();
-        std::fs::rename(&target.output, hls.join(&file))?;
-        pipeline::write_atomic(&hls, &playlist, &remux::playlist::media(&made, &file))?;
+        std::fs::rename(tmp, hls.join(&file))?;
+        pipeline::write_atomic(&hls, &playlist, &remux::playlist::media(made, &file))?;
         let url = format!(
             "{}/static/streaming-playlists/hls/{}/{file}",
             core.config.public_url(),
@@ -208,7 +276,7 @@ impl Job<'_> {
         let height = made.height;
         let tag = format!("-{}-hls", codec_tag(&target.rung));
         let torrent = pipeline::make_torrent(dirs, &hls.join(&file), video, height, &tag, &url)?;
-        let rendition = HlsRendition {
+        Ok(HlsRendition {
             width: made.width,
             height,
             fps: made.fps,
@@ -220,32 +288,38 @@ impl Job<'_> {
             peak_bandwidth: made.peak_bandwidth,
             average_bandwidth: made.average_bandwidth,
             transcoded: true,
-        };
-        let publish = self.publishes.then(|| Publish {
-            aspect_ratio_e4: pipeline::aspect_ratio_e4(
-                made.width,
-                made.height,
-                self.source.info.video.rotation,
-            ),
-            ladder: false,
-        });
-        if publish.is_some() {
-            // The master playlist lists the rung before the commit makes the video public.
-            let mut listed = pipeline::load(core, video.id)?
-                .map(|(_, _, m)| m.hls)
-                .unwrap_or_default();
-            listed.retain(|r| r.file != rendition.file);
-            listed.push(rendition.clone());
-            pipeline::write_master(dirs, video, &listed)?;
-        }
-        let committed = pipeline::commit(core, video.id, dirs, publish, |m| {
-            m.hls.retain(|r| r.file != rendition.file);
-            m.hls.push(rendition);
-        })?;
-        match committed {
-            Some(media) => pipeline::write_master(dirs, video, &media.hls),
-            None => Ok(()), // deleted meanwhile: its files are gone
-        }
+        })
+    }
+
+    /// Rename a rung's progressive MP4 from `tmp` to its served name and write its torrent;
+    /// the web video to commit.
+    fn place_web(
+        &self,
+        target: &Target,
+        made: &Progressive,
+        tmp: &Path,
+        codecs: &str,
+    ) -> Result<WebVideo, PipelineError> {
+        let (core, dirs, video) = (self.core, self.dirs, self.video);
+        let rung = &target.rung;
+        let file = web_name(video, rung);
+        let path = dirs.web_videos().join(&file);
+        std::fs::rename(tmp, &path)?;
+        let url = format!("{}/static/web-videos/{file}", core.config.public_url());
+        let tag = format!("-{}", codec_tag(rung));
+        let height = rung.height as u32;
+        let torrent = pipeline::make_torrent(dirs, &path, video, height, &tag, &url)?;
+        Ok(WebVideo {
+            width: rung.width as u32,
+            height,
+            fps: made.fps,
+            size: made.size,
+            has_audio: codecs.contains(','),
+            file,
+            torrent: Some(torrent),
+            transcoded: true,
+            codecs: codecs.to_owned(),
+        })
     }
 }
 
@@ -292,42 +366,65 @@ fn publish_storyboard(
     Ok(())
 }
 
-/// The rungs of `resolutions` for this source that no committed rendition has yet, smallest
-/// first, with the H.264 compatibility rung when `compat` asks for it and none is committed.
+/// A rung the video lacks files of, and which: its HLS file, its progressive file, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Todo {
+    rung: Rung,
+    hls: bool,
+    web: bool,
+}
+
+/// Which rungs a video should have beyond the AV1 ladder's HLS files.
+#[derive(Debug, Clone, Copy)]
+struct Wanted {
+    /// The H.264 compatibility rung.
+    compat: bool,
+    /// A progressive file of every rung (`transcoding.web_videos`).
+    web: bool,
+}
+
+/// The rungs of `resolutions` for this source (with the H.264 compatibility rung when asked)
+/// whose files are not all committed yet, smallest first.
 fn missing_rungs(
     width: u32,
     height: u32,
     resolutions: &[u32],
-    made: &[HlsRendition],
-    compat: bool,
-) -> Vec<Rung> {
+    media: &VideoMedia,
+    wanted: Wanted,
+) -> Vec<Todo> {
     let (w, h) = (width as usize, height as usize);
-    let mut wanted = ladder::rungs(w, h, resolutions);
-    if compat {
-        wanted.push(ladder::compat_rung(w, h, resolutions));
+    let mut rungs = ladder::rungs(w, h, resolutions);
+    if wanted.compat {
+        rungs.push(ladder::compat_rung(w, h, resolutions));
     }
-    let mut todo: Vec<Rung> = wanted
+    let mut todo: Vec<Todo> = rungs
         .into_iter()
-        .filter(|rung| {
-            !made.iter().any(|r| {
-                r.transcoded
-                    && encoding_of(r) == rung.encoding
-                    && r.width as usize == rung.width
-                    && r.height as usize == rung.height
-            })
+        .map(|rung| Todo {
+            rung,
+            hls: !media
+                .hls
+                .iter()
+                .any(|r| r.transcoded && is_rung(&rung, &r.codecs, r.width, r.height)),
+            web: wanted.web
+                && !media
+                    .web_videos
+                    .iter()
+                    .any(|f| f.transcoded && is_rung(&rung, &f.codecs, f.width, f.height)),
         })
+        .filter(|t| t.hls || t.web)
         .collect();
     // Smallest first, and at one size AV1 before H.264: the first rung published is AV1.
-    todo.sort_by_key(|r| (r.resolution, r.encoding));
+    todo.sort_by_key(|t| (t.rung.resolution, t.rung.encoding));
     todo
 }
 
-/// What a committed transcoded rendition was encoded as.
-fn encoding_of(r: &HlsRendition) -> Encoding {
-    match r.codecs.starts_with("avc1") {
+/// Whether a committed transcoded file (its codecs and size) is `rung`'s.
+fn is_rung(rung: &Rung, codecs: &str, width: u32, height: u32) -> bool {
+    let encoding = match codecs.starts_with("avc1") {
         true => Encoding::H264,
         false => Encoding::Av1,
-    }
+    };
+    encoding == rung.encoding && width as usize == rung.width && height as usize == rung.height
 }
 
 /// rav1e's settings from the configuration. Every rung gets as many encoder threads (and tiles)
@@ -354,6 +451,12 @@ fn quality(core: &Core) -> Quality {
 fn names(video: &Video, rung: &Rung) -> (String, String) {
     let base = format!("{}-{}-{}", video.uuid, rung.height, codec_tag(rung));
     (format!("{base}-fragmented.mp4"), format!("{base}.m3u8"))
+}
+
+/// A rung's progressive MP4 name; the codec is in it, since the remuxed upload's progressive
+/// file may have the same height.
+fn web_name(video: &Video, rung: &Rung) -> String {
+    format!("{}-{}-{}.mp4", video.uuid, rung.height, codec_tag(rung))
 }
 
 /// The codec as it appears in file names.
@@ -435,25 +538,58 @@ mod tests {
         assert_eq!(heights(passes(&todo, false)), [vec![240, 360, 720]]);
         assert_eq!(heights(passes(&todo[..1], true)), [vec![240]]);
         assert_eq!(
-            passes(&[], true).len(),
+            passes::<Todo>(&[], true).len(),
             1,
             "one empty pass: the storyboard may be due"
         );
     }
 
+    fn media(hls: Vec<HlsRendition>, web_videos: Vec<WebVideo>) -> VideoMedia {
+        VideoMedia {
+            hls,
+            web_videos,
+            storyboard: None,
+        }
+    }
+
+    fn web(width: u32, height: u32, codecs: &str) -> WebVideo {
+        WebVideo {
+            width,
+            height,
+            fps: 25.0,
+            size: 1,
+            has_audio: true,
+            file: String::new(),
+            torrent: None,
+            transcoded: true,
+            codecs: codecs.into(),
+        }
+    }
+
+    const HLS_ONLY: Wanted = Wanted {
+        compat: false,
+        web: false,
+    };
+
+    fn resolutions(todo: Vec<Todo>) -> Vec<u32> {
+        todo.into_iter().map(|t| t.rung.resolution).collect()
+    }
+
     #[test]
     fn committed_rungs_are_not_encoded_again_but_the_remux_does_not_count() {
-        let done = [made(1280, 720, false), made(640, 360, true)];
-        let todo: Vec<u32> = missing_rungs(1280, 720, &[720, 480, 360, 240], &done, false)
-            .into_iter()
-            .map(|r| r.resolution)
-            .collect();
-        assert_eq!(todo, [240, 480, 720], "smallest first");
+        let done = media(vec![made(1280, 720, false), made(640, 360, true)], vec![]);
+        let todo = missing_rungs(1280, 720, &[720, 480, 360, 240], &done, HLS_ONLY);
+        assert_eq!(resolutions(todo), [240, 480, 720], "smallest first");
         // Not an H.264 upload: the H.264 rung too, after the AV1 one of its size.
-        let todo: Vec<(u32, Encoding)> = missing_rungs(1280, 720, &[720, 240], &[], true)
-            .into_iter()
-            .map(|r| (r.resolution, r.encoding))
-            .collect();
+        let compat = Wanted {
+            compat: true,
+            web: false,
+        };
+        let todo: Vec<(u32, Encoding)> =
+            missing_rungs(1280, 720, &[720, 240], &VideoMedia::default(), compat)
+                .into_iter()
+                .map(|t| (t.rung.resolution, t.rung.encoding))
+                .collect();
         assert_eq!(
             todo,
             [
@@ -466,16 +602,60 @@ mod tests {
         h264.codecs = "avc1.64001f,opus".into();
         let av1_720 = made(1280, 720, true);
         assert_eq!(
-            missing_rungs(1280, 720, &[720], std::slice::from_ref(&av1_720), true)[0].encoding,
+            missing_rungs(
+                1280,
+                720,
+                &[720],
+                &media(vec![av1_720.clone()], vec![]),
+                compat
+            )[0]
+            .rung
+            .encoding,
             Encoding::H264,
             "an AV1 rung of that size is no H.264 rung"
         );
-        assert!(missing_rungs(1280, 720, &[720], &[av1_720, h264], true).is_empty());
-        let all = [
-            made(426, 240, true),
-            made(1280, 720, true),
-            made(854, 480, true),
+        let both = media(vec![av1_720, h264], vec![]);
+        assert!(missing_rungs(1280, 720, &[720], &both, compat).is_empty());
+        let all = media(
+            vec![
+                made(426, 240, true),
+                made(1280, 720, true),
+                made(854, 480, true),
+            ],
+            vec![],
+        );
+        assert!(missing_rungs(1280, 720, &[720, 480, 240], &all, HLS_ONLY).is_empty());
+    }
+
+    #[test]
+    fn a_rung_lacking_only_its_progressive_file_is_made_again_for_that_file_alone() {
+        let with_web = Wanted {
+            compat: false,
+            web: true,
+        };
+        let hls = vec![made(426, 240, true), made(640, 360, true)];
+        // The remux's progressive file is not a rung's; an H.264 file is not the AV1 rung's.
+        let webs = vec![
+            web(426, 240, "av01.0.00M.08,mp4a.40.2"),
+            web(640, 360, "avc1.64001e,mp4a.40.2"),
+            WebVideo {
+                transcoded: false,
+                ..web(640, 360, "")
+            },
         ];
-        assert!(missing_rungs(1280, 720, &[720, 480, 240], &all, false).is_empty());
+        let todo = missing_rungs(640, 360, &[360, 240], &media(hls.clone(), webs), with_web);
+        assert_eq!(
+            todo,
+            [Todo {
+                rung: ladder::rungs(640, 360, &[360])[0],
+                hls: false,
+                web: true,
+            }]
+        );
+        // Without progressive files wanted, nothing is missing.
+        assert!(missing_rungs(640, 360, &[360, 240], &media(hls, vec![]), HLS_ONLY).is_empty());
+        // Nothing made: both files of every rung.
+        let all = missing_rungs(640, 360, &[360, 240], &VideoMedia::default(), with_web);
+        assert!(all.iter().all(|t| t.hls && t.web), "{all:?}");
     }
 }

@@ -192,7 +192,9 @@ pub fn process_upload(core: &Core, video_id: u64) -> Result<(), PipelineError> {
     // The AV1 rungs (`transcoded`) are the ladder's; this job makes the remuxed copy.
     let remux_missing = !media.hls.iter().any(|r| !r.transcoded);
     // Work units: sample bytes copied into each file still to write.
-    let steps = u64::from(remux_missing) + u64::from(media.web_videos.is_empty());
+    // The ladder's progressive files are its own; this job makes the remux's.
+    let web_missing = !media.web_videos.iter().any(|w| !w.transcoded);
+    let steps = u64::from(remux_missing) + u64::from(web_missing);
     let guard = core.progress.start(video_id, steps * src.sample_bytes());
     src.count_into(guard.tracker.done.clone());
     make_images(core, &video, &mut src, source.info.video.rotation);
@@ -216,7 +218,7 @@ pub fn process_upload(core: &Core, video_id: u64) -> Result<(), PipelineError> {
             .iter()
             .any(|r| !r.transcoded && r.torrent.is_none());
     let mut web = None;
-    if media.web_videos.is_empty() {
+    if web_missing {
         match make_web_video(core, &dirs, &video, &mut src) {
             Ok(made) => web = Some(made),
             // The video plays from its HLS already: it stays published without a download.
@@ -234,7 +236,8 @@ pub fn process_upload(core: &Core, video_id: u64) -> Result<(), PipelineError> {
     if web.is_some() || torrent.is_some() {
         commit(core, video_id, &dirs, None, |m| {
             if let Some(web) = web {
-                m.web_videos = vec![web];
+                m.web_videos.retain(|w| w.transcoded);
+                m.web_videos.insert(0, web);
             }
             if let (Some(t), Some(r)) = (torrent, m.hls.iter_mut().find(|r| !r.transcoded)) {
                 r.torrent = Some(t);
@@ -401,6 +404,8 @@ fn make_web_video(
         has_audio: src.audio.is_some(),
         file,
         torrent: Some(torrent),
+        transcoded: false,
+        codecs: String::new(),
     })
 }
 

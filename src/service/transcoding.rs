@@ -23,7 +23,8 @@ pub enum Kind {
 
 /// Queue the work that makes the video's `kind` files complete. For HLS that is the remuxed
 /// copy (when it was removed) and every AV1 rung the configuration names that the video lacks;
-/// `force` first drops the existing AV1 rungs, so all are encoded again with today's settings.
+/// for progressive files, the remux's and (with `transcoding.web_videos`) every rung's. `force`
+/// first drops the rungs' files of that kind, so they are encoded again with today's settings.
 pub fn request(core: &Core, video_id: u64, kind: Kind, force: bool) -> Result<()> {
     if core.progress.get(video_id).is_some() {
         return Err(ServiceError::Conflict(
@@ -43,46 +44,51 @@ pub fn request(core: &Core, video_id: u64, kind: Kind, force: bool) -> Result<()
         Some(reason) => return Err(ServiceError::invalid("transcodingType", reason)),
         None => false,
     };
+    let rung_webs = ladder && core.config.transcoding.web_videos;
     if transcoded_only {
-        refuse_for_transcoded_only(kind, force)?;
+        refuse_for_transcoded_only(kind, force, rung_webs)?;
+    }
+    if force && !core.config.transcoding.enabled {
+        return Err(transcoding_disabled());
     }
     let mut dropped = Vec::new();
     let hls = core.store.write(|tx| {
         let mut media =
             records::get::<VideoMedia>(tx, tables::VIDEO_MEDIA, video_id)?.unwrap_or_default();
-        if force && kind == Kind::Hls {
-            dropped = media
-                .hls
-                .iter()
-                .filter(|r| r.transcoded)
-                .flat_map(hls_files)
-                .collect();
-            media.hls.retain(|r| !r.transcoded);
+        if force {
+            dropped = drop_rungs(&mut media, kind);
             records::put(tx, tables::VIDEO_MEDIA, video_id, &media)?;
         }
-        let job = match kind {
+        let remux_missing = |m: &VideoMedia| match kind {
+            Kind::Hls => !m.hls.iter().any(|r| !r.transcoded),
+            Kind::WebVideo => !m.web_videos.iter().any(|w| !w.transcoded),
+        };
+        let mut queued = Vec::new();
+        match kind {
             // The remux remakes what is missing, and its publication queues the ladder.
             Kind::Hls if transcoded_only && media.hls.is_empty() => {
-                Some(JobKind::ProcessUpload { video_id })
+                queued.push(JobKind::ProcessUpload { video_id })
             }
-            Kind::Hls if !transcoded_only && !media.hls.iter().any(|r| !r.transcoded) => {
-                Some(JobKind::ProcessUpload { video_id })
+            Kind::Hls if !transcoded_only && remux_missing(&media) => {
+                queued.push(JobKind::ProcessUpload { video_id })
             }
             // Remuxing is always allowed; encoding only where the instance does it.
-            Kind::Hls if !core.config.transcoding.enabled => {
-                return Err(ServiceError::invalid(
-                    "transcodingType",
-                    "Transcoding is disabled on this instance.",
-                ));
-            }
-            Kind::Hls => ladder.then_some(JobKind::TranscodeLadder { video_id }),
+            Kind::Hls if !core.config.transcoding.enabled => return Err(transcoding_disabled()),
+            Kind::Hls if ladder => queued.push(JobKind::TranscodeLadder { video_id }),
+            Kind::Hls => {}
             Kind::WebVideo => {
-                (media.web_videos.is_empty()).then_some(JobKind::ProcessUpload { video_id })
+                if !transcoded_only && remux_missing(&media) {
+                    queued.push(JobKind::ProcessUpload { video_id });
+                }
+                // The ladder makes only the rungs' files still missing; with none, nothing.
+                if rung_webs {
+                    queued.push(JobKind::TranscodeLadder { video_id });
+                }
             }
-        };
-        // No job: the files are complete (an AV1 upload has no ladder; progressive files are
-        // remuxed, so making them again would give the same bytes).
-        if let Some(job) = job {
+        }
+        // Nothing queued: the files are complete (an AV1 upload has no ladder; the remux's
+        // progressive file is remuxed, so making it again would give the same bytes).
+        for job in queued {
             jobs::enqueue(tx, job, now_ms())?;
         }
         Ok::<_, ServiceError>(media.hls)
@@ -99,18 +105,52 @@ pub fn request(core: &Core, video_id: u64, kind: Kind, force: bool) -> Result<()
     Ok(())
 }
 
-/// What cannot be asked of a video served only from its AV1 rungs: progressive files (they are
-/// remuxed, and its upload cannot be), and encoding every rung again, which would first take
-/// away all it plays from.
-fn refuse_for_transcoded_only(kind: Kind, force: bool) -> Result<()> {
-    if kind == Kind::WebVideo {
+fn transcoding_disabled() -> ServiceError {
+    ServiceError::invalid(
+        "transcodingType",
+        "Transcoding is disabled on this instance.",
+    )
+}
+
+/// Take the rungs' files of `kind` out of `media`; the files to remove once that is committed.
+fn drop_rungs(media: &mut VideoMedia, kind: Kind) -> Vec<(&'static str, String)> {
+    match kind {
+        Kind::Hls => {
+            let files = media
+                .hls
+                .iter()
+                .filter(|r| r.transcoded)
+                .flat_map(hls_files)
+                .collect();
+            media.hls.retain(|r| !r.transcoded);
+            files
+        }
+        Kind::WebVideo => {
+            let files = media
+                .web_videos
+                .iter()
+                .filter(|w| w.transcoded)
+                .flat_map(web_files)
+                .collect();
+            media.web_videos.retain(|w| !w.transcoded);
+            files
+        }
+    }
+}
+
+/// What cannot be asked of a video served only from its AV1 rungs: progressive files when the
+/// rungs get none (its upload cannot be remuxed into one), and encoding every HLS rung again,
+/// which would first take away all it plays from.
+fn refuse_for_transcoded_only(kind: Kind, force: bool, rung_webs: bool) -> Result<()> {
+    if kind == Kind::WebVideo && !rung_webs {
         return Err(ServiceError::invalid(
             "transcodingType",
-            "Progressive files are remuxed from the upload, and this video's upload plays only \
-             once transcoded: its web file is the upload as it was sent.",
+            "This video's upload plays only once transcoded and this instance writes no \
+             progressive files of its renditions (transcoding.web_videos): its web file is the \
+             upload as it was sent.",
         ));
     }
-    if force {
+    if force && kind == Kind::Hls {
         return Err(ServiceError::invalid(
             "forceTranscoding",
             "This video plays only from its AV1 renditions, so they cannot all be encoded again \
@@ -133,14 +173,7 @@ pub fn remove(core: &Core, video_id: u64, kind: Kind) -> Result<()> {
                 !media.web_videos.is_empty(),
             ),
             Kind::WebVideo => (
-                media
-                    .web_videos
-                    .iter()
-                    .flat_map(|w| {
-                        let torrent = w.torrent.as_ref().map(|t| ("torrents", t.file.clone()));
-                        std::iter::once(("web-videos", w.file.clone())).chain(torrent)
-                    })
-                    .collect(),
+                media.web_videos.iter().flat_map(web_files).collect(),
                 !media.hls.is_empty(),
             ),
         };
@@ -172,6 +205,13 @@ pub fn remove(core: &Core, video_id: u64, kind: Kind) -> Result<()> {
 fn hls_files(r: &crate::model::video::HlsRendition) -> Vec<(&'static str, String)> {
     let mut files = vec![("hls", r.file.clone()), ("hls", r.playlist.clone())];
     files.extend(r.torrent.as_ref().map(|t| ("torrents", t.file.clone())));
+    files
+}
+
+/// The files of one progressive file, as (folder, name) under the video's directory.
+fn web_files(w: &crate::model::video::WebVideo) -> Vec<(&'static str, String)> {
+    let mut files = vec![("web-videos", w.file.clone())];
+    files.extend(w.torrent.as_ref().map(|t| ("torrents", t.file.clone())));
     files
 }
 

@@ -7,10 +7,13 @@
 // hls.js error and no <video> element error (and, with --level N, while the
 // fragment being played came from level N). Exit code: 0 ok, 1 failure,
 // 2 bad usage. It always lists the levels (renditions) hls.js parsed and
-// MediaSource.isTypeSupported() for a few codec strings.
+// MediaSource.isTypeSupported() for a few codec strings. With --progressive the
+// URL is a progressive MP4, given to the <video> element as its src (no hls.js,
+// no MSE): how browsers play PeerTube's web videos and downloads.
 //
 //   node play.mjs <masterUrl> [--level N] [--timeout-ms 20000] [--min-time 1.0]
 //                 [--screenshot out.png] [--codec 'video/mp4; codecs="..."']...
+//                 [--progressive]
 //
 // The page and hls.js are served by a throwaway HTTP server that this script
 // starts on 127.0.0.1 (random port); the playlist and segments are fetched
@@ -54,7 +57,7 @@ function usage(msg) {
 }
 
 function parseArgs(argv) {
-  const o = { url: null, level: null, timeoutMs: 20000, minTime: 1.0, screenshot: null, codecs: [] };
+  const o = { url: null, level: null, timeoutMs: 20000, minTime: 1.0, screenshot: null, codecs: [], progressive: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => (i + 1 < argv.length ? argv[++i] : usage(`${a} needs a value`));
@@ -63,6 +66,7 @@ function parseArgs(argv) {
     else if (a === '--min-time') o.minTime = Number(val());
     else if (a === '--screenshot') o.screenshot = val();
     else if (a === '--codec') o.codecs.push(val());
+    else if (a === '--progressive') o.progressive = true;
     else if (a === '-h' || a === '--help') usage();
     else if (a.startsWith('--')) usage(`unknown option ${a}`);
     else if (o.url === null) o.url = a;
@@ -70,6 +74,7 @@ function parseArgs(argv) {
   }
   if (!o.url) usage('missing <masterUrl>');
   if (o.level !== null && !(Number.isInteger(o.level) && o.level >= 0)) usage('--level must be an integer >= 0');
+  if (o.level !== null && o.progressive) usage('--level is for HLS, not --progressive');
   if (!(o.timeoutMs > 0)) usage('--timeout-ms must be > 0');
   if (!(o.minTime >= 0)) usage('--min-time must be >= 0');
   let u;
@@ -96,6 +101,7 @@ const PAGE = `<!doctype html>
   const q = new URLSearchParams(location.search);
   const src = q.get('src');
   const level = q.has('level') ? Number(q.get('level')) : null;
+  const progressive = q.has('progressive');
   const minTime = Number(q.get('minTime'));
   const codecs = JSON.parse(q.get('codecs'));
   const video = document.getElementById('v');
@@ -116,6 +122,32 @@ const PAGE = `<!doctype html>
     S.ok = ok; S.reason = reason; S.done = true;
     document.getElementById('log').textContent = (ok ? 'OK ' : 'FAIL ') + reason;
   };
+  const check = () => {
+    if (S.done) return;
+    if (video.currentTime > 0 && S.firstProgressMs === null) S.firstProgressMs = Math.round(performance.now() - t0);
+    if (video.currentTime > minTime) {
+      if (level !== null && S.playingLevel !== level) {
+        return finish(false, 'played past ' + minTime + ' s but from level ' + S.playingLevel + ', not requested level ' + level);
+      }
+      finish(true, 'currentTime ' + video.currentTime.toFixed(3) + ' s > ' + minTime + ' s');
+    }
+  };
+  video.addEventListener('error', () => {
+    const e = video.error;
+    S.videoError = e ? { code: e.code, message: e.message } : { code: null, message: 'unknown' };
+    finish(false, 'video element error code ' + S.videoError.code + ': ' + S.videoError.message);
+  });
+  video.addEventListener('timeupdate', check);
+  video.addEventListener('ended', () => {
+    check();
+    finish(false, 'media ended at ' + video.currentTime.toFixed(3) + ' s, before ' + minTime + ' s');
+  });
+  if (progressive) {
+    video.src = src;
+    const p = video.play();
+    if (p && p.catch) p.catch((e) => S.hlsErrors.push({ type: 'play()', details: String(e), fatal: false }));
+    return;
+  }
   if (!S.hlsSupported) return finish(false, 'hls.js not loaded or MSE not supported');
 
   const hls = (window.__hls = new Hls({ startLevel: level === null ? -1 : level, capLevelToPlayerSize: false }));
@@ -157,26 +189,6 @@ const PAGE = `<!doctype html>
         (err.httpStatus ? ' HTTP ' + err.httpStatus : '') + (err.url ? ' ' + err.url : '') +
         (err.reason ? ': ' + err.reason : ''));
     }
-  });
-  video.addEventListener('error', () => {
-    const e = video.error;
-    S.videoError = e ? { code: e.code, message: e.message } : { code: null, message: 'unknown' };
-    finish(false, 'video element error code ' + S.videoError.code + ': ' + S.videoError.message);
-  });
-  const check = () => {
-    if (S.done) return;
-    if (video.currentTime > 0 && S.firstProgressMs === null) S.firstProgressMs = Math.round(performance.now() - t0);
-    if (video.currentTime > minTime) {
-      if (level !== null && S.playingLevel !== level) {
-        return finish(false, 'played past ' + minTime + ' s but from level ' + S.playingLevel + ', not requested level ' + level);
-      }
-      finish(true, 'currentTime ' + video.currentTime.toFixed(3) + ' s > ' + minTime + ' s');
-    }
-  };
-  video.addEventListener('timeupdate', check);
-  video.addEventListener('ended', () => {
-    check();
-    finish(false, 'media ended at ' + video.currentTime.toFixed(3) + ' s, before ' + minTime + ' s');
   });
   hls.attachMedia(video);
   hls.loadSource(src);
@@ -272,6 +284,7 @@ try {
 
   const q = new URLSearchParams({ src: opts.url, minTime: String(opts.minTime), codecs: JSON.stringify(codecs) });
   if (opts.level !== null) q.set('level', String(opts.level));
+  if (opts.progressive) q.set('progressive', '1');
   const tPlay = Date.now();
   await page.goto(`${pageOrigin}/?${q}`, { waitUntil: 'load', timeout: 15000 });
 

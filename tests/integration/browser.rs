@@ -27,6 +27,20 @@ pub(crate) fn play_level(
     level: Option<usize>,
     screenshot: &std::path::Path,
 ) -> Value {
+    let level: Vec<String> = level
+        .map(|l| ["--level".to_owned(), l.to_string()])
+        .into_iter()
+        .flatten()
+        .collect();
+    run_checker(master, &level, screenshot)
+}
+
+/// Run the checker on a progressive MP4, played as a `<video>` element's `src`; its report.
+pub(crate) fn play_progressive(url: &str, screenshot: &std::path::Path) -> Value {
+    run_checker(url, &["--progressive".to_owned()], screenshot)
+}
+
+fn run_checker(url: &str, extra: &[String], screenshot: &std::path::Path) -> Value {
     let dir = browser_dir();
     assert!(
         dir.join("node_modules/playwright-core").exists()
@@ -37,18 +51,13 @@ pub(crate) fn play_level(
         .current_dir(&dir)
         .args([
             "play.mjs",
-            master,
+            url,
             "--min-time",
             "2.0",
             "--timeout-ms",
             "30000",
         ])
-        .args(
-            level
-                .map(|l| ["--level".to_owned(), l.to_string()])
-                .into_iter()
-                .flatten(),
-        )
+        .args(extra)
         .arg("--screenshot")
         .arg(screenshot)
         .output()

@@ -276,7 +276,8 @@ fn an_upload_becomes_an_av1_rendition_with_its_audio() {
     );
 }
 
-/// Two rungs from one decode, encoded in parallel: each gets every picture, at its own size.
+/// Two rungs from one decode, encoded in parallel: each gets every picture, at its own size,
+/// in its HLS file and its progressive file alike.
 #[test]
 fn rungs_share_one_decode() {
     use vireo::media::transcode::ladder::rungs;
@@ -289,7 +290,8 @@ fn rungs_share_one_decode() {
         .map(|rung| Target {
             rung,
             scratch: dir.path().join(format!("{}.scratch", rung.resolution)),
-            output: dir.path().join(format!("{}.mp4", rung.resolution)),
+            output: Some(dir.path().join(format!("{}.mp4", rung.resolution))),
+            progressive: Some(dir.path().join(format!("{}-web.mp4", rung.resolution))),
         })
         .collect();
     let made = transcode_ladder(
@@ -306,39 +308,63 @@ fn rungs_share_one_decode() {
     )
     .unwrap();
     assert_eq!(made.len(), 2);
-    for (target, rendition) in targets.iter().zip(&made) {
-        let size = probe(
-            &[
-                "-select_streams",
-                "v",
-                "-show_entries",
-                "stream=width,height",
-                "-of",
-                "csv=p=0",
-            ],
-            &target.output,
-        );
-        assert_eq!(
-            size,
-            format!("{},{}", target.rung.width, target.rung.height)
-        );
-        let frames = probe(
-            &[
-                "-count_frames",
-                "-select_streams",
-                "v",
-                "-show_entries",
-                "stream=nb_read_frames",
-                "-of",
-                "csv=p=0",
-            ],
-            &target.output,
-        );
-        assert_eq!(frames, "250", "{}p", target.rung.resolution);
+    for (target, packaged) in targets.iter().zip(&made) {
+        let rendition = packaged.hls.as_ref().unwrap();
+        let web = packaged.progressive.as_ref().unwrap();
+        let files = [
+            target.output.as_deref().unwrap(),
+            target.progressive.as_deref().unwrap(),
+        ];
+        assert_eq!(web.size, std::fs::metadata(files[1]).unwrap().len());
+        for file in files {
+            let size = probe(
+                &[
+                    "-select_streams",
+                    "v",
+                    "-show_entries",
+                    "stream=width,height",
+                    "-of",
+                    "csv=p=0",
+                ],
+                file,
+            );
+            assert_eq!(
+                size,
+                format!("{},{}", target.rung.width, target.rung.height)
+            );
+            let frames = probe(
+                &[
+                    "-count_frames",
+                    "-select_streams",
+                    "v",
+                    "-show_entries",
+                    "stream=nb_read_frames",
+                    "-of",
+                    "csv=p=0",
+                ],
+                file,
+            );
+            assert_eq!(frames, "250", "{}p", target.rung.resolution);
+        }
+        // One encode in both files; the progressive one starts where the source does (HLS
+        // keeps only the tracks' relative timing).
+        let (hls, web) = (video_times(files[0]), video_times(files[1]));
+        let from_start = |t: &[f64]| {
+            t.iter()
+                .map(|x| ((x - t[0]) * 1000.0).round() as i64)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(from_start(&hls), from_start(&web), "one encode");
         assert!(
-            rendition.codecs.starts_with("av01.0.00M.08"),
-            "{}",
-            rendition.codecs
+            web[0].abs() < 0.001,
+            "the progressive file starts at {}",
+            web[0]
+        );
+        assert!(
+            rendition.codecs.starts_with("av01.0.00M.08") && packaged.codecs == rendition.codecs,
+            "{} {}",
+            rendition.codecs,
+            packaged.codecs
         );
     }
 }

@@ -390,6 +390,115 @@ fn h264_upload_gets_av1_rungs_beside_its_remux_that_chromium_plays() {
     // Chromium plays each AV1 rung (hls.js levels are sorted by bitrate: 240p, 360p, then
     // the H.264 copy).
     chromium_plays_av1_levels(&master_url, &[(0, 240), (1, 360)], "av1");
+
+    check_progressive_rungs(
+        &s,
+        &video,
+        work.path(),
+        &[(360, 640, 32.0), (240, 426, 30.0)],
+    );
+}
+
+/// PeerTube's web video of each transcoded `(height, width, PSNR floor)` rung beside the
+/// remux's: a fast-start MP4 holding the same AV1 samples as the rung's HLS file, judged like
+/// it, downloadable under the video's name, and played by Chromium as a plain `<video src>`.
+fn check_progressive_rungs(s: &Server, video: &Value, work: &Path, rungs: &[(u64, u64, f64)]) {
+    let files = video["files"].as_array().unwrap();
+    let names: Vec<&str> = files
+        .iter()
+        .map(|f| f["fileUrl"].as_str().unwrap().rsplit('/').next().unwrap())
+        .collect();
+    let uuid = video["uuid"].as_str().unwrap();
+    let mut expected = vec![format!("{uuid}-720.mp4")];
+    expected.extend(rungs.iter().map(|(h, _, _)| format!("{uuid}-{h}-av1.mp4")));
+    assert_eq!(
+        names, expected,
+        "largest first, the remux's beside the rungs'"
+    );
+    let hls = hls_files(video);
+    for &(height, width, floor) in rungs {
+        let f = files.iter().find(|f| f["height"] == height).unwrap();
+        let local = work.join(format!("{height}-web.mp4"));
+        download(s, f["fileUrl"].as_str().unwrap(), &local);
+        let bytes = std::fs::read(&local).unwrap();
+        assert_eq!(
+            crate::remux::top_level_boxes(&bytes),
+            [b"ftyp", b"moov", b"mdat"],
+            "fast start"
+        );
+        assert_eq!(f["size"], bytes.len() as u64);
+        judge(&local, width, height, floor);
+        let fragmented = work.join(format!("{height}.mp4"));
+        assert_eq!(
+            video_packets(&local),
+            video_packets(&fragmented),
+            "the HLS rung's very samples"
+        );
+        let hls_rung = hls
+            .iter()
+            .find(|h| h["height"] == height && h["fileUrl"].as_str().unwrap().contains("-av1-"))
+            .unwrap();
+        assert_ne!(
+            f["torrentUrl"], hls_rung["torrentUrl"],
+            "a torrent of its own"
+        );
+        let r = s
+            .get(
+                f["torrentUrl"]
+                    .as_str()
+                    .unwrap()
+                    .strip_prefix(&s.url)
+                    .unwrap(),
+            )
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let r = s
+            .get(
+                f["fileDownloadUrl"]
+                    .as_str()
+                    .unwrap()
+                    .strip_prefix(&s.url)
+                    .unwrap(),
+            )
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let disposition = r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            disposition.starts_with("attachment")
+                && disposition.contains(&format!("{height}-av1.mp4")),
+            "{disposition}"
+        );
+    }
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/out");
+    std::fs::create_dir_all(&out).unwrap();
+    let (height, _, _) = rungs[0];
+    let f = files.iter().find(|f| f["height"] == height).unwrap();
+    let report = crate::browser::play_progressive(
+        f["fileUrl"].as_str().unwrap(),
+        &out.join(format!("chromium-web-av1-{height}p.png")),
+    );
+    assert_eq!(report["ok"], true, "{report:#}");
+    assert_eq!(report["videoHeight"], height, "{report:#}");
+}
+
+/// The video packets of a file, as ffprobe reads them: (size, flags), one per line.
+fn video_packets(file: &Path) -> String {
+    ffprobe(
+        &[
+            "-select_streams",
+            "v",
+            "-show_entries",
+            "packet=size,flags",
+            "-of",
+            "csv=p=0",
+        ],
+        file,
+    )
 }
 
 /// A video's master playlist: its URL and text.
@@ -487,8 +596,11 @@ fn administrators_rerun_widen_force_and_remove_renditions() {
     let uuid = upload(&s, &root);
     wait_for_rungs(&s, &uuid, &[240]);
     let hls = dir.path().join("media").join(&uuid).join("hls");
+    let web = dir.path().join("media").join(&uuid).join("web-videos");
     let rung_240 = hls.join(format!("{uuid}-240-av1-fragmented.mp4"));
+    let web_240 = web.join(format!("{uuid}-240-av1.mp4"));
     let before = identity(&rung_240);
+    let web_before = identity(&web_240);
     assert!(s.stop());
 
     // A wider ladder reaches the old video on request; the finished rung is not encoded again.
@@ -538,13 +650,16 @@ fn administrators_rerun_widen_force_and_remove_renditions() {
             && std::fs::metadata(&rung_240).is_ok_and(|_| identity(&rung_240) != before)
     });
 
-    // Removing the HLS renditions leaves the progressive file playing; the last kind of file
-    // cannot be removed.
+    // Forcing HLS leaves the progressive files as they were.
+    assert_eq!(identity(&web_240), web_before);
+
+    // Removing the HLS renditions leaves the progressive files playing (the remux's and each
+    // rung's); the last kind of file cannot be removed.
     let r = remove_files(&s, &root, &uuid, "hls");
     assert_eq!(r.status(), 204);
     let video = video_json(&s, &uuid);
     assert_eq!(video["streamingPlaylists"], json!([]));
-    assert_eq!(video["files"].as_array().unwrap().len(), 1);
+    assert_eq!(video["files"].as_array().unwrap().len(), 3, "{video}");
     assert!(files_in(&hls).is_empty(), "{:?}", files_in(&hls));
     assert_error(
         remove_files(&s, &root, &uuid, "web-videos"),
@@ -553,18 +668,47 @@ fn administrators_rerun_widen_force_and_remove_renditions() {
     );
     assert_error(remove_files(&s, &root, &uuid, "hls"), 404, "not_found");
 
-    // Asked again, the remux comes back first, then the ladder.
+    // Asked again, the remux comes back first, then the ladder's HLS files; the rungs'
+    // progressive files are there already and stay as they were.
     let r = request_transcoding(&s, &root, &uuid, json!({"transcodingType": "hls"}));
     assert_eq!(r.status(), 204);
     let video = wait_for_rungs(&s, &uuid, &[240, 360]);
     assert_eq!(hls_files(&video).len(), 3, "{video}");
+    wait_up_to(&s, &uuid, 60, "the ladder done", |v| {
+        v["progress"].is_null()
+    });
+    assert_eq!(identity(&web_240), web_before);
+    let rung_before = identity(&rung_240);
 
-    // Now the progressive file may go, and the video still plays from HLS.
+    // Now the progressive files may go, and the video still plays from HLS.
     let r = remove_files(&s, &root, &uuid, "web-videos");
     assert_eq!(r.status(), 204);
-    assert!(files_in(&dir.path().join("media").join(&uuid).join("web-videos")).is_empty());
+    assert!(files_in(&web).is_empty());
     let video = video_json(&s, &uuid);
     assert_eq!(hls_files(&video).len(), 3, "{video}");
+
+    // Asked for, they all come back: the remux's by remuxing, the rungs' by the ladder, which
+    // leaves the HLS files as they are.
+    let r = request_transcoding(&s, &root, &uuid, json!({"transcodingType": "web-video"}));
+    assert_eq!(r.status(), 204);
+    let video = wait_up_to(&s, &uuid, 300, "every progressive file", |v| {
+        v["files"].as_array().is_some_and(|f| f.len() == 3) && v["progress"].is_null()
+    });
+    let names: Vec<&str> = video["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["fileUrl"].as_str().unwrap().rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            format!("{uuid}-720.mp4"),
+            format!("{uuid}-360-av1.mp4"),
+            format!("{uuid}-240-av1.mp4")
+        ]
+    );
+    assert_eq!(identity(&rung_240), rung_before, "the HLS rung was kept");
 }
 
 /// `bytes` with garbage over `from..to` (fractions of the file): the container stays valid,

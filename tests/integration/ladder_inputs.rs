@@ -104,13 +104,45 @@ fn a_vp9_opus_webm_is_published_by_its_first_av1_rung_and_chromium_plays_every_r
         urls.iter().any(|u| u.ends_with("-360-h264-fragmented.mp4")),
         "{urls:?}"
     );
-    // No progressive MP4 (it would be a remux): the WebM as uploaded is the web file.
-    let web = video["files"].as_array().unwrap();
-    assert_eq!(web.len(), 1, "{video}");
-    assert!(
-        web[0]["fileUrl"].as_str().unwrap().ends_with(".mkv"),
-        "{video}"
+    // No remux of the WebM, but every rung's progressive MP4, H.264 included: the download
+    // that plays everywhere.
+    let mut web: Vec<String> = video["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            f["fileUrl"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    web.sort();
+    assert_eq!(
+        web,
+        [
+            format!("{uuid}-240-av1.mp4"),
+            format!("{uuid}-360-av1.mp4"),
+            format!("{uuid}-360-h264.mp4")
+        ]
     );
+    let h264_web = video["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["fileUrl"].as_str().unwrap().ends_with("-h264.mp4"))
+        .unwrap()["fileUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/out");
+    std::fs::create_dir_all(&out).unwrap();
+    let report =
+        crate::browser::play_progressive(&h264_web, &out.join("chromium-web-vp9-h264.png"));
+    assert_eq!(report["ok"], true, "{report:#}");
 
     // The 240p rung published the video; the 360p one came from a second pass, later.
     let hls = dir.path().join("media").join(&uuid).join("hls");
@@ -162,26 +194,25 @@ fn a_vp9_opus_webm_is_published_by_its_first_av1_rung_and_chromium_plays_every_r
     );
 
     // Nothing can take away all this video plays from.
-    for (body, field) in [
-        (
-            json!({"transcodingType": "hls", "forceTranscoding": true}),
-            "forceTranscoding",
-        ),
-        (json!({"transcodingType": "web-video"}), "transcodingType"),
-    ] {
-        let r = request_transcoding(&s, &root, &uuid, body);
-        let problem = assert_error(r, 400, "invalid_params");
-        assert_eq!(
-            problem["detail"],
-            format!("Incorrect request parameters: {field}"),
-            "{problem}"
-        );
+    let r = request_transcoding(
+        &s,
+        &root,
+        &uuid,
+        json!({"transcodingType": "hls", "forceTranscoding": true}),
+    );
+    let problem = assert_error(r, 400, "invalid_params");
+    assert_eq!(
+        problem["detail"], "Incorrect request parameters: forceTranscoding",
+        "{problem}"
+    );
+    // Asking for either kind without force adds nothing: every rung has both files.
+    for kind in ["hls", "web-video"] {
+        let r = request_transcoding(&s, &root, &uuid, json!({"transcodingType": kind}));
+        assert_eq!(r.status(), 204);
+        let after = wait_up_to(&s, &uuid, 60, "nothing to do", |v| v["progress"].is_null());
+        assert_eq!(av1_heights(&after), [240, 360]);
+        assert_eq!(after["files"].as_array().unwrap().len(), 3, "{after}");
     }
-    // Asking for HLS without force adds nothing: every rung is there.
-    let r = request_transcoding(&s, &root, &uuid, json!({"transcodingType": "hls"}));
-    assert_eq!(r.status(), 204);
-    let after = wait_up_to(&s, &uuid, 60, "nothing to do", |v| v["progress"].is_null());
-    assert_eq!(av1_heights(&after), [240, 360]);
 }
 
 #[test]

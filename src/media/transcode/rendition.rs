@@ -1,7 +1,8 @@
 //! The rungs of an upload (AV1, and the H.264 compatibility rendition), in two steps:
 //! `encode_rungs` decodes every picture once (`frames`) and hands it to one thread per rung that
-//! scales it (`scale`) and encodes it (`encode::av1`, or `encode::h264`); `package` then writes each rung, with the source's audio copied as it is,
-//! into the same fragmented MP4 the remux makes (`remux::fragmented`). The pipeline
+//! scales it (`scale`) and encodes it (`encode::av1`, or `encode::h264`); `package` then writes
+//! each rung, with the source's audio copied as it is, into the same fragmented MP4 the remux
+//! makes (`remux::fragmented`) and, when asked, the same progressive MP4 (`remux::progressive`). The pipeline
 //! (`service::ladder`) publishes each rung as soon as it is packaged; `transcode_ladder` does
 //! both steps for a file, for the benches and tests.
 //!
@@ -28,6 +29,7 @@ use super::scale::{ScaleError, Scaler};
 use crate::media::decode::Picture;
 use crate::media::encode::av1::{self, Av1Encoder, Av1Settings, EncodeError, Tuning};
 use crate::media::encode::h264::{H264Encoder, H264Settings};
+use crate::media::remux::progressive::Progressive;
 use crate::media::remux::{self, RemuxError, Rendition, Source, Track};
 use crate::media::samples::Sample;
 
@@ -65,13 +67,38 @@ pub struct Quality {
     pub tuning: Tuning,
 }
 
-/// Where one rung goes: its size, its working file and its output.
+/// Where one rung goes: its size, its working file and its outputs.
 #[derive(Debug, Clone)]
 pub struct Target {
     pub rung: Rung,
     /// Removed by the caller, done or not.
     pub scratch: PathBuf,
-    pub output: PathBuf,
+    /// Its HLS fragmented MP4; `None` when the rung has one already (a published file is
+    /// never rewritten: players hold byte ranges into it).
+    pub output: Option<PathBuf>,
+    /// Its progressive MP4 (PeerTube's web video), when one is wanted and missing.
+    pub progressive: Option<PathBuf>,
+}
+
+impl Target {
+    /// A target with only the HLS file.
+    pub fn hls(rung: Rung, scratch: PathBuf, output: PathBuf) -> Target {
+        Target {
+            rung,
+            scratch,
+            output: Some(output),
+            progressive: None,
+        }
+    }
+}
+
+/// What `package` wrote for one rung.
+#[derive(Debug, Clone)]
+pub struct Packaged {
+    pub hls: Option<Rendition>,
+    pub progressive: Option<Progressive>,
+    /// RFC 6381 codecs of both.
+    pub codecs: String,
 }
 
 /// One rung's encoded video, waiting to be packaged: its samples (offsets into the target's
@@ -153,13 +180,9 @@ pub fn transcode(
     quality: Quality,
     on_frame: impl FnMut(usize, usize),
 ) -> Result<Rendition, TranscodeError> {
-    let target = Target {
-        rung,
-        scratch: scratch.to_owned(),
-        output: output.to_owned(),
-    };
+    let target = Target::hls(rung, scratch.to_owned(), output.to_owned());
     let mut made = transcode_ladder(input, &[target], quality, on_frame)?;
-    made.pop().ok_or(TranscodeError::Empty)
+    made.pop().and_then(|p| p.hls).ok_or(TranscodeError::Empty)
 }
 
 /// Encode `input`'s video at every target from one decode (`encode_rungs`) and package each
@@ -169,7 +192,7 @@ pub fn transcode_ladder(
     targets: &[Target],
     quality: Quality,
     mut on_frame: impl FnMut(usize, usize),
-) -> Result<Vec<Rendition>, TranscodeError> {
+) -> Result<Vec<Packaged>, TranscodeError> {
     let mut src = Source::open(input)?;
     let total = src.video.samples.len();
     let mut done = 0;
@@ -320,13 +343,14 @@ fn encode_rung(
     Ok(Encoded { samples, entry })
 }
 
-/// Append the source's audio to a rung's scratch file and write the rung's fragmented MP4 to
-/// `target.output`.
+/// Append the source's audio to a rung's scratch file and write the rung's files: the
+/// fragmented MP4 to `target.output` and the progressive one to `target.progressive`, both
+/// from the same samples.
 pub fn package(
     src: &mut Source,
     target: &Target,
     encoded: Encoded,
-) -> Result<Rendition, TranscodeError> {
+) -> Result<Packaged, TranscodeError> {
     let Encoded {
         samples: video_samples,
         entry,
@@ -378,7 +402,19 @@ pub fn package(
         timescale: src.video.timescale,
     };
     let mut packaged = Source::from_parts(&target.scratch, src.moov.clone(), video, audio)?;
-    Ok(remux::fragmented::write(&mut packaged, &target.output)?)
+    let hls = match &target.output {
+        Some(path) => Some(remux::fragmented::write(&mut packaged, path)?),
+        None => None,
+    };
+    let progressive = match &target.progressive {
+        Some(path) => Some(remux::progressive::write(&mut packaged, path)?),
+        None => None,
+    };
+    Ok(Packaged {
+        hls,
+        progressive,
+        codecs: packaged.codecs.clone(),
+    })
 }
 
 /// When the track's last picture stops being shown: the latest presentation time plus its
