@@ -2,6 +2,7 @@
 //! demuxing, decoding, encoding and packaging join here as the pipeline grows.
 
 pub mod audio;
+pub mod colour;
 pub mod decode;
 pub mod encode;
 pub mod probe;

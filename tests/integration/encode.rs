@@ -113,6 +113,7 @@ fn av1_output_decodes_frame_for_frame_above_a_psnr_floor() {
         keyframe_interval: 25,
         threads: 2,
         tuning: Default::default(),
+        colour: vireo::media::colour::Colour::assumed(H as u32),
     })
     .unwrap();
     let mut samples = Vec::new();
@@ -481,4 +482,170 @@ fn variable_and_absurd_frame_rates_become_one_constant_rate_without_drift() {
         let errors = decode_errors(&output);
         assert!(errors.is_empty(), "{errors}");
     }
+}
+
+/// Each rung says the colour its source was shown in: what the source says (its `colr` box,
+/// its SPS's VUI, Matroska's `Colour`), else what players assume of the source's size, in the
+/// sample entry and, for AV1, in the sequence header; and the range is kept.
+#[test]
+fn every_rung_says_the_colour_its_source_was_shown_in() {
+    use vireo::media::transcode::ladder::{Encoding, Rung, rungs};
+    use vireo::media::transcode::rendition::{Quality, Target, encode_rungs, package};
+
+    let dir = tempdir();
+    let d = dir.path();
+    let ffmpeg = |args: &[&str], out: &str| {
+        let path = d.join(out);
+        let status = Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-y"])
+            .args(args)
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{out}");
+        path
+    };
+    let testsrc = |size: &str| format!("testsrc2=size={size}:rate=25:duration=2");
+    let bt709 = [
+        "-colorspace",
+        "bt709",
+        "-color_primaries",
+        "bt709",
+        "-color_trc",
+        "bt709",
+    ];
+    let tagged_sd = ffmpeg(
+        &[
+            &["-f", "lavfi", "-i", &testsrc("640x360"), "-c:v", "libx264"][..],
+            &bt709,
+        ]
+        .concat(),
+        "tagged-sd.mp4",
+    );
+    let vp9 = ffmpeg(
+        &[
+            &["-f", "lavfi", "-i", &testsrc("640x360")][..],
+            &["-c:v", "libvpx-vp9", "-deadline", "realtime"],
+            &bt709,
+        ]
+        .concat(),
+        "tagged.webm",
+    );
+    let full = ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            &testsrc("320x180"),
+            "-vf",
+            "format=yuvj420p",
+            "-c:v",
+            "libx264",
+        ],
+        "full-range.mp4",
+    );
+    let rung = |w: usize, h: usize, r: u32, encoding: Encoding| Rung {
+        encoding,
+        ..rungs(w, h, &[r])[0]
+    };
+    let av1 = Encoding::Av1;
+    let sd = "tv,smpte170m,smpte170m,smpte170m";
+    let hd = "tv,bt709,bt709,bt709";
+    let cases = [
+        // Untagged 720p: BT.709 even at 240 lines, where players would guess BT.601.
+        (fixture("bigbuckbunny.mp4"), rung(1280, 720, 240, av1), hd),
+        (fixture("bikes.mp4"), rung(640, 272, 144, av1), sd),
+        (tagged_sd, rung(640, 360, 240, av1), hd),
+        (vp9.clone(), rung(640, 360, 240, av1), hd),
+        (vp9, rung(640, 360, 360, Encoding::H264), hd),
+        (
+            full,
+            rung(320, 180, 144, av1),
+            "pc,smpte170m,smpte170m,smpte170m",
+        ),
+    ];
+    let colours = [
+        "-show_entries",
+        "stream=color_range,color_space,color_transfer,color_primaries",
+    ];
+    let colours = [&["-select_streams", "v"][..], &colours, &["-of", "csv=p=0"]].concat();
+    for (i, (input, rung, want)) in cases.into_iter().enumerate() {
+        let mut src = crate::remux::open_source(&input, d);
+        let target = Target::hls(
+            rung,
+            d.join(format!("{i}.scratch")),
+            d.join(format!("{i}.mp4")),
+        );
+        let quality = Quality {
+            quantizer: 140,
+            speed: 10,
+            keyframe_secs: 2.0,
+            threads: 2,
+            tuning: Default::default(),
+        };
+        let encoded = encode_rungs(&mut src, std::slice::from_ref(&target), quality, |_, _| {
+            Ok(())
+        })
+        .unwrap()
+        .pop()
+        .unwrap()
+        .unwrap();
+        package(&mut src, &target, encoded).unwrap();
+        let output = target.output.unwrap();
+        assert_eq!(
+            probe(&colours, &output),
+            want,
+            "{input:?} at {rung:?}: sample entry"
+        );
+        if rung.encoding == av1 {
+            // The bare OBU stream: only the sequence header can say it there.
+            let obu = d.join(format!("{i}.obu"));
+            let status = Command::new("ffmpeg")
+                .args(["-v", "error", "-y", "-i"])
+                .arg(&output)
+                .args(["-c", "copy", "-f", "obu"])
+                .arg(&obu)
+                .status()
+                .unwrap();
+            assert!(status.success());
+            assert_eq!(probe(&colours, &obu), want, "{input:?}: sequence header");
+        }
+    }
+
+    // An SPS whose VUI says BT.709, read without a `colr` box.
+    let annexb = ffmpeg(
+        &[
+            &["-f", "lavfi", "-i", &testsrc("640x360"), "-c:v", "libx264"][..],
+            &bt709,
+            &["-bsf:v", "h264_mp4toannexb", "-f", "h264"],
+        ]
+        .concat(),
+        "vui.h264",
+    );
+    let stream = std::fs::read(annexb).unwrap();
+    let sps = stream
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| w[..3] == [0, 0, 1])
+        .map(|(at, _)| at + 3)
+        .find(|at| stream[*at] & 0x1f == 7)
+        .map(|at| {
+            let end = stream[at..]
+                .windows(3)
+                .position(|w| w == [0, 0, 1])
+                .map_or(stream.len(), |n| at + n);
+            stream[at..end].to_vec()
+        })
+        .unwrap();
+    let entry = mp4_atom::Codec::Avc1(mp4_atom::Avc1 {
+        avcc: mp4_atom::Avcc {
+            sequence_parameter_sets: vec![sps],
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    assert_eq!(
+        vireo::media::colour::Colour::of_entry(&entry),
+        Some(vireo::media::colour::Colour::assumed(1080))
+    );
 }

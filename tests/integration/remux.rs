@@ -102,7 +102,7 @@ pub(crate) fn av_offset(input: &Path) -> f64 {
 }
 
 /// Open any upload the way the pipeline does: MP4 directly, Matroska through a scratch file.
-fn open_source(input: &Path, scratch_dir: &Path) -> remux::Source {
+pub(crate) fn open_source(input: &Path, scratch_dir: &Path) -> remux::Source {
     if input.extension().is_some_and(|e| e == "mkv" || e == "webm") {
         remux::matroska::open(input, &scratch_dir.join("demuxed.tmp")).unwrap()
     } else {

@@ -3,10 +3,21 @@
 #![forbid(unsafe_code)]
 
 pub use rav1e::prelude::{
-    BlockSize, ChromaSampling, EncoderConfig, PartitionRange, Rational, SceneDetectionSpeed,
-    SpeedSettings, Tune,
+    BlockSize, ChromaSampling, ColorDescription, EncoderConfig, PartitionRange, PixelRange,
+    Rational, SceneDetectionSpeed, SpeedSettings, Tune,
 };
 use rav1e::prelude::{Config, Context, EncoderStatus, FrameParameters, FrameType, Opaque};
+
+/// rav1e's colour description from ISO/IEC 23091-2 codes; `None` when rav1e has no name for
+/// one of them.
+pub fn color_description(primaries: u8, transfer: u8, matrix: u8) -> Option<ColorDescription> {
+    use num_traits::FromPrimitive;
+    Some(ColorDescription {
+        color_primaries: FromPrimitive::from_u8(primaries)?,
+        transfer_characteristics: FromPrimitive::from_u8(transfer)?,
+        matrix_coefficients: FromPrimitive::from_u8(matrix)?,
+    })
+}
 
 /// One encoded temporal unit, as rav1e gives it (temporal delimiter included).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,13 +11,16 @@
 //! - **A real level**: rav1e writes level 31 ("unconstrained") unless told, and players are
 //!   happier with a real one; rav1e's own level check is unreliable, so the level is computed
 //!   here from the picture size and frame rate (AV1 spec Annex A).
+//! - **Colour**: the source's description, completed as players would (`media::colour`), goes
+//!   into the sequence header.
 
 use vireo_codec::av1::{
-    BlockSize, ChromaSampling, Encoder, EncoderConfig, PartitionRange, Rational, Received,
-    SceneDetectionSpeed, SpeedSettings, Tune,
+    BlockSize, ChromaSampling, Encoder, EncoderConfig, PartitionRange, PixelRange, Rational,
+    Received, SceneDetectionSpeed, SpeedSettings, Tune, color_description,
 };
 
 use super::obu;
+use crate::media::colour::Colour;
 use crate::media::decode::Picture;
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +56,8 @@ pub struct Av1Settings {
     /// Encoder threads (and tiles).
     pub threads: usize,
     pub tuning: Tuning,
+    /// Written into the sequence header (and the sample entry's `colr`, by the caller).
+    pub colour: Colour,
 }
 
 /// Encoder choices beyond the speed preset, each measured with the transcode bench
@@ -125,6 +130,12 @@ impl Av1Encoder {
         enc.quantizer = settings.quantizer;
         enc.tiles = settings.threads.max(1);
         enc.level_idx = Some(level_idx);
+        let c = settings.colour;
+        enc.color_description = color_description(c.primaries, c.transfer, c.matrix);
+        enc.pixel_range = match c.full_range {
+            true => PixelRange::Full,
+            false => PixelRange::Limited,
+        };
         if settings.tuning.psnr {
             enc.tune = Tune::Psnr;
         }
@@ -270,6 +281,7 @@ pub(crate) mod tests {
             keyframe_interval: 10,
             threads: 2,
             tuning: Tuning::default(),
+            colour: Colour::assumed(72),
         }
     }
 

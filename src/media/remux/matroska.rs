@@ -212,11 +212,13 @@ fn video_entry(t: &TrackEntry) -> Result<Codec, RemuxError> {
         .ok_or_else(|| RemuxError::Malformed("no video settings".into()))?;
     let size = |n: std::num::NonZeroU64| u16::try_from(n.get()).unwrap_or(u16::MAX);
     let (w, h) = (size(v.pixel_width()), size(v.pixel_height()));
+    let colr = v.colour().and_then(colour_box);
     // VP9's codec private data is optional: its stream carries its own configuration.
     if t.codec_id() == "V_VP9" {
         return Ok(Codec::Vp09(Vp09 {
             visual: visual(w, h),
             vpcc: vp9_config(t.codec_private().unwrap_or_default()),
+            colr,
             ..Vp09::default()
         }));
     }
@@ -228,15 +230,88 @@ fn video_entry(t: &TrackEntry) -> Result<Codec, RemuxError> {
         "V_MPEG4/ISO/AVC" => Ok(Codec::Avc1(Avc1 {
             visual: visual(w, h),
             avcc: Avcc::decode_body(&mut &private[..]).map_err(bad)?,
+            colr,
             ..Avc1::default()
         })),
         "V_AV1" => Ok(Codec::Av01(Av01 {
             visual: visual(w, h),
             av1c: Av1c::decode_body(&mut &private[..]).map_err(bad)?,
+            colr,
             ..Av01::default()
         })),
         other => Err(unsupported(format!("{other} video"))),
     }
+}
+
+/// The track's `Colour` element as an MP4 `colr` box, when it says anything. Matroska numbers
+/// its enums as ISO/IEC 23091-2 does; matroska-demuxer names them, so they are numbered back.
+fn colour_box(c: &matroska_demuxer::Colour) -> Option<mp4_atom::Colr> {
+    use matroska_demuxer::{
+        MatrixCoefficients as M, Primaries as P, Range, TransferCharacteristics as T,
+    };
+    let unspecified = u16::from(crate::media::colour::UNSPECIFIED);
+    let matrix = c.matrix_coefficients().map_or(unspecified, |m| match m {
+        M::Identity => 0,
+        M::Bt709 => 1,
+        M::Fcc73682 => 4,
+        M::Bt470bg => 5,
+        M::Smpte170 => 6,
+        M::Smpte240 => 7,
+        M::YCoCg => 8,
+        M::Bt2020Ncl => 9,
+        M::Bt2020Cl => 10,
+        M::SmpteSt2085 => 11,
+        M::ChromaDerivedNcl => 12,
+        M::ChromaDerivedCl => 13,
+        M::Bt2100 => 14,
+        _ => unspecified,
+    });
+    let transfer = c
+        .transfer_characteristics()
+        .map_or(unspecified, |t| match t {
+            T::Bt709 => 1,
+            T::Bt407m => 4,
+            T::Bt407bg => 5,
+            T::Smpte170 => 6,
+            T::Smpte240 => 7,
+            T::Linear => 8,
+            T::Log => 9,
+            T::LogSqrt => 10,
+            T::Iec61966_2_4 => 11,
+            T::Bt1361 => 12,
+            T::Iec61966_2_1 => 13,
+            T::Bt220_10 => 14,
+            T::Bt220_12 => 15,
+            T::Bt2100 => 16,
+            T::SmpteSt428_1 => 17,
+            T::Hlg => 18,
+            _ => unspecified,
+        });
+    let primaries = c.primaries().map_or(unspecified, |p| match p {
+        P::Bt709 => 1,
+        P::Bt470m => 4,
+        P::Bt601 => 5,
+        P::Smpte170 => 6,
+        P::Smpte240 => 7,
+        P::Film => 8,
+        P::Bt2020 => 9,
+        P::SmpteSt428_1 => 10,
+        P::SmpteRp432_2 => 11,
+        P::SmpteEg432_2 => 12,
+        P::JedecP22 => 22,
+        _ => unspecified,
+    });
+    let full_range = c.range() == Some(Range::Full);
+    let says = [matrix, transfer, primaries]
+        .iter()
+        .any(|v| *v != unspecified)
+        || full_range;
+    says.then_some(mp4_atom::Colr::Nclx {
+        colour_primaries: primaries,
+        transfer_characteristics: transfer,
+        matrix_coefficients: matrix,
+        full_range_flag: full_range,
+    })
 }
 
 /// The next frame of any track, or `false` at the end. matroska-demuxer 0.8.1 can panic on a

@@ -26,6 +26,7 @@ use super::cadence::{self, Cadence};
 use super::frames::{Frames, FramesError};
 use super::ladder::{Encoding, Rung};
 use super::scale::{ScaleError, Scaler};
+use crate::media::colour::Colour;
 use crate::media::decode::Picture;
 use crate::media::encode::av1::{self, Av1Encoder, Av1Settings, EncodeError, Tuning};
 use crate::media::encode::h264::{H264Encoder, H264Settings};
@@ -119,11 +120,16 @@ enum RungEncoder {
 }
 
 impl RungEncoder {
-    fn new(rung: Rung, quality: Quality, fps: f64) -> Result<RungEncoder, EncodeError> {
+    fn new(
+        rung: Rung,
+        quality: Quality,
+        fps: f64,
+        colour: Colour,
+    ) -> Result<RungEncoder, EncodeError> {
         Ok(match rung.encoding {
-            Encoding::Av1 => {
-                RungEncoder::Av1(Box::new(Av1Encoder::new(settings(rung, quality, fps))?))
-            }
+            Encoding::Av1 => RungEncoder::Av1(Box::new(Av1Encoder::new(settings(
+                rung, quality, fps, colour,
+            ))?)),
             Encoding::H264 => RungEncoder::H264(Box::new(H264Encoder::new(H264Settings {
                 width: rung.width,
                 height: rung.height,
@@ -148,8 +154,10 @@ impl RungEncoder {
         }
     }
 
-    /// The sample entry of what was encoded, once a keyframe was.
-    fn entry(&self, rung: Rung) -> Option<Codec> {
+    /// The sample entry of what was encoded, once a keyframe was. Its `colr` says `colour`
+    /// (the AV1 sequence header says it too; rusty_h264 writes no VUI, so for H.264 the box is
+    /// all there is).
+    fn entry(&self, rung: Rung, colour: Colour) -> Option<Codec> {
         let visual = Visual {
             data_reference_index: 1,
             width: rung.width as u16,
@@ -160,11 +168,13 @@ impl RungEncoder {
             RungEncoder::Av1(e) => Codec::Av01(Av01 {
                 visual,
                 av1c: e.av1c()?,
+                colr: Some(colour.colr()),
                 ..Av01::default()
             }),
             RungEncoder::H264(e) => Codec::Avc1(Avc1 {
                 visual,
                 avcc: e.avcc()?,
+                colr: Some(colour.colr()),
                 ..Avc1::default()
             }),
         })
@@ -223,6 +233,7 @@ pub fn encode_rungs(
     // Every rung at one constant rate, on the source's clock (`cadence`).
     let fps = cadence::output_rate(frame_rate(&src.video));
     let end = presentation_end(&src.video);
+    let colour = source_colour(src);
     let (fed, encoded) = std::thread::scope(|scope| {
         let mut senders: Vec<SyncSender<(Arc<Picture>, i64)>> = Vec::new();
         let mut handles = Vec::new();
@@ -230,7 +241,8 @@ pub fn encode_rungs(
             let (tx, rx) = sync_channel(QUEUE);
             senders.push(tx);
             let (rung, scratch) = (target.rung, target.scratch.clone());
-            handles.push(scope.spawn(move || encode_rung(rx, rung, quality, fps, &scratch)));
+            handles
+                .push(scope.spawn(move || encode_rung(rx, rung, quality, (fps, colour), &scratch)));
         }
         let cadence = Cadence::new(timescale, fps);
         let fed = feed(src, &senders, cadence, end, &mut on_picture);
@@ -255,7 +267,23 @@ pub fn encode_rungs(
         .collect())
 }
 
-fn settings(rung: Rung, quality: Quality, fps: f64) -> Av1Settings {
+/// The colour every rung says: the source's, completed with what players assume of a picture
+/// its size (`media::colour`).
+fn source_colour(src: &Source) -> Colour {
+    src.video
+        .trak
+        .mdia
+        .minf
+        .stbl
+        .stsd
+        .codecs
+        .first()
+        .and_then(Colour::of_entry)
+        .unwrap_or(Colour::UNKNOWN)
+        .completed(src.height)
+}
+
+fn settings(rung: Rung, quality: Quality, fps: f64, colour: Colour) -> Av1Settings {
     Av1Settings {
         width: rung.width,
         height: rung.height,
@@ -266,6 +294,7 @@ fn settings(rung: Rung, quality: Quality, fps: f64) -> Av1Settings {
         keyframe_interval: (quality.keyframe_secs * fps).round().max(1.0) as u64,
         threads: quality.threads,
         tuning: quality.tuning,
+        colour,
     }
 }
 
@@ -310,11 +339,11 @@ fn encode_rung(
     pictures: Receiver<(Arc<Picture>, i64)>,
     rung: Rung,
     quality: Quality,
-    fps: f64,
+    (fps, colour): (f64, Colour),
     scratch: &Path,
 ) -> Result<Encoded, TranscodeError> {
     let mut scaler = Scaler::new(rung.width, rung.height);
-    let mut encoder = RungEncoder::new(rung, quality, fps)?;
+    let mut encoder = RungEncoder::new(rung, quality, fps, colour)?;
     let mut out = BufWriter::with_capacity(256 * 1024, File::create(scratch)?);
     let mut samples = Vec::new();
     let mut written = 0u64;
@@ -339,7 +368,7 @@ fn encode_rung(
     }
     store(encoder.finish()?, &mut out)?;
     out.flush()?;
-    let entry = encoder.entry(rung).ok_or(TranscodeError::Empty)?;
+    let entry = encoder.entry(rung, colour).ok_or(TranscodeError::Empty)?;
     Ok(Encoded { samples, entry })
 }
 
