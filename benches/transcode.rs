@@ -435,20 +435,24 @@ fn tuning_sweep(input: &Input, dir: &Path) {
     let at = AV1_POINTS.iter().position(|q| *q == QUANTIZER).unwrap();
     println!("| tuning | BD-rate by PSNR | by SSIM | wall s at q {QUANTIZER} | × x264 | cores |");
     println!("|---|---|---|---|---|---|");
-    let tunings = [
+    let fine = |up_to: u32| Tuning {
+        small_partitions_up_to: up_to,
+        ..Tuning::default()
+    };
+    let all = [
         ("speed 10 (default)", Tuning::default()),
         (
             "Tune::Psnr",
             Tuning {
                 psnr: true,
-                small_partitions: false,
+                ..Tuning::default()
             },
         ),
         (
             "16×16–32×32 partitions",
             Tuning {
-                psnr: false,
                 small_partitions: true,
+                ..Tuning::default()
             },
         ),
         (
@@ -456,9 +460,17 @@ fn tuning_sweep(input: &Input, dir: &Path) {
             Tuning {
                 psnr: true,
                 small_partitions: true,
+                ..Tuning::default()
             },
         ),
+        ("16×16–32×32 up to 360p", fine(360)),
+        ("16×16–32×32 up to 480p", fine(480)),
     ];
+    // `TRANSCODE_BENCH_TUNING=small`: the default and the small-rungs-only tunings alone.
+    let only_small = std::env::var("TRANSCODE_BENCH_TUNING").is_ok_and(|v| v == "small");
+    let tunings = all.into_iter().filter(|(name, t)| {
+        !only_small || t.small_partitions_up_to > 0 || name.contains("default")
+    });
     for (name, tuning) in tunings {
         let av1: Vec<Ladder> = AV1_POINTS
             .iter()

@@ -122,6 +122,7 @@ pub struct Transcoding {
     pub speed: u8,
     pub quantizer: u16,
     pub fine_partitions: bool,
+    pub fine_partitions_up_to: u32,
     pub web_videos: bool,
 }
 
@@ -210,6 +211,7 @@ impl Default for Config {
                 speed: 10,
                 quantizer: 110,
                 fine_partitions: false,
+                fine_partitions_up_to: 0,
                 web_videos: true,
             },
             auth: Auth {
@@ -403,6 +405,10 @@ pub const DOCS: &[(&str, &str)] = &[
     (
         "transcoding.fine_partitions",
         "At speed 10, let rav1e split blocks down to 16x16 (speed 9's range): about 13-15 % fewer bytes at equal quality for 2.2x the encoding time (benches/README.md).",
+    ),
+    (
+        "transcoding.fine_partitions_up_to",
+        "The same, only for rungs whose shorter side is at most this (0: none); the small rungs lose most with 32x32 blocks and cost least (benches/README.md).",
     ),
     (
         "transcoding.web_videos",

@@ -442,6 +442,7 @@ fn quality(core: &Core) -> Quality {
         tuning: Tuning {
             psnr: false,
             small_partitions: t.fine_partitions,
+            small_partitions_up_to: t.fine_partitions_up_to,
         },
     }
 }

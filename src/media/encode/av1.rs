@@ -70,6 +70,16 @@ pub struct Tuning {
     /// At speed 10, partitions from 16×16 to 32×32 (speed 9's range) instead of its fixed
     /// 32×32 (slower speeds already search a wider range, which this leaves alone).
     pub small_partitions: bool,
+    /// The same, only for pictures whose shorter side is at most this (0: none): 32×32 blocks
+    /// are coarsest on the small rungs, which cost least to encode finer.
+    pub small_partitions_up_to: u32,
+}
+
+impl Tuning {
+    /// Whether a `width × height` picture gets the small partitions.
+    fn small_partitions_at(&self, width: usize, height: usize) -> bool {
+        self.small_partitions || width.min(height) <= self.small_partitions_up_to as usize
+    }
 }
 
 /// Refuse a picture of another size than the encoder's.
@@ -141,7 +151,11 @@ impl Av1Encoder {
         }
         let mut speed = SpeedSettings::from_preset(settings.speed);
         speed.scene_detection_mode = SceneDetectionSpeed::None;
-        if settings.tuning.small_partitions && settings.speed >= 10 {
+        if settings.speed >= 10
+            && settings
+                .tuning
+                .small_partitions_at(settings.width, settings.height)
+        {
             speed.partition.partition_range =
                 PartitionRange::new(BlockSize::BLOCK_16X16, BlockSize::BLOCK_32X32);
         }
@@ -283,6 +297,26 @@ pub(crate) mod tests {
             tuning: Tuning::default(),
             colour: Colour::assumed(72),
         }
+    }
+
+    #[test]
+    fn small_partitions_go_to_the_rungs_asked_for() {
+        let small = Tuning {
+            small_partitions_up_to: 360,
+            ..Tuning::default()
+        };
+        assert!(small.small_partitions_at(640, 360));
+        assert!(
+            small.small_partitions_at(360, 640),
+            "portrait: the shorter side"
+        );
+        assert!(!small.small_partitions_at(854, 480));
+        assert!(!Tuning::default().small_partitions_at(426, 240));
+        let all = Tuning {
+            small_partitions: true,
+            ..Tuning::default()
+        };
+        assert!(all.small_partitions_at(1920, 1080));
     }
 
     #[test]
