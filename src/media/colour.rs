@@ -89,6 +89,34 @@ impl Colour {
         }
     }
 
+    /// What a source's pictures are shown in: what its sample entry says, completed with what
+    /// players assume of a picture its size.
+    pub fn of_source(src: &crate::media::remux::Source) -> Colour {
+        src.video
+            .trak
+            .mdia
+            .minf
+            .stbl
+            .stsd
+            .codecs
+            .first()
+            .and_then(Colour::of_entry)
+            .unwrap_or(Colour::UNKNOWN)
+            .completed(src.height)
+    }
+
+    /// The luma weights (Kr, Kb) of its matrix; BT.601's for one without them (the matrix
+    /// codes of YCgCo and the chromaticity-derived ones are rare enough to be shown so).
+    pub fn luma_weights(&self) -> (f64, f64) {
+        match self.matrix {
+            1 => (0.2126, 0.0722),
+            4 => (0.30, 0.11),
+            7 => (0.212, 0.087),
+            9 | 10 => (0.2627, 0.0593),
+            _ => (0.299, 0.114),
+        }
+    }
+
     /// The `colr` box that says it.
     pub fn colr(&self) -> Colr {
         Colr::Nclx {

@@ -8,8 +8,9 @@
 
 use image::RgbImage;
 
+use super::colour::Colour;
 use super::decode::Picture;
-use super::thumbnail::{rotate, to_rgb_as};
+use super::thumbnail::{rotate, to_rgb_in};
 use super::transcode::scale::{ScaleError, Scaler};
 
 /// Longer side of a sprite, in pixels.
@@ -93,7 +94,7 @@ fn grid(sprites: u32) -> Option<(u32, u32)> {
 pub struct Collector {
     plan: Plan,
     rotation: u16,
-    bt709: bool,
+    colour: Colour,
     scaler: Scaler,
     canvas: RgbImage,
     /// The next sprite to fill.
@@ -101,9 +102,9 @@ pub struct Collector {
 }
 
 impl Collector {
-    /// `rotation` turns the pictures as they are shown; `source_height` picks their colour
-    /// matrix (sprites are scaled down from it).
-    pub fn new(plan: Plan, rotation: u16, source_height: usize) -> Collector {
+    /// `rotation` turns the pictures as they are shown; `colour` is the source's (sprites are
+    /// scaled down from it, so they keep its matrix).
+    pub fn new(plan: Plan, rotation: u16, colour: Colour) -> Collector {
         // Pictures are scaled before they are turned: a quarter turn swaps the sides.
         let (w, h) = match rotation % 180 {
             90 => (plan.sprite_height, plan.sprite_width),
@@ -112,7 +113,7 @@ impl Collector {
         Collector {
             plan,
             rotation,
-            bt709: source_height >= 720,
+            colour,
             scaler: Scaler::new(w as usize, h as usize),
             canvas: RgbImage::new(plan.total_width(), plan.total_height()),
             next: 0,
@@ -128,7 +129,7 @@ impl Collector {
             return Ok(());
         }
         let scaled = self.scaler.scale(picture)?;
-        let sprite = rotate(to_rgb_as(&scaled, self.bt709), self.rotation);
+        let sprite = rotate(to_rgb_in(&scaled, self.colour), self.rotation);
         while self.next < self.plan.sprites && due(self.next) {
             let (column, row) = (self.next % self.plan.columns, self.next / self.plan.columns);
             image::imageops::replace(
@@ -198,7 +199,7 @@ mod tests {
     fn pictures_land_in_their_cells_and_gaps_repeat_the_last() {
         let plan = Plan::for_video(4, 320, 180).unwrap();
         assert_eq!((plan.sprites, plan.columns, plan.rows), (4, 4, 1));
-        let mut c = Collector::new(plan, 0, 180);
+        let mut c = Collector::new(plan, 0, Colour::assumed(180));
         // 0 s dark, 1 s (and, with no picture in between, 2 s) light, 3 s mid-grey.
         c.offer(&grey(30, 320, 180), 0.0).unwrap();
         c.offer(&grey(30, 320, 180), 0.5).unwrap();
@@ -216,7 +217,7 @@ mod tests {
     #[test]
     fn rotated_pictures_are_turned() {
         let plan = Plan::for_video(3, 180, 320).unwrap();
-        let mut c = Collector::new(plan, 90, 180);
+        let mut c = Collector::new(plan, 90, Colour::assumed(180));
         // Coded landscape, shown portrait: offered as coded.
         c.offer(&grey(128, 320, 180), 0.0).unwrap();
         let (plan, jpeg) = c.finish().unwrap();

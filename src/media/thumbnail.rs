@@ -6,6 +6,7 @@
 //! (centred), resized and encoded with the `image` crate; the YUV → RGB conversion is the few
 //! lines of arithmetic below (BT.709 for HD, BT.601 for SD, limited range as H.264 codes it).
 
+use crate::media::colour::Colour;
 use image::imageops::FilterType;
 use image::{DynamicImage, ImageReader, Limits, RgbImage};
 
@@ -47,7 +48,7 @@ pub struct Images {
 /// Make both images from a representative frame of the video, turned as it is shown.
 pub fn from_video(src: &mut Source, rotation: u16) -> Result<Images, ThumbnailError> {
     let picture = representative(src)?;
-    let rgb = rotate(to_rgb(&picture), rotation);
+    let rgb = rotate(to_rgb_in(&picture, Colour::of_source(src)), rotation);
     images_of(&DynamicImage::ImageRgb8(rgb))
 }
 
@@ -154,26 +155,33 @@ pub fn decode_keyframe(src: &mut Source, index: usize) -> Result<Picture, Thumbn
     decoder.decode(&bytes)?.ok_or(ThumbnailError::NoPicture)
 }
 
-/// Limited-range YCbCr 4:2:0 to full-range RGB: BT.709 coefficients from 720 lines up, BT.601
-/// below (what encoders assume when the stream does not say).
+/// YCbCr 4:2:0 to full-range RGB as players show an untagged picture: limited range, BT.709
+/// coefficients from 720 lines up, BT.601 below.
 pub fn to_rgb(p: &Picture) -> RgbImage {
-    to_rgb_as(p, p.height >= 720)
+    to_rgb_in(p, Colour::assumed(p.height as u32))
 }
 
-/// `to_rgb` with the colour matrix chosen by the caller: a picture scaled down from an HD
-/// source keeps the source's BT.709.
-pub fn to_rgb_as(p: &Picture, bt709: bool) -> RgbImage {
-    let (rv, gu, gv, bu) = if bt709 {
-        (1.793, 0.213, 0.533, 2.112)
-    } else {
-        (1.596, 0.392, 0.813, 2.017)
+/// YCbCr 4:2:0 to full-range RGB with `colour`'s matrix and range (`media::colour`: the
+/// source's, so a picture scaled down from an HD source keeps its BT.709).
+pub fn to_rgb_in(p: &Picture, colour: Colour) -> RgbImage {
+    let (kr, kb) = colour.luma_weights();
+    let kg = 1.0 - kr - kb;
+    // Limited range spans 219 luma and 224 chroma steps of the 255.
+    let (luma_scale, chroma_scale, black) = match colour.full_range {
+        true => (1.0, 1.0, 0.0),
+        false => (255.0 / 219.0, 255.0 / 224.0, 16.0),
     };
+    let rv = (2.0 * (1.0 - kr) * chroma_scale) as f32;
+    let bu = (2.0 * (1.0 - kb) * chroma_scale) as f32;
+    let gu = (2.0 * kb * (1.0 - kb) / kg * chroma_scale) as f32;
+    let gv = (2.0 * kr * (1.0 - kr) / kg * chroma_scale) as f32;
+    let (luma_scale, black) = (luma_scale as f32, black as f32);
     let chroma_width = p.width.div_ceil(2);
     let mut out = RgbImage::new(p.width as u32, p.height as u32);
     for (i, pixel) in out.pixels_mut().enumerate() {
         let (x, y) = (i % p.width, i / p.width);
         let c = (y / 2) * chroma_width + x / 2;
-        let luma = 1.164 * (f32::from(p.y.get(i).copied().unwrap_or(16)) - 16.0);
+        let luma = luma_scale * (f32::from(p.y.get(i).copied().unwrap_or(16)) - black);
         let u = f32::from(p.u.get(c).copied().unwrap_or(128)) - 128.0;
         let v = f32::from(p.v.get(c).copied().unwrap_or(128)) - 128.0;
         let clamp = |x: f32| x.round().clamp(0.0, 255.0) as u8;
@@ -231,6 +239,37 @@ mod tests {
         assert_eq!((thumb.width(), thumb.height()), THUMBNAIL);
         let preview = image::load_from_memory(&images.preview).unwrap();
         assert_eq!((preview.width(), preview.height()), PREVIEW);
+    }
+
+    #[test]
+    fn the_source_colour_picks_matrix_and_range() {
+        let red = |colour: Colour| {
+            // BT.709 limited-range pure red: Y 63, Cb 102, Cr 240.
+            let mut p = flat(63);
+            p.u.fill(102);
+            p.v.fill(240);
+            to_rgb_in(&p, colour).get_pixel(0, 0).0
+        };
+        let bt709 = red(Colour::assumed(720));
+        assert!(
+            bt709[0] >= 253 && bt709[1] <= 2 && bt709[2] <= 2,
+            "{bt709:?}"
+        );
+        let bt601 = red(Colour::assumed(480));
+        assert!(
+            bt601[0] < 240,
+            "read with the other matrix, the red dulls: {bt601:?}"
+        );
+        let full = Colour {
+            full_range: true,
+            ..Colour::assumed(480)
+        };
+        assert_eq!(to_rgb_in(&flat(16), full).get_pixel(0, 0).0, [16, 16, 16]);
+        assert_eq!(
+            to_rgb(&flat(16)).get_pixel(0, 0).0,
+            [0, 0, 0],
+            "limited black"
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ use std::sync::atomic::Ordering;
 use super::Core;
 use super::pipeline::{self, PipelineError, Publish, Scratch, VideoDirs};
 use super::progress::Tracker;
+use crate::media::colour::Colour;
 use crate::media::encode::av1::Tuning;
 use crate::media::probe::VideoCodec;
 use crate::media::remux::Rendition;
@@ -165,7 +166,7 @@ impl Job<'_> {
         let timescale = src.video.timescale.max(1) as f64;
         let rotation = self.source.info.video.rotation;
         let mut sprites =
-            storyboard.map(|plan| Collector::new(plan, rotation, src.height as usize));
+            storyboard.map(|plan| Collector::new(plan, rotation, Colour::of_source(src)));
         let mut first_pts = None;
         let encoded = rendition::encode_rungs(src, &targets, quality(core), |picture, pts| {
             self.tracker.add(1);

@@ -233,7 +233,8 @@ pub fn encode_rungs(
     // Every rung at one constant rate, on the source's clock (`cadence`).
     let fps = cadence::output_rate(frame_rate(&src.video));
     let end = presentation_end(&src.video);
-    let colour = source_colour(src);
+    // What every rung says (`media::colour`).
+    let colour = Colour::of_source(src);
     let (fed, encoded) = std::thread::scope(|scope| {
         let mut senders: Vec<SyncSender<(Arc<Picture>, i64)>> = Vec::new();
         let mut handles = Vec::new();
@@ -265,22 +266,6 @@ pub fn encode_rungs(
             })
         })
         .collect())
-}
-
-/// The colour every rung says: the source's, completed with what players assume of a picture
-/// its size (`media::colour`).
-fn source_colour(src: &Source) -> Colour {
-    src.video
-        .trak
-        .mdia
-        .minf
-        .stbl
-        .stsd
-        .codecs
-        .first()
-        .and_then(Colour::of_entry)
-        .unwrap_or(Colour::UNKNOWN)
-        .completed(src.height)
 }
 
 fn settings(rung: Rung, quality: Quality, fps: f64, colour: Colour) -> Av1Settings {
