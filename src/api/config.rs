@@ -19,6 +19,14 @@ pub async fn config(State(state): State<AppState>) -> ApiResult<Response> {
     let c = &state.core.config;
     let signup_open =
         c.signup.enabled && (c.signup.limit < 0 || user_count < c.signup.limit.unsigned_abs());
+    let enabled_resolutions = match c.transcoding.enabled {
+        true => {
+            let mut r = c.transcoding.resolutions.clone();
+            r.sort_unstable();
+            r
+        }
+        false => Vec::new(),
+    };
     let body = json!({
         "client": {
             "header": {"hideInstanceName": false},
@@ -61,7 +69,8 @@ pub async fn config(State(state): State<AppState>) -> ApiResult<Response> {
             "remoteRunners": {"enabled": false},
             "hls": {"enabled": true},
             "web_videos": {"enabled": true},
-            "enabledResolutions": [],
+            // The ladder's rungs; PeerTube's clients show them as the instance's resolutions.
+            "enabledResolutions": enabled_resolutions,
             "profile": "default",
             "availableProfiles": ["default"]
         },

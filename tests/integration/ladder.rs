@@ -323,6 +323,11 @@ pub(crate) fn check_storyboard(s: &Server, uuid: &str, original: &Path) {
 fn h264_upload_gets_av1_rungs_beside_its_remux_that_chromium_plays() {
     let dir = tempdir();
     let s = start(dir.path(), "[240, 360]");
+    let config: Value = s.get("/api/v1/config").send().unwrap().json().unwrap();
+    assert_eq!(
+        config["transcoding"]["enabledResolutions"],
+        json!([240, 360])
+    );
     let root = s.root_token();
     let uuid = upload(&s, &root);
     // Published from the remux first, then the ladder runs and reports its frame rate.

@@ -514,6 +514,11 @@ fn vocabularies_and_config() {
     let config: Value = s.get("/api/v1/config").send().unwrap().json().unwrap();
     assert_eq!(config["instance"]["name"], "Test Tube");
     assert_eq!(config["user"]["videoQuota"], -1);
+    assert_eq!(
+        config["transcoding"]["enabledResolutions"],
+        json!([]),
+        "transcoding off in the harness"
+    );
     let about: Value = s
         .get("/api/v1/config/about")
         .send()
