@@ -330,7 +330,15 @@ fn next_frame<R: std::io::Read + std::io::Seek>(
 /// 1 profile, 2 level, 3 bit depth, 4 chroma subsampling); what it leaves out stays at the
 /// 8-bit profile 0 defaults. It only describes the stream, which the decoder reads on its own.
 fn vp9_config(private: &[u8]) -> VpcC {
-    let mut config = VpcC::default();
+    // mp4-atom's default claims BT.709; Matroska's CodecPrivate has no colour (its `Colour`
+    // element becomes the entry's `colr`), so it is unspecified here.
+    let unspecified = crate::media::colour::UNSPECIFIED;
+    let mut config = VpcC {
+        color_primaries: unspecified,
+        transfer_characteristics: unspecified,
+        matrix_coefficients: unspecified,
+        ..VpcC::default()
+    };
     let mut rest = private;
     while let [id, len, tail @ ..] = rest {
         let Some((value, next)) = tail.split_at_checked(usize::from(*len)) else {
@@ -655,6 +663,16 @@ mod vp9_tests {
         );
         let truncated = vp9_config(&[1, 1, 2, 3, 5]);
         assert_eq!((truncated.profile, truncated.bit_depth), (2, 8));
-        assert_eq!(vp9_config(&[]), VpcC::default());
+        let empty = vp9_config(&[]);
+        assert_eq!((empty.profile, empty.bit_depth), (0, 8));
+        assert_eq!(
+            (
+                empty.color_primaries,
+                empty.transfer_characteristics,
+                empty.matrix_coefficients
+            ),
+            (2, 2, 2),
+            "no colour claimed"
+        );
     }
 }
