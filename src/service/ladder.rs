@@ -25,6 +25,7 @@ use crate::media::remux::Rendition;
 use crate::media::remux::progressive::Progressive;
 use crate::media::remux::{self, RemuxError, Source};
 use crate::media::storyboard::{Collector, Plan};
+use crate::media::transcode::checkpoint;
 use crate::media::transcode::frames::FramesError;
 use crate::media::transcode::ladder::{self, Encoding, Rung};
 use crate::media::transcode::rendition::{self, Encoded, Quality, Target, TranscodeError};
@@ -99,7 +100,11 @@ pub fn transcode(core: &Core, video_id: u64) -> Result<(), PipelineError> {
     };
     let mut storyboard = storyboard;
     for rungs in passes {
-        job.pass(&mut src, rungs, storyboard.take())?;
+        storyboard = job.pass(&mut src, rungs, storyboard.take())?;
+    }
+    // Every pass resumed midway: the storyboard gets a decode of its own.
+    if storyboard.is_some() {
+        job.pass(&mut src, &[], storyboard)?;
     }
     Ok(())
 }
@@ -128,13 +133,15 @@ struct Job<'a> {
 
 impl Job<'_> {
     /// Encode `rungs` from one decode of the source (with the storyboard, when it is still
-    /// missing), then publish each rung that encoded, smallest first.
+    /// missing), then publish each rung that encoded, smallest first. A pass that resumes
+    /// earlier encodes midway (`rendition::resumes_at`) does not see the whole video, so it
+    /// hands the storyboard back.
     fn pass(
         &self,
         src: &mut Source,
         rungs: &[Todo],
         storyboard: Option<Plan>,
-    ) -> Result<(), PipelineError> {
+    ) -> Result<Option<Plan>, PipelineError> {
         let (core, dirs, video) = (self.core, self.dirs, self.video);
         let targets: Vec<Target> = rungs
             .iter()
@@ -156,19 +163,29 @@ impl Job<'_> {
             })
             .collect();
         // Removed however this ends; the outputs are renamed or removed rung by rung below.
-        let _scratches: Vec<Scratch> = targets
+        let _outputs: Vec<Scratch> = targets
             .iter()
-            .map(|t| {
-                let outputs = t.output.iter().chain(&t.progressive).cloned();
-                Scratch(std::iter::once(t.scratch.clone()).chain(outputs).collect())
-            })
+            .map(|t| Scratch(t.output.iter().chain(&t.progressive).cloned().collect()))
             .collect();
+        // The encoded samples and their checkpoints (`media::transcode::checkpoint`) stay when
+        // the job stops or may be retried, so that its next run resumes them.
+        let mut scratches = Scratch(
+            targets
+                .iter()
+                .flat_map(|t| [t.scratch.clone(), checkpoint::path_of(&t.scratch)])
+                .collect(),
+        );
+        let quality = quality(core);
+        let (storyboard, handed_back) = match rendition::resumes_at(src, &targets, quality) {
+            0 => (storyboard, None),
+            _ => (None, storyboard),
+        };
         let timescale = src.video.timescale.max(1) as f64;
         let rotation = self.source.info.video.rotation;
         let mut sprites =
             storyboard.map(|plan| Collector::new(plan, rotation, Colour::of_source(src)));
         let mut first_pts = None;
-        let encoded = rendition::encode_rungs(src, &targets, quality(core), |picture, pts| {
+        let encoded = rendition::encode_rungs(src, &targets, quality, |picture, pts| {
             self.tracker.add(1);
             if core.stopping.load(Ordering::SeqCst) {
                 return Err(TranscodeError::Cancelled);
@@ -180,8 +197,16 @@ impl Job<'_> {
                 sprites = None;
             }
             Ok(())
-        })
-        .map_err(failure)?;
+        });
+        let encoded = match encoded.map_err(failure) {
+            Ok(encoded) => encoded,
+            Err(e) => {
+                if matches!(e, PipelineError::Cancelled | PipelineError::Transient(_)) {
+                    scratches.0.clear();
+                }
+                return Err(e);
+            }
+        };
         if let Some(collector) = sprites {
             publish_storyboard(core, dirs, video, collector)?;
         }
@@ -196,7 +221,7 @@ impl Job<'_> {
                 first_error.get_or_insert(e);
             }
         }
-        first_error.map_or(Ok(()), Err)
+        first_error.map_or(Ok(handed_back), Err)
     }
 
     /// Package one encoded rung and put its files under their served names (`place_hls`,
@@ -211,6 +236,7 @@ impl Job<'_> {
         let (core, dirs, video) = (self.core, self.dirs, self.video);
         let made = rendition::package(src, target, encoded).map_err(failure)?;
         let _ = std::fs::remove_file(&target.scratch);
+        checkpoint::remove(&target.scratch);
         let hls = match (&made.hls, &target.output) {
             (Some(r), Some(tmp)) => Some(self.place_hls(target, r, tmp)?),
             _ => None,

@@ -531,6 +531,19 @@ fn every_rung_says_the_colour_its_source_was_shown_in() {
         .concat(),
         "tagged.webm",
     );
+    let untagged_vp9 = ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            &testsrc("640x360"),
+            "-c:v",
+            "libvpx-vp9",
+            "-deadline",
+            "realtime",
+        ],
+        "untagged.webm",
+    );
     let full = ffmpeg(
         &[
             "-f",
@@ -558,6 +571,8 @@ fn every_rung_says_the_colour_its_source_was_shown_in() {
         (tagged_sd, rung(640, 360, 240, av1), hd),
         (vp9.clone(), rung(640, 360, 240, av1), hd),
         (vp9, rung(640, 360, 360, Encoding::H264), hd),
+        // Matroska says nothing and VP9's vpcC is made up: what players assume.
+        (untagged_vp9, rung(640, 360, 240, av1), sd),
         (
             full,
             rung(320, 180, 144, av1),
@@ -648,4 +663,119 @@ fn every_rung_says_the_colour_its_source_was_shown_in() {
         vireo::media::colour::Colour::of_entry(&entry),
         Some(vireo::media::colour::Colour::assumed(1080))
     );
+}
+
+/// An encode stopped midway resumes from its last finished GOP: the finished GOPs' bytes are
+/// kept as they were, and the rung comes out with every frame, on the keyframe grid and at the
+/// same times as one encoded in one go.
+#[test]
+fn a_stopped_encode_resumes_from_its_last_finished_gop() {
+    use vireo::media::transcode::checkpoint;
+    use vireo::media::transcode::ladder::rungs;
+    use vireo::media::transcode::rendition::{
+        Encoded, Quality, Target, TranscodeError, encode_rungs, package,
+    };
+
+    let dir = tempdir();
+    let d = dir.path();
+    let input = fixture("bikes.mp4");
+    let quality = Quality {
+        quantizer: 140,
+        speed: 10,
+        keyframe_secs: 1.0,
+        threads: 2,
+        tuning: Default::default(),
+    };
+    let rung = rungs(640, 272, &[144])[0];
+    let run = |name: &str, stop_after: Option<usize>| {
+        let target = Target::hls(
+            rung,
+            d.join(format!("{name}.scratch")),
+            d.join(format!("{name}.mp4")),
+        );
+        let mut src = vireo::media::remux::Source::open(&input).unwrap();
+        let mut seen = 0;
+        let encoded = encode_rungs(&mut src, std::slice::from_ref(&target), quality, |_, _| {
+            seen += 1;
+            match stop_after {
+                Some(n) if seen > n => Err(TranscodeError::Cancelled),
+                _ => Ok(()),
+            }
+        });
+        (target, src, encoded)
+    };
+    let finish = |(target, mut src, encoded): (Target, vireo::media::remux::Source, _)| {
+        let encoded: Result<Vec<Result<Encoded, TranscodeError>>, TranscodeError> = encoded;
+        let encoded = encoded.unwrap().pop().unwrap().unwrap();
+        package(&mut src, &target, encoded).unwrap();
+        target.output.unwrap()
+    };
+    let whole = finish(run("whole", None));
+
+    // Stopped after 4.5 s of its 10 s: four one-second GOPs are finished.
+    let (target, _, stopped) = run("resumed", Some(112));
+    assert!(matches!(stopped, Err(TranscodeError::Cancelled)));
+    let gops = std::fs::read_to_string(checkpoint::path_of(&target.scratch)).unwrap();
+    assert_eq!(gops.lines().count(), 1 + 4, "{gops}");
+    let kept: Vec<u8> = std::fs::read(&target.scratch).unwrap();
+    // A copy of the stopped run with one byte of its first GOP changed: its resumed rendition
+    // carries the change, so the finished GOPs really are taken as they are, not encoded again.
+    let mut marked = kept.clone();
+    let at = 200.min(marked.len() - 1);
+    marked[at] ^= 0x55;
+    std::fs::write(d.join("marked.scratch"), &marked).unwrap();
+    std::fs::copy(
+        checkpoint::path_of(&target.scratch),
+        checkpoint::path_of(&d.join("marked.scratch")),
+    )
+    .unwrap();
+    let resumed = finish(run("resumed", None));
+    let marked_out = std::fs::read(finish(run("marked", None))).unwrap();
+    let window = &marked[at - 32..at + 32];
+    assert!(
+        marked_out.windows(window.len()).any(|w| w == window),
+        "the kept GOP was not encoded again"
+    );
+
+    let packets = |file: &Path| {
+        probe(
+            &[
+                "-select_streams",
+                "v",
+                "-show_entries",
+                "packet=pts_time,flags",
+                "-of",
+                "csv=p=0",
+            ],
+            file,
+        )
+    };
+    assert_eq!(
+        packets(&resumed),
+        packets(&whole),
+        "every frame, same times and keyframes"
+    );
+    let errors = decode_errors(&resumed);
+    assert!(errors.is_empty(), "{errors}");
+    let first_gop_end: u64 = gops
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(';')
+        .rfind(|f| !f.is_empty())
+        .map(|f| {
+            let n: Vec<u64> = f.split(' ').map(|v| v.parse().unwrap()).collect();
+            n[0] + n[1]
+        })
+        .unwrap();
+    let rendered = std::fs::read(&resumed).unwrap();
+    let first_gop = &kept[..first_gop_end as usize];
+    assert!(
+        rendered
+            .windows(first_gop.len().min(4096))
+            .any(|w| w == &first_gop[..w.len()]),
+        "the first GOP's bytes are in the rendition as they were"
+    );
+    let db = scaled_psnr(&resumed, &input, rung.width, rung.height);
+    assert!(db > 28.0, "PSNR {db} dB");
 }

@@ -576,13 +576,39 @@ fn the_ladder_resumes_after_a_stop_and_after_kill_9_leaving_no_scratch() {
         asked.elapsed()
     );
 
+    // Killed once the 360p rung has finished GOPs (kept from before the stop, or new).
     let s = start(dir.path(), "[240, 360]");
-    wait_until_encoding(&s, &uuid);
+    let media = dir.path().join("media").join(&uuid);
+    let gops = media.join("av1-360.scratch.gops");
+    let finished = |path: &Path| {
+        std::fs::read(path).map_or(0, |b| {
+            b.iter().filter(|c| **c == b'\n').count().saturating_sub(1)
+        })
+    };
+    wait_up_to(&s, &uuid, 300, "two finished GOPs at 360p", |_| {
+        finished(&gops) >= 2
+    });
     s.kill9();
+    let kept = finished(&gops);
 
+    // The next run takes the rung up where it was: its checkpoint never loses a GOP (an
+    // encode from the start would begin it again, empty).
     let s = start(dir.path(), "[240, 360]");
-    let video = wait_for_rungs(&s, &uuid, &[240, 360]);
+    let mut seen = 0;
+    let video = wait_up_to(&s, &uuid, 300, "AV1 rungs [240, 360]", |v| {
+        if gops.exists() {
+            let now = finished(&gops);
+            assert!(
+                now >= kept,
+                "{now} GOPs in the checkpoint, {kept} before the restart"
+            );
+            seen += 1;
+        }
+        av1_heights(v) == [240, 360]
+    });
+    assert!(seen > 0, "the checkpoint was seen after the restart");
     assert_no_scratch(dir.path(), &uuid);
+    assert!(!gops.exists(), "the checkpoint goes with its rung");
     let work = tempdir();
     let f = hls_files(&video)
         .into_iter()
@@ -772,7 +798,7 @@ pub(crate) fn assert_no_scratch(data: &Path, uuid: &str) {
     let leftovers: Vec<String> = files_in(&media)
         .into_iter()
         .chain(files_in(&media.join("hls")))
-        .filter(|f| f.ends_with(".tmp") || f.ends_with(".scratch"))
+        .filter(|f| f.ends_with(".tmp") || f.ends_with(".scratch") || f.ends_with(".gops"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }

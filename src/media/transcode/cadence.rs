@@ -70,6 +70,22 @@ impl Cadence {
         }
     }
 
+    /// The same cadence, its grid starting at `origin` (the first picture's time), taken up
+    /// at output frame `slot`: what a resumed encode needs. Pictures must then be pushed from
+    /// one shown at or before that frame.
+    pub fn resumed(timescale: u64, fps: f64, origin: i64, slot: u64) -> Cadence {
+        Cadence {
+            start: Some(origin as f64),
+            slot,
+            ..Cadence::new(timescale, fps)
+        }
+    }
+
+    /// When output frame `slot` is shown.
+    pub fn slot_time(&self, slot: u64) -> i64 {
+        (self.start.unwrap_or(0.0) + slot as f64 * self.step).round() as i64
+    }
+
     /// The picture shown from `pts` on; appends to `out` every output frame (picture and time)
     /// that the previous picture fills.
     pub fn push(&mut self, picture: Arc<Picture>, pts: i64, out: &mut Vec<(Arc<Picture>, i64)>) {

@@ -88,6 +88,48 @@ impl<'a> Frames<'a> {
         })
     }
 
+    /// The pictures from the keyframe sample `first` on: what a resumed encode needs. Pictures
+    /// shown after it but decoded before it (an open GOP's) cannot be decoded from there and are
+    /// shown as the picture before them, like damaged ones.
+    pub fn starting_at(src: &'a mut Source, first: usize) -> Result<Frames<'a>, FramesError> {
+        let mut frames = Frames::new(src)?;
+        if first == 0 {
+            // From the start: every picture, leading ones of an open GOP included.
+            return Ok(frames);
+        }
+        let Some(sample) = frames.src.video.samples.get(first) else {
+            frames.next_out = frames.order.len();
+            return Ok(frames);
+        };
+        let start = (pts(sample), first);
+        frames.next_sample = first;
+        frames.next_out = frames.order.partition_point(|p| *p < start);
+        let undecodable: Vec<usize> = frames.order[frames.next_out..]
+            .iter()
+            .filter(|(_, i)| *i < first)
+            .map(|(_, i)| *i)
+            .collect();
+        frames.lost.extend(undecodable);
+        Ok(frames)
+    }
+
+    /// The presentation time of the keyframe sample to start from for pictures shown from
+    /// `time` on: the last one shown at or before it (the first sample when none is).
+    pub fn keyframe_before(src: &Source, time: i64) -> usize {
+        src.video
+            .samples
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, s)| s.sync && pts(s) <= time)
+            .map_or(0, |(i, _)| i)
+    }
+
+    /// The first picture's presentation time: where the output frame grid starts.
+    pub fn first_time(src: &Source) -> Option<i64> {
+        src.video.samples.iter().map(pts).min()
+    }
+
     /// How many pictures the source has (one per sample).
     pub fn len(&self) -> usize {
         self.order.len()

@@ -14,8 +14,8 @@
 //! Encoded samples and the audio go to one scratch file per rung first; the fragmented writer
 //! then reads them from there like any other source, so memory stays bounded.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -23,6 +23,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use mp4_atom::{Av01, Avc1, Codec, FixedPoint, Stsd, Visual};
 
 use super::cadence::{self, Cadence};
+use super::checkpoint::{self, Checkpoint, Resumed};
 use super::frames::{Frames, FramesError};
 use super::ladder::{Encoding, Rung};
 use super::scale::{ScaleError, Scaler};
@@ -230,23 +231,29 @@ pub fn encode_rungs(
     mut on_picture: impl FnMut(&Picture, i64) -> Result<(), TranscodeError>,
 ) -> Result<Vec<Result<Encoded, TranscodeError>>, TranscodeError> {
     let timescale = src.video.timescale;
-    // Every rung at one constant rate, on the source's clock (`cadence`).
-    let fps = cadence::output_rate(frame_rate(&src.video));
+    let stream = Stream::of(src, quality);
     let end = presentation_end(&src.video);
-    // What every rung says (`media::colour`).
-    let colour = Colour::of_source(src);
+    // Each rung's finished GOPs from an earlier run; decoding starts where the least advanced
+    // rung stopped, the others skip ahead to where they did.
+    let resumed: Vec<Resumed> = targets
+        .iter()
+        .map(|t| checkpoint::read(&t.scratch, &stream.fingerprint(t.rung)))
+        .collect();
+    let slot = resumed
+        .iter()
+        .map(|r| r.samples.len() as u64)
+        .min()
+        .unwrap_or(0);
     let (fed, encoded) = std::thread::scope(|scope| {
-        let mut senders: Vec<SyncSender<(Arc<Picture>, i64)>> = Vec::new();
+        let mut senders: Vec<SyncSender<Frame>> = Vec::new();
         let mut handles = Vec::new();
-        for target in targets {
+        for (target, resumed) in targets.iter().zip(resumed) {
             let (tx, rx) = sync_channel(QUEUE);
             senders.push(tx);
             let (rung, scratch) = (target.rung, target.scratch.clone());
-            handles
-                .push(scope.spawn(move || encode_rung(rx, rung, quality, (fps, colour), &scratch)));
+            handles.push(scope.spawn(move || encode_rung(rx, rung, stream, &scratch, resumed)));
         }
-        let cadence = Cadence::new(timescale, fps);
-        let fed = feed(src, &senders, cadence, end, &mut on_picture);
+        let fed = feed(src, &senders, (stream.fps, slot), end, &mut on_picture);
         drop(senders);
         let results: Vec<Result<Encoded, TranscodeError>> = handles
             .into_iter()
@@ -261,11 +268,66 @@ pub fn encode_rungs(
         .into_iter()
         .map(|r| {
             r.map(|mut e| {
-                set_durations(&mut e.samples, timescale, fps);
+                set_durations(&mut e.samples, timescale, stream.fps);
                 e
             })
         })
         .collect())
+}
+
+/// Where a pass over the source would start: the output frame the least advanced target's
+/// earlier encode stopped at (0 when any has none). A caller that watches the pictures
+/// (the storyboard) sees them from there only.
+pub fn resumes_at(src: &Source, targets: &[Target], quality: Quality) -> u64 {
+    let stream = Stream::of(src, quality);
+    targets
+        .iter()
+        .map(|t| {
+            checkpoint::read(&t.scratch, &stream.fingerprint(t.rung))
+                .samples
+                .len() as u64
+        })
+        .min()
+        .unwrap_or(0)
+}
+
+/// An output frame: its picture, its time, and its number on the output grid.
+type Frame = (Arc<Picture>, i64, u64);
+
+/// What every rung of a pass shares: the encoding settings, one constant rate on the source's
+/// clock (`cadence`), and the colour every rung says (`media::colour`).
+#[derive(Debug, Clone, Copy)]
+struct Stream {
+    quality: Quality,
+    fps: f64,
+    colour: Colour,
+    /// The source's pictures and clock, so that a checkpoint is only taken up for the same.
+    pictures: usize,
+    timescale: u64,
+}
+
+impl Stream {
+    fn of(src: &Source, quality: Quality) -> Stream {
+        Stream {
+            quality,
+            fps: cadence::output_rate(frame_rate(&src.video)),
+            colour: Colour::of_source(src),
+            pictures: src.video.samples.len(),
+            timescale: src.video.timescale,
+        }
+    }
+
+    /// Everything a rung's encoded bytes depend on (`checkpoint`).
+    fn fingerprint(&self, rung: Rung) -> String {
+        let Stream {
+            quality,
+            fps,
+            colour,
+            pictures,
+            timescale,
+        } = self;
+        format!("{rung:?} {quality:?} {fps} {colour:?} {pictures} {timescale}")
+    }
 }
 
 fn settings(rung: Rung, quality: Quality, fps: f64, colour: Colour) -> Av1Settings {
@@ -284,28 +346,39 @@ fn settings(rung: Rung, quality: Quality, fps: f64, colour: Colour) -> Av1Settin
 }
 
 /// Decode every picture once and hand every rung the output frames it makes at the constant
-/// rate; stops early when a rung has gone or `on_picture` (which sees each source picture)
-/// says to.
+/// rate, from output frame `slot` on (decoding from the keyframe before it); stops early when a
+/// rung has gone or `on_picture` (which sees each source picture) says to.
 fn feed(
     src: &mut Source,
-    rungs: &[SyncSender<(Arc<Picture>, i64)>],
-    mut cadence: Cadence,
+    rungs: &[SyncSender<Frame>],
+    (fps, slot): (f64, u64),
     end: i64,
     on_picture: &mut impl FnMut(&Picture, i64) -> Result<(), TranscodeError>,
 ) -> Result<(), TranscodeError> {
-    let send = |frames: &mut Vec<(Arc<Picture>, i64)>| -> bool {
-        for frame in frames.drain(..) {
+    let timescale = src.video.timescale;
+    let (mut cadence, first) = match (slot, Frames::first_time(src)) {
+        (1.., Some(origin)) => {
+            let cadence = Cadence::resumed(timescale, fps, origin, slot);
+            let first = Frames::keyframe_before(src, cadence.slot_time(slot));
+            (cadence, first)
+        }
+        _ => (Cadence::new(timescale, fps), 0),
+    };
+    let mut next_slot = slot;
+    let mut send = |frames: &mut Vec<(Arc<Picture>, i64)>| -> bool {
+        for (picture, time) in frames.drain(..) {
             for rung in rungs {
                 // A closed channel means that rung failed; its own error is reported.
-                if rung.send(frame.clone()).is_err() {
+                if rung.send((picture.clone(), time, next_slot)).is_err() {
                     return false;
                 }
             }
+            next_slot += 1;
         }
         true
     };
     let mut out = Vec::new();
-    let mut frames = Frames::new(src)?;
+    let mut frames = Frames::starting_at(src, first)?;
     while let Some((picture, pts)) = frames.next_frame()? {
         cadence.push(picture.clone(), pts, &mut out);
         if !send(&mut out) {
@@ -318,22 +391,51 @@ fn feed(
     Ok(())
 }
 
-/// One rung's thread: scale and encode every picture it is sent, writing the samples to
-/// `scratch`; returns their table (offsets into `scratch`) and the sample entry.
+/// One rung's thread: scale and encode every picture it is sent (from where its `resumed`
+/// encode stopped), writing the samples to `scratch` and each finished GOP to its checkpoint;
+/// returns their table (offsets into `scratch`) and the sample entry.
 fn encode_rung(
-    pictures: Receiver<(Arc<Picture>, i64)>,
+    pictures: Receiver<Frame>,
     rung: Rung,
-    quality: Quality,
-    (fps, colour): (f64, Colour),
+    stream: Stream,
     scratch: &Path,
+    resumed: Resumed,
 ) -> Result<Encoded, TranscodeError> {
     let mut scaler = Scaler::new(rung.width, rung.height);
-    let mut encoder = RungEncoder::new(rung, quality, fps, colour)?;
-    let mut out = BufWriter::with_capacity(256 * 1024, File::create(scratch)?);
-    let mut samples = Vec::new();
-    let mut written = 0u64;
+    let mut encoder = RungEncoder::new(rung, stream.quality, stream.fps, stream.colour)?;
+    let again = !resumed.samples.is_empty();
+    let file = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(!again)
+        .open(scratch)?;
+    // What the earlier run wrote after its last finished GOP is encoded again.
+    file.set_len(resumed.end)?;
+    let mut file = file;
+    file.seek(SeekFrom::End(0))?;
+    if again {
+        tracing::info!(
+            rung = rung.resolution,
+            frames = resumed.samples.len(),
+            "resuming a rung's encode"
+        );
+    }
+    let mut checkpoint = Checkpoint::open(scratch, &stream.fingerprint(rung), again)?;
+    let skip = resumed.samples.len() as u64;
+    let mut out = BufWriter::with_capacity(256 * 1024, file);
+    let mut samples = resumed.samples;
+    let mut written = resumed.end;
+    // Samples since the last finished GOP.
+    let mut gop_start = samples.len();
     let mut store = |encoded: Vec<av1::Sample>, out: &mut BufWriter<File>| -> std::io::Result<()> {
         for e in encoded {
+            if e.keyframe && gop_start < samples.len() {
+                // The GOP before this keyframe is complete: on disk first, then in the index.
+                out.flush()?;
+                out.get_ref().sync_data()?;
+                checkpoint.gop_done(&samples[gop_start..])?;
+                gop_start = samples.len();
+            }
             out.write_all(&e.data)?;
             samples.push(Sample {
                 offset: written,
@@ -347,12 +449,18 @@ fn encode_rung(
         }
         Ok(())
     };
-    for (picture, pts) in pictures {
+    for (picture, pts, slot) in pictures {
+        if slot < skip {
+            continue;
+        }
         let scaled = scaler.scale(&picture)?;
         store(encoder.push(&scaled, pts)?, &mut out)?;
     }
     store(encoder.finish()?, &mut out)?;
     out.flush()?;
+    let colour = stream.colour;
+    // A GOP is in the index only once the next one starts, so a resumed encoder always makes
+    // at least the last GOP, with its keyframe: the sample entry is always this run's.
     let entry = encoder.entry(rung, colour).ok_or(TranscodeError::Empty)?;
     Ok(Encoded { samples, entry })
 }
