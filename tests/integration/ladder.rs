@@ -375,16 +375,7 @@ fn h264_upload_gets_av1_rungs_beside_its_remux_that_chromium_plays() {
         download(&s, f["fileUrl"].as_str().unwrap(), &local);
         judge(&local, width, height, floor);
         assert_eq!(
-            s.get(
-                f["torrentUrl"]
-                    .as_str()
-                    .unwrap()
-                    .strip_prefix(&s.url)
-                    .unwrap()
-            )
-            .send()
-            .unwrap()
-            .status(),
+            get_absolute(&s, &f["torrentUrl"]).status(),
             200,
             "each rung has its torrent"
         );
@@ -447,27 +438,8 @@ fn check_progressive_rungs(s: &Server, video: &Value, work: &Path, rungs: &[(u64
             f["torrentUrl"], hls_rung["torrentUrl"],
             "a torrent of its own"
         );
-        let r = s
-            .get(
-                f["torrentUrl"]
-                    .as_str()
-                    .unwrap()
-                    .strip_prefix(&s.url)
-                    .unwrap(),
-            )
-            .send()
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        let r = s
-            .get(
-                f["fileDownloadUrl"]
-                    .as_str()
-                    .unwrap()
-                    .strip_prefix(&s.url)
-                    .unwrap(),
-            )
-            .send()
-            .unwrap();
+        assert_eq!(get_absolute(s, &f["torrentUrl"]).status(), 200);
+        let r = get_absolute(s, &f["fileDownloadUrl"]);
         assert_eq!(r.status(), 200);
         let disposition = r.headers()["content-disposition"]
             .to_str()
@@ -489,6 +461,12 @@ fn check_progressive_rungs(s: &Server, video: &Value, work: &Path, rungs: &[(u64
     );
     assert_eq!(report["ok"], true, "{report:#}");
     assert_eq!(report["videoHeight"], height, "{report:#}");
+}
+
+/// GET one of the server's absolute URLs, as the API gives them.
+fn get_absolute(s: &Server, url: &Value) -> reqwest::blocking::Response {
+    let url = url.as_str().unwrap();
+    s.get(url.strip_prefix(&s.url).unwrap()).send().unwrap()
 }
 
 /// The video packets of a file, as ffprobe reads them: (size, flags), one per line.

@@ -13,7 +13,7 @@
 //! must survive being cut anywhere; a database or a serde format would add nothing here.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::media::samples::Sample;
@@ -38,22 +38,19 @@ pub fn path_of(scratch: &Path) -> PathBuf {
 /// What an earlier encode of `fingerprint` left beside `scratch`; nothing when there is none,
 /// when it was made with other settings, or when it does not fit the scratch file.
 pub fn read(scratch: &Path, fingerprint: &str) -> Resumed {
-    let (Ok(index), Ok(meta)) = (File::open(path_of(scratch)), std::fs::metadata(scratch)) else {
+    let (Ok(index), Ok(meta)) = (std::fs::read(path_of(scratch)), std::fs::metadata(scratch))
+    else {
         return Resumed::default();
     };
-    let mut lines = BufReader::new(index).split(b'\n');
-    let header = lines.next().and_then(Result::ok);
-    if header.as_deref() != Some(header_line(fingerprint).as_bytes()) {
+    // Only lines ended by a newline count: a last one without is cut short.
+    let mut lines = index
+        .split_inclusive(|b| *b == b'\n')
+        .filter_map(|l| l.strip_suffix(b"\n"));
+    if lines.next() != Some(header_line(fingerprint).as_bytes()) {
         return Resumed::default();
     }
     let mut resumed = Resumed::default();
-    // `split` also yields a last line with no newline: one cut short, which is left out.
-    let complete: Vec<Vec<u8>> = lines.map_while(Result::ok).collect();
-    let whole = std::fs::read(path_of(scratch))
-        .map(|b| b.ends_with(b"\n"))
-        .unwrap_or(false);
-    let usable = complete.len() - usize::from(!whole && !complete.is_empty());
-    for line in &complete[..usable] {
+    for line in lines {
         let Some(gop) = parse_gop(line, resumed.end) else {
             break;
         };

@@ -404,14 +404,13 @@ fn encode_rung(
     let mut scaler = Scaler::new(rung.width, rung.height);
     let mut encoder = RungEncoder::new(rung, stream.quality, stream.fps, stream.colour)?;
     let again = !resumed.samples.is_empty();
-    let file = OpenOptions::new()
+    let mut file = OpenOptions::new()
         .create(true)
         .write(true)
         .truncate(!again)
         .open(scratch)?;
     // What the earlier run wrote after its last finished GOP is encoded again.
     file.set_len(resumed.end)?;
-    let mut file = file;
     file.seek(SeekFrom::End(0))?;
     if again {
         tracing::info!(
