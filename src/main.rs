@@ -49,6 +49,10 @@ enum Command {
     Check,
     /// Rebuild the search index from the database (run it with the server stopped).
     Reindex,
+    /// Decode AV1 samples from stdin to pictures on stdout: the child process the transcoding
+    /// jobs start, so that a decoder crash cannot take the server with it.
+    #[command(hide = true)]
+    DecodeAv1,
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -113,6 +117,12 @@ fn main() -> ExitCode {
         data_dir: cli.data_dir.clone(),
         log_format: cli.log_format,
     };
+    if let Some(Command::DecodeAv1) = cli.command {
+        return match vireo::media::decode::av1::serve(std::io::stdin(), std::io::stdout()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&format!("decode-av1: {e}")),
+        };
+    }
     if let Some(Command::Config {
         command: ConfigCommand::Example,
     }) = cli.command
@@ -135,7 +145,7 @@ fn main() -> ExitCode {
         } => admin_user(config, command),
         Command::Check => check(config),
         Command::Reindex => reindex(config),
-        Command::Config { .. } => ExitCode::SUCCESS,
+        Command::Config { .. } | Command::DecodeAv1 => ExitCode::SUCCESS,
     }
 }
 

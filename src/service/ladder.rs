@@ -35,12 +35,15 @@ use crate::model::video::{HlsRendition, Storyboard, Video, VideoMedia, VideoSour
 /// renditions and a player can switch at any segment.
 const KEYFRAME_SECS: f64 = 2.0;
 
-/// Whether an upload gets the AV1 ladder: transcoding is on, its video can be decoded (H.264 or
-/// VP9; an AV1 upload plays from its remux). Its audio is whatever the opened source carries:
-/// copied, or Opus made from what MP4 cannot carry.
+/// Whether an upload gets the AV1 ladder: transcoding is on (every video codec the probe admits
+/// is decoded: H.264, VP9 and AV1). Its audio is whatever the opened source carries: copied, or
+/// Opus made from what MP4 cannot carry.
 pub fn applies(core: &Core, source: &VideoSource) -> bool {
     core.config.transcoding.enabled
-        && matches!(source.info.video.codec, VideoCodec::H264 | VideoCodec::Vp9)
+        && matches!(
+            source.info.video.codec,
+            VideoCodec::H264 | VideoCodec::Vp9 | VideoCodec::Av1
+        )
 }
 
 /// Encode and publish the rungs a video is still missing. For an upload that plays only once

@@ -86,8 +86,8 @@ pub fn request(core: &Core, video_id: u64, kind: Kind, force: bool) -> Result<()
                 }
             }
         }
-        // Nothing queued: the files are complete (an AV1 upload has no ladder; the remux's
-        // progressive file is remuxed, so making it again would give the same bytes).
+        // Nothing queued: the files are complete (the remux's progressive file is remuxed, so
+        // making it again would give the same bytes).
         for job in queued {
             jobs::enqueue(tx, job, now_ms())?;
         }

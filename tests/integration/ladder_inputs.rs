@@ -4,9 +4,11 @@
 //! ffprobe/ffmpeg against the upload and played by headless Chromium with its Opus audio, and
 //! the transcoding API refuses what would leave it with nothing to play. A 10-bit VP9 of odd
 //! size comes out 8-bit with even sizes. A VP9 upload killed before it plays, and stopped after,
-//! ends with both rungs and nothing half made.
+//! ends with both rungs and nothing half made. An AV1 upload (decoded by rav1d in a child
+//! process) plays as uploaded at once, then gets its rungs and an H.264 rendition; a 10-bit AV1
+//! of odd size comes out 8-bit with even sizes.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{Value, json};
@@ -55,6 +57,153 @@ fn vp9_webm_of(
         .success();
     assert!(ok, "ffmpeg could not make {name}");
     out
+}
+
+/// `seconds` of `testsrc2` at `size`, 25 fps, encoded as AV1 by ffmpeg's `encoder` (libsvtav1 or
+/// libaom-av1, at their fastest) in `pix_fmt`, keyframes every 2 s, with a 440 Hz AAC tone when
+/// `aac`; the container follows `name`'s extension.
+fn av1_clip(
+    dir: &Path,
+    name: &str,
+    size: &str,
+    pix_fmt: &str,
+    encoder: &str,
+    aac: bool,
+) -> PathBuf {
+    let out = dir.join(name);
+    let mut ffmpeg = Command::new("ffmpeg");
+    ffmpeg.args(["-v", "error", "-f", "lavfi", "-i"]);
+    ffmpeg.arg(format!("testsrc2=s={size}:r=25:d=4"));
+    if aac {
+        ffmpeg.args(["-f", "lavfi", "-i", "sine=frequency=440:duration=4"]);
+        ffmpeg.args(["-c:a", "aac", "-b:a", "96k"]);
+    }
+    ffmpeg.args(["-c:v", encoder, "-pix_fmt", pix_fmt, "-g", "50"]);
+    match encoder {
+        "libsvtav1" => ffmpeg.args(["-preset", "12", "-crf", "35"]),
+        _ => ffmpeg.args(["-cpu-used", "8", "-row-mt", "1", "-crf", "35", "-b:v", "0"]),
+    };
+    let ok = ffmpeg.arg(&out).status().unwrap().success();
+    assert!(ok, "ffmpeg could not make {name}");
+    out
+}
+
+#[test]
+fn an_av1_upload_plays_as_uploaded_then_gets_its_rungs_and_an_h264_rendition() {
+    let dir = tempdir();
+    let work = tempdir();
+    let mp4 = av1_clip(
+        work.path(),
+        "av1.mp4",
+        "640x360",
+        "yuv420p",
+        "libsvtav1",
+        true,
+    );
+    let s = start(dir.path(), "[240]");
+    let root = s.root_token();
+    let uuid = upload_named(&s, &root, "AV1 upload", std::fs::read(&mp4).unwrap());
+    wait_for_rungs(&s, &uuid, &[240]);
+    let video = wait_up_to(&s, &uuid, 120, "the ladder ended", |v| {
+        v["progress"].is_null()
+    });
+    assert_eq!(video["state"]["id"], 1, "{video}");
+    // The remux as uploaded (360p AV1), the 240p AV1 rung, and the H.264 rendition at the
+    // largest rung for players without AV1.
+    let mut names: Vec<String> = hls_files(&video)
+        .iter()
+        .map(|f| {
+            let url = f["fileUrl"].as_str().unwrap();
+            url.rsplit('/').next().unwrap().to_owned()
+        })
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            format!("{uuid}-240-av1-fragmented.mp4"),
+            format!("{uuid}-240-h264-fragmented.mp4"),
+            format!("{uuid}-360-fragmented.mp4"),
+        ]
+    );
+    // The thumbnail and the storyboard come from pictures rav1d decoded.
+    let thumbnail = s
+        .get(video["thumbnailPath"].as_str().unwrap())
+        .send()
+        .unwrap();
+    assert_eq!(thumbnail.status(), 200);
+    assert_eq!(thumbnail.headers()["content-type"], "image/jpeg");
+    check_storyboard(&s, &uuid, &mp4);
+    let original = Original {
+        path: &mp4,
+        frames: 100,
+        audio: Some("aac"),
+    };
+    judge_every_rung(&s, &video, &original, work.path());
+    let (master_url, _) = master_of(&s, &video);
+    let mut levels: Vec<(String, u64)> = chromium_plays_every_level(&master_url, "av1-upload")
+        .into_iter()
+        .map(|(codec, height)| (codec[..4].to_owned(), height))
+        .collect();
+    levels.sort();
+    assert_eq!(
+        levels,
+        [
+            ("av01".to_owned(), 240),
+            ("av01".to_owned(), 360),
+            ("avc1".to_owned(), 240)
+        ]
+    );
+}
+
+#[test]
+fn a_10_bit_av1_of_odd_size_becomes_8_bit_av1_with_even_sizes() {
+    let dir = tempdir();
+    let work = tempdir();
+    let webm = av1_clip(
+        work.path(),
+        "av1-10bit.webm",
+        "427x241",
+        "yuv420p10le",
+        "libaom-av1",
+        false,
+    );
+    let probe = crate::remux::ffprobe(
+        &[
+            "-show_entries",
+            "stream=codec_name,pix_fmt",
+            "-of",
+            "csv=p=0",
+        ],
+        &webm,
+    );
+    assert_eq!(probe.trim(), "av1,yuv420p10le", "the input is 10-bit AV1");
+    let s = start(dir.path(), "[240]");
+    let root = s.root_token();
+    let uuid = upload_named(&s, &root, "10-bit AV1", std::fs::read(&webm).unwrap());
+    let video = wait_for_rungs(&s, &uuid, &[240]);
+    let f = hls_files(&video)
+        .into_iter()
+        .find(|f| f["fileUrl"].as_str().unwrap().contains("-240-av1-"))
+        .unwrap();
+    assert_eq!(
+        (&f["width"], &f["height"]),
+        (&json!(426), &json!(240)),
+        "{f}"
+    );
+    let local = work.path().join("240.mp4");
+    download(&s, f["fileUrl"].as_str().unwrap(), &local);
+    let depth = crate::remux::ffprobe(
+        &["-show_entries", "stream=pix_fmt", "-of", "csv=p=0"],
+        &local,
+    );
+    assert_eq!(depth.trim(), "yuv420p", "8-bit AV1");
+    let original = Original {
+        path: &webm,
+        frames: 100,
+        audio: None,
+    };
+    judge_against(&local, &original, 426, 240, 30.0);
 }
 
 /// Seconds since the epoch of an RFC 3339 date.

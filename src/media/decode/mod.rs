@@ -1,17 +1,19 @@
 //! Video decoders for the transcoding pipeline: one picture per MP4 sample, as 8-bit 4:2:0.
 //! H.264 through rusty_h264 and VP9 through rusty_vp9, both pure Rust
-//! (`../shared/research/video-pipeline.md` §2); the track's sample entry picks the decoder.
-//! AV1 input is not decoded yet: re_rav1d 0.1.3, the candidate, leaks 48 bytes per picture
-//! through its C-API wrapper, which a long-running server cannot afford.
+//! (`../shared/research/video-pipeline.md` §2), and AV1 through rav1d in a child process
+//! (`av1`); the track's sample entry picks the decoder.
 //!
-//! A decoder eats attacker-controlled bytes: every call runs under `catch_unwind`, so a decoder
-//! bug costs one picture, never the worker thread.
+//! A decoder eats attacker-controlled bytes: every H.264 and VP9 call runs under `catch_unwind`,
+//! and the AV1 decoder in a process of its own, so a decoder bug costs one picture, never the
+//! worker thread.
 
+pub mod av1;
 mod h264;
 mod vp9;
 
 use mp4_atom::{Codec, Trak};
 
+pub use av1::Av1;
 pub use h264::H264;
 pub use vp9::Vp9;
 
@@ -25,7 +27,7 @@ pub struct Picture {
     pub v: Vec<u8>,
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum DecodeFailure {
     #[error("damaged sample: {0}")]
     Malformed(&'static str),
@@ -37,11 +39,12 @@ pub enum DecodeFailure {
     Panicked,
 }
 
-/// The decoder of one video track, chosen by its codec. Both decoders carry kilobytes of
-/// state inline, so both are boxed.
+/// The decoder of one video track, chosen by its codec. The in-process decoders carry
+/// kilobytes of state inline, so they are boxed.
 pub enum VideoDecoder {
     H264(Box<H264>),
     Vp9(Box<Vp9>),
+    Av1(Av1),
 }
 
 impl VideoDecoder {
@@ -51,7 +54,7 @@ impl VideoDecoder {
             Some(Codec::Avc1(c)) => Ok(VideoDecoder::H264(Box::new(H264::new(&c.avcc)?))),
             Some(Codec::Avc3(c)) => Ok(VideoDecoder::H264(Box::new(H264::new(&c.avcc)?))),
             Some(Codec::Vp09(_)) => Ok(VideoDecoder::Vp9(Box::default())),
-            Some(Codec::Av01(_)) => Err(DecodeFailure::Unsupported("decoding AV1".into())),
+            Some(Codec::Av01(c)) => Ok(VideoDecoder::Av1(Av1::new(&c.av1c.config_obus))),
             _ => Err(DecodeFailure::Unsupported(
                 "decoding this video codec".into(),
             )),
@@ -63,6 +66,7 @@ impl VideoDecoder {
         match self {
             VideoDecoder::H264(d) => d.decode(sample),
             VideoDecoder::Vp9(d) => d.decode(sample),
+            VideoDecoder::Av1(d) => d.decode(sample),
         }
     }
 }
@@ -71,7 +75,7 @@ impl VideoDecoder {
 pub fn decodable(trak: &Trak) -> bool {
     matches!(
         trak.mdia.minf.stbl.stsd.codecs.first(),
-        Some(Codec::Avc1(_) | Codec::Avc3(_) | Codec::Vp09(_))
+        Some(Codec::Avc1(_) | Codec::Avc3(_) | Codec::Vp09(_) | Codec::Av01(_))
     )
 }
 
