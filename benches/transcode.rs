@@ -14,7 +14,9 @@
 //! `TRANSCODE_BENCH_PROFILE=1` runs one Vireo ladder alone (for `perf record`);
 //! `TRANSCODE_BENCH_API=1` only the API latency part; `TRANSCODE_BENCH_TUNING=1` rav1e's tunings
 //! side by side on the unlooped clip; `TRANSCODE_BENCH_VP9=1` only the VP9
-//! upload (decode speed, time to the first rung published, whole ladder).
+//! upload (decode speed, time to the first rung published, whole ladder);
+//! `TRANSCODE_BENCH_AV1=1` only AV1 decoding (rav1d through the child process and in-process,
+//! against ffmpeg's libdav1d).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 mod common;
@@ -549,6 +551,87 @@ fn vp9_webm(input: &Input, dir: &Path) -> PathBuf {
     out
 }
 
+/// The looped input as an AV1 upload (SVT-AV1 preset 10, crf 35, keyframes every 2 s, no audio),
+/// in MP4.
+fn av1_mp4(input: &Input, dir: &Path) -> PathBuf {
+    let out = dir.join("looped-av1.mp4");
+    ffmpeg(&[
+        "-i",
+        &input.path.to_string_lossy(),
+        // As the references: no frame added at the loop's joins.
+        "-fps_mode",
+        "passthrough",
+        "-an",
+        "-c:v",
+        "libsvtav1",
+        "-preset",
+        "10",
+        "-crf",
+        "35",
+        "-g",
+        "50",
+        &out.to_string_lossy(),
+    ]);
+    out
+}
+
+/// Seconds to decode every picture of `mp4` through the pipeline's decoder (`Frames`).
+fn frames_decode(mp4: &Path, frames: usize) -> f64 {
+    let t = Instant::now();
+    let mut src = vireo::media::remux::Source::open(mp4).unwrap();
+    let mut pictures = vireo::media::transcode::frames::Frames::new(&mut src).unwrap();
+    let mut decoded = 0;
+    while pictures.next_frame().unwrap().is_some() {
+        decoded += 1;
+    }
+    assert_eq!(decoded, frames, "every picture");
+    t.elapsed().as_secs_f64()
+}
+
+/// AV1 decode speed: rav1d as the ladder runs it (in the child process, pictures over a pipe),
+/// rav1d in this process (what the pipe costs), and ffmpeg's libdav1d (dav1d's C and assembly),
+/// one thread each.
+fn av1_decode(input: &Input, dir: &Path) {
+    let mp4 = av1_mp4(input, dir);
+    vireo::media::decode::av1::use_helper_binary(PathBuf::from(env!("CARGO_BIN_EXE_vireo")));
+    let child = frames_decode(&mp4, input.frames);
+    vireo::media::decode::av1::decode_in_process();
+    let here = frames_decode(&mp4, input.frames);
+    let t = Instant::now();
+    ffmpeg(&[
+        "-threads",
+        "1",
+        "-c:v",
+        "libdav1d",
+        "-i",
+        &mp4.to_string_lossy(),
+        "-f",
+        "null",
+        "-",
+    ]);
+    let dav1d = t.elapsed().as_secs_f64();
+    println!(
+        "
+| AV1 720p decode, 1 thread, {} pictures | s | fps | × libdav1d |",
+        input.frames
+    );
+    println!("|---|---|---|---|");
+    for (name, s) in [
+        (
+            "rav1d in the child process (Vireo's ladder, demux included)",
+            child,
+        ),
+        ("rav1d in-process", here),
+        ("ffmpeg libdav1d", dav1d),
+    ] {
+        println!(
+            "| {name} | {s:.2} | {:.0} | {:.2} |",
+            input.frames as f64 / s,
+            s / dav1d
+        );
+    }
+}
+
 /// A VP9 upload end to end in the release server: VP9 decode speed (rusty_vp9 in-process against
 /// ffmpeg's libvpx and its native decoder, one thread each), then the time from upload to the
 /// first AV1 rung published (the video's first playable moment) and to the whole ladder.
@@ -765,9 +848,15 @@ fn main() {
         vp9_upload(&looped, dir.path());
         return;
     }
+    if std::env::var_os("TRANSCODE_BENCH_AV1").is_some() {
+        av1_decode(&looped, dir.path());
+        return;
+    }
     let (time_ratio, bd) = bench_input(&looped, dir.path());
     first_rung(&looped, dir.path());
     vp9_upload(&looped, dir.path());
+    // Last of the looped input's parts: it switches AV1 decoding into this process for good.
+    av1_decode(&looped, dir.path());
     if std::env::var_os("TRANSCODE_BENCH_QUICK").is_none() {
         let noisy = Input {
             name: "testsrc2 + temporal noise",

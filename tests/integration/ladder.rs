@@ -722,7 +722,7 @@ fn administrators_rerun_widen_force_and_remove_renditions() {
 
 /// `bytes` with garbage over `from..to` (fractions of the file): the container stays valid,
 /// so the upload is accepted and remuxed, and the decoder meets the damage part-way.
-fn damaged(mut bytes: Vec<u8>, from: f64, to: f64) -> Vec<u8> {
+pub(crate) fn damaged(mut bytes: Vec<u8>, from: f64, to: f64) -> Vec<u8> {
     let (a, b) = (
         (bytes.len() as f64 * from) as usize,
         (bytes.len() as f64 * to) as usize,
@@ -760,7 +760,7 @@ fn frequent_keyframes(dir: &Path) -> Vec<u8> {
 }
 
 /// Upload `bytes`, wait for the ladder to start and end; the video's JSON then.
-fn ladder_of(s: &Server, token: &str, name: &str, bytes: Vec<u8>) -> (String, Value) {
+pub(crate) fn ladder_of(s: &Server, token: &str, name: &str, bytes: Vec<u8>) -> (String, Value) {
     let uuid = upload_named(s, token, name, bytes);
     wait_up_to(s, &uuid, 30, "published", |v| v["state"]["id"] == 1);
     wait_until_encoding(s, &uuid);
@@ -783,7 +783,7 @@ pub(crate) fn assert_no_scratch(data: &Path, uuid: &str) {
 
 /// No scratch or temporary file is left in a video's folders, and its master playlist lists
 /// exactly its renditions.
-fn nothing_half_made(s: &Server, data: &Path, uuid: &str, video: &Value) {
+pub(crate) fn nothing_half_made(s: &Server, data: &Path, uuid: &str, video: &Value) {
     assert_no_scratch(data, uuid);
     let master = s
         .get(&format!(

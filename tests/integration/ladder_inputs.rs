@@ -14,10 +14,12 @@ use std::process::Command;
 use serde_json::{Value, json};
 
 use crate::common::{assert_error, tempdir};
+use crate::encode::decode_errors;
 use crate::ladder::{
     Original, assert_no_scratch, av1_heights, check_storyboard, chromium_plays_every_level,
-    download, hls_files, judge_against, judge_rendition, master_of, request_transcoding, start,
-    upload_named, wait_for_rungs, wait_until_encoding,
+    damaged, download, hls_files, judge_against, judge_rendition, ladder_of, master_of,
+    nothing_half_made, request_transcoding, start, upload_named, video_json, wait_for_rungs,
+    wait_until_encoding,
 };
 use crate::uploads::wait_up_to;
 
@@ -59,7 +61,7 @@ fn vp9_webm_of(
     out
 }
 
-/// `seconds` of `testsrc2` at `size`, 25 fps, encoded as AV1 by ffmpeg's `encoder` (libsvtav1 or
+/// 4 s of `testsrc2` at `size`, 25 fps, encoded as AV1 by ffmpeg's `encoder` (libsvtav1 or
 /// libaom-av1, at their fastest) in `pix_fmt`, keyframes every 2 s, with a 440 Hz AAC tone when
 /// `aac`; the container follows `name`'s extension.
 fn av1_clip(
@@ -70,15 +72,29 @@ fn av1_clip(
     encoder: &str,
     aac: bool,
 ) -> PathBuf {
+    av1_clip_of(dir, name, (size, pix_fmt), encoder, aac, (4, 50))
+}
+
+/// `av1_clip`, `seconds` long with a keyframe every `gop` pictures.
+fn av1_clip_of(
+    dir: &Path,
+    name: &str,
+    (size, pix_fmt): (&str, &str),
+    encoder: &str,
+    aac: bool,
+    (seconds, gop): (u32, u32),
+) -> PathBuf {
     let out = dir.join(name);
     let mut ffmpeg = Command::new("ffmpeg");
     ffmpeg.args(["-v", "error", "-f", "lavfi", "-i"]);
-    ffmpeg.arg(format!("testsrc2=s={size}:r=25:d=4"));
+    ffmpeg.arg(format!("testsrc2=s={size}:r=25:d={seconds}"));
     if aac {
-        ffmpeg.args(["-f", "lavfi", "-i", "sine=frequency=440:duration=4"]);
+        ffmpeg.args(["-f", "lavfi", "-i"]);
+        ffmpeg.arg(format!("sine=frequency=440:duration={seconds}"));
         ffmpeg.args(["-c:a", "aac", "-b:a", "96k"]);
     }
-    ffmpeg.args(["-c:v", encoder, "-pix_fmt", pix_fmt, "-g", "50"]);
+    let gop = gop.to_string();
+    ffmpeg.args(["-c:v", encoder, "-pix_fmt", pix_fmt, "-g", &gop]);
     match encoder {
         "libsvtav1" => ffmpeg.args(["-preset", "12", "-crf", "35"]),
         _ => ffmpeg.args(["-cpu-used", "8", "-row-mt", "1", "-crf", "35", "-b:v", "0"]),
@@ -204,6 +220,100 @@ fn a_10_bit_av1_of_odd_size_becomes_8_bit_av1_with_even_sizes() {
         audio: None,
     };
     judge_against(&local, &original, 426, 240, 30.0);
+}
+
+/// The AV1 decoder children the server has running.
+fn decoder_children(s: &crate::common::Server) -> usize {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+            let ppid = stat
+                .rsplit(')')
+                .next()
+                .and_then(|r| r.split_whitespace().nth(1));
+            let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            ppid == Some(&s.pid().to_string()) && cmdline.ends_with(b"decode-av1\0")
+        })
+        .count()
+}
+
+#[test]
+fn damaged_av1_is_concealed_and_ruined_av1_ends_the_ladder_with_nothing_half_made() {
+    let dir = tempdir();
+    let work = tempdir();
+    let s = start(dir.path(), "[240]");
+    let root = s.root_token();
+
+    // Garbage over a few samples: rav1d refuses them, the pictures up to the next keyframe
+    // repeat the last good one, and the rung keeps every frame and decodes cleanly.
+    let clip = av1_clip_of(
+        work.path(),
+        "gop12.mp4",
+        ("640x360", "yuv420p"),
+        "libsvtav1",
+        true,
+        (8, 12),
+    );
+    let input = damaged(std::fs::read(&clip).unwrap(), 0.6, 0.602);
+    let on_disk = work.path().join("damaged.mp4");
+    std::fs::write(&on_disk, &input).unwrap();
+    assert!(
+        !decode_errors(&on_disk).is_empty(),
+        "the garbage must hit the video for this test to mean anything"
+    );
+    let (uuid, video) = ladder_of(&s, &root, "Damaged AV1", input);
+    assert_eq!(av1_heights(&video), [240], "{video}");
+    nothing_half_made(&s, dir.path(), &uuid, &video);
+    let f = hls_files(&video)
+        .into_iter()
+        .find(|f| f["fileUrl"].as_str().unwrap().contains("-240-av1-"))
+        .unwrap();
+    let local = work.path().join("240.mp4");
+    download(&s, f["fileUrl"].as_str().unwrap(), &local);
+    let frames = crate::remux::ffprobe(
+        &[
+            "-count_frames",
+            "-select_streams",
+            "v",
+            "-show_entries",
+            "stream=nb_read_frames",
+            "-of",
+            "csv=p=0",
+        ],
+        &local,
+    );
+    assert_eq!(frames.trim(), "200", "every frame kept");
+    let errors = decode_errors(&local);
+    assert!(errors.is_empty(), "{errors}");
+
+    // One keyframe and garbage over most of the file: the ladder ends with the reason (logged),
+    // is not retried, and the video still plays from its remux.
+    let clip = av1_clip_of(
+        work.path(),
+        "one-keyframe.mp4",
+        ("640x360", "yuv420p"),
+        "libsvtav1",
+        false,
+        (8, 250),
+    );
+    let input = damaged(std::fs::read(&clip).unwrap(), 0.3, 0.7);
+    let (uuid, video) = ladder_of(&s, &root, "Ruined AV1", input);
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let again = video_json(&s, &uuid);
+    assert!(again["progress"].is_null(), "not retried: {again}");
+    assert_eq!(again["state"]["id"], 1, "still playing from its remux");
+    assert!(av1_heights(&video).is_empty(), "{video}");
+    nothing_half_made(&s, dir.path(), &uuid, &video);
+    assert_eq!(
+        decoder_children(&s),
+        0,
+        "no decoder process outlives its job"
+    );
+    assert!(s.stop(), "the server survived and stops cleanly");
 }
 
 /// Seconds since the epoch of an RFC 3339 date.

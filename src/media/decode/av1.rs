@@ -3,7 +3,9 @@
 //!
 //! Why a child: rav1d's API is dav1d's C ABI, and a panic cannot unwind out of an `extern "C"`
 //! function, so a decoder bug hit by a hostile upload would abort the whole server, where the
-//! other decoders' panics are caught per picture. The job's thread therefore starts this same
+//! other decoders' panics are caught per picture. This is not hypothetical: rav1d 1.1.0 aborts
+//! on any decode error with one frame context (memorysafety/rav1d#1497, open), which a single
+//! damaged sample triggers (`tests/integration/ladder_inputs.rs` does). The job's thread therefore starts this same
 //! binary as `vireo decode-av1` (niced like the thread, which it inherits) and talks to it over
 //! pipes; if the child dies, that costs the sample it was decoding, and the next sample starts a
 //! new child. It also keeps whatever the decoder allocates out of the server's memory.
@@ -18,6 +20,7 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use vireo_av1d::{Decoder, Layout};
 
@@ -37,6 +40,14 @@ const FAILED: u8 = 3;
 
 /// The binary started as the decoder's child; `None` means this very executable.
 static HELPER: OnceLock<PathBuf> = OnceLock::new();
+/// Decode in this process instead (`decode_in_process`).
+static IN_PROCESS: AtomicBool = AtomicBool::new(false);
+
+/// Decode AV1 in this process from now on, where a rav1d panic aborts it: for the fuzzer, which
+/// must see such a panic, and for unit tests, whose executable is not Vireo's.
+pub fn decode_in_process() {
+    IN_PROCESS.store(true, Ordering::Relaxed);
+}
 
 /// Start decoders from `binary` (which must be Vireo's) instead of the running executable.
 /// For test harnesses, whose executable is not Vireo's; the first call wins.
@@ -51,7 +62,8 @@ fn helper_binary() -> io::Result<PathBuf> {
     }
 }
 
-/// An AV1 decoder for one track: the child process, started at the first sample.
+/// An AV1 decoder for one track: the child process, started at the first sample (or the
+/// decoder itself, in this process, after `decode_in_process`).
 pub struct Av1 {
     /// The `av1C` box's OBUs (the sequence header, usually), sent ahead of a new child's first
     /// sample: a sample need not repeat them.
@@ -59,6 +71,7 @@ pub struct Av1 {
     /// The binary to start, when not the configured one (tests).
     binary: Option<PathBuf>,
     child: Option<Helper>,
+    here: Option<Decoder>,
 }
 
 struct Helper {
@@ -83,6 +96,8 @@ impl Helper {
         };
         let mut process = Command::new(binary)
             .arg("decode-av1")
+            // A rav1d panic aborts the child (see above); its message is enough in the log.
+            .env("RUST_BACKTRACE", "0")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -118,11 +133,15 @@ impl Av1 {
             config: config_obus.to_vec(),
             binary: None,
             child: None,
+            here: None,
         }
     }
 
     /// Decode one sample (one temporal unit); the picture it shows, if any.
     pub fn decode(&mut self, sample: &[u8]) -> Result<Option<Picture>, DecodeFailure> {
+        if IN_PROCESS.load(Ordering::Relaxed) {
+            return self.decode_here(sample);
+        }
         let joined;
         let sample = match &mut self.child {
             Some(_) => sample,
@@ -148,6 +167,30 @@ impl Av1 {
             }
         }
     }
+}
+
+impl Av1 {
+    fn decode_here(&mut self, sample: &[u8]) -> Result<Option<Picture>, DecodeFailure> {
+        let joined;
+        let (decoder, sample) = match &mut self.here {
+            Some(decoder) => (decoder, sample),
+            None => {
+                let decoder =
+                    Decoder::new(MAX_PIXELS).map_err(|e| DecodeFailure::Decoder(e.to_string()))?;
+                joined = [self.config.as_slice(), sample].concat();
+                (self.here.insert(decoder), joined.as_slice())
+            }
+        };
+        decode_one(decoder, sample)
+    }
+}
+
+/// One sample through the decoder, as the pipeline's picture.
+fn decode_one(decoder: &mut Decoder, sample: &[u8]) -> Result<Option<Picture>, DecodeFailure> {
+    decoder
+        .decode(sample)
+        .map_err(|e| DecodeFailure::Decoder(e.to_string()))
+        .and_then(|p| p.map(to_picture).transpose())
 }
 
 fn read_u32(from: &mut impl Read) -> io::Result<u32> {
@@ -206,11 +249,7 @@ pub fn serve(input: impl Read, output: impl Write) -> io::Result<()> {
             Err(e) => return Err(e),
         };
         let sample = read_bytes(&mut input, len as usize)?;
-        let answer = decoder
-            .decode(&sample)
-            .map_err(|e| DecodeFailure::Decoder(e.to_string()))
-            .and_then(|p| p.map(to_picture).transpose());
-        write_answer(&mut output, answer)?;
+        write_answer(&mut output, decode_one(&mut decoder, &sample))?;
         output.flush()?;
     }
 }
