@@ -179,10 +179,14 @@ impl Job<'_> {
                 .collect(),
         );
         let quality = quality(core);
-        let (storyboard, handed_back) = match rendition::resumes_at(src, &targets, quality) {
+        let resumed = rendition::resumes_at(src, &targets, quality);
+        let (storyboard, handed_back) = match resumed {
             0 => (storyboard, None),
             _ => (None, storyboard),
         };
+        // The frames an earlier run encoded are done: the percent starts where it stopped.
+        self.tracker
+            .skip(resumed.min(src.video.samples.len() as u64));
         let timescale = src.video.timescale.max(1) as f64;
         let rotation = self.source.info.video.rotation;
         let mut sprites =

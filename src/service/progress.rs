@@ -1,7 +1,7 @@
 //! How far the job processing each video has got, for its owner and the web UI: a percentage
-//! and an estimated time left. Kept in memory only — it is a view of work in flight, and a job
-//! resumed after a restart reports afresh. Job code bumps lock-free counters; readers take a
-//! consistent-enough snapshot.
+//! and an estimated time left. Kept in memory only — it is a view of work in flight. A job
+//! resumed after a restart counts the work it kept as done (`Tracker::skip`), but not in its
+//! rate. Job code bumps lock-free counters; readers take a consistent-enough snapshot.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +14,8 @@ pub struct Tracker {
     /// Shared with whatever counts the work (`remux::Source::count_into`).
     pub done: Arc<AtomicU64>,
     pub total: AtomicU64,
+    /// Of `done`, the units an earlier run did (kept, not redone): no part of the rate.
+    skipped: AtomicU64,
     /// The units are video frames, so a rate in frames per second means something.
     frames: bool,
     started: Instant,
@@ -22,6 +24,13 @@ pub struct Tracker {
 impl Tracker {
     pub fn add(&self, n: u64) {
         self.done.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Count `n` units an earlier run did as done, outside the rate (so the time left and the
+    /// frames per second stay those of the work this run does).
+    pub fn skip(&self, n: u64) {
+        self.skipped.fetch_add(n, Ordering::Relaxed);
+        self.add(n);
     }
 }
 
@@ -55,6 +64,7 @@ impl Progress {
         let tracker = Arc::new(Tracker {
             done: Arc::new(AtomicU64::new(0)),
             total: AtomicU64::new(total.max(1)),
+            skipped: AtomicU64::new(0),
             frames,
             started: Instant::now(),
         });
@@ -72,10 +82,12 @@ impl Progress {
         let done = tracker.done.load(Ordering::Relaxed).min(total);
         let fraction = done as f64 / total as f64;
         let elapsed = tracker.started.elapsed().as_secs_f64();
+        // Done by this run: the rate, and from it the time left.
+        let worked = done.saturating_sub(tracker.skipped.load(Ordering::Relaxed));
         let eta_secs =
-            (fraction > 0.0).then(|| (elapsed * (1.0 - fraction) / fraction).ceil() as u64);
+            (worked > 0).then(|| (elapsed * (total - done) as f64 / worked as f64).ceil() as u64);
         let fps = (tracker.frames && elapsed > 0.0)
-            .then(|| (done as f64 / elapsed * 10.0).round() / 10.0);
+            .then(|| (worked as f64 / elapsed * 10.0).round() / 10.0);
         Some(Snapshot {
             percent: (fraction * 1000.0).round() / 10.0,
             eta_secs,
@@ -127,5 +139,22 @@ mod tests {
         let s = p.get(3).unwrap();
         assert!(s.fps.is_some_and(|f| f > 0.0), "{s:?}");
         assert_eq!(s.percent, 40.0);
+    }
+
+    #[test]
+    fn work_kept_from_an_earlier_run_counts_as_done_but_not_in_the_rate() {
+        let p = Progress::default();
+        let g = p.start_frames(1, 100);
+        g.tracker.skip(75);
+        let s = p.get(1).unwrap();
+        assert_eq!((s.percent, s.eta_secs), (75.0, None), "no rate yet");
+        assert!(s.fps.is_none_or(|f| f == 0.0), "{s:?}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        g.tracker.add(5);
+        let s = p.get(1).unwrap();
+        assert_eq!(s.percent, 80.0);
+        // 5 frames in ≥ 20 ms: ≤ 250 fps, and 20 frames left take ≥ 4 × the time so far.
+        assert!(s.fps.is_some_and(|f| f > 0.0 && f <= 250.0), "{s:?}");
+        assert!(s.eta_secs.is_some(), "{s:?}");
     }
 }
