@@ -797,31 +797,58 @@ pub(crate) fn nothing_half_made(s: &Server, data: &Path, uuid: &str, video: &Val
     assert_eq!(listed, hls_files(video).len(), "{master}");
 }
 
-#[test]
-fn damaged_pictures_are_concealed_and_a_ruined_stream_ends_the_ladder_with_nothing_half_made() {
-    let dir = tempdir();
-    let s = start(dir.path(), "[240]");
-    let root = s.root_token();
+/// The 240p AV1 rung of an upload of odd size (427×241) in more than 8 bits: 426×240, 8-bit,
+/// every frame of `original` (100, no audio) and a PSNR above 30 dB.
+pub(crate) fn check_eight_bit_even_rung(s: &Server, video: &Value, original: &Path, work: &Path) {
+    let f = hls_files(video)
+        .into_iter()
+        .find(|f| f["fileUrl"].as_str().unwrap().contains("-240-av1-"))
+        .unwrap();
+    assert_eq!(
+        (&f["width"], &f["height"]),
+        (&json!(426), &json!(240)),
+        "{f}"
+    );
+    let local = work.join("240.mp4");
+    download(s, f["fileUrl"].as_str().unwrap(), &local);
+    let depth = ffprobe(
+        &["-show_entries", "stream=pix_fmt", "-of", "csv=p=0"],
+        &local,
+    );
+    assert_eq!(depth.trim(), "yuv420p", "8-bit AV1");
+    let original = Original {
+        path: original,
+        frames: 100,
+        audio: None,
+    };
+    judge_against(&local, &original, 426, 240, 30.0);
+}
 
-    // A run of garbage: the pictures up to the next keyframe repeat the last good one, so the
-    // rung keeps every frame and decodes cleanly.
-    let work = tempdir();
-    let input = damaged(frequent_keyframes(work.path()), 0.6, 0.602);
-    let on_disk = work.path().join("damaged.mp4");
+/// Upload `input` (damaged part-way, with frequent keyframes, 200 frames) and check that the
+/// garbage hits the video, yet the 240p AV1 rung keeps every frame, decodes cleanly and leaves
+/// nothing half made.
+pub(crate) fn damaged_rung_keeps_every_frame(
+    s: &Server,
+    token: &str,
+    name: &str,
+    input: Vec<u8>,
+    work: &Path,
+) {
+    let on_disk = work.join("damaged.mp4");
     std::fs::write(&on_disk, &input).unwrap();
     assert!(
         !decode_errors(&on_disk).is_empty(),
         "the garbage must hit the video for this test to mean anything"
     );
-    let (uuid, video) = ladder_of(&s, &root, "Damaged pattern", input);
+    let (uuid, video) = ladder_of(s, token, name, input);
     assert_eq!(av1_heights(&video), [240], "{video}");
-    nothing_half_made(&s, dir.path(), &uuid, &video);
+    nothing_half_made(s, &s.data_dir, &uuid, &video);
     let f = hls_files(&video)
         .into_iter()
         .find(|f| f["fileUrl"].as_str().unwrap().contains("-av1-"))
         .unwrap();
-    let local = work.path().join("240.mp4");
-    download(&s, f["fileUrl"].as_str().unwrap(), &local);
+    let local = work.join("240.mp4");
+    download(s, f["fileUrl"].as_str().unwrap(), &local);
     let frames = ffprobe(
         &[
             "-count_frames",
@@ -837,6 +864,19 @@ fn damaged_pictures_are_concealed_and_a_ruined_stream_ends_the_ladder_with_nothi
     assert_eq!(frames.trim(), "200", "every frame kept");
     let errors = decode_errors(&local);
     assert!(errors.is_empty(), "{errors}");
+}
+
+#[test]
+fn damaged_pictures_are_concealed_and_a_ruined_stream_ends_the_ladder_with_nothing_half_made() {
+    let dir = tempdir();
+    let s = start(dir.path(), "[240]");
+    let root = s.root_token();
+
+    // A run of garbage: the pictures up to the next keyframe repeat the last good one, so the
+    // rung keeps every frame and decodes cleanly.
+    let work = tempdir();
+    let input = damaged(frequent_keyframes(work.path()), 0.6, 0.602);
+    damaged_rung_keeps_every_frame(&s, &root, "Damaged pattern", input, work.path());
 
     // The fixture has one keyframe: garbage from 30 % of the file on would freeze most of the
     // video, so the ladder ends with the reason (logged) and is not retried; the video still

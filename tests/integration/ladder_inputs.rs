@@ -14,12 +14,11 @@ use std::process::Command;
 use serde_json::{Value, json};
 
 use crate::common::{assert_error, tempdir};
-use crate::encode::decode_errors;
 use crate::ladder::{
-    Original, assert_no_scratch, av1_heights, check_storyboard, chromium_plays_every_level,
-    damaged, download, hls_files, judge_against, judge_rendition, ladder_of, master_of,
-    nothing_half_made, request_transcoding, start, upload_named, video_json, wait_for_rungs,
-    wait_until_encoding,
+    Original, assert_no_scratch, av1_heights, check_eight_bit_even_rung, check_storyboard,
+    chromium_plays_every_level, damaged, damaged_rung_keeps_every_frame, download, hls_files,
+    judge_rendition, ladder_of, master_of, nothing_half_made, request_transcoding, start,
+    upload_named, video_json, wait_for_rungs, wait_until_encoding,
 };
 use crate::uploads::wait_up_to;
 
@@ -198,28 +197,7 @@ fn a_10_bit_av1_of_odd_size_becomes_8_bit_av1_with_even_sizes() {
     let root = s.root_token();
     let uuid = upload_named(&s, &root, "10-bit AV1", std::fs::read(&webm).unwrap());
     let video = wait_for_rungs(&s, &uuid, &[240]);
-    let f = hls_files(&video)
-        .into_iter()
-        .find(|f| f["fileUrl"].as_str().unwrap().contains("-240-av1-"))
-        .unwrap();
-    assert_eq!(
-        (&f["width"], &f["height"]),
-        (&json!(426), &json!(240)),
-        "{f}"
-    );
-    let local = work.path().join("240.mp4");
-    download(&s, f["fileUrl"].as_str().unwrap(), &local);
-    let depth = crate::remux::ffprobe(
-        &["-show_entries", "stream=pix_fmt", "-of", "csv=p=0"],
-        &local,
-    );
-    assert_eq!(depth.trim(), "yuv420p", "8-bit AV1");
-    let original = Original {
-        path: &webm,
-        frames: 100,
-        audio: None,
-    };
-    judge_against(&local, &original, 426, 240, 30.0);
+    check_eight_bit_even_rung(&s, &video, &webm, work.path());
 }
 
 /// The AV1 decoder children the server has running.
@@ -259,36 +237,7 @@ fn damaged_av1_is_concealed_and_ruined_av1_ends_the_ladder_with_nothing_half_mad
         (8, 12),
     );
     let input = damaged(std::fs::read(&clip).unwrap(), 0.6, 0.602);
-    let on_disk = work.path().join("damaged.mp4");
-    std::fs::write(&on_disk, &input).unwrap();
-    assert!(
-        !decode_errors(&on_disk).is_empty(),
-        "the garbage must hit the video for this test to mean anything"
-    );
-    let (uuid, video) = ladder_of(&s, &root, "Damaged AV1", input);
-    assert_eq!(av1_heights(&video), [240], "{video}");
-    nothing_half_made(&s, dir.path(), &uuid, &video);
-    let f = hls_files(&video)
-        .into_iter()
-        .find(|f| f["fileUrl"].as_str().unwrap().contains("-240-av1-"))
-        .unwrap();
-    let local = work.path().join("240.mp4");
-    download(&s, f["fileUrl"].as_str().unwrap(), &local);
-    let frames = crate::remux::ffprobe(
-        &[
-            "-count_frames",
-            "-select_streams",
-            "v",
-            "-show_entries",
-            "stream=nb_read_frames",
-            "-of",
-            "csv=p=0",
-        ],
-        &local,
-    );
-    assert_eq!(frames.trim(), "200", "every frame kept");
-    let errors = decode_errors(&local);
-    assert!(errors.is_empty(), "{errors}");
+    damaged_rung_keeps_every_frame(&s, &root, "Damaged AV1", input, work.path());
 
     // One keyframe and garbage over most of the file: the ladder ends with the reason (logged),
     // is not retried, and the video still plays from its remux.
@@ -495,25 +444,7 @@ fn a_10_bit_vp9_of_odd_size_becomes_8_bit_av1_with_even_sizes() {
     let uuid = upload_named(&s, &root, "10-bit VP9", std::fs::read(&webm).unwrap());
     let video = wait_for_rungs(&s, &uuid, &[240]);
     assert_eq!(video["state"]["id"], 1, "{video}");
-    let f = &hls_files(&video)[0];
-    assert_eq!(
-        (&f["width"], &f["height"]),
-        (&json!(426), &json!(240)),
-        "{f}"
-    );
-    let local = work.path().join("240.mp4");
-    download(&s, f["fileUrl"].as_str().unwrap(), &local);
-    let depth = crate::remux::ffprobe(
-        &["-show_entries", "stream=pix_fmt", "-of", "csv=p=0"],
-        &local,
-    );
-    assert_eq!(depth.trim(), "yuv420p", "8-bit AV1");
-    let original = Original {
-        path: &webm,
-        frames: 100,
-        audio: None,
-    };
-    judge_against(&local, &original, 426, 240, 30.0);
+    check_eight_bit_even_rung(&s, &video, &webm, work.path());
 }
 
 #[test]
