@@ -16,6 +16,7 @@
 //!   planes Y, U, V (what the pipeline's `Picture` holds), or `2` or `3` (unsupported, or a
 //!   decoder error), `u32` length and a UTF-8 message.
 
+use std::borrow::Cow;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -82,7 +83,8 @@ struct Helper {
 
 impl Drop for Helper {
     fn drop(&mut self) {
-        // Closing its input ends a healthy child; one stuck in the decoder is killed.
+        // Killed rather than waited for: a child stuck in the decoder would never read the end
+        // of its input.
         let _ = self.process.kill();
         let _ = self.process.wait();
     }
@@ -142,22 +144,17 @@ impl Av1 {
         if IN_PROCESS.load(Ordering::Relaxed) {
             return self.decode_here(sample);
         }
-        let joined;
-        let sample = match &mut self.child {
-            Some(_) => sample,
-            None => {
-                let helper = Helper::start(self.binary.as_ref()).map_err(|e| {
+        let fresh = self.child.is_none();
+        let helper = match &mut self.child {
+            Some(helper) => helper,
+            None => self
+                .child
+                .insert(Helper::start(self.binary.as_ref()).map_err(|e| {
                     DecodeFailure::Decoder(format!("the AV1 decoder could not start: {e}"))
-                })?;
-                self.child = Some(helper);
-                joined = [self.config.as_slice(), sample].concat();
-                &joined
-            }
+                })?),
         };
-        let Some(helper) = self.child.as_mut() else {
-            return Err(DecodeFailure::Panicked);
-        };
-        match helper.exchange(sample) {
+        let sample = primed(&self.config, fresh, sample);
+        match helper.exchange(&sample) {
             Ok(answer) => answer,
             Err(e) => {
                 // The child died or broke the wire: its state is gone, start afresh next time.
@@ -167,21 +164,26 @@ impl Av1 {
             }
         }
     }
+
+    fn decode_here(&mut self, sample: &[u8]) -> Result<Option<Picture>, DecodeFailure> {
+        let fresh = self.here.is_none();
+        let decoder = match &mut self.here {
+            Some(decoder) => decoder,
+            None => self.here.insert(
+                Decoder::new(MAX_PIXELS).map_err(|e| DecodeFailure::Decoder(e.to_string()))?,
+            ),
+        };
+        let sample = primed(&self.config, fresh, sample);
+        decode_one(decoder, &sample)
+    }
 }
 
-impl Av1 {
-    fn decode_here(&mut self, sample: &[u8]) -> Result<Option<Picture>, DecodeFailure> {
-        let joined;
-        let (decoder, sample) = match &mut self.here {
-            Some(decoder) => (decoder, sample),
-            None => {
-                let decoder =
-                    Decoder::new(MAX_PIXELS).map_err(|e| DecodeFailure::Decoder(e.to_string()))?;
-                joined = [self.config.as_slice(), sample].concat();
-                (self.here.insert(decoder), joined.as_slice())
-            }
-        };
-        decode_one(decoder, sample)
+/// The sample as a decoder gets it: after the `av1C` OBUs when the decoder is fresh.
+fn primed<'a>(config: &[u8], fresh: bool, sample: &'a [u8]) -> Cow<'a, [u8]> {
+    if fresh {
+        Cow::Owned([config, sample].concat())
+    } else {
+        Cow::Borrowed(sample)
     }
 }
 
