@@ -293,6 +293,9 @@ pub fn finish_file(
             }
             let video = videos::create_in(tx, &new, now_ms(), uuid)?;
             records::put(tx, tables::VIDEO_SOURCES, video.id, &source)?;
+            // An uploaded video is found by search like any other (its visibility is judged at
+            // query time, so indexing it before it is published shows nothing early).
+            videos::enqueue_indexing(tx, vec![video.id])?;
             // In the same commit: a stored video always has the job that makes it playable.
             crate::store::jobs::enqueue(
                 tx,

@@ -470,3 +470,20 @@ fn search_phrases_stems_sorts_filters_highlights_suggests_resolves_and_finds_cha
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+#[test]
+fn an_uploaded_video_is_found_once_published() {
+    use crate::uploads::{channel_id, clip, single_upload, wait_for_state};
+    let dir = tempdir();
+    let s = Server::start(dir.path());
+    let token = s.root_token();
+    let r = single_upload(&s, &token, channel_id(&s, &token), "Rabbits of the meadow", clip());
+    assert_eq!(r.status(), 200);
+    let uuid = r.json::<Value>().unwrap()["video"]["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    wait_for_state(&s, &uuid, 1);
+    eventually(&s, "search=meadow", &["Rabbits of the meadow"]);
+    eventually(&s, "search=rabbit", &["Rabbits of the meadow"]);
+}
