@@ -83,7 +83,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::media::router())
         .route("/livez", get(livez))
         .route("/readyz", get(readyz))
-        .route("/", get(home))
+        .merge(crate::web::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(panic_response))
@@ -112,17 +112,16 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// Until the web UI lands, the root page says what is here.
-async fn home(State(state): State<AppState>) -> Response {
-    let name = &state.core.config.instance.name;
-    let body = format!(
-        "{name} — a Vireo video instance.\nAPI: /api/v1 (PeerTube-compatible). Health: /livez, /readyz.\n"
-    );
-    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
-}
-
-async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not found")
+/// Unknown paths: a page for browsers, PeerTube's problem document for everything else.
+async fn not_found(headers: axum::http::HeaderMap) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if wants_html {
+        return crate::web::page::PageError::not_found("Page").into_response();
+    }
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not found").into_response()
 }
 
 async fn method_not_allowed() -> ApiError {

@@ -81,10 +81,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let core = tokio::task::spawn_blocking(move || Core::open(config))
         .await?
         .context("opening the store")?;
+    // The web UI's assets are compressed once (brotli at its best takes a moment), beside the
+    // rest of start-up.
+    let assets = tokio::task::spawn_blocking(crate::web::assets::warm);
     let root = {
         let core = core.clone();
         tokio::task::spawn_blocking(move || bootstrap_root(&core)).await??
     };
+    assets.await?;
     match crate::service::uploads::sweep(&core) {
         Ok(0) => {}
         Ok(n) => tracing::info!(removed = n, "removed unfinished uploads and orphaned media"),

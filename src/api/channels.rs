@@ -27,17 +27,17 @@ const CHANNEL_SORTS: &[(&str, ChannelSort)] = &[
     ("updatedAt", ChannelSort::UpdatedAt),
 ];
 
-fn account_by_id(tx: &impl Tx, id: u64) -> ApiResult<Account> {
+pub(crate) fn account_by_id(tx: &impl Tx, id: u64) -> ApiResult<Account> {
     records::get(tx, tables::ACCOUNTS, id)?.ok_or_else(|| ApiError::not_found("Account"))
 }
 
-fn channel_by_handle(core: &Core, tx: &impl Tx, handle: &str) -> ApiResult<Channel> {
+pub(crate) fn channel_by_handle(core: &Core, tx: &impl Tx, handle: &str) -> ApiResult<Channel> {
     channels::by_handle(tx, handle, &core.config.public_host())?
         .ok_or_else(|| ApiError::not_found("Video channel"))
 }
 
 /// A local account by name (`name` or `name@host`).
-fn account_by_name(core: &Core, tx: &impl Tx, handle: &str) -> ApiResult<Account> {
+pub(crate) fn account_by_name(core: &Core, tx: &impl Tx, handle: &str) -> ApiResult<Account> {
     let name = channels::local_name(handle, &core.config.public_host())
         .ok_or_else(|| ApiError::not_found("Account"))?;
     match users::resolve_actor(tx, name)? {

@@ -276,7 +276,8 @@ impl FromRequestParts<AppState> for MaybeAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            return Ok(MaybeAuth(None));
+            // The web UI's own scripts and player authenticate with its session cookie.
+            return Ok(MaybeAuth(crate::web::session::api_user(parts, state)));
         };
         let token = value
             .to_str()

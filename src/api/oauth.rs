@@ -124,6 +124,17 @@ async fn password_grant(
 ) -> ApiResult<Issued> {
     let username = form.username.ok_or_else(|| missing("username"))?;
     let password = form.password.ok_or_else(|| missing("password"))?;
+    password_login(state, ip, username, password).await
+}
+
+/// Check a username and password under the login throttle and issue a token pair: the OAuth
+/// password grant, and the web UI's login form.
+pub(crate) async fn password_login(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    username: String,
+    password: String,
+) -> ApiResult<Issued> {
     if username.len() > 400 || password.len() > 1024 {
         return Err(GrantError::BadCredentials.into());
     }

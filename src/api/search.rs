@@ -16,6 +16,7 @@ use super::pagination::{ListResponse, Page};
 use super::videos::{self, ListQuery};
 use crate::app::AppState;
 use crate::model::parse_iso8601;
+use crate::model::user::User;
 use crate::model::video::{Video, parse_short_uuid};
 use crate::search::Highlight;
 use crate::service::search::{Found, Order};
@@ -115,6 +116,56 @@ fn take_search_text(q: &mut ListQuery, params: &Params) -> String {
     params.get("search").unwrap_or_default().to_owned()
 }
 
+/// A page of video search results, before rendering.
+pub(crate) struct Results {
+    pub query: ListQuery,
+    pub total: usize,
+    pub videos: Vec<Video>,
+    /// The index's answer (for highlights); `None` when no full-text search ran.
+    pub found: Option<Found>,
+}
+
+/// Run a video search as `/search/videos` takes it: a local video URL finds that video, empty
+/// words list by the filters alone, anything else goes to the index. Call it off the runtime.
+pub(crate) fn run_videos(
+    core: &Core,
+    params: &Params,
+    viewer: Option<&User>,
+) -> ApiResult<Results> {
+    let mut q = videos::list_query(core, params, viewer)?;
+    search_filters(core, params, &mut q)?;
+    let order = order(params, &q);
+    let text = take_search_text(&mut q, params);
+    let results = |query, total, videos, found| Results {
+        query,
+        total,
+        videos,
+        found,
+    };
+    if q.nothing {
+        return Ok(results(q, 0, Vec::new(), None));
+    }
+    if let Some(path) = local_path(core, &text) {
+        let tx = core.store.read()?;
+        let found = video_at(&tx, &path)?;
+        drop(tx);
+        let rows = core.catalog.snapshot();
+        let visible: Vec<Video> = found
+            .into_iter()
+            .filter(|v| rows.get(v.id).is_some_and(|r| q.filter.matches(r)))
+            .collect();
+        return Ok(results(q, visible.len(), visible, None));
+    }
+    if text.trim().is_empty() {
+        let (total, list) = videos::page_of(core, &q)?;
+        return Ok(results(q, total, list, None));
+    }
+    let found =
+        crate::service::search::search(core, &text, &q.filter, order, q.page.start, q.page.count)?;
+    let list = load(core, &found)?;
+    Ok(results(q, found.total, list, Some(found)))
+}
+
 /// `GET /api/v1/search/videos`.
 pub async fn videos(
     State(state): State<AppState>,
@@ -122,38 +173,9 @@ pub async fn videos(
     params: Params,
 ) -> ApiResult<Response> {
     let core = state.core.clone();
-    let mut q = videos::list_query(&core, &params, viewer.as_ref())?;
-    search_filters(&core, &params, &mut q)?;
-    let order = order(&params, &q);
-    let text = take_search_text(&mut q, &params);
     let body = blocking(move || {
-        if q.nothing {
-            return videos::render_videos(&core, &q, 0, &[], None);
-        }
-        if let Some(path) = local_path(&core, &text) {
-            let tx = core.store.read()?;
-            let found = video_at(&tx, &path)?;
-            drop(tx);
-            let rows = core.catalog.snapshot();
-            let visible: Vec<Video> = found
-                .into_iter()
-                .filter(|v| rows.get(v.id).is_some_and(|r| q.filter.matches(r)))
-                .collect();
-            return videos::render_videos(&core, &q, visible.len(), &visible, None);
-        }
-        if text.trim().is_empty() {
-            return videos::render_list(&core, q);
-        }
-        let found = crate::service::search::search(
-            &core,
-            &text,
-            &q.filter,
-            order,
-            q.page.start,
-            q.page.count,
-        )?;
-        let list = load(&core, &found)?;
-        videos::render_videos(&core, &q, found.total, &list, Some(&found))
+        let r = run_videos(&core, &params, viewer.as_ref())?;
+        videos::render_videos(&core, &r.query, r.total, &r.videos, r.found.as_ref())
     })
     .await?;
     Ok(videos::json_response(body))

@@ -46,7 +46,7 @@ const SORTS: &[(&str, SortKey)] = &[
 ];
 
 /// Parsed list parameters shared by every video list route.
-pub(super) struct ListQuery {
+pub(crate) struct ListQuery {
     pub filter: Filter,
     pub sort: (SortKey, bool),
     pub page: Page,
@@ -57,7 +57,7 @@ pub(super) struct ListQuery {
     pub with_state: bool,
 }
 
-pub(super) fn list_query(core: &Core, p: &Params, viewer: Option<&User>) -> ApiResult<ListQuery> {
+pub(crate) fn list_query(core: &Core, p: &Params, viewer: Option<&User>) -> ApiResult<ListQuery> {
     if p.has("filter") {
         return Err(ApiError::bad_request(
             "\"filter\" query parameter is not supported anymore by PeerTube. Please use \"isLocal\" and \"include\" instead",
@@ -144,19 +144,23 @@ fn lower(v: Vec<String>) -> Vec<String> {
 
 /// Run a list query and render the page as JSON, loading each channel and account once.
 pub(super) fn render_list(core: &Core, q: ListQuery) -> ApiResult<Bytes> {
-    let (total, found) = if q.nothing {
-        (0, Vec::new())
-    } else {
-        videos::list(
-            core,
-            &q.filter,
-            q.sort.0,
-            q.sort.1,
-            q.page.start,
-            q.page.count,
-        )?
-    };
+    let (total, found) = page_of(core, &q)?;
     render_videos(core, &q, total, &found, None)
+}
+
+/// The total and the requested page of a list query.
+pub(crate) fn page_of(core: &Core, q: &ListQuery) -> ApiResult<(usize, Vec<Video>)> {
+    if q.nothing {
+        return Ok((0, Vec::new()));
+    }
+    Ok(videos::list(
+        core,
+        &q.filter,
+        q.sort.0,
+        q.sort.1,
+        q.page.start,
+        q.page.count,
+    )?)
 }
 
 /// A video in search results: as in lists, with the words that matched highlighted.
@@ -236,7 +240,7 @@ pub fn list_scoped(
     Ok(json_response(body))
 }
 
-fn owner_of(tx: &impl Tx, channel_id: u64) -> ApiResult<(Channel, Account)> {
+pub(crate) fn owner_of(tx: &impl Tx, channel_id: u64) -> ApiResult<(Channel, Account)> {
     let c = channels::get(tx, channel_id)?.ok_or_else(|| ApiError::not_found("Video channel"))?;
     let a: Account = records::get(tx, tables::ACCOUNTS, c.account_id)?
         .ok_or_else(|| ApiError::not_found("Account"))?;
@@ -296,7 +300,7 @@ fn can_view(v: &Video, owner: &Account, viewer: Option<&User>) -> bool {
     }
 }
 
-pub(super) fn load_visible(
+pub(crate) fn load_visible(
     core: &Core,
     key: &str,
     viewer: Option<&User>,

@@ -20,3 +20,4 @@ mod search;
 mod thumbnails;
 mod uploads;
 mod videos;
+mod web;

@@ -477,7 +477,13 @@ fn an_uploaded_video_is_found_once_published() {
     let dir = tempdir();
     let s = Server::start(dir.path());
     let token = s.root_token();
-    let r = single_upload(&s, &token, channel_id(&s, &token), "Rabbits of the meadow", clip());
+    let r = single_upload(
+        &s,
+        &token,
+        channel_id(&s, &token),
+        "Rabbits of the meadow",
+        clip(),
+    );
     assert_eq!(r.status(), 200);
     let uuid = r.json::<Value>().unwrap()["video"]["uuid"]
         .as_str()

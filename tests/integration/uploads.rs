@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::common::{Server, assert_error, tempdir, token_of};
 
-const CLIP: &str = "../shared/fixtures/media/bigbuckbunny.mp4";
+pub(crate) const CLIP: &str = "../shared/fixtures/media/bigbuckbunny.mp4";
 
 pub(crate) fn clip() -> Vec<u8> {
     std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(CLIP)).expect("fixture clip")

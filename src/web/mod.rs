@@ -1,0 +1,48 @@
+//! The built-in web UI: server-rendered pages (askama templates in `web/templates/`), the
+//! player and the other static assets (`web/static/`, embedded with rust-embed), the cookie
+//! session that lets a browser log in, and the sharing endpoints (embed, oEmbed).
+//!
+//! Pages read through the same functions as the API (`api::videos::list_query`, `load_visible`,
+//! `api::search::run_videos`), so a page never shows what the API would refuse, and filters mean
+//! the same in both.
+
+pub mod assets;
+pub mod cards;
+pub mod format;
+pub mod markdown;
+pub mod page;
+pub mod pages;
+pub mod session;
+
+use axum::Router;
+use axum::routing::get;
+use tower_http::compression::CompressionLayer;
+
+use crate::app::AppState;
+
+/// Every page route, and the assets.
+pub fn router() -> Router<AppState> {
+    use pages::{actors, browse, login, oembed, search, upload, watch};
+    let pages = Router::new()
+        .route("/", get(browse::home))
+        .route("/videos/recently-added", get(browse::home))
+        .route("/videos/trending", get(browse::trending))
+        .route("/videos/local", get(browse::local))
+        .route("/w/{id}", get(watch::watch))
+        .route("/videos/watch/{id}", get(watch::watch))
+        .route("/videos/embed/{id}", get(watch::embed))
+        .route("/search", get(search::search))
+        .route("/videos/upload", get(upload::show))
+        .route("/c/{name}", get(actors::channel))
+        .route("/c/{name}/videos", get(actors::channel))
+        .route("/video-channels/{name}", get(actors::channel))
+        .route("/a/{name}", get(actors::account))
+        .route("/a/{name}/videos", get(actors::account))
+        .route("/accounts/{name}", get(actors::account))
+        .route("/login", get(login::show).post(login::submit))
+        .route("/logout", axum::routing::post(login::logout))
+        .route("/services/oembed", get(oembed::oembed))
+        // Pages are small HTML compressed per request; assets are compressed once, at start.
+        .layer(CompressionLayer::new());
+    pages.route("/assets/{name}", get(assets::serve))
+}

@@ -1,0 +1,155 @@
+//! Channel pages (`/c/{name}`, `/video-channels/{name}`) and account pages (`/a/{name}`,
+//! `/accounts/{name}`): who they are, their description, and a page of their videos.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use crate::api::channels::{account_by_id, account_by_name, channel_by_handle};
+use crate::api::extract::{Params, blocking};
+use crate::api::videos::{list_query, page_of};
+use crate::app::AppState;
+use crate::service::channels;
+use crate::web::cards::{self, Card, Pager};
+use crate::web::markdown;
+use crate::web::page::{Chrome, PageError, respond};
+use crate::web::session::Visitor;
+
+const PER_PAGE: usize = 24;
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    page: Option<String>,
+}
+
+/// A link to another actor (a channel's owner, an account's channels).
+pub struct ActorLink {
+    pub href: String,
+    pub name: String,
+}
+
+#[derive(Template)]
+#[template(path = "actor.html")]
+struct ActorPage {
+    chrome: Chrome,
+    kind: &'static str,
+    display_name: String,
+    handle: String,
+    description_html: String,
+    related_heading: &'static str,
+    related: Vec<ActorLink>,
+    total: String,
+    cards: Vec<Card>,
+    pager: Pager,
+}
+
+/// Which actor a page shows.
+enum Whose {
+    Channel(String),
+    Account(String),
+}
+
+async fn show(
+    state: AppState,
+    visitor: Visitor,
+    whose: Whose,
+    q: PageQuery,
+) -> Result<Response, PageError> {
+    let page = cards::page_number(q.page.as_deref());
+    let core = state.core.clone();
+    let viewer = visitor.user.clone();
+    let host = state.core.config.public_host();
+    let (mut t, here) = blocking(move || {
+        let tx = core.store.read()?;
+        let params = Params::from_pairs(vec![
+            ("sort".to_owned(), "-publishedAt".to_owned()),
+            ("start".to_owned(), ((page - 1) * PER_PAGE).to_string()),
+            ("count".to_owned(), PER_PAGE.to_string()),
+        ]);
+        let mut query = list_query(&core, &params, viewer.as_ref())?;
+        let (kind, display_name, handle, description, related_heading, related, here) = match &whose
+        {
+            Whose::Channel(name) => {
+                let c = channel_by_handle(&core, &tx, name)?;
+                let owner = account_by_id(&tx, c.account_id)?;
+                query.filter.channel_id = Some(c.id);
+                (
+                    "Channel",
+                    c.display_name.clone(),
+                    format!("@{}@{host}", c.name),
+                    c.description.clone(),
+                    "Owned by",
+                    vec![ActorLink {
+                        href: format!("/a/{}", owner.name),
+                        name: owner.display_name.clone(),
+                    }],
+                    format!("/c/{}", c.name),
+                )
+            }
+            Whose::Account(name) => {
+                let a = account_by_name(&core, &tx, name)?;
+                query.filter.account_id = Some(a.id);
+                let related = channels::of_account(&tx, a.id)?
+                    .into_iter()
+                    .map(|c| ActorLink {
+                        href: format!("/c/{}", c.name),
+                        name: c.display_name,
+                    })
+                    .collect();
+                (
+                    "Account",
+                    a.display_name.clone(),
+                    format!("@{}@{host}", a.name),
+                    a.description.clone(),
+                    "Channels",
+                    related,
+                    format!("/a/{}", a.name),
+                )
+            }
+        };
+        drop(tx);
+        let (total, videos) = page_of(&core, &query)?;
+        let here_for_pager = here.clone();
+        let page = ActorPage {
+            chrome: Chrome::empty(),
+            kind,
+            display_name,
+            handle,
+            description_html: markdown::to_html(description.as_deref().unwrap_or("")),
+            related_heading,
+            related,
+            total: match total {
+                1 => "1 video".to_owned(),
+                n => format!("{n} videos"),
+            },
+            cards: cards::cards(&core, &videos)?,
+            pager: cards::pager(page, PER_PAGE, total, move |n| {
+                format!("{here_for_pager}?page={n}")
+            }),
+        };
+        Ok((page, here))
+    })
+    .await?;
+    t.chrome = Chrome::new(&state, &visitor, t.display_name.clone(), &here);
+    Ok(respond(&visitor, StatusCode::OK, &t))
+}
+
+pub async fn channel(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(name): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, PageError> {
+    show(state, visitor, Whose::Channel(name), q).await
+}
+
+pub async fn account(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(name): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, PageError> {
+    show(state, visitor, Whose::Account(name), q).await
+}

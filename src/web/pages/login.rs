@@ -1,0 +1,189 @@
+//! Logging in and out through the page: the login form (`/login`), which issues an OAuth token
+//! pair under the API's login throttle and keeps it in the session cookie, and `/logout`,
+//! which revokes it. Both posts carry the CSRF token.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::api::extract::{ClientIp, blocking};
+use crate::app::AppState;
+use crate::service::sessions;
+use crate::web::page::{Chrome, PageError, PageForm, respond};
+use crate::web::session::Visitor;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    chrome: Chrome,
+    username: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// Where to go after logging in: a path of this site only (never `//host` or a URL), else home.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && n.len() <= 2000
+                && !n.chars().any(char::is_control) =>
+        {
+            n.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+fn form(
+    state: &AppState,
+    visitor: &Visitor,
+    status: StatusCode,
+    username: String,
+    next: String,
+    error: Option<String>,
+) -> Response {
+    let t = LoginPage {
+        chrome: Chrome::new(state, visitor, "Log in", "/login"),
+        username,
+        next,
+        error,
+    };
+    respond(visitor, status, &t)
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(q): Query<NextQuery>,
+) -> Response {
+    let next = safe_next(q.next.as_deref());
+    if visitor.user.is_some() {
+        return see_other(&visitor, &next);
+    }
+    form(&state, &visitor, StatusCode::OK, String::new(), next, None)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+    next: Option<String>,
+}
+
+/// A 303 to `to`, with the visitor's cookies.
+pub fn see_other(visitor: &Visitor, to: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    visitor.apply(&mut r);
+    r
+}
+
+/// The page for a form whose CSRF token is missing or wrong.
+pub fn csrf_failed() -> PageError {
+    PageError::new(
+        StatusCode::FORBIDDEN,
+        "This form has expired or did not come from this site. Go back, reload the page and try again.",
+    )
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    mut visitor: Visitor,
+    ClientIp(ip): ClientIp,
+    PageForm(f): PageForm<LoginForm>,
+) -> Result<Response, PageError> {
+    if !visitor.csrf_ok(&f.csrf) {
+        return Err(csrf_failed());
+    }
+    let next = safe_next(f.next.as_deref());
+    if f.username.trim().is_empty() || f.password.is_empty() {
+        let msg = "Enter your username or e-mail and your password.".to_owned();
+        return Ok(form(
+            &state,
+            &visitor,
+            StatusCode::BAD_REQUEST,
+            f.username,
+            next,
+            Some(msg),
+        ));
+    }
+    match crate::api::oauth::password_login(&state, ip, f.username.clone(), f.password).await {
+        Ok(issued) => {
+            let life = state.core.config.auth.refresh_token_lifetime_secs;
+            visitor.log_in(&issued, life).map_err(PageError::internal)?;
+            Ok(see_other(&visitor, &next))
+        }
+        Err(e) => {
+            let msg = match e.status {
+                StatusCode::TOO_MANY_REQUESTS => {
+                    "Too many failed attempts. Wait a few minutes and try again.".to_owned()
+                }
+                StatusCode::BAD_REQUEST => "Incorrect username or password.".to_owned(),
+                StatusCode::INTERNAL_SERVER_ERROR => return Err(e.into()),
+                _ => e.detail,
+            };
+            let status = match e.status {
+                StatusCode::BAD_REQUEST => StatusCode::UNAUTHORIZED,
+                s => s,
+            };
+            Ok(form(&state, &visitor, status, f.username, next, Some(msg)))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LogoutForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    mut visitor: Visitor,
+    PageForm(f): PageForm<LogoutForm>,
+) -> Result<Response, PageError> {
+    if !visitor.csrf_ok(&f.csrf) {
+        return Err(csrf_failed());
+    }
+    if let Some(token) = visitor.log_out() {
+        let core = state.core.clone();
+        blocking(move || Ok(sessions::revoke(&core, &token)?)).await?;
+    }
+    Ok(see_other(&visitor, "/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_a_local_path_only() {
+        assert_eq!(safe_next(Some("/w/abc?start=5")), "/w/abc?start=5");
+        for bad in [
+            None,
+            Some(""),
+            Some("//evil.example"),
+            Some("https://evil.example"),
+            Some("/\\evil"),
+            Some("/a\nb"),
+        ] {
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! One module per page or group of pages.
+
+pub mod actors;
+pub mod browse;
+pub mod login;
+pub mod oembed;
+pub mod search;
+pub mod upload;
+pub mod watch;

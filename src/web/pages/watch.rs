@@ -1,0 +1,330 @@
+//! The watch page (`/w/{shortUUID}`, `/videos/watch/{id}`) and the embed page
+//! (`/videos/embed/{id}`, the player alone, framable): the player with its configuration, the
+//! video's details and description, Open Graph and Twitter card tags, and the oEmbed link.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::api::extract::{Params, blocking};
+use crate::api::videos::{list_query, load_visible, page_of};
+use crate::api::views::{self, Ctx};
+use crate::app::AppState;
+use crate::model::video::{Privacy, Video, VideoMedia, VideoSource, VideoState, short_uuid};
+use crate::store::{records, tables};
+use crate::web::cards::{self, Card};
+use crate::web::page::{Chrome, EMBED_CSP, PageError, respond, respond_with};
+use crate::web::session::Visitor;
+use crate::web::{assets, format, markdown};
+
+/// What the player script is told (`web/static/player.js`), as the player element's
+/// `data-config` attribute (HTML-escaped there, so no script context is involved).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlayerConfig {
+    /// The HLS master playlist, when the video has HLS.
+    hls: Option<String>,
+    /// Progressive files, largest first: for browsers without MSE and as a last resort.
+    files: Vec<ProgressiveFile>,
+    poster: Option<String>,
+    duration: u64,
+    start: u64,
+    title: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ProgressiveFile {
+    url: String,
+    height: u64,
+}
+
+/// The video's open-graph facts, absolute URLs as crawlers need them.
+struct Meta {
+    url: String,
+    embed_url: String,
+    image: Option<String>,
+    description: String,
+    oembed: String,
+    width: u32,
+    height: u32,
+}
+
+#[derive(Template)]
+#[template(path = "watch.html")]
+struct WatchPage {
+    chrome: Chrome,
+    title: String,
+    channel: String,
+    channel_href: String,
+    account: String,
+    account_href: String,
+    views: String,
+    published: String,
+    published_iso: String,
+    description_html: String,
+    tags: Vec<String>,
+    privacy: &'static str,
+    notice: Option<String>,
+    player: String,
+    player_js: &'static str,
+    meta: Meta,
+    more: Vec<Card>,
+    /// Private and unlisted videos are kept out of search engines.
+    noindex: bool,
+}
+
+#[derive(Template)]
+#[template(path = "embed.html")]
+struct EmbedPage {
+    title: String,
+    instance: String,
+    watch_href: String,
+    player: String,
+    player_js: &'static str,
+    css: &'static str,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WatchQuery {
+    start: Option<String>,
+    t: Option<String>,
+}
+
+/// Everything both pages read about one video.
+struct Loaded {
+    video: Video,
+    channel: crate::model::channel::Channel,
+    account: crate::model::account::Account,
+    details: views::VideoDetailsJson,
+}
+
+async fn load(state: &AppState, visitor: &Visitor, id: String) -> Result<Loaded, PageError> {
+    if id.len() > 64 {
+        return Err(PageError::not_found("Video"));
+    }
+    let core = state.core.clone();
+    let viewer = visitor.user.clone();
+    let loaded = blocking(move || {
+        let (video, channel, account) = load_visible(&core, &id, viewer.as_ref())?;
+        let tx = core.store.read()?;
+        let media: VideoMedia =
+            records::get(&tx, tables::VIDEO_MEDIA, video.id)?.unwrap_or_default();
+        let source: Option<VideoSource> = records::get(&tx, tables::VIDEO_SOURCES, video.id)?;
+        drop(tx);
+        let ctx = Ctx::new(&core.config);
+        let details =
+            views::video_details(&ctx, &video, &account, &channel, &media, source.as_ref());
+        Ok(Loaded {
+            video,
+            channel,
+            account,
+            details,
+        })
+    })
+    .await?;
+    Ok(loaded)
+}
+
+/// A URL of this instance as a path, so the page works under whatever host name the browser
+/// used to reach it.
+fn local_path(ctx_url: &str, url: &str) -> String {
+    url.strip_prefix(ctx_url).unwrap_or(url).to_owned()
+}
+
+fn player_config(ctx_url: &str, l: &Loaded, start: u64) -> PlayerConfig {
+    let d = &l.details;
+    let hls = d
+        .streaming_playlists
+        .first()
+        .and_then(|p| p.get("playlistUrl"))
+        .and_then(Value::as_str)
+        .map(|u| local_path(ctx_url, u));
+    let files = d
+        .files
+        .iter()
+        .filter_map(|f| {
+            Some(ProgressiveFile {
+                url: local_path(ctx_url, f.get("fileUrl")?.as_str()?),
+                height: f.get("resolution")?.get("id")?.as_u64()?,
+            })
+        })
+        .collect();
+    PlayerConfig {
+        hls,
+        files,
+        poster: d.base.preview_path.clone(),
+        duration: l.video.duration,
+        start: start.min(l.video.duration),
+        title: l.video.name.clone(),
+    }
+}
+
+fn start_of(q: &WatchQuery) -> u64 {
+    q.start
+        .as_deref()
+        .or(q.t.as_deref())
+        .and_then(format::start_time)
+        .unwrap_or(0)
+}
+
+/// A plain-text summary of the description for link previews (Markdown marks left in are
+/// harmless there, and it is escaped like any text).
+fn summary(description: Option<&str>) -> String {
+    let d = description.unwrap_or("").trim();
+    let mut s: String = d.chars().take(200).collect();
+    if d.chars().count() > 200 {
+        s.push('…');
+    }
+    s
+}
+
+fn processing_notice(state: &AppState, v: &Video) -> Option<String> {
+    match v.state {
+        VideoState::Published => state.core.progress.get(v.id).map(|p| {
+            format!(
+                "More qualities are being prepared ({:.0} %). The video plays meanwhile.",
+                p.percent
+            )
+        }),
+        VideoState::TranscodingFailed => Some(match &v.state_reason {
+            Some(r) => format!("Processing this video failed: {r}"),
+            None => "Processing this video failed.".to_owned(),
+        }),
+        _ => Some(match state.core.progress.get(v.id) {
+            Some(p) => format!(
+                "This video is being processed ({:.0} %). It will play when it is ready.",
+                p.percent
+            ),
+            None => {
+                "This video is waiting to be processed. It will play when it is ready.".to_owned()
+            }
+        }),
+    }
+}
+
+pub async fn watch(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Query(q): Query<WatchQuery>,
+) -> Result<Response, PageError> {
+    let l = load(&state, &visitor, id).await?;
+    let ctx = Ctx::new(&state.core.config);
+    let config = player_config(&ctx.url, &l, start_of(&q));
+    let player = serde_json::to_string(&config).map_err(PageError::internal)?;
+    let v = &l.video;
+    let short = short_uuid(&v.uuid);
+    let meta = Meta {
+        url: format!("{}/w/{short}", ctx.url),
+        embed_url: format!("{}/videos/embed/{}", ctx.url, v.uuid),
+        image: v
+            .preview
+            .as_ref()
+            .map(|n| format!("{}/lazy-static/previews/{n}", ctx.url)),
+        description: summary(v.description.as_deref()),
+        oembed: format!(
+            "{}/services/oembed?url={}",
+            ctx.url,
+            url::form_urlencoded::byte_serialize(format!("{}/w/{short}", ctx.url).as_bytes())
+                .collect::<String>()
+        ),
+        width: 1280,
+        height: 720,
+    };
+    let more = more_from_channel(&state, &visitor, v).await?;
+    let here = format!("/w/{short}");
+    let t = WatchPage {
+        chrome: Chrome::new(&state, &visitor, v.name.clone(), &here),
+        title: v.name.clone(),
+        channel: l.channel.display_name.clone(),
+        channel_href: format!("/c/{}", l.channel.name),
+        account: l.account.display_name.clone(),
+        account_href: format!("/a/{}", l.account.name),
+        views: format::views(v.views),
+        published: format::age(v.published_at_ms, crate::model::now_ms()),
+        published_iso: crate::model::iso8601(v.published_at_ms),
+        description_html: markdown::to_html(v.description.as_deref().unwrap_or("")),
+        tags: v.tags.clone(),
+        privacy: v.privacy.label(),
+        notice: processing_notice(&state, v),
+        player,
+        player_js: assets::url("player.js"),
+        meta,
+        more,
+        noindex: !matches!(v.privacy, Privacy::Public),
+    };
+    Ok(respond(&visitor, StatusCode::OK, &t))
+}
+
+/// Up to 8 other videos of the same channel, newest first, as the viewer may list them.
+async fn more_from_channel(
+    state: &AppState,
+    visitor: &Visitor,
+    v: &Video,
+) -> Result<Vec<Card>, PageError> {
+    let core = state.core.clone();
+    let viewer = visitor.user.clone();
+    let (channel_id, id) = (v.channel_id, v.id);
+    Ok(blocking(move || {
+        let params = Params::from_pairs(vec![
+            ("sort".to_owned(), "-publishedAt".to_owned()),
+            ("count".to_owned(), "9".to_owned()),
+        ]);
+        let mut q = list_query(&core, &params, viewer.as_ref())?;
+        q.filter.channel_id = Some(channel_id);
+        let (_, list) = page_of(&core, &q)?;
+        let others: Vec<Video> = list.into_iter().filter(|o| o.id != id).take(8).collect();
+        cards::cards(&core, &others)
+    })
+    .await?)
+}
+
+pub async fn embed(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Query(q): Query<WatchQuery>,
+) -> Result<Response, PageError> {
+    let l = load(&state, &visitor, id).await?;
+    let ctx = Ctx::new(&state.core.config);
+    let config = player_config(&ctx.url, &l, start_of(&q));
+    let t = EmbedPage {
+        title: l.video.name.clone(),
+        instance: state.core.config.instance.name.clone(),
+        watch_href: format!("/w/{}", short_uuid(&l.video.uuid)),
+        player: serde_json::to_string(&config).map_err(PageError::internal)?,
+        player_js: assets::url("player.js"),
+        css: assets::url("style.css"),
+    };
+    Ok(respond_with(&visitor, StatusCode::OK, &t, EMBED_CSP))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_are_short_plain_text() {
+        assert_eq!(summary(None), "");
+        assert_eq!(summary(Some("  hi  ")), "hi");
+        let long = "x".repeat(500);
+        assert_eq!(summary(Some(&long)).chars().count(), 201);
+    }
+
+    #[test]
+    fn start_prefers_start_over_t() {
+        let q = WatchQuery {
+            start: Some("1m30s".into()),
+            t: Some("5".into()),
+        };
+        assert_eq!(start_of(&q), 90);
+        let q = WatchQuery {
+            start: None,
+            t: Some("bogus".into()),
+        };
+        assert_eq!(start_of(&q), 0);
+    }
+}

@@ -1,0 +1,233 @@
+// Vireo web UI end-to-end check, in headless Debian Chromium (playwright-core).
+//
+// Against a running Vireo, as a user would: log in through the form, upload a video file
+// through the upload page and wait for its progress bar to reach 100 % and for processing to
+// make it watchable (and then every quality), open its watch page, play it in Vireo's own
+// player at each quality its menu offers (currentTime must advance by --min-play seconds
+// while the player says that quality is playing, with no media error), search for it with
+// the search box, then log out. Screenshots of the main pages at desktop and phone widths
+// go to --out. Prints one JSON report; exit code 0 when every step passed, 1 otherwise.
+//
+//   node ui.mjs <baseUrl> --user U --password P --file video.mp4 --title T --search WORD
+//               --out DIR [--min-play 1.0] [--timeout-ms 240000]
+//
+// Only loopback base URLs are accepted, and Chromium is pointed at a dead proxy for any
+// other host, so nothing leaves the machine. Env: CHROMIUM_PATH (default /usr/bin/chromium).
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+function usage(msg) {
+  process.stderr.write(`ui.mjs: ${msg}\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const o = { base: null, user: null, password: null, file: null, title: null, search: null, out: null, minPlay: 1.0, timeoutMs: 240000 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => (i + 1 < argv.length ? argv[++i] : usage(`${a} needs a value`));
+    if (a === '--user') o.user = val();
+    else if (a === '--password') o.password = val();
+    else if (a === '--file') o.file = val();
+    else if (a === '--title') o.title = val();
+    else if (a === '--search') o.search = val();
+    else if (a === '--out') o.out = val();
+    else if (a === '--min-play') o.minPlay = Number(val());
+    else if (a === '--timeout-ms') o.timeoutMs = Number(val());
+    else if (a.startsWith('--')) usage(`unknown option ${a}`);
+    else if (!o.base) o.base = a.replace(/\/$/, '');
+    else usage(`unexpected argument ${a}`);
+  }
+  for (const k of ['base', 'user', 'password', 'file', 'title', 'search', 'out']) if (!o[k]) usage(`missing --${k}`);
+  const h = new URL(o.base).hostname;
+  if (!(h === 'localhost' || h === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(h))) usage(`only loopback URLs: ${o.base}`);
+  return o;
+}
+
+const o = parseArgs(process.argv.slice(2));
+fs.mkdirSync(o.out, { recursive: true });
+const report = { ok: false, steps: [], screenshots: [], levels: [], played: [], consoleErrors: [], cspViolations: [], failedRequests: [] };
+const step = (name, detail = {}) => report.steps.push({ name, ms: Date.now() - t0, ...detail });
+const t0 = Date.now();
+
+function watchPage(page) {
+  page.on('console', (m) => {
+    if (m.type() === 'error' && report.consoleErrors.length < 30) report.consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => report.consoleErrors.push(`pageerror: ${e.message}`));
+  page.on('requestfailed', (r) => {
+    // Aborted segment fetches after a seek or a switch are the player's own doing.
+    if (r.failure()?.errorText !== 'net::ERR_ABORTED' && report.failedRequests.length < 20) report.failedRequests.push({ url: r.url(), error: r.failure()?.errorText });
+  });
+}
+
+async function shot(page, name) {
+  const file = path.join(o.out, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: false });
+  report.screenshots.push(file);
+}
+
+/// Collect CSP violations the page reports (they are events in the page, not console lines).
+async function trackCsp(page) {
+  await page.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+}
+
+async function cspOf(page) {
+  const v = await page.evaluate(() => window.__csp || []);
+  report.cspViolations.push(...v);
+}
+
+async function playerState(page) {
+  return page.evaluate(() => {
+    const r = document.getElementById('player');
+    const v = r.querySelector('video');
+    return { ...r.dataset, config: undefined, t: v.currentTime, paused: v.paused, error: v.error ? `${v.error.code} ${v.error.message}` : null, message: r.querySelector('.vp-message')?.hidden ? null : r.querySelector('.vp-message')?.textContent };
+  });
+}
+
+/// Wait until `pred(state)` holds, polling the player; the last state on timeout.
+async function waitPlayer(page, pred, ms) {
+  const end = Date.now() + ms;
+  let s;
+  while (Date.now() < end) {
+    s = await playerState(page);
+    if (s.error || s.message) throw new Error(`player error: ${s.error || s.message}`);
+    if (pred(s)) return s;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`timed out; player state ${JSON.stringify(s)}`);
+}
+
+let browser;
+try {
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--autoplay-policy=no-user-gesture-required', '--proxy-server=http://127.0.0.1:9', '--disable-domain-reliability'],
+  });
+  report.chromium = browser.version();
+  const desktop = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await desktop.newPage();
+  watchPage(page);
+  await trackCsp(page);
+
+  // Log in.
+  await page.goto(`${o.base}/login?next=/videos/upload`);
+  await shot(page, 'desktop-login');
+  await page.fill('input[name="username"]', o.user);
+  await page.fill('input[name="password"]', o.password);
+  await Promise.all([page.waitForURL(`${o.base}/videos/upload`), page.click('form.stack button[type="submit"]')]);
+  if (!(await page.isVisible('text=Log out'))) throw new Error('not logged in after the login form');
+  step('logged in');
+
+  // Upload through the page.
+  await page.setInputFiles('#file', o.file);
+  await page.fill('#name', o.title);
+  await page.fill('#description', 'Uploaded by the **browser** test.');
+  await page.click('#start');
+  await page.waitForFunction(() => document.getElementById('sending-bar').value === 100, null, { timeout: o.timeoutMs });
+  report.uploadText = await page.textContent('#sending-text');
+  step('upload bar at 100 %', { text: report.uploadText });
+  await page.waitForSelector('#ready:not([hidden])', { timeout: o.timeoutMs });
+  step('watchable');
+  await page.waitForFunction(() => /every quality/.test(document.getElementById('processing-text').textContent), null, { timeout: o.timeoutMs });
+  report.processingText = await page.textContent('#processing-text');
+  step('every quality ready', { text: report.processingText });
+  await shot(page, 'desktop-upload');
+  await cspOf(page);
+
+  // Watch it at each quality.
+  await Promise.all([page.waitForURL(/\/w\//), page.click('#watch-link')]);
+  report.watchUrl = page.url();
+  await waitPlayer(page, (s) => s.state === 'paused' && s.levels, 15000);
+  await page.click('.vp-big-play');
+  let s = await waitPlayer(page, (x) => x.state === 'playing' && x.t > 0.2, 20000);
+  report.levels = s.levels.split(',').map(Number);
+  step('playing', { level: s.level, codec: s.codec });
+  if (report.levels.length < 2) throw new Error(`only ${report.levels.length} quality offered: ${s.levels}`);
+  for (const height of [...report.levels].reverse()) {
+    // Start from the beginning each time so every quality has the whole video to play.
+    await page.evaluate(() => {
+      const v = document.querySelector('#player video');
+      v.currentTime = 0;
+      return v.play();
+    });
+    await page.click('.vp-quality');
+    await page.click(`.vp-menu button[data-height="${height}"]`);
+    const at = await waitPlayer(page, (x) => x.level === String(height) && !x.paused, 20000);
+    const done = await waitPlayer(page, (x) => x.level === String(height) && x.t >= at.t + o.minPlay, 20000);
+    report.played.push({ height, codec: done.codec, from: at.t, to: done.t });
+    step(`played ${height}p`, { codec: done.codec, from: at.t, to: done.t });
+  }
+  await page.mouse.move(640, 300);
+  await page.mouse.move(600, 320);
+  await page.waitForTimeout(300);
+  await shot(page, 'desktop-watch');
+  await cspOf(page);
+
+  // Keyboard: k pauses, m mutes (and is remembered).
+  await page.keyboard.press('k');
+  await page.waitForFunction(() => document.querySelector('#player video').paused, null, { timeout: 5000 });
+  await page.keyboard.press('m');
+  await page.waitForFunction(() => localStorage.getItem('vireo.muted') === '1', null, { timeout: 5000 });
+  report.mutedRemembered = await page.evaluate(() => localStorage.getItem('vireo.muted'));
+  await page.keyboard.press('m');
+  step('keyboard', { muted: report.mutedRemembered });
+
+  // Search for it.
+  await page.fill('#q', o.search);
+  await Promise.all([page.waitForURL(/\/search\?/), page.press('#q', 'Enter')]);
+  const found = await page.$$eval('.cards .card .title', (as) => as.map((a) => ({ text: a.textContent, href: a.getAttribute('href') })));
+  report.searchResults = found;
+  const watchPath = new URL(report.watchUrl).pathname;
+  if (!found.some((f) => f.href === watchPath)) throw new Error(`search for "${o.search}" did not find ${watchPath}: ${JSON.stringify(found)}`);
+  step('search finds it');
+  await shot(page, 'desktop-search');
+
+  await page.goto(`${o.base}/`);
+  await shot(page, 'desktop-home');
+  await cspOf(page);
+  const channel = await page.getAttribute('.card .channel', 'href');
+  await page.goto(`${o.base}${channel}`);
+  await shot(page, 'desktop-channel');
+  await cspOf(page);
+
+  // Phone width.
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const ppage = await phone.newPage();
+  watchPage(ppage);
+  await trackCsp(ppage);
+  for (const [name, url] of [['phone-home', '/'], ['phone-watch', watchPath], ['phone-search', `/search?search=${encodeURIComponent(o.search)}`]]) {
+    await ppage.goto(`${o.base}${url}`);
+    await ppage.waitForTimeout(300);
+    await shot(ppage, name);
+    await cspOf(ppage);
+  }
+  const overflow = await ppage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (overflow > 1) throw new Error(`the phone search page is ${overflow} px wider than the screen`);
+  step('phone pages');
+
+  // Log out.
+  await page.goto(`${o.base}/`);
+  await Promise.all([page.waitForURL(`${o.base}/`), page.click('text=Log out')]);
+  if (!(await page.isVisible('a.button:has-text("Log in")'))) throw new Error('still logged in after logging out');
+  step('logged out');
+
+  if (report.cspViolations.length) throw new Error(`CSP violations: ${report.cspViolations.join('; ')}`);
+  if (report.consoleErrors.length) throw new Error(`console errors: ${report.consoleErrors.join('; ')}`);
+  report.ok = true;
+} catch (e) {
+  report.error = String(e && e.stack ? e.stack : e);
+} finally {
+  if (browser) await browser.close().catch(() => {});
+  report.ms = Date.now() - t0;
+  process.stdout.write(JSON.stringify(report, null, 1) + '\n');
+  process.exit(report.ok ? 0 : 1);
+}

@@ -1,0 +1,612 @@
+//! The web UI over HTTP against the real binary: every page renders with its headers (CSP,
+//! no caching), escapes what uploaders write, and answers missing and private videos with
+//! clear pages and the API's status codes; assets are hashed, immutable, compressed and
+//! revalidated by ETag; the login form, logout, CSRF checks, the cookie's use by the API and
+//! ended sessions behave; oEmbed answers for public videos only.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use reqwest::blocking::{Client, Response};
+use reqwest::header;
+use serde_json::{Value, json};
+
+use crate::common::{ROOT_PASSWORD, Server, tempdir};
+use crate::uploads::{channel_id, clip, wait_for_state};
+
+/// A browser's view of the server: cookies kept, redirects not followed.
+struct Visitor<'a> {
+    s: &'a Server,
+    http: Client,
+    cookies: HashMap<String, String>,
+}
+
+impl<'a> Visitor<'a> {
+    fn new(s: &'a Server) -> Self {
+        let http = Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Visitor {
+            s,
+            http,
+            cookies: HashMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep(&mut self, r: &Response) {
+        for v in r.headers().get_all(header::SET_COOKIE) {
+            let v = v.to_str().unwrap();
+            let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    fn get(&mut self, path: &str) -> Response {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.s.url))
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::ACCEPT, "text/html")
+            .send()
+            .unwrap();
+        self.keep(&r);
+        r
+    }
+
+    fn post_form(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.s.url))
+            .header(header::COOKIE, self.cookie_header())
+            .form(form)
+            .send()
+            .unwrap();
+        self.keep(&r);
+        r
+    }
+
+    fn csrf(&mut self) -> String {
+        if !self.cookies.contains_key("vireo_csrf") {
+            self.get("/login");
+        }
+        self.cookies["vireo_csrf"].clone()
+    }
+
+    fn log_in(&mut self, user: &str, password: &str) -> Response {
+        let csrf = self.csrf();
+        self.post_form(
+            "/login",
+            &[
+                ("username", user),
+                ("password", password),
+                ("csrf", &csrf),
+                ("next", "/videos/upload"),
+            ],
+        )
+    }
+}
+
+fn html(r: Response, status: u16) -> String {
+    assert_eq!(r.status(), status, "{}", r.url());
+    let h = r.headers();
+    assert!(
+        h[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"),
+        "{h:?}"
+    );
+    let csp = h[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    r.text().unwrap()
+}
+
+fn upload(s: &Server, token: &str, name: &str, description: &str, privacy: u8) -> Value {
+    let form = reqwest::blocking::multipart::Form::new()
+        .text("channelId", channel_id(s, token).to_string())
+        .text("name", name.to_owned())
+        .text("description", description.to_owned())
+        .text("privacy", privacy.to_string())
+        .text("tags[0]", "<b>tag</b>")
+        .part(
+            "videofile",
+            reqwest::blocking::multipart::Part::bytes(clip())
+                .file_name("clip.mp4")
+                .mime_str("video/mp4")
+                .unwrap(),
+        );
+    let r = s
+        .post("/api/v1/videos/upload")
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().unwrap();
+    let uuid = v["video"]["uuid"].as_str().unwrap();
+    if privacy == 1 {
+        wait_for_state(s, uuid, 1);
+    } else {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while s
+            .get(&format!("/api/v1/videos/{uuid}"))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+            .json::<Value>()
+            .unwrap()["state"]["id"]
+            != 1
+        {
+            assert!(std::time::Instant::now() < deadline, "published");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+    v["video"].clone()
+}
+
+const HOSTILE: &str = "<script>alert('x')</script><img src=x onerror=alert(1)>";
+
+#[test]
+fn every_page_renders_escaped_with_its_headers_and_clear_errors() {
+    let dir = tempdir();
+    let s = Server::start(dir.path());
+    let token = s.root_token();
+    let description = format!(
+        "**Bold** words and [a link](https://example.org/x). {HOSTILE} [bad](javascript:alert(1))\n\n{}",
+        "A long line of description. ".repeat(350)
+    );
+    let title = format!("Cats {HOSTILE}");
+    let v = upload(&s, &token, &title, &description, 1);
+    let (uuid, short) = (
+        v["uuid"].as_str().unwrap(),
+        v["shortUUID"].as_str().unwrap(),
+    );
+    let mut anon = Visitor::new(&s);
+
+    let pages = [
+        "/".to_owned(),
+        "/videos/recently-added".to_owned(),
+        "/videos/trending?page=1".to_owned(),
+        "/videos/local?page=999".to_owned(),
+        format!("/w/{short}"),
+        format!("/videos/watch/{uuid}?start=1m30s"),
+        "/search?search=cats&sort=-views&date=week&duration=short".to_owned(),
+        "/search?tagsOneOf=%3Cb%3Etag%3C%2Fb%3E".to_owned(),
+        "/search".to_owned(),
+        "/c/root_channel".to_owned(),
+        "/video-channels/root_channel".to_owned(),
+        "/a/root".to_owned(),
+        "/accounts/root".to_owned(),
+        "/login".to_owned(),
+    ];
+    for p in &pages {
+        let body = html(anon.get(p), 200);
+        assert!(!body.contains("<script>alert"), "{p}: unescaped title");
+        assert!(!body.contains("<img src=x"), "{p}: unescaped markup");
+        assert!(!body.contains("href=\"javascript:"), "{p}: unsafe link");
+        assert!(
+            !body.contains("/assets/missing"),
+            "{p}: names a missing asset"
+        );
+    }
+
+    let watch = html(anon.get(&format!("/w/{short}")), 200);
+    assert!(watch.len() < 50_000, "watch page is {} bytes", watch.len());
+    assert!(watch.contains("<strong>Bold</strong>"), "Markdown rendered");
+    assert!(
+        watch.contains("&lt;script&gt;alert"),
+        "raw HTML shown as text"
+    );
+    assert!(watch.contains(r#"rel="nofollow noopener noreferrer""#));
+    assert!(watch.contains(r#"<meta property="og:title" content="Cats &#60;script&#62;"#));
+    assert!(watch.contains(r#"<meta name="twitter:card" content="player">"#));
+    assert!(watch.contains(&format!(
+        r#"<meta property="og:video:url" content="{}/videos/embed/{uuid}">"#,
+        s.url
+    )));
+    assert!(watch.contains("application/json+oembed"));
+    assert!(watch.contains(&format!(
+        "&#34;hls&#34;:&#34;/static/streaming-playlists/hls/{uuid}/master.m3u8&#34;"
+    )));
+    let start = html(anon.get(&format!("/videos/watch/{uuid}?start=1m30s")), 200);
+    // The clip is shorter than 90 s: the start is kept inside it.
+    assert!(
+        start.contains("&#34;start&#34;:"),
+        "start in the player config"
+    );
+
+    let home = html(anon.get("/"), 200);
+    assert!(
+        home.contains(&format!(r#"href="/w/{short}""#)),
+        "home lists the video"
+    );
+    assert!(
+        home.contains("0:0") && home.contains("0 views"),
+        "card facts"
+    );
+    let search = html(anon.get("/search?search=cats"), 200);
+    assert!(search.contains("1 result"), "search finds it");
+    assert!(search.contains(&format!(r#"href="/w/{short}""#)));
+
+    let embed = anon.get(&format!("/videos/embed/{uuid}"));
+    let csp = embed.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("frame-ancestors *"), "{csp}");
+    let embed = html(embed, 200);
+    assert!(embed.contains(r#"id="player""#) && !embed.contains("class=\"top\""));
+    let page_csp = anon.get("/").headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(page_csp.contains("frame-ancestors 'none'"), "{page_csp}");
+
+    // Missing things: pages with the API's status codes.
+    for p in [
+        "/w/nonexistent".to_owned(),
+        "/videos/watch/0b7a4b4e-6a43-4e44-8e5b-6f8f4d0c2f3a".to_owned(),
+        format!("/w/{}", "x".repeat(5000)),
+        "/c/nobody".to_owned(),
+        "/a/nobody".to_owned(),
+        "/no/such/page".to_owned(),
+    ] {
+        let body = html(anon.get(&p), 404);
+        assert!(body.contains("not found"), "{p}: {body}");
+    }
+    // API clients still get problem documents for unknown paths.
+    let r = s.get("/no/such/page").send().unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(
+        r.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .contains("json")
+    );
+    // Hostile query strings are still pages.
+    for p in [
+        "/search?search=%00%FF",
+        "/?page=-1",
+        "/search?search=a&page=abc",
+    ] {
+        let status = anon.get(p).status();
+        assert!(status == 200 || status == 400, "{p}: {status}");
+    }
+}
+
+#[test]
+fn private_videos_get_login_and_forbidden_pages_and_oembed_only_serves_public_ones() {
+    let dir = tempdir();
+    let s = Server::start(dir.path());
+    let token = s.root_token();
+    let private = upload(&s, &token, "Secret cats", "hidden", 3);
+    let public = upload(&s, &token, "Open cats", "seen", 1);
+    let (pu, ps) = (
+        private["uuid"].as_str().unwrap(),
+        private["shortUUID"].as_str().unwrap(),
+    );
+    let mut anon = Visitor::new(&s);
+    let body = html(anon.get(&format!("/w/{ps}")), 401);
+    assert!(
+        body.contains("private") && body.contains(r#"href="/login""#),
+        "{body}"
+    );
+    html(anon.get(&format!("/videos/embed/{pu}")), 401);
+    assert!(!html(anon.get("/"), 200).contains("Secret cats"));
+
+    s.create_user(&token, "bob", "bobpassword1", 2);
+    let mut bob = Visitor::new(&s);
+    assert_eq!(bob.log_in("bob", "bobpassword1").status(), 303);
+    html(bob.get(&format!("/w/{ps}")), 403);
+
+    let mut root = Visitor::new(&s);
+    assert_eq!(root.log_in("root", ROOT_PASSWORD).status(), 303);
+    let watch = html(root.get(&format!("/w/{ps}")), 200);
+    assert!(watch.contains(r#"<meta name="robots" content="noindex">"#));
+    // The owner's player reads the private files with the session cookie alone.
+    let master = root
+        .http
+        .get(format!(
+            "{}/static/streaming-playlists/hls/{pu}/master.m3u8",
+            s.url
+        ))
+        .header(header::COOKIE, root.cookie_header())
+        .send()
+        .unwrap();
+    assert_eq!(master.status(), 200);
+    let anon_master = s
+        .get(&format!("/static/streaming-playlists/hls/{pu}/master.m3u8"))
+        .send()
+        .unwrap();
+    assert_eq!(anon_master.status(), 401);
+
+    let oembed_with = |url: &str, format: &str| {
+        let q = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("url", url)
+            .append_pair("format", format)
+            .finish();
+        s.get(&format!("/services/oembed?{q}")).send().unwrap()
+    };
+    let oembed = |url: &str| oembed_with(url, "json");
+    let r = oembed(&format!(
+        "{}/w/{}",
+        s.url,
+        public["shortUUID"].as_str().unwrap()
+    ));
+    assert_eq!(r.status(), 200);
+    let o: Value = r.json().unwrap();
+    assert_eq!(o["type"], "video");
+    assert_eq!(o["title"], "Open cats");
+    let iframe = o["html"].as_str().unwrap();
+    assert!(
+        iframe.starts_with("<iframe") && iframe.contains("/videos/embed/"),
+        "{iframe}"
+    );
+    assert_eq!(oembed(&format!("{}/w/{ps}", s.url)).status(), 401);
+    assert_eq!(oembed("https://elsewhere.example/w/abc").status(), 400);
+    assert_eq!(
+        oembed_with(&format!("{}/w/{ps}", s.url), "xml").status(),
+        501
+    );
+}
+
+fn decompress(encoding: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    match encoding {
+        "br" => {
+            brotli::BrotliDecompress(&mut &body[..], &mut out).unwrap();
+        }
+        "gzip" => {
+            flate2::read::GzDecoder::new(body)
+                .read_to_end(&mut out)
+                .unwrap();
+        }
+        _ => out.extend_from_slice(body),
+    }
+    out
+}
+
+#[test]
+fn assets_are_hashed_immutable_compressed_and_revalidated() {
+    let dir = tempdir();
+    let s = Server::start(dir.path());
+    let home = html(Visitor::new(&s).get("/"), 200);
+    let css = home
+        .split("href=\"")
+        .filter_map(|p| p.split('"').next())
+        .find(|u| u.starts_with("/assets/style."))
+        .unwrap()
+        .to_owned();
+    assert!(
+        css.ends_with(".css") && css.len() > "/assets/style..css".len() + 8,
+        "{css}"
+    );
+    let plain = s
+        .get(&css)
+        .header(header::ACCEPT_ENCODING, "identity")
+        .send()
+        .unwrap();
+    assert_eq!(plain.status(), 200);
+    let h = plain.headers().clone();
+    assert_eq!(
+        h[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    assert!(
+        h[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    assert!(h.get(header::CONTENT_ENCODING).is_none());
+    let etag = h[header::ETAG].to_str().unwrap().to_owned();
+    let original = plain.bytes().unwrap().to_vec();
+    for encoding in ["br", "gzip"] {
+        let r = s
+            .get(&css)
+            .header(header::ACCEPT_ENCODING, encoding)
+            .send()
+            .unwrap();
+        assert_eq!(r.headers()[header::CONTENT_ENCODING], encoding);
+        assert_eq!(r.headers()[header::VARY], "Accept-Encoding");
+        let tag = r.headers()[header::ETAG].to_str().unwrap().to_owned();
+        assert_ne!(tag, etag, "each encoding has its own strong ETag");
+        let body = r.bytes().unwrap().to_vec();
+        assert!(
+            body.len() < original.len() / 2,
+            "{encoding}: {}",
+            body.len()
+        );
+        assert_eq!(decompress(encoding, &body), original);
+    }
+    let again = s
+        .get(&css)
+        .header(header::ACCEPT_ENCODING, "identity")
+        .header(header::IF_NONE_MATCH, &etag)
+        .send()
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(
+        s.get("/assets/style.0000000000000000.css")
+            .send()
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        s.get("/assets/..%2F..%2Fetc%2Fpasswd")
+            .send()
+            .unwrap()
+            .status(),
+        404
+    );
+}
+
+#[test]
+fn login_logout_csrf_cookie_api_access_and_ended_sessions() {
+    let dir = tempdir();
+    // Access tokens live 1 s and refresh tokens 3 s, so renewal and expiry happen in the test.
+    let s = Server::start_with(
+        dir.path(),
+        &[
+            ("VIREO_AUTH__ACCESS_TOKEN_LIFETIME_SECS", "1"),
+            ("VIREO_AUTH__REFRESH_TOKEN_LIFETIME_SECS", "3"),
+        ],
+    );
+    let mut v = Visitor::new(&s);
+    let r = v.get("/videos/upload");
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()[header::LOCATION],
+        "/login?next=%2Fvideos%2Fupload"
+    );
+    let csrf = v.csrf();
+    let set = v.get("/login");
+    drop(set);
+
+    // No or a wrong CSRF token: refused, nothing logged in.
+    for token in ["", "0123456789abcdef0123456789abcdef"] {
+        let r = v.post_form(
+            "/login",
+            &[
+                ("username", "root"),
+                ("password", ROOT_PASSWORD),
+                ("csrf", token),
+            ],
+        );
+        let body = html(r, 403);
+        assert!(body.contains("expired"), "{body}");
+        assert!(!v.cookies.contains_key("vireo_session"));
+    }
+    // A wrong password: the form again, with the username kept and escaped.
+    let r = v.post_form(
+        "/login",
+        &[
+            ("username", "<root>"),
+            ("password", "nope"),
+            ("csrf", &csrf),
+        ],
+    );
+    let body = html(r, 401);
+    assert!(body.contains("Incorrect username or password"));
+    assert!(body.contains(r#"value="&#60;root&#62;""#), "{body}");
+    assert!(!v.cookies.contains_key("vireo_session"));
+    // A malformed form body is a page, not a crash.
+    let r = v
+        .http
+        .post(format!("{}/login", s.url))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, v.cookie_header())
+        .body("%%%=%")
+        .send()
+        .unwrap();
+    assert!(r.status().is_client_error());
+
+    // The right password: a session cookie, and back where the visitor was going.
+    let r = v.log_in("root", ROOT_PASSWORD);
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()[header::LOCATION], "/videos/upload");
+    let cookie = r
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|c| c.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("vireo_session="))
+        .unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert_ne!(
+        v.cookies["vireo_csrf"], csrf,
+        "a new CSRF token after login"
+    );
+    let csrf = v.cookies["vireo_csrf"].clone();
+    let upload = html(v.get("/videos/upload"), 200);
+    assert!(upload.contains("Main root channel") && upload.contains("Log out"));
+
+    // The API takes the cookie: reads alone, writes only with the CSRF header.
+    let api = |v: &Visitor, method: reqwest::Method, path: &str, csrf: Option<&str>| {
+        let mut b = v
+            .http
+            .request(method, format!("{}{path}", s.url))
+            .header(header::COOKIE, v.cookie_header());
+        if let Some(c) = csrf {
+            b = b.header("X-CSRF-Token", c);
+        }
+        b.json(&json!({"channelId": 1, "name": "x", "filename": "x.mp4"}))
+            .send()
+            .unwrap()
+    };
+    let me = api(&v, reqwest::Method::GET, "/api/v1/users/me", None);
+    assert_eq!(me.status(), 200);
+    assert_eq!(me.json::<Value>().unwrap()["username"], "root");
+    let start = "/api/v1/videos/upload-resumable";
+    assert_eq!(api(&v, reqwest::Method::POST, start, None).status(), 401);
+    assert_eq!(
+        api(&v, reqwest::Method::POST, start, Some("bad")).status(),
+        401
+    );
+    // With the token the request is the user's (and fails only for the missing size header).
+    assert_eq!(
+        api(&v, reqwest::Method::POST, start, Some(&csrf)).status(),
+        400
+    );
+
+    // The access token expires; the next page renews it from the refresh token.
+    std::thread::sleep(std::time::Duration::from_millis(1300));
+    let old = v.cookies["vireo_session"].clone();
+    let page = html(v.get("/"), 200);
+    assert!(page.contains("Log out"), "still logged in");
+    assert_ne!(v.cookies["vireo_session"], old, "renewed");
+    // Both expire: anonymous again, told so, the cookie removed.
+    std::thread::sleep(std::time::Duration::from_millis(3300));
+    let page = html(v.get("/"), 200);
+    assert!(page.contains("Your session has ended"), "{page}");
+    assert!(!page.contains("Log out"));
+    assert!(!v.cookies.contains_key("vireo_session"));
+
+    // Logging out needs the token too, and revokes the session.
+    v.log_in("root", ROOT_PASSWORD);
+    let session = v.cookies["vireo_session"].clone();
+    let csrf = v.cookies["vireo_csrf"].clone();
+    html(v.post_form("/logout", &[("csrf", "")]), 403);
+    let r = v.post_form("/logout", &[("csrf", &csrf)]);
+    assert_eq!(r.status(), 303);
+    assert!(!v.cookies.contains_key("vireo_session"));
+    v.cookies.insert("vireo_session".into(), session);
+    let page = html(v.get("/"), 200);
+    assert!(page.contains("Your session has ended") && !page.contains("Log out"));
+
+    // `next` never leaves the site.
+    let csrf = v.csrf();
+    let r = v.post_form(
+        "/login",
+        &[
+            ("username", "root"),
+            ("password", ROOT_PASSWORD),
+            ("csrf", &csrf),
+            ("next", "//evil.example/"),
+        ],
+    );
+    assert_eq!(r.headers()[header::LOCATION], "/");
+}
