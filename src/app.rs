@@ -83,7 +83,10 @@ pub fn app(state: AppState) -> Router {
         .merge(api::media::router())
         .route("/livez", get(livez))
         .route("/readyz", get(readyz))
-        .merge(crate::web::router())
+        .merge(crate::web::router().layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        )))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(panic_response))

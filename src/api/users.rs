@@ -419,17 +419,24 @@ pub struct RegisterChannel {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RegisterBody {
-    username: String,
-    password: String,
-    email: String,
-    display_name: Option<String>,
-    channel: Option<RegisterChannel>,
+    pub(crate) username: String,
+    pub(crate) password: String,
+    pub(crate) email: String,
+    pub(crate) display_name: Option<String>,
+    pub(crate) channel: Option<RegisterChannel>,
 }
 
 pub async fn register(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RegisterBody>,
 ) -> ApiResult<Response> {
+    register_user(&state, body).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Create an account by self-registration, under the instance's signup rules (the API and the
+/// web UI's sign-up form).
+pub(crate) async fn register_user(state: &AppState, body: RegisterBody) -> ApiResult<()> {
     let signup = state.core.config.signup.clone();
     if !signup.enabled {
         return Err(ApiError::forbidden("User registration is not allowed"));
@@ -465,14 +472,14 @@ pub async fn register(
         }
         let hash =
             password::hash(&body.password).map_err(|e| ServiceError::Internal(e.to_string()))?;
-        Ok(users::create(
+        users::create(
             &core,
             NewUser {
                 password_hash: hash,
                 ..new
             },
-        )?)
+        )?;
+        Ok(())
     })
-    .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    .await
 }

@@ -389,7 +389,7 @@ pub struct UpdateVideoBody {
     language: Option<Option<String>>,
     privacy: Option<u8>,
     nsfw: Option<bool>,
-    tags: Option<Vec<String>>,
+    pub(crate) tags: Option<Vec<String>>,
     comments_enabled: Option<bool>,
     comments_policy: Option<u8>,
     download_enabled: Option<bool>,
@@ -400,20 +400,20 @@ pub struct UpdateVideoBody {
 }
 
 /// How PeerTube's multipart video forms spell their typed fields (updates and uploads alike).
-pub(super) const VIDEO_NUMBER_FIELDS: &[&str] = &[
+pub(crate) const VIDEO_NUMBER_FIELDS: &[&str] = &[
     "channelId",
     "category",
     "licence",
     "privacy",
     "commentsPolicy",
 ];
-pub(super) const VIDEO_BOOLEAN_FIELDS: &[&str] = &[
+pub(crate) const VIDEO_BOOLEAN_FIELDS: &[&str] = &[
     "nsfw",
     "commentsEnabled",
     "downloadEnabled",
     "waitTranscoding",
 ];
-pub(super) const VIDEO_ARRAY_FIELDS: &[&str] = &["tags"];
+pub(crate) const VIDEO_ARRAY_FIELDS: &[&str] = &["tags"];
 
 impl MultipartFields for UpdateVideoBody {
     const NUMBERS: &'static [&'static str] = VIDEO_NUMBER_FIELDS;
@@ -491,7 +491,7 @@ fn to_update(b: UpdateVideoBody) -> ApiResult<VideoUpdate> {
 }
 
 /// The video and the caller's right to change it: its owner, or a moderator.
-fn owned(core: &Core, me: &User, key: &str) -> ApiResult<(Video, Account)> {
+pub(crate) fn owned(core: &Core, me: &User, key: &str) -> ApiResult<(Video, Account)> {
     let tx = core.store.read()?;
     let v = videos::find(&tx, key)?.ok_or_else(|| ApiError::not_found("Video"))?;
     let (_, a) = owner_of(&tx, v.channel_id)?;
@@ -509,19 +509,31 @@ pub async fn update(
     Path(id): Path<String>,
     JsonOrMultipart(body, files): JsonOrMultipart<UpdateVideoBody>,
 ) -> ApiResult<Response> {
-    let (v, owner) = owned(&state.core, &me, &id)?;
+    apply_update(&state.core, &me, &id, body, files).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Change a video's metadata and images as its owner or a moderator: the API's update and the
+/// web UI's edit form.
+pub(crate) async fn apply_update(
+    core: &std::sync::Arc<Core>,
+    me: &User,
+    id: &str,
+    body: UpdateVideoBody,
+    files: FileFields,
+) -> ApiResult<Video> {
+    let (v, owner) = owned(core, me, id)?;
     let up = to_update(body)?;
     let made = made_images(files).await?;
-    let core = state.core.clone();
+    let core = core.clone();
     blocking(move || {
-        videos::update(&core, v.id, up, Some(owner.id))?;
+        let updated = videos::update(&core, v.id, up, Some(owner.id))?;
         for (kind, images) in &made {
             images::store(&core, v.id, images, &[*kind], false)?;
         }
-        Ok(())
+        Ok(updated)
     })
-    .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    .await
 }
 
 /// Turn uploaded `thumbnailfile`/`previewfile` fields into JPEGs at PeerTube's sizes, off the
@@ -551,10 +563,15 @@ pub async fn delete(
     Auth(me): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let (v, _) = owned(&state.core, &me, &id)?;
-    let core = state.core.clone();
-    blocking(move || Ok(videos::delete(&core, v.id)?)).await?;
+    remove(&state.core, &me, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Delete a video as its owner or a moderator (the API and the web UI).
+pub(crate) async fn remove(core: &std::sync::Arc<Core>, me: &User, id: &str) -> ApiResult<()> {
+    let (v, _) = owned(core, me, id)?;
+    let core = core.clone();
+    blocking(move || Ok(videos::delete(&core, v.id)?)).await
 }
 
 fn id_map<K: ToString>(entries: impl Iterator<Item = (K, &'static str)>) -> Response {

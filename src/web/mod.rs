@@ -22,7 +22,7 @@ use crate::app::AppState;
 
 /// Every page route, and the assets.
 pub fn router() -> Router<AppState> {
-    use pages::{actors, browse, login, oembed, search, upload, watch};
+    use pages::{actors, browse, feeds, library, login, oembed, search, upload, watch};
     let pages = Router::new()
         .route("/", get(browse::home))
         .route("/videos/recently-added", get(browse::home))
@@ -33,6 +33,20 @@ pub fn router() -> Router<AppState> {
         .route("/videos/embed/{id}", get(watch::embed))
         .route("/search", get(search::search))
         .route("/videos/upload", get(upload::show))
+        .route("/my-library/videos", get(library::my_videos))
+        .route(
+            "/videos/update/{id}",
+            get(library::edit)
+                .post(library::save)
+                // The form may carry a thumbnail.
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::api::extract::MAX_FILE_FIELD_BYTES + (1 << 20),
+                )),
+        )
+        .route(
+            "/videos/update/{id}/delete",
+            axum::routing::post(library::delete),
+        )
         .route("/c/{name}", get(actors::channel))
         .route("/c/{name}/videos", get(actors::channel))
         .route("/video-channels/{name}", get(actors::channel))
@@ -41,7 +55,9 @@ pub fn router() -> Router<AppState> {
         .route("/accounts/{name}", get(actors::account))
         .route("/login", get(login::show).post(login::submit))
         .route("/logout", axum::routing::post(login::logout))
+        .route("/signup", get(login::signup).post(login::signup_submit))
         .route("/services/oembed", get(oembed::oembed))
+        .route("/feeds/videos.xml", get(feeds::videos))
         // Pages are small HTML compressed per request; assets are compressed once, at start.
         .layer(CompressionLayer::new());
     pages.route("/assets/{name}", get(assets::serve))

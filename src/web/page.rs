@@ -30,6 +30,8 @@ pub struct Chrome {
     pub title: String,
     pub user: Option<String>,
     pub is_admin: bool,
+    /// Offer "Create an account" (signup open, nobody logged in).
+    pub signup: bool,
     pub csrf: String,
     pub search: String,
     /// Shown once at the top of the page (e.g. "your session has ended").
@@ -39,6 +41,8 @@ pub struct Chrome {
     pub icon: &'static str,
     /// The path of this page, for the login link's `next`.
     pub here: String,
+    /// The feed of what this page lists (the instance's unless a page names its own).
+    pub feed: String,
 }
 
 impl Chrome {
@@ -59,6 +63,7 @@ impl Chrome {
             title: title.into(),
             user: user.map(|u| u.username.clone()),
             is_admin: user.is_some_and(crate::auth::rights::can_manage_users),
+            signup: user.is_none() && state.core.config.signup.enabled,
             csrf: visitor.csrf.clone(),
             search: String::new(),
             notice: visitor
@@ -68,6 +73,7 @@ impl Chrome {
             app_js: assets::url("app.js"),
             icon: assets::url("icon.svg"),
             here: here.to_owned(),
+            feed: "/feeds/videos.xml".to_owned(),
         }
     }
 }

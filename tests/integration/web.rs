@@ -610,3 +610,245 @@ fn login_logout_csrf_cookie_api_access_and_ended_sessions() {
     );
     assert_eq!(r.headers()[header::LOCATION], "/");
 }
+
+/// A small PNG for the thumbnail field.
+fn png() -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(64, 36, image::Rgb([200, 40, 40]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+#[test]
+fn my_videos_edit_and_delete_through_the_forms() {
+    use reqwest::blocking::multipart::{Form, Part};
+    let dir = tempdir();
+    let s = Server::start(dir.path());
+    let token = s.root_token();
+    let v = upload(&s, &token, "Before the edit", "old words", 1);
+    let (uuid, short) = (
+        v["uuid"].as_str().unwrap().to_owned(),
+        v["shortUUID"].as_str().unwrap().to_owned(),
+    );
+    let mut root = Visitor::new(&s);
+    assert_eq!(root.get("/my-library/videos").status(), 303, "login first");
+    root.log_in("root", ROOT_PASSWORD);
+    let list = html(root.get("/my-library/videos"), 200);
+    assert!(list.contains("Before the edit") && list.contains(&format!("/videos/update/{short}")));
+    let form = html(root.get(&format!("/videos/update/{short}")), 200);
+    assert!(form.contains("old words") && form.contains(r#"name="thumbnailfile""#));
+    let before: Value = s
+        .get(&format!("/api/v1/videos/{uuid}"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+
+    let post = |v: &Visitor, path: &str, form: Form| {
+        v.http
+            .post(format!("{}{path}", s.url))
+            .header(header::COOKIE, v.cookie_header())
+            .multipart(form)
+            .send()
+            .unwrap()
+    };
+    let csrf = root.cookies["vireo_csrf"].clone();
+    let edit = |csrf: &str, privacy: &str| {
+        Form::new()
+            .text("csrf", csrf.to_owned())
+            .text("name", "<i>After</i> the edit")
+            .text("description", "new **words**")
+            .text("tagsLine", "cats,  dogs ,")
+            .text("privacy", privacy.to_owned())
+            .text("nsfw", "false")
+            .text("nsfw", "true")
+            .part(
+                "thumbnailfile",
+                Part::bytes(png())
+                    .file_name("t.png")
+                    .mime_str("image/png")
+                    .unwrap(),
+            )
+    };
+    let path = format!("/videos/update/{short}");
+    html(post(&root, &path, edit("", "2")), 403);
+    let bad = html(post(&root, &path, edit(&csrf, "42")), 400);
+    assert!(bad.contains("privacy"), "{bad}");
+    let unchanged: Value = s
+        .get(&format!("/api/v1/videos/{uuid}"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        unchanged["name"], "Before the edit",
+        "nothing stored from a refused form"
+    );
+    // An empty file input sends an empty part: no new thumbnail, no error.
+    let no_file = Form::new()
+        .text("csrf", csrf.clone())
+        .text("name", "Before the edit")
+        .part("thumbnailfile", Part::bytes(Vec::new()).file_name(""));
+    assert_eq!(post(&root, &path, no_file).status(), 303);
+    let r = post(&root, &path, edit(&csrf, "2"));
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()[header::LOCATION],
+        "/my-library/videos?done=saved"
+    );
+    let after: Value = s
+        .get(&format!("/api/v1/videos/{uuid}"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(after["name"], "<i>After</i> the edit");
+    assert_eq!(after["description"], "new **words**");
+    assert_eq!(after["tags"], json!(["cats", "dogs"]));
+    assert_eq!(after["privacy"]["id"], 2);
+    assert_eq!(after["nsfw"], true);
+    assert_ne!(
+        after["thumbnailPath"], before["thumbnailPath"],
+        "a new thumbnail"
+    );
+    let list = html(root.get("/my-library/videos?done=saved"), 200);
+    assert!(list.contains("&#60;i&#62;After&#60;/i&#62; the edit") && list.contains("saved"));
+
+    // Another user may neither edit nor delete it.
+    s.create_user(&token, "eve", "evepassword1", 2);
+    let mut eve = Visitor::new(&s);
+    eve.log_in("eve", "evepassword1");
+    let eve_csrf = eve.cookies["vireo_csrf"].clone();
+    html(eve.get(&path), 403);
+    html(post(&eve, &path, edit(&eve_csrf, "1")), 403);
+    html(
+        eve.post_form(&format!("{path}/delete"), &[("csrf", &eve_csrf)]),
+        403,
+    );
+
+    html(
+        root.post_form(&format!("{path}/delete"), &[("csrf", "nope")]),
+        403,
+    );
+    let r = root.post_form(&format!("{path}/delete"), &[("csrf", &csrf)]);
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        s.get(&format!("/api/v1/videos/{uuid}"))
+            .send()
+            .unwrap()
+            .status(),
+        404
+    );
+    assert!(html(root.get("/my-library/videos"), 200).contains("not uploaded any video"));
+}
+
+#[test]
+fn signing_up_through_the_form_creates_and_logs_in_the_account() {
+    let dir = tempdir();
+    let closed = Server::start_with(dir.path(), &[("VIREO_SIGNUP__ENABLED", "false")]);
+    let body = html(Visitor::new(&closed).get("/signup"), 403);
+    assert!(body.contains("does not take new accounts"));
+    drop(closed);
+
+    let dir = tempdir();
+    let s = Server::start_with(dir.path(), &[("VIREO_SIGNUP__ENABLED", "true")]);
+    let mut v = Visitor::new(&s);
+    assert!(html(v.get("/"), 200).contains(r#"href="/signup""#));
+    let csrf = v.csrf();
+    let form = |name: &str, csrf: &str| {
+        vec![
+            ("username".to_owned(), name.to_owned()),
+            ("email".to_owned(), format!("{}@example.org", name.len())),
+            ("password".to_owned(), "a-good-password".to_owned()),
+            ("display_name".to_owned(), "<Alice>".to_owned()),
+            ("csrf".to_owned(), csrf.to_owned()),
+        ]
+    };
+    let send = |v: &mut Visitor, f: Vec<(String, String)>| {
+        let pairs: Vec<(&str, &str)> = f.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        v.post_form("/signup", &pairs)
+    };
+    html(send(&mut v, form("alice", "")), 403);
+    let bad = html(send(&mut v, form("Not A Name", &csrf)), 400);
+    assert!(
+        bad.contains("username") && bad.contains(r#"value="&#60;Alice&#62;""#),
+        "{bad}"
+    );
+    let r = send(&mut v, form("alice", &csrf));
+    assert_eq!(r.status(), 303, "{:?}", r.text());
+    assert!(html(v.get("/videos/upload"), 200).contains("alice"));
+    let mut other = Visitor::new(&s);
+    let csrf = other.csrf();
+    let taken = send(&mut other, form("alice", &csrf));
+    assert_eq!(taken.status(), 409);
+    let token = s.login("alice", "a-good-password");
+    assert!(
+        token["access_token"].is_string(),
+        "the account logs in through the API too"
+    );
+}
+
+#[test]
+fn feeds_list_public_videos_as_rss_and_atom_per_instance_channel_and_account() {
+    let dir = tempdir();
+    let s = Server::start(dir.path());
+    let token = s.root_token();
+    upload(&s, &token, "Feed me <now>", "**fed** words", 1);
+    upload(&s, &token, "Not for feeds", "private", 3);
+    let get = |path: &str| s.get(path).send().unwrap();
+
+    let r = get("/feeds/videos.xml");
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("application/rss+xml")
+    );
+    let channel = rss::Channel::read_from(&r.bytes().unwrap()[..]).unwrap();
+    assert_eq!(channel.items().len(), 1, "private videos stay out");
+    let item = &channel.items()[0];
+    assert_eq!(item.title(), Some("Feed me <now>"));
+    assert!(item.link().unwrap().starts_with(&format!("{}/w/", s.url)));
+    assert!(item.description().unwrap().contains("<strong>fed</strong>"));
+    let enclosure = item.enclosure().unwrap();
+    assert_eq!(enclosure.mime_type(), "video/mp4");
+    assert!(enclosure.length().parse::<u64>().unwrap() > 100_000);
+    let file = enclosure.url().strip_prefix(&s.url).unwrap().to_owned();
+    assert_eq!(get(&file).status(), 200, "the enclosure downloads");
+    assert!(item.pub_date().unwrap().ends_with("+0000"));
+
+    for scoped in [
+        "/feeds/videos.xml?videoChannelName=root_channel",
+        "/feeds/videos.xml?accountName=root",
+        "/feeds/videos.xml?accountId=1",
+    ] {
+        let c = rss::Channel::read_from(&get(scoped).bytes().unwrap()[..]).unwrap();
+        assert_eq!(c.items().len(), 1, "{scoped}");
+    }
+    let atom = get("/feeds/videos.xml?videoChannelName=root_channel&format=atom");
+    assert!(
+        atom.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("application/atom+xml")
+    );
+    let feed = atom_syndication::Feed::read_from(&atom.bytes().unwrap()[..]).unwrap();
+    assert_eq!(feed.entries().len(), 1);
+    assert_eq!(feed.entries()[0].title().as_str(), "Feed me <now>");
+    assert!(
+        feed.entries()[0]
+            .links()
+            .iter()
+            .any(|l| l.rel() == "enclosure")
+    );
+    assert_eq!(
+        get("/feeds/videos.xml?videoChannelName=nobody").status(),
+        404
+    );
+    assert_eq!(get("/feeds/videos.xml?videoChannelId=abc").status(), 400);
+    assert_eq!(get("/feeds/videos.xml?format=json5").status(), 400);
+    // Pages name their feeds.
+    let page = html(Visitor::new(&s).get("/c/root_channel"), 200);
+    assert!(page.contains("/feeds/videos.xml?videoChannelName=root_channel"));
+}

@@ -8,10 +8,12 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::api::channels::{account_by_id, account_by_name, channel_by_handle};
+use crate::api::error::ApiResult;
 use crate::api::extract::{Params, blocking};
-use crate::api::videos::{list_query, page_of};
+use crate::api::videos::{ListQuery, list_query, page_of};
 use crate::app::AppState;
-use crate::service::channels;
+use crate::service::{Core, channels};
+use crate::store::Tx;
 use crate::web::cards::{self, Card, Pager};
 use crate::web::markdown;
 use crate::web::page::{Chrome, PageError, respond};
@@ -43,12 +45,74 @@ struct ActorPage {
     total: String,
     cards: Vec<Card>,
     pager: Pager,
+    here: String,
+    /// This actor's feed.
+    feed: String,
 }
 
 /// Which actor a page shows.
 enum Whose {
     Channel(String),
     Account(String),
+}
+
+/// The actor a page is about, as the page shows it.
+struct Who {
+    kind: &'static str,
+    display_name: String,
+    handle: String,
+    description: Option<String>,
+    related_heading: &'static str,
+    related: Vec<ActorLink>,
+    /// The page's path and its feed's.
+    here: String,
+    feed: String,
+}
+
+/// Find the actor, narrowing `query` to its videos.
+fn who(core: &Core, tx: &impl Tx, whose: &Whose, query: &mut ListQuery) -> ApiResult<Who> {
+    let host = core.config.public_host();
+    Ok(match whose {
+        Whose::Channel(name) => {
+            let c = channel_by_handle(core, tx, name)?;
+            let owner = account_by_id(tx, c.account_id)?;
+            query.filter.channel_id = Some(c.id);
+            Who {
+                kind: "Channel",
+                display_name: c.display_name.clone(),
+                handle: format!("@{}@{host}", c.name),
+                description: c.description.clone(),
+                related_heading: "Owned by",
+                related: vec![ActorLink {
+                    href: format!("/a/{}", owner.name),
+                    name: owner.display_name.clone(),
+                }],
+                here: format!("/c/{}", c.name),
+                feed: format!("/feeds/videos.xml?videoChannelName={}", c.name),
+            }
+        }
+        Whose::Account(name) => {
+            let a = account_by_name(core, tx, name)?;
+            query.filter.account_id = Some(a.id);
+            let related = channels::of_account(tx, a.id)?
+                .into_iter()
+                .map(|c| ActorLink {
+                    href: format!("/c/{}", c.name),
+                    name: c.display_name,
+                })
+                .collect();
+            Who {
+                kind: "Account",
+                display_name: a.display_name.clone(),
+                handle: format!("@{}@{host}", a.name),
+                description: a.description.clone(),
+                related_heading: "Channels",
+                related,
+                here: format!("/a/{}", a.name),
+                feed: format!("/feeds/videos.xml?accountName={}", a.name),
+            }
+        }
+    })
 }
 
 async fn show(
@@ -60,79 +124,37 @@ async fn show(
     let page = cards::page_number(q.page.as_deref());
     let core = state.core.clone();
     let viewer = visitor.user.clone();
-    let host = state.core.config.public_host();
-    let (mut t, here) = blocking(move || {
-        let tx = core.store.read()?;
+    let mut t = blocking(move || {
         let params = Params::from_pairs(vec![
             ("sort".to_owned(), "-publishedAt".to_owned()),
             ("start".to_owned(), ((page - 1) * PER_PAGE).to_string()),
             ("count".to_owned(), PER_PAGE.to_string()),
         ]);
         let mut query = list_query(&core, &params, viewer.as_ref())?;
-        let (kind, display_name, handle, description, related_heading, related, here) = match &whose
-        {
-            Whose::Channel(name) => {
-                let c = channel_by_handle(&core, &tx, name)?;
-                let owner = account_by_id(&tx, c.account_id)?;
-                query.filter.channel_id = Some(c.id);
-                (
-                    "Channel",
-                    c.display_name.clone(),
-                    format!("@{}@{host}", c.name),
-                    c.description.clone(),
-                    "Owned by",
-                    vec![ActorLink {
-                        href: format!("/a/{}", owner.name),
-                        name: owner.display_name.clone(),
-                    }],
-                    format!("/c/{}", c.name),
-                )
-            }
-            Whose::Account(name) => {
-                let a = account_by_name(&core, &tx, name)?;
-                query.filter.account_id = Some(a.id);
-                let related = channels::of_account(&tx, a.id)?
-                    .into_iter()
-                    .map(|c| ActorLink {
-                        href: format!("/c/{}", c.name),
-                        name: c.display_name,
-                    })
-                    .collect();
-                (
-                    "Account",
-                    a.display_name.clone(),
-                    format!("@{}@{host}", a.name),
-                    a.description.clone(),
-                    "Channels",
-                    related,
-                    format!("/a/{}", a.name),
-                )
-            }
-        };
-        drop(tx);
+        let who = who(&core, &core.store.read()?, &whose, &mut query)?;
         let (total, videos) = page_of(&core, &query)?;
-        let here_for_pager = here.clone();
-        let page = ActorPage {
+        let here = who.here.clone();
+        Ok(ActorPage {
             chrome: Chrome::empty(),
-            kind,
-            display_name,
-            handle,
-            description_html: markdown::to_html(description.as_deref().unwrap_or("")),
-            related_heading,
-            related,
+            kind: who.kind,
+            display_name: who.display_name,
+            handle: who.handle,
+            description_html: markdown::to_html(who.description.as_deref().unwrap_or("")),
+            related_heading: who.related_heading,
+            related: who.related,
             total: match total {
                 1 => "1 video".to_owned(),
                 n => format!("{n} videos"),
             },
             cards: cards::cards(&core, &videos)?,
-            pager: cards::pager(page, PER_PAGE, total, move |n| {
-                format!("{here_for_pager}?page={n}")
-            }),
-        };
-        Ok((page, here))
+            pager: cards::pager(page, PER_PAGE, total, move |n| format!("{here}?page={n}")),
+            here: who.here,
+            feed: who.feed,
+        })
     })
     .await?;
-    t.chrome = Chrome::new(&state, &visitor, t.display_name.clone(), &here);
+    t.chrome = Chrome::new(&state, &visitor, t.display_name.clone(), &t.here);
+    t.chrome.feed = t.feed.clone();
     Ok(respond(&visitor, StatusCode::OK, &t))
 }
 

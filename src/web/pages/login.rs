@@ -168,6 +168,99 @@ pub async fn logout(
     Ok(see_other(&visitor, "/"))
 }
 
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignupPage {
+    chrome: Chrome,
+    open: bool,
+    username: String,
+    email: String,
+    display_name: String,
+    error: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignupForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+fn signup_page(
+    state: &AppState,
+    visitor: &Visitor,
+    f: &SignupForm,
+    error: Option<String>,
+) -> SignupPage {
+    SignupPage {
+        chrome: Chrome::new(state, visitor, "Create an account", "/signup"),
+        open: state.core.config.signup.enabled,
+        username: f.username.clone(),
+        email: f.email.clone(),
+        display_name: f.display_name.clone(),
+        error,
+    }
+}
+
+pub async fn signup(State(state): State<AppState>, visitor: Visitor) -> Response {
+    if visitor.user.is_some() {
+        return see_other(&visitor, "/");
+    }
+    let empty = SignupForm {
+        username: String::new(),
+        email: String::new(),
+        password: String::new(),
+        display_name: String::new(),
+        csrf: String::new(),
+    };
+    let t = signup_page(&state, &visitor, &empty, None);
+    let status = if t.open {
+        StatusCode::OK
+    } else {
+        StatusCode::FORBIDDEN
+    };
+    respond(&visitor, status, &t)
+}
+
+/// Create the account, then log it in.
+pub async fn signup_submit(
+    State(state): State<AppState>,
+    mut visitor: Visitor,
+    ClientIp(ip): ClientIp,
+    PageForm(f): PageForm<SignupForm>,
+) -> Result<Response, PageError> {
+    if !visitor.csrf_ok(&f.csrf) {
+        return Err(csrf_failed());
+    }
+    let body = crate::api::users::RegisterBody {
+        username: f.username.trim().to_owned(),
+        password: f.password.clone(),
+        email: f.email.trim().to_owned(),
+        display_name: Some(f.display_name.trim().to_owned()).filter(|d| !d.is_empty()),
+        channel: None,
+    };
+    if let Err(e) = crate::api::users::register_user(&state, body).await {
+        if e.status == StatusCode::INTERNAL_SERVER_ERROR {
+            return Err(e.into());
+        }
+        let t = signup_page(&state, &visitor, &f, Some(e.detail.clone()));
+        return Ok(respond(&visitor, e.status, &t));
+    }
+    let issued =
+        crate::api::oauth::password_login(&state, ip, f.username.trim().to_owned(), f.password)
+            .await?;
+    let life = state.core.config.auth.refresh_token_lifetime_secs;
+    visitor.log_in(&issued, life).map_err(PageError::internal)?;
+    Ok(see_other(&visitor, "/videos/upload"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

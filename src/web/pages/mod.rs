@@ -2,6 +2,8 @@
 
 pub mod actors;
 pub mod browse;
+pub mod feeds;
+pub mod library;
 pub mod login;
 pub mod oembed;
 pub mod search;
