@@ -19,7 +19,7 @@ use crate::service::users::{self, AdminUpdate, NewUser, SelfUpdate, UserQuery, U
 use crate::service::{Core, ServiceError, channels, validate};
 use crate::store::{Tx, records, tables};
 
-const ROOT: &str = "root";
+pub(crate) const ROOT: &str = "root";
 
 /// Render one user with its account and channels.
 pub fn render(core: &Core, tx: &impl Tx, u: &User, me: bool) -> ApiResult<UserJson> {
@@ -85,16 +85,16 @@ pub async fn list(
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateUserBody {
-    username: String,
-    password: String,
-    email: String,
-    role: u8,
-    video_quota: Option<i64>,
-    video_quota_daily: Option<i64>,
-    channel_name: Option<String>,
+    pub(crate) username: String,
+    pub(crate) password: String,
+    pub(crate) email: String,
+    pub(crate) role: u8,
+    pub(crate) video_quota: Option<i64>,
+    pub(crate) video_quota_daily: Option<i64>,
+    pub(crate) channel_name: Option<String>,
     #[serde(default)]
     #[allow(dead_code)]
-    admin_flags: Option<u8>,
+    pub(crate) admin_flags: Option<u8>,
 }
 
 pub async fn create(
@@ -102,6 +102,16 @@ pub async fn create(
     Auth(me): Auth,
     ApiJson(body): ApiJson<CreateUserBody>,
 ) -> ApiResult<Response> {
+    let (user, account) = create_user(&state, &me, body).await?;
+    Ok(axum::Json(json!({"user": {"id": user.id, "account": {"id": account.id}}})).into_response())
+}
+
+/// Create a user as an administrator or moderator (the API and the admin page).
+pub(crate) async fn create_user(
+    state: &AppState,
+    me: &User,
+    body: CreateUserBody,
+) -> ApiResult<(User, crate::model::account::Account)> {
     if !rights::can_manage_users(&me) {
         return Err(no_right(&me, "/api/v1/users"));
     }
@@ -147,7 +157,7 @@ pub async fn create(
         )?)
     })
     .await?;
-    Ok(axum::Json(json!({"user": {"id": user.id, "account": {"id": account.id}}})).into_response())
+    Ok((user, account))
 }
 
 /// Load the target user and check the caller may manage them.
@@ -191,7 +201,7 @@ pub struct UpdateUserBody {
     video_quota_daily: Option<i64>,
     role: Option<u8>,
     #[allow(dead_code)]
-    admin_flags: Option<u8>,
+    pub(crate) admin_flags: Option<u8>,
     #[allow(dead_code)]
     plugin_auth: Option<String>,
 }
@@ -281,7 +291,8 @@ pub async fn block(
         serde_json::from_slice(&body)
             .map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))?
     };
-    set_blocked(state, me, id, true, body.reason).await
+    set_blocked(state, me, id, true, body.reason).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 pub async fn unblock(
@@ -289,16 +300,18 @@ pub async fn unblock(
     Auth(me): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    set_blocked(state, me, id, false, None).await
+    set_blocked(state, me, id, false, None).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn set_blocked(
+/// Block or unblock a user as one who may manage them (the API and the admin page).
+pub(crate) async fn set_blocked(
     state: AppState,
     me: User,
     id: String,
     blocked: bool,
     reason: Option<String>,
-) -> ApiResult<Response> {
+) -> ApiResult<()> {
     let target = managed_target(&state.core, &me, &id)?;
     if target.username == ROOT {
         return Err(ApiError::bad_request("Cannot block the root user"));
@@ -312,10 +325,10 @@ async fn set_blocked(
             blocked: Some((blocked, reason)),
             ..AdminUpdate::default()
         };
-        Ok(users::update(&core, target.id, up)?)
+        users::update(&core, target.id, up)?;
+        Ok(())
     })
-    .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    .await
 }
 
 pub async fn me(State(state): State<AppState>, Auth(me): Auth) -> ApiResult<Response> {

@@ -22,7 +22,7 @@ use crate::app::AppState;
 
 /// Every page route, and the assets.
 pub fn router() -> Router<AppState> {
-    use pages::{actors, browse, feeds, library, login, oembed, search, upload, watch};
+    use pages::{actors, admin, browse, feeds, library, login, oembed, search, upload, watch};
     let pages = Router::new()
         .route("/", get(browse::home))
         .route("/videos/recently-added", get(browse::home))
@@ -56,6 +56,13 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login::show).post(login::submit))
         .route("/logout", axum::routing::post(login::logout))
         .route("/signup", get(login::signup).post(login::signup_submit))
+        .route("/admin/users", get(admin::list).post(admin::create))
+        .route("/admin/users/{id}/block", axum::routing::post(admin::block))
+        .route(
+            "/admin/users/{id}/unblock",
+            axum::routing::post(admin::unblock),
+        )
+        .route("/admin/settings", get(admin::settings_page))
         .route("/services/oembed", get(oembed::oembed))
         .route("/feeds/videos.xml", get(feeds::videos))
         // Pages are small HTML compressed per request; assets are compressed once, at start.

@@ -852,3 +852,84 @@ fn feeds_list_public_videos_as_rss_and_atom_per_instance_channel_and_account() {
     let page = html(Visitor::new(&s).get("/c/root_channel"), 200);
     assert!(page.contains("/feeds/videos.xml?videoChannelName=root_channel"));
 }
+
+#[test]
+fn administrators_list_create_block_and_unblock_users_and_read_the_settings() {
+    let dir = tempdir();
+    let s = Server::start(dir.path());
+    let token = s.root_token();
+    let carol_id = s.create_user(&token, "carol", "carolpassword", 2);
+    let mut anon = Visitor::new(&s);
+    assert_eq!(anon.get("/admin/users").status(), 303);
+    let mut carol = Visitor::new(&s);
+    carol.log_in("carol", "carolpassword");
+    html(carol.get("/admin/users"), 403);
+    html(carol.get("/admin/settings"), 403);
+    let carol_csrf = carol.cookies["vireo_csrf"].clone();
+    html(
+        carol.post_form(
+            "/admin/users",
+            &[
+                ("csrf", &carol_csrf),
+                ("username", "mallory"),
+                ("email", "m@example.org"),
+                ("password", "password1"),
+                ("role", "0"),
+            ],
+        ),
+        403,
+    );
+
+    let mut root = Visitor::new(&s);
+    root.log_in("root", ROOT_PASSWORD);
+    let page = html(root.get("/admin/users"), 200);
+    assert!(page.contains("carol") && page.contains("carol@example.org"));
+    assert!(html(root.get("/admin/users?search=car"), 200).contains("carol"));
+    assert!(!html(root.get("/admin/users?search=zzz"), 200).contains("carol@"));
+    let csrf = root.cookies["vireo_csrf"].clone();
+    let create = |v: &mut Visitor, name: &str, password: &str, csrf: &str| {
+        v.post_form(
+            "/admin/users",
+            &[
+                ("csrf", csrf),
+                ("username", name),
+                ("email", &format!("{name}@example.org")),
+                ("password", password),
+                ("role", "2"),
+            ],
+        )
+    };
+    html(create(&mut root, "dave", "davepassword", ""), 403);
+    let short = html(create(&mut root, "dave", "123", &csrf), 400);
+    assert!(short.contains("password"), "{short}");
+    let r = create(&mut root, "dave", "davepassword", &csrf);
+    assert_eq!(r.status(), 303);
+    assert!(html(root.get("/admin/users?done=created"), 200).contains("dave@example.org"));
+    assert!(s.login("dave", "davepassword")["access_token"].is_string());
+
+    // Blocking ends carol's sessions; unblocking lets her log in again.
+    let r = root.post_form(
+        &format!("/admin/users/{carol_id}/block"),
+        &[("csrf", &csrf), ("reason", "spam <b>links</b>")],
+    );
+    assert_eq!(r.status(), 303);
+    let page = html(root.get("/admin/users?done=blocked"), 200);
+    assert!(page.contains("spam &#60;b&#62;links&#60;/b&#62;"), "{page}");
+    assert!(html(carol.get("/"), 200).contains("Your session has ended"));
+    assert_eq!(s.login_response("carol", "carolpassword").status(), 400);
+    let r = root.post_form(
+        &format!("/admin/users/{carol_id}/unblock"),
+        &[("csrf", &csrf)],
+    );
+    assert_eq!(r.status(), 303);
+    assert!(s.login("carol", "carolpassword")["access_token"].is_string());
+    // Root cannot be blocked, and nobody manages an account above their own.
+    html(
+        root.post_form("/admin/users/1/block", &[("csrf", &csrf)]),
+        403,
+    );
+    assert!(!html(root.get("/admin/users"), 200).contains(r#"action="/admin/users/1/block""#));
+
+    let settings = html(root.get("/admin/settings"), 200);
+    assert!(settings.contains("transcoding.resolutions") && settings.contains("signup.enabled"));
+}

@@ -1,6 +1,7 @@
 //! One module per page or group of pages.
 
 pub mod actors;
+pub mod admin;
 pub mod browse;
 pub mod feeds;
 pub mod library;

@@ -1,0 +1,358 @@
+//! Administration pages, for users who may manage users: the user list (search, block,
+//! unblock, create) at `/admin/users`, and the instance's effective settings at
+//! `/admin/settings`. The forms go through the API's own functions (`create_user`,
+//! `set_blocked`), so the same rights and checks apply.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use crate::api::extract::blocking;
+use crate::api::users::{CreateUserBody, create_user, set_blocked};
+use crate::app::AppState;
+use crate::auth::rights;
+use crate::model::user::{Role, User};
+use crate::service::users::{self, UserQuery, UserSort};
+use crate::web::cards::{self, Pager};
+use crate::web::format;
+use crate::web::page::{Chrome, PageError, PageForm, respond};
+use crate::web::pages::login::{csrf_failed, see_other};
+use crate::web::pages::upload::{login_first, size};
+use crate::web::session::Visitor;
+
+const PER_PAGE: usize = 50;
+
+/// The administrator looking at the page, or the answer for anyone else.
+fn admin(visitor: &Visitor, here: &str) -> Result<User, Result<Response, PageError>> {
+    match &visitor.user {
+        None => Err(Ok(login_first(visitor, here))),
+        Some(u) if rights::can_manage_users(u) => Ok(u.clone()),
+        Some(_) => Err(Err(PageError::new(
+            StatusCode::FORBIDDEN,
+            "Only administrators and moderators can see this page.",
+        ))),
+    }
+}
+
+pub struct UserRow {
+    pub id: u64,
+    pub username: String,
+    pub email: String,
+    pub role: &'static str,
+    pub quota: String,
+    pub created: String,
+    pub last_login: String,
+    pub blocked: bool,
+    pub blocked_reason: String,
+    /// Root cannot be blocked.
+    pub blockable: bool,
+}
+
+pub struct RoleOption {
+    pub id: u8,
+    pub label: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct UsersPage {
+    chrome: Chrome,
+    search: String,
+    users: Vec<UserRow>,
+    total: String,
+    pager: Pager,
+    roles: Vec<RoleOption>,
+    flash: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct UsersQuery {
+    #[serde(default)]
+    search: String,
+    page: Option<String>,
+    done: Option<String>,
+}
+
+fn row(u: &User, now_ms: i64) -> UserRow {
+    UserRow {
+        id: u.id,
+        username: u.username.clone(),
+        email: u.email.clone(),
+        role: u.role.label(),
+        quota: if u.video_quota < 0 {
+            "unlimited".to_owned()
+        } else {
+            size(u.video_quota.unsigned_abs())
+        },
+        created: format::age(u.created_at_ms, now_ms),
+        last_login: u
+            .last_login_ms
+            .map_or_else(|| "never".to_owned(), |t| format::age(t, now_ms)),
+        blocked: u.blocked,
+        blocked_reason: u.blocked_reason.clone().unwrap_or_default(),
+        blockable: u.username != crate::api::users::ROOT,
+    }
+}
+
+async fn users_page(
+    state: &AppState,
+    visitor: &Visitor,
+    q: UsersQuery,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let page = cards::page_number(q.page.as_deref());
+    let core = state.core.clone();
+    let search = q.search.trim().chars().take(200).collect::<String>();
+    let query = UserQuery {
+        start: (page - 1) * PER_PAGE,
+        count: PER_PAGE,
+        sort: Some((UserSort::CreatedAt, true)),
+        search: Some(search.clone()).filter(|s| !s.is_empty()),
+        blocked: None,
+    };
+    let (total, found) = blocking(move || Ok(users::list(&core.store.read()?, &query)?)).await?;
+    let now = crate::model::now_ms();
+    let link_search = search.clone();
+    let t = UsersPage {
+        chrome: Chrome::new(state, visitor, "Users", "/admin/users"),
+        users: found.iter().map(|u| row(u, now)).collect(),
+        total: match total {
+            1 => "1 user".to_owned(),
+            n => format!("{n} users"),
+        },
+        pager: cards::pager(page, PER_PAGE, total, move |n| {
+            let q: String = url::form_urlencoded::byte_serialize(link_search.as_bytes()).collect();
+            format!("/admin/users?search={q}&page={n}")
+        }),
+        search,
+        roles: [Role::User, Role::Moderator, Role::Administrator]
+            .into_iter()
+            .map(|r| RoleOption {
+                id: r.id(),
+                label: r.label(),
+            })
+            .collect(),
+        flash: match q.done.as_deref() {
+            Some("created") => Some("The user was created.".to_owned()),
+            Some("blocked") => Some("The user is blocked: their sessions have ended.".to_owned()),
+            Some("unblocked") => Some("The user is unblocked.".to_owned()),
+            _ => None,
+        },
+        error: error.clone(),
+    };
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    Ok(respond(visitor, status, &t))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(q): Query<UsersQuery>,
+) -> Result<Response, PageError> {
+    if let Err(answer) = admin(&visitor, "/admin/users") {
+        return answer;
+    }
+    users_page(&state, &visitor, q, None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreateForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    role: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    PageForm(f): PageForm<CreateForm>,
+) -> Result<Response, PageError> {
+    if !visitor.csrf_ok(&f.csrf) {
+        return Err(csrf_failed());
+    }
+    let me = match admin(&visitor, "/admin/users") {
+        Ok(me) => me,
+        Err(answer) => return answer,
+    };
+    let Ok(role) = f.role.parse::<u8>() else {
+        let msg = Some("Choose a role.".to_owned());
+        return users_page(&state, &visitor, UsersQuery::default(), msg).await;
+    };
+    let body = CreateUserBody {
+        username: f.username.trim().to_owned(),
+        password: f.password,
+        email: f.email.trim().to_owned(),
+        role,
+        video_quota: None,
+        video_quota_daily: None,
+        channel_name: None,
+        admin_flags: None,
+    };
+    match create_user(&state, &me, body).await {
+        Ok(_) => Ok(see_other(&visitor, "/admin/users?done=created")),
+        Err(e) if e.status.is_client_error() => {
+            users_page(&state, &visitor, UsersQuery::default(), Some(e.detail)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BlockForm {
+    #[serde(default)]
+    csrf: String,
+    reason: Option<String>,
+}
+
+async fn block_or_unblock(
+    state: AppState,
+    visitor: Visitor,
+    id: String,
+    f: BlockForm,
+    blocked: bool,
+) -> Result<Response, PageError> {
+    if !visitor.csrf_ok(&f.csrf) {
+        return Err(csrf_failed());
+    }
+    let me = match admin(&visitor, "/admin/users") {
+        Ok(me) => me,
+        Err(answer) => return answer,
+    };
+    let reason = f
+        .reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    match set_blocked(state.clone(), me, id, blocked, reason).await {
+        Ok(()) => Ok(see_other(
+            &visitor,
+            if blocked {
+                "/admin/users?done=blocked"
+            } else {
+                "/admin/users?done=unblocked"
+            },
+        )),
+        Err(e) if e.status == StatusCode::BAD_REQUEST => {
+            users_page(&state, &visitor, UsersQuery::default(), Some(e.detail)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn block(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<BlockForm>,
+) -> Result<Response, PageError> {
+    block_or_unblock(state, visitor, id, f, true).await
+}
+
+pub async fn unblock(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<BlockForm>,
+) -> Result<Response, PageError> {
+    block_or_unblock(state, visitor, id, f, false).await
+}
+
+/// One setting as the page shows it.
+pub struct Setting {
+    pub key: &'static str,
+    pub value: String,
+    pub about: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "admin_settings.html")]
+struct SettingsPage {
+    chrome: Chrome,
+    settings: Vec<Setting>,
+}
+
+/// The settings hosters change most, as in force now. They come from the configuration file
+/// and `VIREO_*` variables (see `vireo config example`), read at start.
+fn settings(c: &crate::config::Config) -> Vec<Setting> {
+    let on = |b: bool| if b { "on" } else { "off" }.to_owned();
+    vec![
+        Setting {
+            key: "instance.name",
+            value: c.instance.name.clone(),
+            about: "The instance's name, in every page's title and header",
+        },
+        Setting {
+            key: "instance.short_description",
+            value: c.instance.short_description.clone(),
+            about: "One line about the instance (feeds, the API's config)",
+        },
+        Setting {
+            key: "server.public_url",
+            value: c.public_url(),
+            about: "The address links and federation use",
+        },
+        Setting {
+            key: "signup.enabled",
+            value: on(c.signup.enabled),
+            about: "Whether visitors may create accounts",
+        },
+        Setting {
+            key: "uploads.max_file_bytes",
+            value: size(c.uploads.max_file_bytes),
+            about: "Largest video file accepted",
+        },
+        Setting {
+            key: "transcoding.enabled",
+            value: on(c.transcoding.enabled),
+            about: "Whether uploads get the AV1 ladder",
+        },
+        Setting {
+            key: "transcoding.resolutions",
+            value: c
+                .transcoding
+                .resolutions
+                .iter()
+                .map(|r| format!("{r}p"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            about: "The ladder's rungs",
+        },
+        Setting {
+            key: "jobs.workers",
+            value: c.jobs.workers.to_string(),
+            about: "Media jobs run at once",
+        },
+        Setting {
+            key: "storage.data_dir",
+            value: c.storage.data_dir.display().to_string(),
+            about: "Where the store, media and search index live",
+        },
+    ]
+}
+
+pub async fn settings_page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+) -> Result<Response, PageError> {
+    if let Err(answer) = admin(&visitor, "/admin/settings") {
+        return answer;
+    }
+    let t = SettingsPage {
+        chrome: Chrome::new(&state, &visitor, "Instance settings", "/admin/settings"),
+        settings: settings(&state.core.config),
+    };
+    Ok(respond(&visitor, StatusCode::OK, &t))
+}
