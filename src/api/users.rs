@@ -112,12 +112,12 @@ pub(crate) async fn create_user(
     me: &User,
     body: CreateUserBody,
 ) -> ApiResult<(User, crate::model::account::Account)> {
-    if !rights::can_manage_users(&me) {
-        return Err(no_right(&me, "/api/v1/users"));
+    if !rights::can_manage_users(me) {
+        return Err(no_right(me, "/api/v1/users"));
     }
     let role = Role::try_from(body.role)
         .map_err(|_| ApiError::invalid_param("body", "role", "Should have a valid role"))?;
-    if !rights::can_grant_role(&me, role) {
+    if !rights::can_grant_role(me, role) {
         return Err(ApiError::forbidden(
             "You can only create users with the User role",
         ));

@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::api::extract::blocking;
@@ -24,15 +24,20 @@ use crate::web::session::Visitor;
 
 const PER_PAGE: usize = 50;
 
-/// The administrator looking at the page, or the answer for anyone else.
-fn admin(visitor: &Visitor, here: &str) -> Result<User, Result<Response, PageError>> {
-    match &visitor.user {
-        None => Err(Ok(login_first(visitor, here))),
-        Some(u) if rights::can_manage_users(u) => Ok(u.clone()),
-        Some(_) => Err(Err(PageError::new(
+/// The visitor, if they may manage users.
+fn admin(visitor: &Visitor) -> Option<User> {
+    visitor.user.clone().filter(rights::can_manage_users)
+}
+
+/// The answer to anyone else: the login form, or a refusal.
+fn refusal(visitor: &Visitor, here: &str) -> Response {
+    match visitor.user {
+        None => login_first(visitor, here),
+        Some(_) => PageError::new(
             StatusCode::FORBIDDEN,
             "Only administrators and moderators can see this page.",
-        ))),
+        )
+        .into_response(),
     }
 }
 
@@ -156,8 +161,8 @@ pub async fn list(
     visitor: Visitor,
     Query(q): Query<UsersQuery>,
 ) -> Result<Response, PageError> {
-    if let Err(answer) = admin(&visitor, "/admin/users") {
-        return answer;
+    if admin(&visitor).is_none() {
+        return Ok(refusal(&visitor, "/admin/users"));
     }
     users_page(&state, &visitor, q, None).await
 }
@@ -184,9 +189,8 @@ pub async fn create(
     if !visitor.csrf_ok(&f.csrf) {
         return Err(csrf_failed());
     }
-    let me = match admin(&visitor, "/admin/users") {
-        Ok(me) => me,
-        Err(answer) => return answer,
+    let Some(me) = admin(&visitor) else {
+        return Ok(refusal(&visitor, "/admin/users"));
     };
     let Ok(role) = f.role.parse::<u8>() else {
         let msg = Some("Choose a role.".to_owned());
@@ -228,9 +232,8 @@ async fn block_or_unblock(
     if !visitor.csrf_ok(&f.csrf) {
         return Err(csrf_failed());
     }
-    let me = match admin(&visitor, "/admin/users") {
-        Ok(me) => me,
-        Err(answer) => return answer,
+    let Some(me) = admin(&visitor) else {
+        return Ok(refusal(&visitor, "/admin/users"));
     };
     let reason = f
         .reason
@@ -347,8 +350,8 @@ pub async fn settings_page(
     State(state): State<AppState>,
     visitor: Visitor,
 ) -> Result<Response, PageError> {
-    if let Err(answer) = admin(&visitor, "/admin/settings") {
-        return answer;
+    if admin(&visitor).is_none() {
+        return Ok(refusal(&visitor, "/admin/settings"));
     }
     let t = SettingsPage {
         chrome: Chrome::new(&state, &visitor, "Instance settings", "/admin/settings"),
