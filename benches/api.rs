@@ -11,62 +11,10 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{WRK_SECONDS, free_port, rss_kib, start_nginx, stop, wait_ready, wrk};
-use vireo::config::Config;
-use vireo::model::video::{CommentsPolicy, Privacy, VideoState};
-use vireo::service::videos::{self, NewVideo};
-use vireo::service::{Core, channels};
+use common::{WRK_SECONDS, free_port, rss_kib, seed_videos, start_nginx, stop, wait_ready, wrk};
 
 const VIDEOS: usize = 10_000;
 const PATH: &str = "/api/v1/videos?count=15&sort=-publishedAt";
-
-fn seed(data: &Path) {
-    let mut config = Config::default();
-    config.storage.data_dir = data.to_owned();
-    vireo::server::prepare_data_dir(data).unwrap();
-    let core = Core::open(config).unwrap();
-    vireo::server::bootstrap_root(&core).unwrap();
-    let channel = {
-        let tx = core.store.read().unwrap();
-        channels::by_handle(&tx, "root_channel", &core.config.public_host())
-            .unwrap()
-            .unwrap()
-            .id
-    };
-    let words = [
-        "river", "mountain", "rust", "video", "cooking", "travel", "music", "night", "city",
-        "garden",
-    ];
-    let batch: Vec<NewVideo> = (0..VIDEOS)
-        .map(|i| NewVideo {
-            channel_id: channel,
-            name: format!(
-                "{} {} {} #{i}",
-                words[i % 10],
-                words[(i / 10) % 10],
-                words[(i / 100) % 10]
-            ),
-            description: Some(
-                format!("A video about {} and {}. ", words[i % 7], words[i % 3]).repeat(8),
-            ),
-            support: None,
-            category: Some(1 + (i % 18) as u32),
-            licence: Some(1 + (i % 7) as u32),
-            language: Some(["en", "fr", "de", "es"][i % 4].into()),
-            privacy: Privacy::Public,
-            nsfw: false,
-            tags: vec![words[i % 10].into(), words[(i + 3) % 10].into()],
-            comments_policy: CommentsPolicy::Enabled,
-            download_enabled: true,
-            wait_transcoding: false,
-            state: VideoState::Published,
-            duration: 30 + (i % 600) as u64,
-            originally_published_at_ms: None,
-            input_size: 0,
-        })
-        .collect();
-    videos::create_batch(&core, batch).unwrap();
-}
 
 fn start_vireo(data: &Path, port: u16, cache_entries: usize) -> (Child, Duration) {
     let started = Instant::now();
@@ -94,14 +42,14 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--seed-only") {
         let dir = Path::new(args.get(i + 1).expect("--seed-only DIR"));
-        seed(dir);
+        seed_videos(dir, VIDEOS);
         println!("seeded {VIDEOS} videos in {}", dir.display());
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let t = Instant::now();
-    seed(&data);
+    seed_videos(&data, VIDEOS);
     println!(
         "seeded {VIDEOS} videos in {:.1} s",
         t.elapsed().as_secs_f64()

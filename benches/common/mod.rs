@@ -267,3 +267,54 @@ pub fn ffmpeg(args: &[&str]) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A data directory with `count` public, published videos in root's channel (realistic titles,
+/// descriptions, tags, categories, languages), made through Vireo's own services in one
+/// transaction.
+pub fn seed_videos(data: &Path, count: usize) {
+    let mut config = vireo::config::Config::default();
+    config.storage.data_dir = data.to_owned();
+    vireo::server::prepare_data_dir(data).unwrap();
+    let core = vireo::service::Core::open(config).unwrap();
+    vireo::server::bootstrap_root(&core).unwrap();
+    let channel = {
+        let tx = core.store.read().unwrap();
+        vireo::service::channels::by_handle(&tx, "root_channel", &core.config.public_host())
+            .unwrap()
+            .unwrap()
+            .id
+    };
+    let words = [
+        "river", "mountain", "rust", "video", "cooking", "travel", "music", "night", "city",
+        "garden",
+    ];
+    let batch: Vec<vireo::service::videos::NewVideo> = (0..count)
+        .map(|i| vireo::service::videos::NewVideo {
+            channel_id: channel,
+            name: format!(
+                "{} {} {} #{i}",
+                words[i % 10],
+                words[(i / 10) % 10],
+                words[(i / 100) % 10]
+            ),
+            description: Some(
+                format!("A video about {} and {}. ", words[i % 7], words[i % 3]).repeat(8),
+            ),
+            support: None,
+            category: Some(1 + (i % 18) as u32),
+            licence: Some(1 + (i % 7) as u32),
+            language: Some(["en", "fr", "de", "es"][i % 4].into()),
+            privacy: vireo::model::video::Privacy::Public,
+            nsfw: false,
+            tags: vec![words[i % 10].into(), words[(i + 3) % 10].into()],
+            comments_policy: vireo::model::video::CommentsPolicy::Enabled,
+            download_enabled: true,
+            wait_transcoding: false,
+            state: vireo::model::video::VideoState::Published,
+            duration: 30 + (i % 600) as u64,
+            originally_published_at_ms: None,
+            input_size: 0,
+        })
+        .collect();
+    vireo::service::videos::create_batch(&core, batch).unwrap();
+}

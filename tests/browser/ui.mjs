@@ -191,6 +191,31 @@ try {
   step('search finds it');
   await shot(page, 'desktop-search');
 
+  // A start time in the link: playback starts there.
+  await page.goto(`${o.base}${watchPath}?start=0m5s`);
+  await waitPlayer(page, (x) => x.state === 'paused' && x.levels, 15000);
+  await page.click('.vp-big-play');
+  const started = await waitPlayer(page, (x) => x.state === 'playing' && x.t > 5, 20000);
+  step('start=0m5s', { t: started.t });
+
+  // A browser that decodes none of the renditions is told so, with the codecs on offer.
+  const blind = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await blind.addInitScript(() => {
+    const no = () => false;
+    if (window.MediaSource) window.MediaSource.isTypeSupported = no;
+    HTMLMediaElement.prototype.canPlayType = () => '';
+  });
+  const bpage = await blind.newPage();
+  await bpage.goto(`${o.base}${watchPath}`);
+  await bpage.waitForSelector('#player .vp-message:not([hidden])', { timeout: 15000 });
+  report.unsupportedMessage = await bpage.textContent('#player .vp-message');
+  if (!/cannot play/.test(report.unsupportedMessage) || !/AV1/.test(report.unsupportedMessage) || !/H\.264/.test(report.unsupportedMessage)) {
+    throw new Error(`unclear message for a browser without the codecs: ${report.unsupportedMessage}`);
+  }
+  await shot(bpage, 'desktop-unsupported');
+  await blind.close();
+  step('unsupported browser told why');
+
   await page.goto(`${o.base}/`);
   await shot(page, 'desktop-home');
   await cspOf(page);
@@ -199,8 +224,8 @@ try {
   await shot(page, 'desktop-channel');
   await cspOf(page);
 
-  // Phone width.
-  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  // Phone width, logged in (the header holds the most then).
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, storageState: await desktop.storageState() });
   const ppage = await phone.newPage();
   watchPage(ppage);
   await trackCsp(ppage);
@@ -210,8 +235,12 @@ try {
     await shot(ppage, name);
     await cspOf(ppage);
   }
-  const overflow = await ppage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  if (overflow > 1) throw new Error(`the phone search page is ${overflow} px wider than the screen`);
+  for (const url of ['/', watchPath, '/my-library/videos', '/videos/upload', '/admin/users']) {
+    await ppage.goto(`${o.base}${url}`);
+    const overflow = await ppage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    if (overflow > 1) throw new Error(`the phone page ${url} is ${overflow} px wider than the screen`);
+  }
+  await shot(ppage, 'phone-admin');
   step('phone pages');
 
   // Log out.
