@@ -229,22 +229,30 @@ impl Search {
         mut progress: impl FnMut(usize),
     ) -> Result<usize, SearchError> {
         let count = self.with_writer(|w| {
-            w.delete_all_documents()?;
-            let mut n = 0;
-            for v in videos {
-                w.add_document(self.document(&v))?;
-                n += 1;
-                if n % 1000 == 0 {
-                    progress(n);
+            // The writer's merge policy would start merging the segments the commit below
+            // makes while the explicit merge takes them too: one merge at a time, and the
+            // usual policy back whatever happens.
+            w.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+            let loaded = (|| {
+                w.delete_all_documents()?;
+                let mut n = 0;
+                for v in videos {
+                    w.add_document(self.document(&v))?;
+                    n += 1;
+                    if n % 1000 == 0 {
+                        progress(n);
+                    }
                 }
-            }
-            w.commit()?;
-            // One segment answers faster than the dozen a bulk load leaves behind.
-            let segments = self.index.searchable_segment_ids()?;
-            if segments.len() > 1 {
-                w.merge(&segments).wait()?;
-            }
-            Ok(n)
+                w.commit()?;
+                // One segment answers faster than the dozen a bulk load leaves behind.
+                let segments = self.index.searchable_segment_ids()?;
+                if segments.len() > 1 {
+                    w.merge(&segments).wait()?;
+                }
+                Ok(n)
+            })();
+            w.set_merge_policy(Box::new(tantivy::indexer::LogMergePolicy::default()));
+            loaded
         })?;
         self.reader.reload()?;
         std::fs::write(self.dir.join(VERSION_FILE), SCHEMA_VERSION)?;
