@@ -342,18 +342,18 @@ pub async fn me(State(state): State<AppState>, Auth(me): Auth) -> ApiResult<Resp
     Ok(axum::Json(value).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateMeBody {
-    display_name: Option<String>,
-    description: Option<String>,
-    nsfw_policy: Option<String>,
-    p2p_enabled: Option<bool>,
-    auto_play_video: Option<bool>,
-    video_languages: Option<Vec<String>>,
-    email: Option<String>,
-    password: Option<String>,
-    current_password: Option<String>,
+    pub(crate) display_name: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) nsfw_policy: Option<String>,
+    pub(crate) p2p_enabled: Option<bool>,
+    pub(crate) auto_play_video: Option<bool>,
+    pub(crate) video_languages: Option<Vec<String>>,
+    pub(crate) email: Option<String>,
+    pub(crate) password: Option<String>,
+    pub(crate) current_password: Option<String>,
 }
 
 pub async fn update_me(
@@ -361,6 +361,17 @@ pub async fn update_me(
     Auth(me): Auth,
     ApiJson(body): ApiJson<UpdateMeBody>,
 ) -> ApiResult<Response> {
+    apply_update_me(&state, &me, body).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Change one's own profile, settings or password (the API and the web UI's account page). A
+/// new password or e-mail needs the current password.
+pub(crate) async fn apply_update_me(
+    state: &AppState,
+    me: &User,
+    body: UpdateMeBody,
+) -> ApiResult<()> {
     if body.password.is_some() || body.email.is_some() {
         let Some(current) = body.current_password.clone() else {
             return Err(ApiError::invalid_param(
@@ -394,6 +405,7 @@ pub async fn update_me(
         ));
     }
     let core = state.core.clone();
+    let id = me.id;
     blocking(move || {
         let password_hash = match &body.password {
             Some(p) => Some(password::hash(p).map_err(|e| ServiceError::Internal(e.to_string()))?),
@@ -409,10 +421,10 @@ pub async fn update_me(
             email: body.email,
             password_hash,
         };
-        Ok(users::update_me(&core, me.id, up)?)
+        users::update_me(&core, id, up)?;
+        Ok(())
     })
-    .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    .await
 }
 
 /// Bytes of video a user stores, in all and over the last 24 hours (uploaded originals).

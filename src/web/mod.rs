@@ -22,7 +22,9 @@ use crate::app::AppState;
 
 /// Every page route, and the assets.
 pub fn router() -> Router<AppState> {
-    use pages::{actors, admin, browse, feeds, library, login, oembed, search, upload, watch};
+    use pages::{
+        account, actors, admin, browse, feeds, library, login, oembed, search, upload, watch,
+    };
     let pages = Router::new()
         .route("/", get(browse::home))
         .route("/videos/recently-added", get(browse::home))
@@ -34,6 +36,14 @@ pub fn router() -> Router<AppState> {
         .route("/search", get(search::search))
         .route("/videos/upload", get(upload::show))
         .route("/my-library/videos", get(library::my_videos))
+        .route(
+            "/my-account/settings",
+            get(account::show).post(account::save_profile),
+        )
+        .route(
+            "/my-account/password",
+            axum::routing::post(account::change_password),
+        )
         .route(
             "/videos/update/{id}",
             get(library::edit)

@@ -9,7 +9,10 @@
 // go to --out. Prints one JSON report; exit code 0 when every step passed, 1 otherwise.
 //
 //   node ui.mjs <baseUrl> --user U --password P --file video.mp4 --title T --search WORD
-//               --out DIR [--min-play 1.0] [--timeout-ms 240000]
+//               --out DIR [--big-file bigger.mp4] [--min-play 1.0] [--timeout-ms 240000]
+//
+// With --big-file (more than one 8 MiB chunk), an upload of it is cut off after its first chunk
+// by a reload, must show where it stopped, and must finish once the file is chosen again.
 //
 // Only loopback base URLs are accepted, and Chromium is pointed at a dead proxy for any
 // other host, so nothing leaves the machine. Env: CHROMIUM_PATH (default /usr/bin/chromium).
@@ -26,13 +29,14 @@ function usage(msg) {
 }
 
 function parseArgs(argv) {
-  const o = { base: null, user: null, password: null, file: null, title: null, search: null, out: null, minPlay: 1.0, timeoutMs: 240000 };
+  const o = { base: null, user: null, password: null, file: null, bigFile: null, title: null, search: null, out: null, minPlay: 1.0, timeoutMs: 240000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => (i + 1 < argv.length ? argv[++i] : usage(`${a} needs a value`));
     if (a === '--user') o.user = val();
     else if (a === '--password') o.password = val();
     else if (a === '--file') o.file = val();
+    else if (a === '--big-file') o.bigFile = val();
     else if (a === '--title') o.title = val();
     else if (a === '--search') o.search = val();
     else if (a === '--out') o.out = val();
@@ -54,8 +58,12 @@ const report = { ok: false, steps: [], screenshots: [], levels: [], played: [], 
 const step = (name, detail = {}) => report.steps.push({ name, ms: Date.now() - t0, ...detail });
 const t0 = Date.now();
 
+// Set while the test itself cuts a connection (the browser logs the reset it causes).
+let cutting = false;
+
 function watchPage(page) {
   page.on('console', (m) => {
+    if (cutting && m.text().includes('ERR_CONNECTION_RESET')) return;
     if (m.type() === 'error' && report.consoleErrors.length < 30) report.consoleErrors.push(m.text());
   });
   page.on('pageerror', (e) => report.consoleErrors.push(`pageerror: ${e.message}`));
@@ -242,6 +250,41 @@ try {
   }
   await shot(ppage, 'phone-admin');
   step('phone pages');
+
+  // An upload cut off by a reload continues from where it stopped once the file is chosen again.
+  if (o.bigFile) {
+    await page.goto(`${o.base}/videos/upload`);
+    await page.setInputFiles('#file', o.bigFile);
+    await page.fill('#name', 'Resumed after a reload');
+    let puts = 0;
+    let cut;
+    const wasCut = new Promise((resolve) => (cut = resolve));
+    await page.route('**/api/v1/videos/upload-resumable?upload_id=*', async (route) => {
+      if (route.request().method() !== 'PUT') return route.continue();
+      puts += 1;
+      if (puts === 1) return route.continue();
+      // The second chunk never arrives: the page is reloaded meanwhile.
+      await route.abort('connectionreset');
+      cut();
+    });
+    cutting = true;
+    await page.click('#start');
+    await wasCut;
+    await page.unroute('**/api/v1/videos/upload-resumable?upload_id=*');
+    await page.reload();
+    cutting = false;
+    await page.waitForSelector('#resume:not([hidden])', { timeout: 10000 });
+    report.resumeText = await page.textContent('#resume-text');
+    const kept = await page.evaluate(() => document.getElementById('sending-bar').value);
+    if (!(kept > 0 && kept < 100)) throw new Error(`after the reload the bar shows ${kept} %`);
+    await shot(page, 'desktop-upload-resume');
+    await page.setInputFiles('#file', o.bigFile);
+    await page.click('#start');
+    await page.waitForFunction(() => document.getElementById('sending-bar').value === 100, null, { timeout: o.timeoutMs });
+    await page.waitForSelector('#ready:not([hidden])', { timeout: o.timeoutMs });
+    report.resumedPuts = puts;
+    step('upload resumed after a reload', { kept, text: report.resumeText });
+  }
 
   // Log out.
   await page.goto(`${o.base}/`);

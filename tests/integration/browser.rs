@@ -148,7 +148,8 @@ fn chromium_plays_the_hls_of_an_upload() {
 /// a real clip (the bunny fixture looped three times by ffmpeg, 16 s with its sound) through the
 /// upload page until its bar says 100 % and processing has made every quality, play it in
 /// Vireo's own player at each quality the menu offers (AV1 rungs and the H.264 upload), search
-/// for it, log out; no console error and no CSP violation on any page. Screenshots of the main
+/// for it, cut an upload of a longer file off with a reload and finish it by choosing the file
+/// again, log out; no console error and no CSP violation on any page. Screenshots of the main
 /// pages at desktop and phone widths go to `tests/out/ui/`.
 #[test]
 fn the_web_ui_logs_in_uploads_plays_every_quality_searches_and_logs_out() {
@@ -163,6 +164,17 @@ fn the_web_ui_logs_in_uploads_plays_every_quality_searches_and_logs_out() {
         .status()
         .unwrap();
     assert!(made.success());
+    // Over two of the upload page's 8 MiB chunks, for the reload in the middle.
+    let big = work.path().join("bunny-long.mp4");
+    let made = Command::new("ffmpeg")
+        .args(["-v", "error", "-stream_loop", "19", "-i"])
+        .arg(&fixture)
+        .args(["-c", "copy"])
+        .arg(&big)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    assert!(std::fs::metadata(&big).unwrap().len() > 16 << 20);
     let dir = tempdir();
     let s = crate::common::Server::start_with(
         dir.path(),
@@ -186,6 +198,8 @@ fn the_web_ui_logs_in_uploads_plays_every_quality_searches_and_logs_out() {
             "--out",
         ])
         .arg(&out)
+        .arg("--big-file")
+        .arg(&big)
         .output()
         .unwrap();
     let report: Value = serde_json::from_slice(&run.stdout).unwrap_or_else(|e| {
@@ -211,6 +225,13 @@ fn the_web_ui_logs_in_uploads_plays_every_quality_searches_and_logs_out() {
         );
     }
     assert!(report["uploadText"].as_str().unwrap().starts_with("100 %"));
+    assert!(
+        report["resumeText"]
+            .as_str()
+            .unwrap()
+            .contains("stopped at"),
+        "{report:#}"
+    );
     assert_eq!(report["cspViolations"].as_array().unwrap().len(), 0);
     for shot in report["screenshots"].as_array().unwrap() {
         let png = std::fs::read(shot.as_str().unwrap()).unwrap();

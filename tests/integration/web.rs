@@ -933,3 +933,60 @@ fn administrators_list_create_block_and_unblock_users_and_read_the_settings() {
     let settings = html(root.get("/admin/settings"), 200);
     assert!(settings.contains("transcoding.resolutions") && settings.contains("signup.enabled"));
 }
+
+#[test]
+fn my_account_settings_and_password_change() {
+    let dir = tempdir();
+    let s = Server::start(dir.path());
+    let token = s.root_token();
+    s.create_user(&token, "frank", "frankpassword", 2);
+    let mut v = Visitor::new(&s);
+    assert_eq!(v.get("/my-account/settings").status(), 303);
+    v.log_in("frank", "frankpassword");
+    let page = html(v.get("/my-account/settings"), 200);
+    assert!(page.contains("frank@example.org") && page.contains(r#"value="do_not_list" selected"#));
+    let csrf = v.cookies["vireo_csrf"].clone();
+    let profile = |v: &mut Visitor, csrf: &str, nsfw: &str| {
+        v.post_form(
+            "/my-account/settings",
+            &[
+                ("csrf", csrf),
+                ("display_name", "<Frank>"),
+                ("description", "I film **trains**."),
+                ("nsfw_policy", nsfw),
+            ],
+        )
+    };
+    html(profile(&mut v, "", "blur"), 403);
+    html(profile(&mut v, &csrf, "sometimes"), 400);
+    assert_eq!(profile(&mut v, &csrf, "blur").status(), 303);
+    let api_token = s.login("frank", "frankpassword")["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let me = s.me(&api_token);
+    assert_eq!(me["nsfwPolicy"], "blur");
+    assert_eq!(me["account"]["displayName"], "<Frank>");
+    let public = html(v.get("/a/frank"), 200);
+    assert!(public.contains("&#60;Frank&#62;") && public.contains("<strong>trains</strong>"));
+
+    let change = |v: &mut Visitor, current: &str| {
+        let csrf = v.cookies["vireo_csrf"].clone();
+        v.post_form(
+            "/my-account/password",
+            &[
+                ("csrf", csrf.as_str()),
+                ("current_password", current),
+                ("new_password", "a-newer-password"),
+            ],
+        )
+    };
+    let wrong = html(change(&mut v, "not-it"), 400);
+    assert!(wrong.contains("current password"), "{wrong}");
+    let r = change(&mut v, "frankpassword");
+    assert_eq!(r.status(), 303);
+    let page = html(v.get("/my-account/settings?done=password"), 200);
+    assert!(page.contains("Log out") && page.contains("password is changed"));
+    assert_eq!(s.login_response("frank", "frankpassword").status(), 400);
+    assert!(s.login("frank", "a-newer-password")["access_token"].is_string());
+}

@@ -1,0 +1,186 @@
+//! The logged-in user's own settings (`/my-account/settings`): display name, description and
+//! how sensitive videos are listed, and a password change (the current one required), through
+//! the API's own `apply_update_me`.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use crate::api::extract::blocking;
+use crate::api::users::{UpdateMeBody, apply_update_me};
+use crate::app::AppState;
+use crate::model::account::Account;
+use crate::store::{records, tables};
+use crate::web::page::{Chrome, PageError, PageForm, respond};
+use crate::web::pages::login::{csrf_failed, see_other};
+use crate::web::pages::upload::login_first;
+use crate::web::session::Visitor;
+
+const HERE: &str = "/my-account/settings";
+
+/// PeerTube's three ways to list sensitive videos.
+const NSFW: &[(&str, &str)] = &[
+    ("do_not_list", "Hide them"),
+    ("blur", "Blur their thumbnails"),
+    ("display", "Show them"),
+];
+
+pub struct NsfwOption {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account_settings.html")]
+struct SettingsPage {
+    chrome: Chrome,
+    username: String,
+    email: String,
+    display_name: String,
+    description: String,
+    nsfw: Vec<NsfwOption>,
+    flash: Option<&'static str>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+async fn page(
+    state: &AppState,
+    visitor: &Visitor,
+    flash: Option<&'static str>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let Some(me) = visitor.user.clone() else {
+        return Ok(login_first(visitor, HERE));
+    };
+    let core = state.core.clone();
+    let account_id = me.account_id;
+    let account: Option<Account> = blocking(move || {
+        Ok(records::get(
+            &core.store.read()?,
+            tables::ACCOUNTS,
+            account_id,
+        )?)
+    })
+    .await?;
+    let account = account.ok_or_else(|| PageError::not_found("Account"))?;
+    let t = SettingsPage {
+        chrome: Chrome::new(state, visitor, "My account", HERE),
+        username: me.username.clone(),
+        email: me.email.clone(),
+        display_name: account.display_name,
+        description: account.description.unwrap_or_default(),
+        nsfw: NSFW
+            .iter()
+            .map(|&(value, label)| NsfwOption {
+                value,
+                label,
+                selected: value == me.nsfw_policy,
+            })
+            .collect(),
+        flash,
+        error: error.clone(),
+    };
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    Ok(respond(visitor, status, &t))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(q): Query<Done>,
+) -> Result<Response, PageError> {
+    let flash = match q.done.as_deref() {
+        Some("saved") => Some("Your settings are saved."),
+        Some("password") => Some("Your password is changed."),
+        _ => None,
+    };
+    page(&state, &visitor, flash, None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    nsfw_policy: String,
+}
+
+pub async fn save_profile(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    PageForm(f): PageForm<ProfileForm>,
+) -> Result<Response, PageError> {
+    if !visitor.csrf_ok(&f.csrf) {
+        return Err(csrf_failed());
+    }
+    let Some(me) = visitor.user.clone() else {
+        return Ok(login_first(&visitor, HERE));
+    };
+    let body = UpdateMeBody {
+        display_name: Some(f.display_name.trim().to_owned()),
+        description: Some(f.description),
+        nsfw_policy: Some(f.nsfw_policy),
+        ..UpdateMeBody::default()
+    };
+    match apply_update_me(&state, &me, body).await {
+        Ok(()) => Ok(see_other(&visitor, "/my-account/settings?done=saved")),
+        Err(e) if e.status.is_client_error() => page(&state, &visitor, None, Some(e.detail)).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    PageForm(f): PageForm<PasswordForm>,
+) -> Result<Response, PageError> {
+    if !visitor.csrf_ok(&f.csrf) {
+        return Err(csrf_failed());
+    }
+    let Some(me) = visitor.user.clone() else {
+        return Ok(login_first(&visitor, HERE));
+    };
+    let body = UpdateMeBody {
+        password: Some(f.new_password.clone()),
+        current_password: Some(f.current_password),
+        ..UpdateMeBody::default()
+    };
+    match apply_update_me(&state, &me, body).await {
+        Ok(()) => Ok(see_other(&visitor, "/my-account/settings?done=password")),
+        Err(e) if e.status.is_client_error() => {
+            let msg = if e.code == "current_password_is_invalid" {
+                "Your current password is not that one.".to_owned()
+            } else {
+                e.detail
+            };
+            page(&state, &visitor, None, Some(msg)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
