@@ -16,13 +16,13 @@ use crate::api::videos::{
     owned, remove,
 };
 use crate::app::AppState;
-use crate::model::video::{Privacy, Video, VideoState, short_uuid};
+use crate::model::video::{Video, VideoState, short_uuid};
 use crate::service::catalog::{Filter, SortKey};
 use crate::service::videos;
 use crate::web::cards::{self, Card, Pager};
 use crate::web::page::{Chrome, PageError, PageForm, respond};
 use crate::web::pages::login::{csrf_failed, see_other};
-use crate::web::pages::upload::{PrivacyOption, login_first};
+use crate::web::pages::upload::{PrivacyOption, login_first, privacy_options};
 use crate::web::session::Visitor;
 
 const PER_PAGE: usize = 24;
@@ -147,18 +147,7 @@ fn edit_page(state: &AppState, visitor: &Visitor, v: &Video, error: Option<Strin
         description: v.description.clone().unwrap_or_default(),
         tags: v.tags.join(", "),
         privacy: v.privacy.id(),
-        privacies: [
-            Privacy::Public,
-            Privacy::Unlisted,
-            Privacy::Private,
-            Privacy::Internal,
-        ]
-        .into_iter()
-        .map(|p| PrivacyOption {
-            id: p.id(),
-            label: p.label(),
-        })
-        .collect(),
+        privacies: privacy_options(),
         nsfw: v.nsfw,
         thumbnail: v
             .thumbnail

@@ -37,6 +37,22 @@ struct UploadPage {
     upload_js: &'static str,
 }
 
+/// The privacies an uploader may choose (password protection is not supported yet).
+pub fn privacy_options() -> Vec<PrivacyOption> {
+    [
+        Privacy::Public,
+        Privacy::Unlisted,
+        Privacy::Private,
+        Privacy::Internal,
+    ]
+    .into_iter()
+    .map(|p| PrivacyOption {
+        id: p.id(),
+        label: p.label(),
+    })
+    .collect()
+}
+
 /// `1073741824` → `1 GiB`.
 pub fn size(bytes: u64) -> String {
     const UNITS: &[&str] = &["bytes", "KiB", "MiB", "GiB", "TiB"];
@@ -76,18 +92,7 @@ pub async fn show(State(state): State<AppState>, visitor: Visitor) -> Result<Res
                 name: c.display_name,
             })
             .collect(),
-        privacies: [
-            Privacy::Public,
-            Privacy::Unlisted,
-            Privacy::Private,
-            Privacy::Internal,
-        ]
-        .into_iter()
-        .map(|p| PrivacyOption {
-            id: p.id(),
-            label: p.label(),
-        })
-        .collect(),
+        privacies: privacy_options(),
         max_bytes,
         max_size: size(max_bytes),
         upload_js: assets::url("upload.js"),
