@@ -442,7 +442,7 @@ fn seed(data: &Path, list: &[IndexedVideo]) -> String {
     };
     let channel = {
         let tx = core.store.read().unwrap();
-        channels::by_handle(&tx, "root_channel", &core.config.public_host())
+        channels::by_handle(&tx, "root_channel", &core.config().public_host())
             .unwrap()
             .unwrap()
             .id

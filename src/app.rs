@@ -35,12 +35,12 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(core: Arc<Core>) -> AppState {
-        let auth = &core.config.auth;
+        let auth = &core.config().auth;
         let throttle = LoginThrottle::new(
             auth.login_max_failures,
             Duration::from_secs(auth.login_window_secs),
         );
-        let list_cache = ListCache::new(core.config.server.list_cache_entries);
+        let list_cache = ListCache::new(core.config().server.list_cache_entries);
         AppState {
             core,
             throttle: Arc::new(throttle),
@@ -53,7 +53,7 @@ impl AppState {
 
 /// The whole application as a router.
 pub fn app(state: AppState) -> Router {
-    let server = &state.core.config.server;
+    let server = &state.core.config().server;
     let timeout = Duration::from_secs(server.request_timeout_secs);
     let max_body = server.max_body_bytes;
     // PeerTube serves its API to browser clients on other origins (embeds, remote front-ends);

@@ -529,13 +529,41 @@ impl Config {
         if self.server.request_timeout_secs == 0 || self.server.max_body_bytes == 0 {
             return bad("server.request_timeout_secs and server.max_body_bytes must be > 0".into());
         }
-        if self.instance.name.trim().is_empty() {
-            return bad("instance.name must not be empty".into());
+        self.validate_instance()?;
+        if self.signup.limit < -1 || self.user.video_quota < -1 || self.user.video_quota_daily < -1
+        {
+            return bad(
+                "signup.limit, user.video_quota and user.video_quota_daily must be -1 (no limit) or more".into(),
+            );
+        }
+        if self.signup.minimum_age > 120 {
+            return bad("signup.minimum_age must be 0 to 120".into());
         }
         if !(1..=16).contains(&self.jobs.workers) || !(0..=19).contains(&self.jobs.nice) {
             return bad("jobs.workers must be 1 to 16 and jobs.nice 0 to 19".into());
         }
         self.validate_transcoding()
+    }
+
+    /// The instance's texts appear in every page's title and in federation: bounded, and the
+    /// name on one line.
+    fn validate_instance(&self) -> Result<(), ConfigError> {
+        let i = &self.instance;
+        let bad = |m: &str| Err(ConfigError::Invalid(m.into()));
+        let chars = |s: &str| s.chars().count();
+        if i.name.trim().is_empty() || chars(&i.name) > 120 || i.name.chars().any(char::is_control)
+        {
+            return bad("instance.name must be 1 to 120 characters on one line");
+        }
+        if chars(&i.short_description) > 250 || i.short_description.contains(['\n', '\r']) {
+            return bad("instance.short_description must be at most 250 characters on one line");
+        }
+        if chars(&i.description) > 100_000 || chars(&i.terms) > 100_000 {
+            return bad(
+                "instance.description and instance.terms must be at most 100 000 characters",
+            );
+        }
+        Ok(())
     }
 
     fn validate_transcoding(&self) -> Result<(), ConfigError> {

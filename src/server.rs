@@ -48,7 +48,7 @@ pub fn bootstrap_root(core: &Core) -> anyhow::Result<RootAccount> {
         .map_err(|e| anyhow::anyhow!("VIREO_INITIAL_ADMIN_PASSWORD: {e}"))?;
     let new = NewUser {
         username: "root".into(),
-        email: format!("admin@{}", host_for_email(&core.config.public_host())),
+        email: format!("admin@{}", host_for_email(&core.config().public_host())),
         password_hash: password::hash(&pass)?,
         role: Role::Administrator,
         video_quota: -1,
@@ -104,11 +104,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         crate::service::search::rebuild_in_background(core.clone());
     }
     let worker = Worker::start(core.clone())?;
-    let addr: SocketAddr = core.config.listen_addr()?;
+    let addr: SocketAddr = core.config().listen_addr()?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("listening on {addr}"))?;
-    let socket_path = core.config.admin_socket_path();
+    let socket_path = core.config().admin_socket_path();
     let admin_task = admin::socket::listen(&socket_path, core.clone())
         .with_context(|| format!("admin socket {}", socket_path.display()))?;
     announce(&core, &listener.local_addr()?, &root);
@@ -138,15 +138,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 /// Tell the operator where the instance is and how to log in.
 #[allow(clippy::print_stdout)]
 fn announce(core: &Core, bound: &SocketAddr, root: &RootAccount) {
-    let url = if core.config.server.public_url.is_empty() {
+    let url = if core.config().server.public_url.is_empty() {
         format!("http://{bound}")
     } else {
-        core.config.public_url()
+        core.config().public_url()
     };
     println!("Vireo is running at {url}");
     println!(
         "  data directory: {}",
-        core.config.storage.data_dir.display()
+        core.config().storage.data_dir.display()
     );
     match root {
         RootAccount::Created { password: Some(p) } => {

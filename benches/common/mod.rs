@@ -279,7 +279,7 @@ pub fn seed_videos(data: &Path, count: usize) {
     vireo::server::bootstrap_root(&core).unwrap();
     let channel = {
         let tx = core.store.read().unwrap();
-        vireo::service::channels::by_handle(&tx, "root_channel", &core.config.public_host())
+        vireo::service::channels::by_handle(&tx, "root_channel", &core.config().public_host())
             .unwrap()
             .unwrap()
             .id

@@ -32,13 +32,13 @@ pub(crate) fn account_by_id(tx: &impl Tx, id: u64) -> ApiResult<Account> {
 }
 
 pub(crate) fn channel_by_handle(core: &Core, tx: &impl Tx, handle: &str) -> ApiResult<Channel> {
-    channels::by_handle(tx, handle, &core.config.public_host())?
+    channels::by_handle(tx, handle, &core.config().public_host())?
         .ok_or_else(|| ApiError::not_found("Video channel"))
 }
 
 /// A local account by name (`name` or `name@host`).
 pub(crate) fn account_by_name(core: &Core, tx: &impl Tx, handle: &str) -> ApiResult<Account> {
-    let name = channels::local_name(handle, &core.config.public_host())
+    let name = channels::local_name(handle, &core.config().public_host())
         .ok_or_else(|| ApiError::not_found("Account"))?;
     match users::resolve_actor(tx, name)? {
         Some(ActorRef::Account(id)) => account_by_id(tx, id),
@@ -51,7 +51,7 @@ pub(super) fn render_channels(
     tx: &impl Tx,
     list: &[Channel],
 ) -> ApiResult<Vec<views::ChannelJson>> {
-    let ctx = Ctx::new(&core.config);
+    let ctx = Ctx::new(&core.config());
     list.iter()
         .map(|c| {
             let owner = account_by_id(tx, c.account_id)?;
@@ -84,7 +84,7 @@ pub async fn get(State(state): State<AppState>, Path(handle): Path<String>) -> A
     let tx = core.store.read()?;
     let c = channel_by_handle(core, &tx, &handle)?;
     let owner = account_by_id(&tx, c.account_id)?;
-    Ok(axum::Json(views::channel(&Ctx::new(&core.config), &c, Some(&owner))).into_response())
+    Ok(axum::Json(views::channel(&Ctx::new(&core.config()), &c, Some(&owner))).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -207,7 +207,7 @@ pub async fn account(
 ) -> ApiResult<Response> {
     let core = &state.core;
     let a = account_by_name(core, &core.store.read()?, &name)?;
-    Ok(axum::Json(views::account(&Ctx::new(&core.config), &a)).into_response())
+    Ok(axum::Json(views::account(&Ctx::new(&core.config()), &a)).into_response())
 }
 
 pub async fn account_channels(
@@ -244,7 +244,7 @@ pub async fn accounts(State(state): State<AppState>, params: Params) -> ApiResul
     if descending {
         all.reverse();
     }
-    let ctx = Ctx::new(&core.config);
+    let ctx = Ctx::new(&core.config());
     let total = all.len();
     let data = all
         .iter()

@@ -16,7 +16,7 @@ pub const PEERTUBE_API_VERSION: &str = "7.0.0";
 pub async fn config(State(state): State<AppState>) -> ApiResult<Response> {
     let core = state.core.clone();
     let user_count = blocking(move || Ok(users::count(&core.store.read()?)?)).await?;
-    let c = &state.core.config;
+    let c = &state.core.config();
     let signup_open =
         c.signup.enabled && (c.signup.limit < 0 || user_count < c.signup.limit.unsigned_abs());
     let enabled_resolutions = match c.transcoding.enabled {
@@ -40,7 +40,8 @@ pub async fn config(State(state): State<AppState>) -> ApiResult<Response> {
             "publish": {"downloadEnabled": true, "commentsPolicy": 1, "privacy": 1, "licence": null},
             "p2p": {"webapp": {"enabled": false}, "embed": {"enabled": false}}
         },
-        "webadmin": {"configuration": {"edition": {"allowed": false}}},
+        // `/config/custom` edits the settings `service::settings` lists.
+        "webadmin": {"configuration": {"edition": {"allowed": true}}},
         "instance": {
             "name": c.instance.name,
             "shortDescription": c.instance.short_description,
@@ -123,7 +124,7 @@ pub async fn config(State(state): State<AppState>) -> ApiResult<Response> {
 }
 
 pub async fn about(State(state): State<AppState>) -> Response {
-    let i = &state.core.config.instance;
+    let i = &state.core.config().instance;
     axum::Json(json!({
         "instance": {
             "name": i.name,

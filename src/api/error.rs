@@ -49,6 +49,21 @@ impl ApiError {
         }
     }
 
+    /// What a person should read: the reasons of the invalid parameters when there are some
+    /// (the detail only names the fields), else the detail.
+    pub fn explanation(&self) -> String {
+        let reasons: Vec<&str> = self
+            .invalid_params
+            .iter()
+            .flat_map(|p| p.values())
+            .filter_map(|p| p["msg"].as_str())
+            .collect();
+        match reasons.is_empty() {
+            true => self.detail.clone(),
+            false => reasons.join(" "),
+        }
+    }
+
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", detail)
     }

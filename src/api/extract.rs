@@ -322,7 +322,7 @@ impl FromRequestParts<AppState> for ClientIp {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if state.core.config.server.trust_forwarded_for
+        if state.core.config().server.trust_forwarded_for
             && let Some(ip) = parts
                 .headers
                 .get("x-forwarded-for")

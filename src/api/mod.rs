@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod channels;
 pub mod config;
+pub mod custom_config;
 pub mod error;
 pub mod extract;
 pub mod media;
@@ -87,6 +88,12 @@ pub fn router() -> Router<AppState> {
         )
         .route("/config", get(config::config))
         .route("/config/about", get(config::about))
+        .route(
+            "/config/custom",
+            get(custom_config::get)
+                .put(custom_config::put)
+                .delete(custom_config::delete),
+        )
         .fallback(not_found)
 }
 

@@ -54,7 +54,7 @@ fn search_filters(core: &Core, p: &Params, q: &mut ListQuery) -> ApiResult<()> {
     search_target(p)?;
     match p.get("host").filter(|h| !h.is_empty()) {
         None => {}
-        Some(h) if h.eq_ignore_ascii_case(&core.config.public_host()) => f.is_local = Some(true),
+        Some(h) if h.eq_ignore_ascii_case(&core.config().public_host()) => f.is_local = Some(true),
         // Vireo knows no remote videos until federation lands, so another host has none.
         Some(_) => q.nothing = true,
     }
@@ -93,7 +93,7 @@ fn local_path(core: &Core, text: &str) -> Option<String> {
         None => url.host_str()?.to_owned(),
     };
     authority
-        .eq_ignore_ascii_case(&core.config.public_host())
+        .eq_ignore_ascii_case(&core.config().public_host())
         .then(|| url.path().to_owned())
 }
 
@@ -245,7 +245,7 @@ pub async fn channels(State(state): State<AppState>, params: Params) -> ApiResul
     search_target(&params)?;
     let page = Page::parse(&params)?;
     let sort = super::channels::parse_channel_sort(&params)?;
-    let host = core.config.public_host();
+    let host = core.config().public_host();
     if params
         .get("host")
         .is_some_and(|h| !h.is_empty() && !h.eq_ignore_ascii_case(&host))

@@ -174,7 +174,7 @@ async fn receive_single(
     form: &mut Multipart,
     part: &PathBuf,
 ) -> ApiResult<(UploadMeta, String, FileFields)> {
-    let max = state.core.config.uploads.max_file_bytes;
+    let max = state.core.config().uploads.max_file_bytes;
     let mut images = Vec::new();
     let mut fields = serde_json::Map::new();
     let mut size = None;
@@ -359,7 +359,7 @@ pub async fn start(
     let session = blocking(move || Ok(uploads::start(&core, &me, meta, filename, size)?)).await?;
     let location = format!(
         "{}/api/v1/videos/upload-resumable?upload_id={}",
-        state.core.config.public_url(),
+        state.core.config().public_url(),
         session.id
     );
     let mut res = StatusCode::CREATED.into_response();

@@ -27,7 +27,7 @@ pub fn render(core: &Core, tx: &impl Tx, u: &User, me: bool) -> ApiResult<UserJs
         .ok_or_else(|| ApiError::from(ServiceError::NotFound("account")))?;
     let channels = channels::of_account(tx, account.id)?;
     Ok(views::user(
-        &Ctx::new(&core.config),
+        &Ctx::new(&core.config()),
         u,
         &account,
         &channels,
@@ -130,7 +130,7 @@ pub(crate) async fn create_user(
             "Channel name cannot be the same as user username.",
         ));
     }
-    let defaults = state.core.config.user.clone();
+    let defaults = state.core.config().user.clone();
     let new = NewUser {
         username: body.username,
         email: body.email,
@@ -462,7 +462,7 @@ pub async fn register(
 /// Create an account by self-registration, under the instance's signup rules (the API and the
 /// web UI's sign-up form).
 pub(crate) async fn register_user(state: &AppState, body: RegisterBody) -> ApiResult<()> {
-    let signup = state.core.config.signup.clone();
+    let signup = state.core.config().signup.clone();
     if !signup.enabled {
         return Err(ApiError::forbidden("User registration is not allowed"));
     }
@@ -476,7 +476,7 @@ pub(crate) async fn register_user(state: &AppState, body: RegisterBody) -> ApiRe
             "Channel name cannot be the same as user username.",
         ));
     }
-    let defaults = state.core.config.user.clone();
+    let defaults = state.core.config().user.clone();
     let new = NewUser {
         username: body.username,
         email: body.email,

@@ -106,10 +106,11 @@ pub(crate) fn list_query(core: &Core, p: &Params, viewer: Option<&User>) -> ApiR
             ));
         }
         None => {
-            let policy = viewer
-                .map(|u| u.nsfw_policy.as_str())
-                .unwrap_or(core.config.instance.default_nsfw_policy.as_str());
-            (policy == "do_not_list").then_some(false)
+            let hidden = match viewer {
+                Some(u) => u.nsfw_policy == "do_not_list",
+                None => core.config().instance.default_nsfw_policy == "do_not_list",
+            };
+            hidden.then_some(false)
         }
     };
     let filter = Filter {
@@ -180,7 +181,7 @@ pub(super) fn render_videos(
     found: &[Video],
     search: Option<&Found>,
 ) -> ApiResult<Bytes> {
-    let ctx = Ctx::new(&core.config);
+    let ctx = Ctx::new(&core.config());
     let tx = core.store.read()?;
     let mut owners: HashMap<u64, (Channel, Account)> = HashMap::new();
     let mut data = Vec::with_capacity(found.len());
@@ -324,7 +325,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let (v, c, a) = load_visible(&state.core, &id, viewer.as_ref())?;
-    let ctx = Ctx::new(&state.core.config);
+    let ctx = Ctx::new(&state.core.config());
     let tx = state.core.store.read()?;
     let media: crate::model::video::VideoMedia =
         records::get(&tx, tables::VIDEO_MEDIA, v.id)?.unwrap_or_default();

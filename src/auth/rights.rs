@@ -29,6 +29,12 @@ pub fn can_manage_users(actor: &User) -> bool {
     actor.role <= Role::Moderator
 }
 
+/// May `actor` change the instance's settings? Administrators only, as PeerTube's
+/// `MANAGE_CONFIGURATION` right.
+pub fn can_manage_configuration(actor: &User) -> bool {
+    actor.role == Role::Administrator
+}
+
 /// May `actor` edit or delete content owned by another user (videos, channels)?
 pub fn can_moderate_content(actor: &User) -> bool {
     actor.role <= Role::Moderator

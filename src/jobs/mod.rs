@@ -74,12 +74,12 @@ impl Worker {
         }
         let shared = Arc::new(Shared::default());
         let mut handles = Vec::new();
-        let lanes = (0..core.config.jobs.workers.max(1))
+        let lanes = (0..core.config().jobs.workers.max(1))
             .map(|n| (format!("vireo-jobs-{n}"), Lane::Media))
             .chain(std::iter::once(("vireo-index".to_owned(), Lane::Index)));
         for (name, lane) in lanes {
             let (core, thread_shared) = (core.clone(), shared.clone());
-            let nice = core.config.jobs.nice;
+            let nice = core.config().jobs.nice;
             handles.push(std::thread::Builder::new().name(name).spawn(move || {
                 lower_priority(nice);
                 run(&core, &thread_shared, lane)
@@ -203,7 +203,7 @@ fn upload_outcome(
 
 /// Remove every file of a deleted video.
 fn remove_files(core: &Core, uuid: &uuid::Uuid) -> Result<(), String> {
-    let dir = media_dir(&core.config.storage.data_dir).join(uuid.to_string());
+    let dir = media_dir(&core.config().storage.data_dir).join(uuid.to_string());
     match std::fs::remove_dir_all(&dir) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),

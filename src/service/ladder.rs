@@ -39,7 +39,7 @@ const KEYFRAME_SECS: f64 = 2.0;
 /// is decoded: H.264, VP9 and AV1). Its audio is whatever the opened source carries: copied, or
 /// Opus made from what MP4 cannot carry.
 pub fn applies(core: &Core, source: &VideoSource) -> bool {
-    core.config.transcoding.enabled
+    core.config().transcoding.enabled
         && matches!(
             source.info.video.codec,
             VideoCodec::H264 | VideoCodec::Vp9 | VideoCodec::Av1
@@ -70,11 +70,11 @@ pub fn transcode(core: &Core, video_id: u64) -> Result<(), PipelineError> {
     let todo = missing_rungs(
         src.width,
         src.height,
-        &core.config.transcoding.resolutions,
+        &core.config().transcoding.resolutions,
         &media,
         Wanted {
             compat,
-            web: core.config.transcoding.web_videos,
+            web: core.config().transcoding.web_videos,
         },
     );
     let storyboard = media
@@ -304,7 +304,7 @@ impl Job<'_> {
         pipeline::write_atomic(&hls, &playlist, &remux::playlist::media(made, &file))?;
         let url = format!(
             "{}/static/streaming-playlists/hls/{}/{file}",
-            core.config.public_url(),
+            core.config().public_url(),
             video.uuid
         );
         let height = made.height;
@@ -339,7 +339,7 @@ impl Job<'_> {
         let file = web_name(video, rung);
         let path = dirs.web_videos().join(&file);
         std::fs::rename(tmp, &path)?;
-        let url = format!("{}/static/web-videos/{file}", core.config.public_url());
+        let url = format!("{}/static/web-videos/{file}", core.config().public_url());
         let tag = format!("-{}", codec_tag(rung));
         let height = rung.height as u32;
         let torrent = pipeline::make_torrent(dirs, &path, video, height, &tag, &url)?;
@@ -467,7 +467,7 @@ fn is_rung(rung: &Rung, codecs: &str, width: u32, height: u32) -> bool {
 /// x264's time with one thread per rung and 1.63 cores busy, 5.1× and 1.91 with two).
 fn quality(core: &Core) -> Quality {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let t = &core.config.transcoding;
+    let t = &core.config().transcoding;
     Quality {
         quantizer: usize::from(t.quantizer),
         speed: t.speed,

@@ -13,6 +13,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod search;
 pub mod sessions;
+pub mod settings;
 pub mod transcoding;
 pub mod uploads;
 pub mod users;
@@ -71,7 +72,9 @@ pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 #[derive(Debug)]
 pub struct Core {
     pub store: Store,
-    pub config: Config,
+    /// The configuration: the file's, with what administrators changed at run time over it.
+    /// Read it through `config()`.
+    pub settings: settings::Settings,
     pub catalog: catalog::Catalog,
     /// Rung after a commit that enqueued a job.
     pub jobs_wake: crate::jobs::Wake,
@@ -97,15 +100,24 @@ impl Core {
             // Before any job thread can claim one: the rebuild will cover them.
             self::search::drop_queued_updates(&store)?;
         }
+        let settings = settings::Settings::open(config, &store)?;
         Ok(Arc::new(Core {
             store,
-            config,
+            settings,
             catalog,
             jobs_wake: crate::jobs::Wake::default(),
             progress: progress::Progress::default(),
             search,
             stopping: std::sync::atomic::AtomicBool::new(false),
         }))
+    }
+}
+
+impl Core {
+    /// The configuration in force now. Take it once per operation: settings an administrator
+    /// changes meanwhile apply to the next one.
+    pub fn config(&self) -> Arc<Config> {
+        self.settings.current()
     }
 }
 

@@ -75,7 +75,7 @@ pub struct VideoDirs {
 impl VideoDirs {
     pub fn of(core: &Core, uuid: &uuid::Uuid) -> VideoDirs {
         VideoDirs {
-            root: crate::jobs::media_dir(&core.config.storage.data_dir).join(uuid.to_string()),
+            root: crate::jobs::media_dir(&core.config().storage.data_dir).join(uuid.to_string()),
         }
     }
     pub fn hls(&self) -> PathBuf {
@@ -394,7 +394,7 @@ fn make_web_video(
     let tmp = dir.join(format!("{file}.tmp"));
     let written = discard_on_error(&tmp, remux::progressive::write(src, &tmp))?;
     std::fs::rename(&tmp, dir.join(&file))?;
-    let url = format!("{}/static/web-videos/{file}", core.config.public_url());
+    let url = format!("{}/static/web-videos/{file}", core.config().public_url());
     let torrent = make_torrent(dirs, &dir.join(&file), video, src.height, "", &url)?;
     Ok(WebVideo {
         width: src.width,
@@ -418,7 +418,7 @@ fn hls_torrent(
     let file = format!("{}-{height}-fragmented.mp4", video.uuid);
     let url = format!(
         "{}/static/streaming-playlists/hls/{}/{file}",
-        core.config.public_url(),
+        core.config().public_url(),
         video.uuid
     );
     make_torrent(dirs, &dirs.hls().join(&file), video, height, "-hls", &url)

@@ -52,8 +52,8 @@ fn issue_in(tx: &WriteTransaction, core: &Core, user_id: u64) -> Result<Issued> 
     let now = now_ms();
     let access = secret::random_hex::<20>().map_err(internal)?;
     let refresh = secret::random_hex::<20>().map_err(internal)?;
-    let access_life = core.config.auth.access_token_lifetime_secs;
-    let refresh_life = core.config.auth.refresh_token_lifetime_secs;
+    let access_life = core.config().auth.access_token_lifetime_secs;
+    let refresh_life = core.config().auth.refresh_token_lifetime_secs;
     let access_hash = secret::sha256(access.as_bytes());
     let refresh_hash = secret::sha256(refresh.as_bytes());
     let token = Token {

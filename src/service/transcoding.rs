@@ -44,11 +44,11 @@ pub fn request(core: &Core, video_id: u64, kind: Kind, force: bool) -> Result<()
         Some(reason) => return Err(ServiceError::invalid("transcodingType", reason)),
         None => false,
     };
-    let rung_webs = ladder && core.config.transcoding.web_videos;
+    let rung_webs = ladder && core.config().transcoding.web_videos;
     if transcoded_only {
         refuse_for_transcoded_only(kind, force, rung_webs)?;
     }
-    if force && !core.config.transcoding.enabled {
+    if force && !core.config().transcoding.enabled {
         return Err(transcoding_disabled());
     }
     let mut dropped = Vec::new();
@@ -73,7 +73,7 @@ pub fn request(core: &Core, video_id: u64, kind: Kind, force: bool) -> Result<()
                 queued.push(JobKind::ProcessUpload { video_id })
             }
             // Remuxing is always allowed; encoding only where the instance does it.
-            Kind::Hls if !core.config.transcoding.enabled => return Err(transcoding_disabled()),
+            Kind::Hls if !core.config().transcoding.enabled => return Err(transcoding_disabled()),
             Kind::Hls if ladder => queued.push(JobKind::TranscodeLadder { video_id }),
             Kind::Hls => {}
             Kind::WebVideo => {

@@ -24,7 +24,7 @@ use crate::store::{Tx, codec, records, tables};
 
 /// Where part files of uploads in progress live.
 pub fn uploads_dir(core: &Core) -> PathBuf {
-    core.config.storage.data_dir.join("uploads")
+    core.config().storage.data_dir.join("uploads")
 }
 
 pub fn part_path(core: &Core, id: &str) -> PathBuf {
@@ -93,7 +93,7 @@ pub fn check_size(
     size: u64,
     except: Option<&str>,
 ) -> Result<()> {
-    let max = core.config.uploads.max_file_bytes;
+    let max = core.config().uploads.max_file_bytes;
     if size > max {
         return Err(ServiceError::FileTooLarge(format!(
             "This file is too large: {size} bytes, the instance accepts up to {max}"
@@ -258,7 +258,7 @@ pub fn finish_file(
         .map_err(|e| io_error("reading the uploaded file", e))?
         .len();
     // Headers only, before anything is kept: refused files are deleted with the reason.
-    let info = match probe::probe(part, &core.config.media.limits()) {
+    let info = match probe::probe(part, &core.config().media.limits()) {
         Ok(info) => info,
         Err(e) => {
             let _ = std::fs::remove_file(part);
@@ -273,7 +273,7 @@ pub fn finish_file(
         "mp4"
     };
     let uuid = uuid::Uuid::new_v4();
-    let dir = crate::jobs::media_dir(&core.config.storage.data_dir).join(uuid.to_string());
+    let dir = crate::jobs::media_dir(&core.config().storage.data_dir).join(uuid.to_string());
     std::fs::create_dir_all(&dir).map_err(|e| io_error("creating the media directory", e))?;
     let file = format!("original.{extension}");
     let original = dir.join(&file);
@@ -318,7 +318,7 @@ pub fn finish_file(
 /// Remove what no session or video owns: stray part files, expired sessions, media directories
 /// of videos that were never committed. Run at start, before serving.
 pub fn sweep(core: &Core) -> Result<usize> {
-    let expiry_ms = i64::try_from(core.config.uploads.resumable_expiry_hours)
+    let expiry_ms = i64::try_from(core.config().uploads.resumable_expiry_hours)
         .unwrap_or(i64::MAX / 3_600_000)
         .saturating_mul(3_600_000);
     let cutoff = now_ms().saturating_sub(expiry_ms);
@@ -354,7 +354,7 @@ pub fn sweep(core: &Core) -> Result<usize> {
         }
     }
     let by_uuid = tx.table(tables::VIDEOS_BY_UUID)?;
-    for path in read_dir(&crate::jobs::media_dir(&core.config.storage.data_dir)) {
+    for path in read_dir(&crate::jobs::media_dir(&core.config().storage.data_dir)) {
         let owned = path
             .file_name()
             .and_then(|n| n.to_str())

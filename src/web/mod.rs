@@ -23,7 +23,8 @@ use crate::app::AppState;
 /// Every page route, and the assets.
 pub fn router() -> Router<AppState> {
     use pages::{
-        account, actors, admin, browse, feeds, library, login, oembed, search, upload, watch,
+        account, actors, admin, browse, feeds, library, login, oembed, search, settings, upload,
+        watch,
     };
     let pages = Router::new()
         .route("/", get(browse::home))
@@ -72,7 +73,11 @@ pub fn router() -> Router<AppState> {
             "/admin/users/{id}/unblock",
             axum::routing::post(admin::unblock),
         )
-        .route("/admin/settings", get(admin::settings_page))
+        .route("/admin/settings", get(settings::show).post(settings::save))
+        .route(
+            "/admin/settings/restore",
+            axum::routing::post(settings::restore),
+        )
         .route("/services/oembed", get(oembed::oembed))
         .route("/feeds/videos.xml", get(feeds::videos))
         // Pages are small HTML compressed per request; assets are compressed once, at start.

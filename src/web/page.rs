@@ -59,11 +59,11 @@ impl Chrome {
     ) -> Chrome {
         let user = visitor.user.as_ref();
         Chrome {
-            instance: state.core.config.instance.name.clone(),
+            instance: state.core.config().instance.name.clone(),
             title: title.into(),
             user: user.map(|u| u.username.clone()),
             is_admin: user.is_some_and(crate::auth::rights::can_manage_users),
-            signup: user.is_none() && state.core.config.signup.enabled,
+            signup: user.is_none() && state.core.config().signup.enabled,
             csrf: visitor.csrf.clone(),
             search: String::new(),
             notice: visitor
@@ -79,6 +79,14 @@ impl Chrome {
 }
 
 /// Render a template as the answer for `visitor`, with the page headers.
+/// A form page's status: 400 when it is shown again with what was wrong with the form.
+pub fn form_status(error: &Option<String>) -> StatusCode {
+    match error {
+        Some(_) => StatusCode::BAD_REQUEST,
+        None => StatusCode::OK,
+    }
+}
+
 pub fn respond(visitor: &Visitor, status: StatusCode, t: &impl Template) -> Response {
     respond_with(visitor, status, t, CSP)
 }
@@ -163,7 +171,7 @@ impl From<ApiError> for PageError {
             }
             StatusCode::FORBIDDEN => "You are not allowed to see this.".to_owned(),
             _ if e.detail.ends_with("not found") => format!("{}.", e.detail),
-            _ => e.detail,
+            _ => e.explanation(),
         };
         PageError {
             status: e.status,

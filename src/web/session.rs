@@ -143,7 +143,7 @@ impl FromRequestParts<AppState> for Visitor {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let secure = state.core.config.public_url().starts_with("https://");
+        let secure = state.core.config().public_url().starts_with("https://");
         let mut visitor = Visitor {
             user: None,
             csrf: String::new(),
@@ -177,7 +177,7 @@ impl FromRequestParts<AppState> for Visitor {
                 let renewed = blocking(move || Ok(sessions::refresh(&core, &refresh).ok())).await?;
                 match renewed {
                     Some((user, issued)) => {
-                        let life = state.core.config.auth.refresh_token_lifetime_secs;
+                        let life = state.core.config().auth.refresh_token_lifetime_secs;
                         let value = format!("{}:{}", issued.access_token, issued.refresh_token);
                         visitor.set(session_cookie(value, life, secure));
                         visitor.user = Some(user);

@@ -152,7 +152,7 @@ fn peertube_cli_logs_in_lists_and_uploads() {
 }
 
 #[test]
-fn python_openapi_client_logs_in_and_lists() {
+fn python_openapi_client_logs_in_lists_and_renames_the_instance() {
     let py = clients_dir().join("py");
     require(&py.join("peertube"), "the PyPI peertube client");
     let dir = tempdir();
@@ -161,7 +161,7 @@ fn python_openapi_client_logs_in_and_lists() {
     s.create_user(&root, "judy", "judy-password", 2);
     let out = Command::new("python3")
         .arg(clients_dir().join("pyclient.py"))
-        .args([&s.url, "root", ROOT_PASSWORD])
+        .args([&s.url, "root", ROOT_PASSWORD, "Renamed by Python"])
         .env("PYTHONPATH", &py)
         .env("NO_PROXY", "*")
         .output()
@@ -175,4 +175,6 @@ fn python_openapi_client_logs_in_and_lists() {
     assert!(stdout.contains("users 2"), "{stdout}");
     assert!(stdout.contains("channels 2"), "{stdout}");
     assert!(stdout.contains("videos 0"), "{stdout}");
+    assert!(stdout.contains("custom name Renamed by Python"), "{stdout}");
+    assert!(stdout.contains("public name Renamed by Python"), "{stdout}");
 }

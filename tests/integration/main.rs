@@ -17,6 +17,7 @@ mod ladder_inputs;
 mod persistence;
 mod remux;
 mod search;
+mod settings;
 mod thumbnails;
 mod uploads;
 mod videos;

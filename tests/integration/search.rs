@@ -44,7 +44,7 @@ fn seed(dir: &std::path::Path) {
     config.storage.data_dir = dir.to_owned();
     let core = Core::open(config).unwrap();
     let tx = core.store.read().unwrap();
-    let channel = channels::by_handle(&tx, "root_channel", &core.config.public_host())
+    let channel = channels::by_handle(&tx, "root_channel", &core.config().public_host())
         .unwrap()
         .unwrap()
         .id;
@@ -266,7 +266,7 @@ fn search_phrases_stems_sorts_filters_highlights_suggests_resolves_and_finds_cha
         config.storage.data_dir = dir.path().to_owned();
         let core = Core::open(config).unwrap();
         let tx = core.store.read().unwrap();
-        let channel = channels::by_handle(&tx, "root_channel", &core.config.public_host())
+        let channel = channels::by_handle(&tx, "root_channel", &core.config().public_host())
             .unwrap()
             .unwrap()
             .id;

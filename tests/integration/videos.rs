@@ -44,7 +44,7 @@ fn seed(dir: &std::path::Path) -> Vec<(String, uuid::Uuid)> {
     config.storage.data_dir = dir.to_owned();
     let core = Core::open(config).unwrap();
     let tx = core.store.read().unwrap();
-    let host = core.config.public_host();
+    let host = core.config().public_host();
     let root_channel = channels::by_handle(&tx, "root_channel", &host)
         .unwrap()
         .unwrap()

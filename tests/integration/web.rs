@@ -854,7 +854,7 @@ fn feeds_list_public_videos_as_rss_and_atom_per_instance_channel_and_account() {
 }
 
 #[test]
-fn administrators_list_create_block_and_unblock_users_and_read_the_settings() {
+fn administrators_list_create_block_and_unblock_users() {
     let dir = tempdir();
     let s = Server::start(dir.path());
     let token = s.root_token();
@@ -929,9 +929,111 @@ fn administrators_list_create_block_and_unblock_users_and_read_the_settings() {
         403,
     );
     assert!(!html(root.get("/admin/users"), 200).contains(r#"action="/admin/users/1/block""#));
+}
 
-    let settings = html(root.get("/admin/settings"), 200);
-    assert!(settings.contains("transcoding.resolutions") && settings.contains("signup.enabled"));
+#[test]
+fn the_settings_form_changes_the_instance_at_once_keeps_refused_input_and_restores_the_file() {
+    let dir = tempdir();
+    let s = Server::start(dir.path());
+    let token = s.root_token();
+    s.create_user(&token, "mona", "monapassword", 1);
+    s.create_user(&token, "ursula", "ursulapassword", 2);
+    let mut user = Visitor::new(&s);
+    user.log_in("ursula", "ursulapassword");
+    html(user.get("/admin/settings"), 403);
+    // A moderator sees the settings without the form, and cannot post it.
+    let mut moderator = Visitor::new(&s);
+    moderator.log_in("mona", "monapassword");
+    let page = html(moderator.get("/admin/settings"), 200);
+    assert!(page.contains("<fieldset disabled>") && !page.contains(">Save</button>"));
+    let mod_csrf = moderator.cookies["vireo_csrf"].clone();
+    html(
+        moderator.post_form("/admin/settings", &[("csrf", &mod_csrf), ("name", "Mine")]),
+        403,
+    );
+
+    let mut root = Visitor::new(&s);
+    root.log_in("root", ROOT_PASSWORD);
+    let page = html(root.get("/admin/settings"), 200);
+    assert!(page.contains(r#"name="name" value="Vireo""#), "{page}");
+    assert!(page.contains("server.public_url") && !page.contains(r#"class="set-here""#));
+    let csrf = root.cookies["vireo_csrf"].clone();
+    let form = |name: &str, rung: &str, quota: &str| {
+        vec![
+            ("csrf".to_owned(), csrf.clone()),
+            ("name".to_owned(), name.to_owned()),
+            ("short_description".to_owned(), "Films of birds".to_owned()),
+            ("description".to_owned(), "We film **birds**.".to_owned()),
+            ("terms".to_owned(), String::new()),
+            ("default_nsfw_policy".to_owned(), "blur".to_owned()),
+            ("signup_enabled".to_owned(), "on".to_owned()),
+            ("signup_limit".to_owned(), "-1".to_owned()),
+            ("minimum_age".to_owned(), "16".to_owned()),
+            ("video_quota".to_owned(), quota.to_owned()),
+            ("video_quota_daily".to_owned(), "-1".to_owned()),
+            ("transcoding_enabled".to_owned(), "on".to_owned()),
+            ("rung".to_owned(), rung.to_owned()),
+            ("rung".to_owned(), "240".to_owned()),
+        ]
+    };
+    let post = |v: &mut Visitor, pairs: Vec<(String, String)>| {
+        let pairs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        v.post_form("/admin/settings", &pairs)
+    };
+    let mut no_csrf = form("Birds", "360", "-1");
+    no_csrf[0].1 = String::new();
+    html(post(&mut root, no_csrf), 403);
+
+    // Refused: the page comes back with a 400, the reason, and what was typed.
+    let refused = html(post(&mut root, form("Typed <name>", "100", "-1")), 400);
+    assert!(refused.contains("144 to 4320"), "{refused}");
+    assert!(
+        refused.contains(r#"value="Typed &#60;name&#62;""#),
+        "{refused}"
+    );
+    let refused = html(post(&mut root, form("Typed", "360", "lots")), 400);
+    assert!(
+        refused.contains("video quota must be a whole number"),
+        "{refused}"
+    );
+    let config: Value = s.get("/api/v1/config").send().unwrap().json().unwrap();
+    assert_eq!(config["instance"]["name"], "Vireo");
+
+    let r = post(&mut root, form("Birds <&> Bees", "360", "1000000"));
+    assert_eq!(r.status(), 303);
+    let page = html(root.get("/admin/settings?done=saved"), 200);
+    assert!(page.contains("are saved and in force") && page.contains(r#"class="set-here""#));
+    assert!(
+        page.contains(r#"name="rung" value="360" checked"#),
+        "{page}"
+    );
+    assert!(page.contains(r#"name="rung" value="1080">"#), "{page}");
+    // Every page and the API see it at once; anonymous visitors get the sign-up link.
+    let home = html(Visitor::new(&s).get("/"), 200);
+    assert!(home.contains("Birds &#60;&#38;&#62; Bees"), "{home}");
+    assert!(home.contains("/signup"));
+    let config: Value = s.get("/api/v1/config").send().unwrap().json().unwrap();
+    assert_eq!(config["instance"]["name"], "Birds <&> Bees");
+    assert_eq!(config["instance"]["defaultNSFWPolicy"], "blur");
+    assert_eq!(
+        config["transcoding"]["enabledResolutions"],
+        json!([240, 360])
+    );
+    assert_eq!(config["user"]["videoQuota"], 1_000_000);
+
+    // Restoring the file's values.
+    html(
+        root.post_form("/admin/settings/restore", &[("csrf", "")]),
+        403,
+    );
+    let r = root.post_form("/admin/settings/restore", &[("csrf", &csrf)]);
+    assert_eq!(r.status(), 303);
+    let page = html(root.get("/admin/settings?done=restored"), 200);
+    assert!(!page.contains(r#"class="set-here""#) && page.contains(r#"value="Vireo""#));
+    assert!(!html(Visitor::new(&s).get("/"), 200).contains("/signup"));
 }
 
 #[test]

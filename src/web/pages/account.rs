@@ -4,7 +4,6 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -13,7 +12,7 @@ use crate::api::users::{UpdateMeBody, apply_update_me};
 use crate::app::AppState;
 use crate::model::account::Account;
 use crate::store::{records, tables};
-use crate::web::page::{Chrome, PageError, PageForm, respond};
+use crate::web::page::{Chrome, PageError, PageForm, form_status, respond};
 use crate::web::pages::login::{csrf_failed, see_other};
 use crate::web::pages::upload::login_first;
 use crate::web::session::Visitor;
@@ -26,6 +25,17 @@ const NSFW: &[(&str, &str)] = &[
     ("blur", "Blur their thumbnails"),
     ("display", "Show them"),
 ];
+
+/// The choice of NSFW policies, `current` selected (this page and the instance settings).
+pub fn nsfw_options(current: &str) -> Vec<NsfwOption> {
+    NSFW.iter()
+        .map(|&(value, label)| NsfwOption {
+            value,
+            label,
+            selected: value == current,
+        })
+        .collect()
+}
 
 pub struct NsfwOption {
     pub value: &'static str,
@@ -77,23 +87,11 @@ async fn page(
         email: me.email.clone(),
         display_name: account.display_name,
         description: account.description.unwrap_or_default(),
-        nsfw: NSFW
-            .iter()
-            .map(|&(value, label)| NsfwOption {
-                value,
-                label,
-                selected: value == me.nsfw_policy,
-            })
-            .collect(),
+        nsfw: nsfw_options(&me.nsfw_policy),
         flash,
         error: error.clone(),
     };
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    Ok(respond(visitor, status, &t))
+    Ok(respond(visitor, form_status(&error), &t))
 }
 
 pub async fn show(
@@ -140,7 +138,9 @@ pub async fn save_profile(
     };
     match apply_update_me(&state, &me, body).await {
         Ok(()) => Ok(see_other(&visitor, "/my-account/settings?done=saved")),
-        Err(e) if e.status.is_client_error() => page(&state, &visitor, None, Some(e.detail)).await,
+        Err(e) if e.status.is_client_error() => {
+            page(&state, &visitor, None, Some(e.explanation())).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -177,7 +177,7 @@ pub async fn change_password(
             let msg = if e.code == "current_password_is_invalid" {
                 "Your current password is not that one.".to_owned()
             } else {
-                e.detail
+                e.explanation()
             };
             page(&state, &visitor, None, Some(msg)).await
         }

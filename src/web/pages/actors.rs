@@ -71,7 +71,7 @@ struct Who {
 
 /// Find the actor, narrowing `query` to its videos.
 fn who(core: &Core, tx: &impl Tx, whose: &Whose, query: &mut ListQuery) -> ApiResult<Who> {
-    let host = core.config.public_host();
+    let host = core.config().public_host();
     Ok(match whose {
         Whose::Channel(name) => {
             let c = channel_by_handle(core, tx, name)?;

@@ -1,7 +1,6 @@
-//! Administration pages, for users who may manage users: the user list (search, block,
-//! unblock, create) at `/admin/users`, and the instance's effective settings at
-//! `/admin/settings`. The forms go through the API's own functions (`create_user`,
-//! `set_blocked`), so the same rights and checks apply.
+//! The user administration page, for users who may manage users: the user list (search, block,
+//! unblock, create) at `/admin/users`. The forms go through the API's own functions
+//! (`create_user`, `set_blocked`), so the same rights and checks apply.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -17,7 +16,7 @@ use crate::model::user::{Role, User};
 use crate::service::users::{self, UserQuery, UserSort};
 use crate::web::cards::{self, Pager};
 use crate::web::format;
-use crate::web::page::{Chrome, PageError, PageForm, respond};
+use crate::web::page::{Chrome, PageError, PageForm, form_status, respond};
 use crate::web::pages::login::{csrf_failed, see_other};
 use crate::web::pages::upload::{login_first, size};
 use crate::web::session::Visitor;
@@ -25,12 +24,12 @@ use crate::web::session::Visitor;
 const PER_PAGE: usize = 50;
 
 /// The visitor, if they may manage users.
-fn admin(visitor: &Visitor) -> Option<User> {
+pub(crate) fn admin(visitor: &Visitor) -> Option<User> {
     visitor.user.clone().filter(rights::can_manage_users)
 }
 
 /// The answer to anyone else: the login form, or a refusal.
-fn refusal(visitor: &Visitor, here: &str) -> Response {
+pub(crate) fn refusal(visitor: &Visitor, here: &str) -> Response {
     match visitor.user {
         None => login_first(visitor, here),
         Some(_) => PageError::new(
@@ -148,12 +147,7 @@ async fn users_page(
         },
         error: error.clone(),
     };
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    Ok(respond(visitor, status, &t))
+    Ok(respond(visitor, form_status(&error), &t))
 }
 
 pub async fn list(
@@ -209,7 +203,13 @@ pub async fn create(
     match create_user(&state, &me, body).await {
         Ok(_) => Ok(see_other(&visitor, "/admin/users?done=created")),
         Err(e) if e.status.is_client_error() => {
-            users_page(&state, &visitor, UsersQuery::default(), Some(e.detail)).await
+            users_page(
+                &state,
+                &visitor,
+                UsersQuery::default(),
+                Some(e.explanation()),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -249,7 +249,13 @@ async fn block_or_unblock(
             },
         )),
         Err(e) if e.status == StatusCode::BAD_REQUEST => {
-            users_page(&state, &visitor, UsersQuery::default(), Some(e.detail)).await
+            users_page(
+                &state,
+                &visitor,
+                UsersQuery::default(),
+                Some(e.explanation()),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -271,91 +277,4 @@ pub async fn unblock(
     PageForm(f): PageForm<BlockForm>,
 ) -> Result<Response, PageError> {
     block_or_unblock(state, visitor, id, f, false).await
-}
-
-/// One setting as the page shows it.
-pub struct Setting {
-    pub key: &'static str,
-    pub value: String,
-    pub about: &'static str,
-}
-
-#[derive(Template)]
-#[template(path = "admin_settings.html")]
-struct SettingsPage {
-    chrome: Chrome,
-    settings: Vec<Setting>,
-}
-
-/// The settings hosters change most, as in force now. They come from the configuration file
-/// and `VIREO_*` variables (see `vireo config example`), read at start.
-fn settings(c: &crate::config::Config) -> Vec<Setting> {
-    let on = |b: bool| if b { "on" } else { "off" }.to_owned();
-    vec![
-        Setting {
-            key: "instance.name",
-            value: c.instance.name.clone(),
-            about: "The instance's name, in every page's title and header",
-        },
-        Setting {
-            key: "instance.short_description",
-            value: c.instance.short_description.clone(),
-            about: "One line about the instance (feeds, the API's config)",
-        },
-        Setting {
-            key: "server.public_url",
-            value: c.public_url(),
-            about: "The address links and federation use",
-        },
-        Setting {
-            key: "signup.enabled",
-            value: on(c.signup.enabled),
-            about: "Whether visitors may create accounts",
-        },
-        Setting {
-            key: "uploads.max_file_bytes",
-            value: size(c.uploads.max_file_bytes),
-            about: "Largest video file accepted",
-        },
-        Setting {
-            key: "transcoding.enabled",
-            value: on(c.transcoding.enabled),
-            about: "Whether uploads get the AV1 ladder",
-        },
-        Setting {
-            key: "transcoding.resolutions",
-            value: c
-                .transcoding
-                .resolutions
-                .iter()
-                .map(|r| format!("{r}p"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            about: "The ladder's rungs",
-        },
-        Setting {
-            key: "jobs.workers",
-            value: c.jobs.workers.to_string(),
-            about: "Media jobs run at once",
-        },
-        Setting {
-            key: "storage.data_dir",
-            value: c.storage.data_dir.display().to_string(),
-            about: "Where the store, media and search index live",
-        },
-    ]
-}
-
-pub async fn settings_page(
-    State(state): State<AppState>,
-    visitor: Visitor,
-) -> Result<Response, PageError> {
-    if admin(&visitor).is_none() {
-        return Ok(refusal(&visitor, "/admin/settings"));
-    }
-    let t = SettingsPage {
-        chrome: Chrome::new(&state, &visitor, "Instance settings", "/admin/settings"),
-        settings: settings(&state.core.config),
-    };
-    Ok(respond(&visitor, StatusCode::OK, &t))
 }

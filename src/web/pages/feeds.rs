@@ -58,7 +58,7 @@ fn id_param(v: &str, name: &str) -> ApiResult<u64> {
 }
 
 fn scope(core: &Core, q: &FeedQuery) -> ApiResult<Scope> {
-    let base = core.config.public_url();
+    let base = core.config().public_url();
     let tx = core.store.read()?;
     let channel = match (&q.video_channel_name, &q.video_channel_id) {
         (Some(name), _) => Some(channel_by_handle(core, &tx, name)?),
@@ -91,8 +91,8 @@ fn scope(core: &Core, q: &FeedQuery) -> ApiResult<Scope> {
             account_id: Some(a.id),
         },
         None => Scope {
-            title: core.config.instance.name.clone(),
-            description: core.config.instance.short_description.clone(),
+            title: core.config().instance.name.clone(),
+            description: core.config().instance.short_description.clone(),
             link: base,
             channel_id: None,
             account_id: None,
@@ -110,7 +110,7 @@ fn enclosure(base: &str, media: &VideoMedia) -> Option<(String, u64)> {
 }
 
 fn item(core: &Core, v: &Video, channel: &Channel, media: &VideoMedia) -> Item {
-    let base = core.config.public_url();
+    let base = core.config().public_url();
     let link = format!("{base}/w/{}", short_uuid(&v.uuid));
     let mut html = String::new();
     if let Some(t) = &v.preview {
@@ -285,7 +285,7 @@ pub async fn videos(
     let core = state.core.clone();
     let self_url = format!(
         "{}{}",
-        state.core.config.public_url(),
+        state.core.config().public_url(),
         uri.path_and_query()
             .map(|p| p.as_str())
             .unwrap_or("/feeds/videos.xml")

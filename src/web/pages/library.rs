@@ -223,7 +223,7 @@ pub async fn save(
         Err(e) if e.status == StatusCode::BAD_REQUEST => {
             // Show the form again with the reason; nothing was changed.
             let (v, _) = owned(&state.core, &me, &id)?;
-            let t = edit_page(&state, &visitor, &v, Some(e.detail.clone()));
+            let t = edit_page(&state, &visitor, &v, Some(e.explanation()));
             Ok(respond(&visitor, StatusCode::BAD_REQUEST, &t))
         }
         Err(e) => Err(e.into()),

@@ -125,7 +125,7 @@ pub async fn submit(
     }
     match crate::api::oauth::password_login(&state, ip, f.username.clone(), f.password).await {
         Ok(issued) => {
-            let life = state.core.config.auth.refresh_token_lifetime_secs;
+            let life = state.core.config().auth.refresh_token_lifetime_secs;
             visitor.log_in(&issued, life).map_err(PageError::internal)?;
             Ok(see_other(&visitor, &next))
         }
@@ -136,7 +136,7 @@ pub async fn submit(
                 }
                 StatusCode::BAD_REQUEST => "Incorrect username or password.".to_owned(),
                 StatusCode::INTERNAL_SERVER_ERROR => return Err(e.into()),
-                _ => e.detail,
+                _ => e.explanation(),
             };
             let status = match e.status {
                 StatusCode::BAD_REQUEST => StatusCode::UNAUTHORIZED,
@@ -201,7 +201,7 @@ fn signup_page(
 ) -> SignupPage {
     SignupPage {
         chrome: Chrome::new(state, visitor, "Create an account", "/signup"),
-        open: state.core.config.signup.enabled,
+        open: state.core.config().signup.enabled,
         username: f.username.clone(),
         email: f.email.clone(),
         display_name: f.display_name.clone(),
@@ -250,13 +250,13 @@ pub async fn signup_submit(
         if e.status == StatusCode::INTERNAL_SERVER_ERROR {
             return Err(e.into());
         }
-        let t = signup_page(&state, &visitor, &f, Some(e.detail.clone()));
+        let t = signup_page(&state, &visitor, &f, Some(e.explanation()));
         return Ok(respond(&visitor, e.status, &t));
     }
     let issued =
         crate::api::oauth::password_login(&state, ip, f.username.trim().to_owned(), f.password)
             .await?;
-    let life = state.core.config.auth.refresh_token_lifetime_secs;
+    let life = state.core.config().auth.refresh_token_lifetime_secs;
     visitor.log_in(&issued, life).map_err(PageError::internal)?;
     Ok(see_other(&visitor, "/videos/upload"))
 }

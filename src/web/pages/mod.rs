@@ -9,5 +9,6 @@ pub mod library;
 pub mod login;
 pub mod oembed;
 pub mod search;
+pub mod settings;
 pub mod upload;
 pub mod watch;

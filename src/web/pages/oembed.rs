@@ -84,7 +84,7 @@ pub async fn oembed(
             ));
         }
     }
-    let base = state.core.config.public_url();
+    let base = state.core.config().public_url();
     let url = q.url.as_deref().unwrap_or("");
     let key = video_key(&base, url)
         .ok_or_else(|| ApiError::invalid_param("query", "url", "Should have a valid url"))?;
@@ -108,7 +108,7 @@ pub async fn oembed(
         title: video.name.clone(),
         author_name: channel.display_name.clone(),
         author_url: format!("{base}/c/{}", channel.name),
-        provider_name: state.core.config.instance.name.clone(),
+        provider_name: state.core.config().instance.name.clone(),
         provider_url: base.clone(),
         thumbnail_url: video
             .preview

@@ -82,7 +82,7 @@ pub async fn show(State(state): State<AppState>, visitor: Visitor) -> Result<Res
     let core = state.core.clone();
     let account_id = user.account_id;
     let list = blocking(move || Ok(channels::of_account(&core.store.read()?, account_id)?)).await?;
-    let max_bytes = state.core.config.uploads.max_file_bytes;
+    let max_bytes = state.core.config().uploads.max_file_bytes;
     let t = UploadPage {
         chrome: Chrome::new(&state, &visitor, "Upload a video", "/videos/upload"),
         channels: list

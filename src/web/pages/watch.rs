@@ -114,7 +114,7 @@ async fn load(state: &AppState, visitor: &Visitor, id: String) -> Result<Loaded,
             records::get(&tx, tables::VIDEO_MEDIA, video.id)?.unwrap_or_default();
         let source: Option<VideoSource> = records::get(&tx, tables::VIDEO_SOURCES, video.id)?;
         drop(tx);
-        let ctx = Ctx::new(&core.config);
+        let ctx = Ctx::new(&core.config());
         let details =
             views::video_details(&ctx, &video, &account, &channel, &media, source.as_ref());
         Ok(Loaded {
@@ -212,7 +212,7 @@ pub async fn watch(
     Query(q): Query<WatchQuery>,
 ) -> Result<Response, PageError> {
     let l = load(&state, &visitor, id).await?;
-    let ctx = Ctx::new(&state.core.config);
+    let ctx = Ctx::new(&state.core.config());
     let config = player_config(&ctx.url, &l, start_of(&q));
     let player = serde_json::to_string(&config).map_err(PageError::internal)?;
     let v = &l.video;
@@ -289,11 +289,11 @@ pub async fn embed(
     Query(q): Query<WatchQuery>,
 ) -> Result<Response, PageError> {
     let l = load(&state, &visitor, id).await?;
-    let ctx = Ctx::new(&state.core.config);
+    let ctx = Ctx::new(&state.core.config());
     let config = player_config(&ctx.url, &l, start_of(&q));
     let t = EmbedPage {
         title: l.video.name.clone(),
-        instance: state.core.config.instance.name.clone(),
+        instance: state.core.config().instance.name.clone(),
         watch_href: format!("/w/{}", short_uuid(&l.video.uuid)),
         player: serde_json::to_string(&config).map_err(PageError::internal)?,
         player_js: assets::url("player.js"),
