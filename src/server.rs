@@ -104,6 +104,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         crate::service::search::rebuild_in_background(core.clone());
     }
     let worker = Worker::start(core.clone())?;
+    let view_writer = tokio::spawn(write_views_periodically(core.clone()));
     let addr: SocketAddr = core.config().listen_addr()?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -123,6 +124,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!("shutting down");
     admin_task.abort();
     let _ = admin_task.await;
+    view_writer.abort();
+    let _ = view_writer.await;
+    write_views(core.clone()).await;
     admin::socket::cleanup(&socket_path);
     worker.stop(&core);
     // The router, the admin task and the worker have released their handles: this is the last
@@ -133,6 +137,32 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     drop(core);
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// How often counted views reach the store: a crash loses at most this much counting.
+const WRITE_VIEWS_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+async fn write_views_periodically(core: Arc<Core>) {
+    let mut every = tokio::time::interval(WRITE_VIEWS_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        write_views(core.clone()).await;
+    }
+}
+
+/// Store the views counted since last time, and forget viewers gone for an hour.
+async fn write_views(core: Arc<Core>) {
+    let done = tokio::task::spawn_blocking(move || {
+        core.views.expire(std::time::Instant::now());
+        crate::service::views::flush(&core)
+    })
+    .await;
+    match done {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "could not store the views counted; will retry"),
+        Err(e) => tracing::warn!(error = %e, "the view writer stopped"),
+    }
 }
 
 /// Tell the operator where the instance is and how to log in.

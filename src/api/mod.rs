@@ -14,6 +14,7 @@ pub mod search;
 pub mod transcoding;
 pub mod uploads;
 pub mod users;
+pub mod video_views;
 pub mod videos;
 pub mod views;
 
@@ -79,6 +80,7 @@ pub fn router() -> Router<AppState> {
                 )),
         )
         .route("/videos/{id}/description", get(videos::description))
+        .route("/videos/{id}/views", post(video_views::report))
         .route("/videos/{id}/storyboards", get(videos::storyboards))
         .route("/videos/{id}/transcoding", post(transcoding::create))
         .route("/videos/{id}/hls", delete(transcoding::delete_hls))

@@ -19,6 +19,7 @@ pub mod uploads;
 pub mod users;
 pub mod validate;
 pub mod videos;
+pub mod views;
 
 use std::sync::Arc;
 
@@ -80,6 +81,8 @@ pub struct Core {
     pub jobs_wake: crate::jobs::Wake,
     /// Videos being processed and how far they have got.
     pub progress: progress::Progress,
+    /// Viewers being watched, and views counted but not yet stored.
+    pub views: views::Views,
     /// The full-text index (derived from the store).
     pub search: crate::search::Search,
     /// Set when the server stops: long jobs (the AV1 ladder) give up between two pictures and
@@ -107,6 +110,7 @@ impl Core {
             catalog,
             jobs_wake: crate::jobs::Wake::default(),
             progress: progress::Progress::default(),
+            views: views::Views::default(),
             search,
             stopping: std::sync::atomic::AtomicBool::new(false),
         }))

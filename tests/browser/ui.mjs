@@ -54,7 +54,7 @@ function parseArgs(argv) {
 
 const o = parseArgs(process.argv.slice(2));
 fs.mkdirSync(o.out, { recursive: true });
-const report = { ok: false, steps: [], screenshots: [], levels: [], played: [], consoleErrors: [], cspViolations: [], failedRequests: [] };
+const report = { ok: false, steps: [], screenshots: [], levels: [], played: [], consoleErrors: [], cspViolations: [], failedRequests: [], viewReports: [] };
 const step = (name, detail = {}) => report.steps.push({ name, ms: Date.now() - t0, ...detail });
 const t0 = Date.now();
 
@@ -67,6 +67,10 @@ function watchPage(page) {
     if (m.type() === 'error' && report.consoleErrors.length < 30) report.consoleErrors.push(m.text());
   });
   page.on('pageerror', (e) => report.consoleErrors.push(`pageerror: ${e.message}`));
+  // The player's reports of what is watched (view counting).
+  page.on('response', (r) => {
+    if (r.request().method() === 'POST' && /\/api\/v1\/videos\/[^/]+\/views$/.test(r.url())) report.viewReports.push(r.status());
+  });
   page.on('requestfailed', (r) => {
     // Aborted segment fetches after a seek or a switch are the player's own doing.
     if (r.failure()?.errorText !== 'net::ERR_ABORTED' && report.failedRequests.length < 20) report.failedRequests.push({ url: r.url(), error: r.failure()?.errorText });
@@ -188,6 +192,9 @@ try {
   report.mutedRemembered = await page.evaluate(() => localStorage.getItem('vireo.muted'));
   await page.keyboard.press('m');
   step('keyboard', { muted: report.mutedRemembered });
+  // Playing, seeking and pausing were reported, and the server took every report.
+  if (report.viewReports.length < 3 || report.viewReports.some((st) => st !== 204)) throw new Error(`view reports: ${JSON.stringify(report.viewReports)}`);
+  step('views reported', { reports: report.viewReports.length });
 
   // Search for it.
   await page.fill('#q', o.search);
@@ -198,6 +205,9 @@ try {
   if (!found.some((f) => f.href === watchPath)) throw new Error(`search for "${o.search}" did not find ${watchPath}: ${JSON.stringify(found)}`);
   step('search finds it');
   await shot(page, 'desktop-search');
+  await page.goto(`${o.base}/admin/settings`);
+  await shot(page, 'desktop-settings');
+  await cspOf(page);
 
   // A start time in the link: playback starts there.
   await page.goto(`${o.base}${watchPath}?start=0m5s`);
@@ -243,7 +253,7 @@ try {
     await shot(ppage, name);
     await cspOf(ppage);
   }
-  for (const url of ['/', watchPath, '/my-library/videos', '/videos/upload', '/admin/users']) {
+  for (const url of ['/', watchPath, '/my-library/videos', '/videos/upload', '/admin/users', '/admin/settings']) {
     await ppage.goto(`${o.base}${url}`);
     const overflow = await ppage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     if (overflow > 1) throw new Error(`the phone page ${url} is ${overflow} px wider than the screen`);

@@ -21,4 +21,5 @@ mod settings;
 mod thumbnails;
 mod uploads;
 mod videos;
+mod views;
 mod web;

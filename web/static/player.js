@@ -16,7 +16,9 @@
 //
 // Keyboard: space/k play-pause, j/l ∓10 s, ←/→ ∓5 s, ↑/↓ volume, f full screen, m mute.
 // The volume is remembered (localStorage). The page's data-config gives: hls (master
-// playlist URL), files (progressive MP4s), poster, duration, start (seconds), title.
+// playlist URL), files (progressive MP4s), poster, duration, start (seconds), title, and
+// views (where to report what is watched: every few seconds while playing, and after a seek,
+// as PeerTube's player does; the server decides when that makes a view).
 //
 // For tests and curious users, the player element carries data-state (loading, paused,
 // playing, ended, error), data-mode (mse, native, progressive), data-levels (heights on
@@ -26,6 +28,7 @@ const AHEAD_SECS = 30; // how much is buffered ahead of the playhead
 const BEHIND_SECS = 30; // how much played media is kept for seeking back
 const SWITCH_MARGIN_SECS = 0.5; // a manual switch takes effect at a segment boundary after this
 const SAFETY = 0.8; // a rendition is chosen if its bandwidth is under this share of the estimate
+const REPORT_EVERY_MS = 5000; // PeerTube's watching interval, as /api/v1/config announces it
 
 function start(root) {
   let cfg;
@@ -38,7 +41,38 @@ function start(root) {
   const video = ui.video;
   restoreVolume(video);
   wireControls(root, ui, cfg);
+  reportWatching(video, cfg);
   choosePlayback(root, ui, cfg).catch((e) => fail(ui, root, `The video could not be loaded: ${e.message || e}`));
+}
+
+// Tell the server where playback is while it plays. A failed report is not retried: the next
+// one carries the position anyway.
+function reportWatching(video, cfg) {
+  if (!cfg.views) return;
+  const token = document.querySelector('meta[name="csrf-token"]');
+  const headers = { 'Content-Type': 'application/json' };
+  if (token) headers['X-CSRF-Token'] = token.content;
+  const send = (extra = {}) => {
+    const body = JSON.stringify({ currentTime: Math.max(0, video.currentTime || 0), ...extra });
+    fetch(cfg.views, { method: 'POST', headers, body, keepalive: true, credentials: 'same-origin' }).catch(() => {});
+  };
+  let timer = null;
+  const stop = () => {
+    clearInterval(timer);
+    timer = null;
+  };
+  video.addEventListener('playing', () => {
+    if (timer === null) {
+      send();
+      timer = setInterval(send, REPORT_EVERY_MS);
+    }
+  });
+  video.addEventListener('pause', () => {
+    stop();
+    send();
+  });
+  video.addEventListener('ended', stop);
+  video.addEventListener('seeked', () => send({ viewEvent: 'seek' }));
 }
 
 // ---- the DOM -------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ pub struct PlayerConfig {
     duration: u64,
     start: u64,
     title: String,
+    /// Where the player reports what is watched, so views are counted.
+    views: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -134,6 +136,11 @@ fn local_path(ctx_url: &str, url: &str) -> String {
     url.strip_prefix(ctx_url).unwrap_or(url).to_owned()
 }
 
+/// The player's configuration as the page's `data-config` carries it (watch and embed pages).
+fn player_json(ctx_url: &str, l: &Loaded, q: &WatchQuery) -> Result<String, PageError> {
+    serde_json::to_string(&player_config(ctx_url, l, start_of(q))).map_err(PageError::internal)
+}
+
 fn player_config(ctx_url: &str, l: &Loaded, start: u64) -> PlayerConfig {
     let d = &l.details;
     let hls = d
@@ -159,6 +166,7 @@ fn player_config(ctx_url: &str, l: &Loaded, start: u64) -> PlayerConfig {
         duration: l.video.duration,
         start: start.min(l.video.duration),
         title: l.video.name.clone(),
+        views: format!("/api/v1/videos/{}/views", l.video.uuid),
     }
 }
 
@@ -213,8 +221,7 @@ pub async fn watch(
 ) -> Result<Response, PageError> {
     let l = load(&state, &visitor, id).await?;
     let ctx = Ctx::new(&state.core.config());
-    let config = player_config(&ctx.url, &l, start_of(&q));
-    let player = serde_json::to_string(&config).map_err(PageError::internal)?;
+    let player = player_json(&ctx.url, &l, &q)?;
     let v = &l.video;
     let short = short_uuid(&v.uuid);
     let meta = Meta {
@@ -290,12 +297,11 @@ pub async fn embed(
 ) -> Result<Response, PageError> {
     let l = load(&state, &visitor, id).await?;
     let ctx = Ctx::new(&state.core.config());
-    let config = player_config(&ctx.url, &l, start_of(&q));
     let t = EmbedPage {
         title: l.video.name.clone(),
         instance: state.core.config().instance.name.clone(),
         watch_href: format!("/w/{}", short_uuid(&l.video.uuid)),
-        player: serde_json::to_string(&config).map_err(PageError::internal)?,
+        player: player_json(&ctx.url, &l, &q)?,
         player_js: assets::url("player.js"),
         css: assets::url("style.css"),
     };
