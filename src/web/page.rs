@@ -138,6 +138,9 @@ pub struct PageError {
     pub message: String,
     /// Offer the login form (a private video for an anonymous visitor).
     pub offer_login: bool,
+    /// Send the visitor there instead of showing a page (a form sent after the session ended
+    /// goes to the login form).
+    pub location: Option<String>,
 }
 
 impl PageError {
@@ -146,6 +149,24 @@ impl PageError {
             status,
             message: message.into(),
             offer_login: false,
+            location: None,
+        }
+    }
+
+    /// The answer to a form whose CSRF token is missing or wrong.
+    pub fn stale_form() -> PageError {
+        PageError::new(
+            StatusCode::FORBIDDEN,
+            "This form has expired or did not come from this site. Go back, reload the page and try again.",
+        )
+    }
+
+    /// Send the visitor to the login form, coming back to `here` after.
+    pub fn log_in_first(here: &str) -> PageError {
+        let next: String = url::form_urlencoded::byte_serialize(here.as_bytes()).collect();
+        PageError {
+            location: Some(format!("/login?next={next}")),
+            ..PageError::new(StatusCode::SEE_OTHER, "Log in first.")
         }
     }
 
@@ -177,6 +198,7 @@ impl From<ApiError> for PageError {
             status: e.status,
             message,
             offer_login,
+            location: None,
         }
     }
 }
@@ -207,6 +229,14 @@ impl IntoResponse for PageError {
     /// Error pages are rendered without the visitor (they may come from failing to read one),
     /// so their layout is the plain one.
     fn into_response(self) -> Response {
+        if let Some(to) = &self.location
+            && let Ok(v) = HeaderValue::from_str(to)
+        {
+            let mut r = StatusCode::SEE_OTHER.into_response();
+            r.headers_mut().insert(header::LOCATION, v);
+            page_headers(&mut r, CSP);
+            return r;
+        }
         let page = ErrorPage {
             status: self.status.as_u16(),
             message: &self.message,

@@ -42,6 +42,24 @@ pub struct Visitor {
 }
 
 impl Visitor {
+    /// Check that a form carries this visitor's CSRF token.
+    pub fn check_form(&self, csrf: &str) -> Result<(), crate::web::page::PageError> {
+        match self.csrf_ok(csrf) {
+            true => Ok(()),
+            false => Err(crate::web::page::PageError::stale_form()),
+        }
+    }
+
+    /// The logged-in user who sent a form carrying `csrf`. A form without this visitor's token
+    /// is refused; one sent after the session ended leads to the login form, then back to
+    /// `here`.
+    pub fn form_sender(&self, csrf: &str, here: &str) -> Result<User, crate::web::page::PageError> {
+        self.check_form(csrf)?;
+        self.user
+            .clone()
+            .ok_or_else(|| crate::web::page::PageError::log_in_first(here))
+    }
+
     /// Does `given` (a form field or header) match this visitor's CSRF token?
     pub fn csrf_ok(&self, given: &str) -> bool {
         !given.is_empty() && secret::equal(given, &self.csrf)

@@ -952,6 +952,14 @@ fn the_settings_form_changes_the_instance_at_once_keeps_refused_input_and_restor
         403,
     );
 
+    // A form sent once the session has ended leads to the login form, then back here.
+    let mut gone = Visitor::new(&s);
+    html(gone.get("/login"), 200);
+    let gone_csrf = gone.cookies["vireo_csrf"].clone();
+    let r = gone.post_form("/admin/settings", &[("csrf", &gone_csrf), ("name", "X")]);
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/login?next=%2Fadmin%2Fsettings");
+
     let mut root = Visitor::new(&s);
     root.log_in("root", ROOT_PASSWORD);
     let page = html(root.get("/admin/settings"), 200);

@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::model::account::Account;
 use crate::store::{records, tables};
 use crate::web::page::{Chrome, PageError, PageForm, form_status, respond};
-use crate::web::pages::login::{csrf_failed, see_other};
+use crate::web::pages::login::see_other;
 use crate::web::pages::upload::login_first;
 use crate::web::session::Visitor;
 
@@ -124,12 +124,7 @@ pub async fn save_profile(
     visitor: Visitor,
     PageForm(f): PageForm<ProfileForm>,
 ) -> Result<Response, PageError> {
-    if !visitor.csrf_ok(&f.csrf) {
-        return Err(csrf_failed());
-    }
-    let Some(me) = visitor.user.clone() else {
-        return Ok(login_first(&visitor, HERE));
-    };
+    let me = visitor.form_sender(&f.csrf, HERE)?;
     let body = UpdateMeBody {
         display_name: Some(f.display_name.trim().to_owned()),
         description: Some(f.description),
@@ -160,12 +155,7 @@ pub async fn change_password(
     visitor: Visitor,
     PageForm(f): PageForm<PasswordForm>,
 ) -> Result<Response, PageError> {
-    if !visitor.csrf_ok(&f.csrf) {
-        return Err(csrf_failed());
-    }
-    let Some(me) = visitor.user.clone() else {
-        return Ok(login_first(&visitor, HERE));
-    };
+    let me = visitor.form_sender(&f.csrf, HERE)?;
     let body = UpdateMeBody {
         password: Some(f.new_password.clone()),
         current_password: Some(f.current_password),

@@ -17,7 +17,7 @@ use crate::service::users::{self, UserQuery, UserSort};
 use crate::web::cards::{self, Pager};
 use crate::web::format;
 use crate::web::page::{Chrome, PageError, PageForm, form_status, respond};
-use crate::web::pages::login::{csrf_failed, see_other};
+use crate::web::pages::login::see_other;
 use crate::web::pages::upload::{login_first, size};
 use crate::web::session::Visitor;
 
@@ -28,15 +28,27 @@ pub(crate) fn admin(visitor: &Visitor) -> Option<User> {
     visitor.user.clone().filter(rights::can_manage_users)
 }
 
+/// The sender of a user administration form, if they may manage users.
+fn user_manager(visitor: &Visitor, csrf: &str) -> Result<User, PageError> {
+    let me = visitor.form_sender(csrf, "/admin/users")?;
+    match rights::can_manage_users(&me) {
+        true => Ok(me),
+        false => Err(forbidden()),
+    }
+}
+
+fn forbidden() -> PageError {
+    PageError::new(
+        StatusCode::FORBIDDEN,
+        "Only administrators and moderators can see this page.",
+    )
+}
+
 /// The answer to anyone else: the login form, or a refusal.
 pub(crate) fn refusal(visitor: &Visitor, here: &str) -> Response {
     match visitor.user {
         None => login_first(visitor, here),
-        Some(_) => PageError::new(
-            StatusCode::FORBIDDEN,
-            "Only administrators and moderators can see this page.",
-        )
-        .into_response(),
+        Some(_) => forbidden().into_response(),
     }
 }
 
@@ -180,12 +192,7 @@ pub async fn create(
     visitor: Visitor,
     PageForm(f): PageForm<CreateForm>,
 ) -> Result<Response, PageError> {
-    if !visitor.csrf_ok(&f.csrf) {
-        return Err(csrf_failed());
-    }
-    let Some(me) = admin(&visitor) else {
-        return Ok(refusal(&visitor, "/admin/users"));
-    };
+    let me = user_manager(&visitor, &f.csrf)?;
     let Ok(role) = f.role.parse::<u8>() else {
         let msg = Some("Choose a role.".to_owned());
         return users_page(&state, &visitor, UsersQuery::default(), msg).await;
@@ -229,12 +236,7 @@ async fn block_or_unblock(
     f: BlockForm,
     blocked: bool,
 ) -> Result<Response, PageError> {
-    if !visitor.csrf_ok(&f.csrf) {
-        return Err(csrf_failed());
-    }
-    let Some(me) = admin(&visitor) else {
-        return Ok(refusal(&visitor, "/admin/users"));
-    };
+    let me = user_manager(&visitor, &f.csrf)?;
     let reason = f
         .reason
         .map(|r| r.trim().to_owned())

@@ -21,7 +21,7 @@ use crate::service::catalog::{Filter, SortKey};
 use crate::service::videos;
 use crate::web::cards::{self, Card, Pager};
 use crate::web::page::{Chrome, PageError, PageForm, respond};
-use crate::web::pages::login::{csrf_failed, see_other};
+use crate::web::pages::login::see_other;
 use crate::web::pages::upload::{PrivacyOption, login_first, privacy_options};
 use crate::web::session::Visitor;
 
@@ -206,12 +206,7 @@ pub async fn save(
 ) -> Result<Response, PageError> {
     // A form that cannot be read is an error page, like any other.
     let JsonOrMultipart(form, files) = form?;
-    if !visitor.csrf_ok(&form.csrf) {
-        return Err(csrf_failed());
-    }
-    let Some(me) = visitor.user.clone() else {
-        return Ok(login_first(&visitor, &format!("/videos/update/{id}")));
-    };
+    let me = visitor.form_sender(&form.csrf, &format!("/videos/update/{id}"))?;
     let mut body = form.body;
     if let Some(line) = &form.tags_line {
         body.tags = Some(split_tags(line));
@@ -242,12 +237,7 @@ pub async fn delete(
     Path(id): Path<String>,
     PageForm(form): PageForm<DeleteForm>,
 ) -> Result<Response, PageError> {
-    if !visitor.csrf_ok(&form.csrf) {
-        return Err(csrf_failed());
-    }
-    let Some(me) = visitor.user.clone() else {
-        return Ok(login_first(&visitor, "/my-library/videos"));
-    };
+    let me = visitor.form_sender(&form.csrf, "/my-library/videos")?;
     remove(&state.core, &me, &id).await?;
     Ok(see_other(&visitor, "/my-library/videos?done=deleted"))
 }

@@ -94,23 +94,13 @@ pub fn see_other(visitor: &Visitor, to: &str) -> Response {
     r
 }
 
-/// The page for a form whose CSRF token is missing or wrong.
-pub fn csrf_failed() -> PageError {
-    PageError::new(
-        StatusCode::FORBIDDEN,
-        "This form has expired or did not come from this site. Go back, reload the page and try again.",
-    )
-}
-
 pub async fn submit(
     State(state): State<AppState>,
     mut visitor: Visitor,
     ClientIp(ip): ClientIp,
     PageForm(f): PageForm<LoginForm>,
 ) -> Result<Response, PageError> {
-    if !visitor.csrf_ok(&f.csrf) {
-        return Err(csrf_failed());
-    }
+    visitor.check_form(&f.csrf)?;
     let next = safe_next(f.next.as_deref());
     if f.username.trim().is_empty() || f.password.is_empty() {
         let msg = "Enter your username or e-mail and your password.".to_owned();
@@ -158,9 +148,7 @@ pub async fn logout(
     mut visitor: Visitor,
     PageForm(f): PageForm<LogoutForm>,
 ) -> Result<Response, PageError> {
-    if !visitor.csrf_ok(&f.csrf) {
-        return Err(csrf_failed());
-    }
+    visitor.check_form(&f.csrf)?;
     if let Some(token) = visitor.log_out() {
         let core = state.core.clone();
         blocking(move || Ok(sessions::revoke(&core, &token)?)).await?;
@@ -236,9 +224,7 @@ pub async fn signup_submit(
     ClientIp(ip): ClientIp,
     PageForm(f): PageForm<SignupForm>,
 ) -> Result<Response, PageError> {
-    if !visitor.csrf_ok(&f.csrf) {
-        return Err(csrf_failed());
-    }
+    visitor.check_form(&f.csrf)?;
     let body = crate::api::users::RegisterBody {
         username: f.username.trim().to_owned(),
         password: f.password.clone(),

@@ -20,7 +20,7 @@ use crate::model::user::User;
 use crate::web::page::{Chrome, PageError, PageForm, form_status, respond};
 use crate::web::pages::account::{NsfwOption, nsfw_options};
 use crate::web::pages::admin::{admin, refusal};
-use crate::web::pages::login::{csrf_failed, see_other};
+use crate::web::pages::login::see_other;
 use crate::web::pages::upload::size;
 use crate::web::session::Visitor;
 
@@ -143,19 +143,16 @@ fn page(
     respond(visitor, form_status(&error), &t)
 }
 
-/// The visitor, if they may change the settings. The form is shown to administrators only, so
-/// anyone else posting it did not come from the page.
-fn administrator(visitor: &Visitor) -> Result<User, PageError> {
-    visitor
-        .user
-        .clone()
-        .filter(rights::can_manage_configuration)
-        .ok_or_else(|| {
-            PageError::new(
-                StatusCode::FORBIDDEN,
-                "Only administrators can change the instance's settings.",
-            )
-        })
+/// The sender of a settings form, if they may change the settings.
+fn administrator(visitor: &Visitor, csrf: &str) -> Result<User, PageError> {
+    let me = visitor.form_sender(csrf, HERE)?;
+    match rights::can_manage_configuration(&me) {
+        true => Ok(me),
+        false => Err(PageError::new(
+            StatusCode::FORBIDDEN,
+            "Only administrators can change the instance's settings.",
+        )),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -251,10 +248,7 @@ pub async fn save(
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let sent = Sent(pairs);
-    if !visitor.csrf_ok(&sent.text("csrf").unwrap_or_default()) {
-        return Err(csrf_failed());
-    }
-    let me = administrator(&visitor)?;
+    let me = administrator(&visitor, &sent.text("csrf").unwrap_or_default())?;
     // What the administrator sent, shown again if it is refused, so nothing typed is lost.
     let mut shown = (*state.core.config()).clone();
     if let Err(message) = sent.apply(&mut shown) {
@@ -293,10 +287,7 @@ pub async fn restore(
     visitor: Visitor,
     PageForm(f): PageForm<RestoreForm>,
 ) -> Result<Response, PageError> {
-    if !visitor.csrf_ok(&f.csrf) {
-        return Err(csrf_failed());
-    }
-    let me = administrator(&visitor)?;
+    let me = administrator(&visitor, &f.csrf)?;
     custom_config::restore_file(&state, &me).await?;
     Ok(see_other(&visitor, "/admin/settings?done=restored"))
 }
