@@ -23,11 +23,12 @@ use crate::app::AppState;
 /// Every page route, and the assets.
 pub fn router() -> Router<AppState> {
     use pages::{
-        account, actors, admin, browse, feeds, library, login, oembed, search, settings, upload,
-        watch,
+        about, account, actors, admin, browse, feeds, library, login, oembed, search, settings,
+        upload, watch,
     };
     let pages = Router::new()
         .route("/", get(browse::home))
+        .route("/about/instance", get(about::instance))
         .route("/videos/recently-added", get(browse::home))
         .route("/videos/trending", get(browse::trending))
         .route("/videos/local", get(browse::local))

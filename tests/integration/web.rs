@@ -197,6 +197,7 @@ fn every_page_renders_escaped_with_its_headers_and_clear_errors() {
         "/a/root".to_owned(),
         "/accounts/root".to_owned(),
         "/login".to_owned(),
+        "/about/instance".to_owned(),
     ];
     for p in &pages {
         let body = html(anon.get(p), 200);
@@ -1031,6 +1032,15 @@ fn the_settings_form_changes_the_instance_at_once_keeps_refused_input_and_restor
         json!([240, 360])
     );
     assert_eq!(config["user"]["videoQuota"], 1_000_000);
+    // The about page shows the new texts, the Markdown rendered.
+    let about = html(Visitor::new(&s).get("/about/instance"), 200);
+    assert!(
+        about.contains("<h1>Birds &#60;&#38;&#62; Bees</h1>"),
+        "{about}"
+    );
+    assert!(about.contains("We film <strong>birds</strong>."), "{about}");
+    assert!(about.contains("has not written its terms yet"));
+    assert!(home.contains(r#"href="/about/instance""#));
 
     // Restoring the file's values.
     html(

@@ -1,5 +1,6 @@
 //! One module per page or group of pages.
 
+pub mod about;
 pub mod account;
 pub mod actors;
 pub mod admin;
