@@ -5,7 +5,9 @@
 //! - time to first byte of the watch and home pages over loopback (curl's
 //!   `time_starttransfer`, 300 sequential requests each, new connection each), against Debian's
 //!   nginx serving the same HTML as a static file in the same run;
-//! - throughput of the watch page under `wrk -t2 -c64`, against the same nginx.
+//! - throughput of the watch page under `wrk -t2 -c64`, against the same nginx;
+//! - throughput of the player's view reports (`POST /api/v1/videos/{id}/views`), against
+//!   nginx answering the same POST with a bare 204.
 //!
 //! Targets (issue: web UI): watch page < 50 KB, first byte < 20 ms, player JS < 100 KB.
 //! Run through `benches/run.sh`, which installs curl, wrk, nginx and ffmpeg; figures in
@@ -17,7 +19,7 @@ use std::time::Duration;
 
 mod common;
 
-use common::{Vireo, free_port, loop_fixture, seed_videos, start_nginx, stop, wrk};
+use common::{Vireo, free_port, loop_fixture, seed_videos, start_nginx, stop, wrk, wrk_post_json};
 
 const VIDEOS: usize = 10_000;
 const SAMPLES: usize = 300;
@@ -138,6 +140,11 @@ fn main() {
     let v_watch = ttfb(&watch_url, SAMPLES);
     let v_home = ttfb(&home_url, SAMPLES);
     let v_wrk = wrk(&watch_url, &[]);
+    // The player's view reports: every viewer sends one each 5 s while watching.
+    let report = r#"{"currentTime": 1.5}"#;
+    let views_url = format!("{}/api/v1/videos/{uuid}/views", vireo.url);
+    let v_views = wrk_post_json(dir.path(), &views_url, report);
+    assert_eq!(v_views.non_2xx, 0, "every view report is taken");
 
     let nginx_dir = dir.path().join("nginx");
     std::fs::create_dir_all(&nginx_dir).unwrap();
@@ -145,13 +152,19 @@ fn main() {
     let nport = free_port();
     let nginx = start_nginx(
         &nginx_dir,
-        "location / { default_type text/html; try_files /watch.html =404; }",
+        "location / { default_type text/html; try_files /watch.html =404; }\n\
+         location /views { return 204; }",
         nport,
     );
     let nginx_url = format!("http://127.0.0.1:{nport}{watch_path}");
     ttfb(&nginx_url, 20);
     let n_watch = ttfb(&nginx_url, SAMPLES);
     let n_wrk = wrk(&nginx_url, &[]);
+    let n_views = wrk_post_json(
+        dir.path(),
+        &format!("http://127.0.0.1:{nport}/views"),
+        report,
+    );
     stop(nginx);
     vireo.stop();
 
@@ -194,6 +207,23 @@ fn main() {
     println!(
         "| nginx (static copy) | {:.0} | {:.2} | {:.2} |",
         n_wrk.rps, n_wrk.p50_ms, n_wrk.p99_ms
+    );
+    println!();
+    println!("| view reports (POST, JSON), wrk -t2 -c64 | req/s | p50 ms | p99 ms |");
+    println!("|---|---|---|---|");
+    println!(
+        "| vireo `/api/v1/videos/{{id}}/views` | {:.0} | {:.2} | {:.2} |",
+        v_views.rps, v_views.p50_ms, v_views.p99_ms
+    );
+    println!(
+        "| nginx `return 204` | {:.0} | {:.2} | {:.2} |",
+        n_views.rps, n_views.p50_ms, n_views.p99_ms
+    );
+    println!(
+        "view reports: {:.0}/s, {:.2}x nginx; at one report per viewer every 5 s that is {:.0} viewers at once",
+        v_views.rps,
+        v_views.rps / n_views.rps,
+        v_views.rps * 5.0
     );
     println!();
     println!(

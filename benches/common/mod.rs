@@ -71,10 +71,32 @@ pub fn parse_latency(s: &str) -> f64 {
 
 /// `wrk -t2 -c64 -d10s --latency` with extra headers (`"Name: value"`).
 pub fn wrk(url: &str, headers: &[&str]) -> Wrk {
+    wrk_with(url, headers, None)
+}
+
+/// `wrk` posting `json` to `url` on every request (through a wrk Lua script in `dir`).
+pub fn wrk_post_json(dir: &Path, url: &str, json: &str) -> Wrk {
+    let script = dir.join("post.lua");
+    let body = json.replace('\\', "\\\\").replace('"', "\\\"");
+    std::fs::write(
+        &script,
+        format!(
+            "wrk.method = \"POST\"\nwrk.body = \"{body}\"\n\
+             wrk.headers[\"Content-Type\"] = \"application/json\"\n"
+        ),
+    )
+    .unwrap();
+    wrk_with(url, &[], Some(&script))
+}
+
+fn wrk_with(url: &str, headers: &[&str], script: Option<&Path>) -> Wrk {
     let mut cmd = Command::new("wrk");
     cmd.args(["-t2", "-c64", "-d", WRK_SECONDS, "--latency"]);
     for h in headers {
         cmd.args(["-H", h]);
+    }
+    if let Some(s) = script {
+        cmd.arg("-s").arg(s);
     }
     let out = cmd
         .arg(url)
