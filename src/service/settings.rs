@@ -88,19 +88,6 @@ impl Settings {
         })
     }
 
-    /// A settings layer with nothing stored, for tools that run without a store.
-    pub fn from_file(file: Config) -> Settings {
-        Settings {
-            live: RwLock::new(Live {
-                config: Arc::new(file.clone()),
-                stored: Stored::default(),
-                problem: None,
-            }),
-            file,
-            changing: Mutex::new(()),
-        }
-    }
-
     /// The configuration in force.
     pub fn current(&self) -> Arc<Config> {
         self.read().config.clone()
