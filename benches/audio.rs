@@ -55,7 +55,8 @@ fn main() {
     let mut opus_bytes = 0u64;
     for _ in 0..RUNS {
         let started = Instant::now();
-        let src = vireo::media::remux::matroska::open(&input, &dir.path().join("demuxed")).unwrap();
+        let src =
+            vireo::media::source::matroska::open(&input, &dir.path().join("demuxed")).unwrap();
         let src = vireo::media::audio::to_opus(src, &dir.path().join("opus")).unwrap();
         ours.push(started.elapsed().as_secs_f64());
         opus_bytes = src

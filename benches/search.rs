@@ -19,8 +19,8 @@ use common::{free_port, stop, wait_ready};
 use vireo::config::Config;
 use vireo::model::video::{CommentsPolicy, Privacy, VideoState};
 use vireo::search::{IndexedVideo, Judge, Search};
+use vireo::service::Core;
 use vireo::service::videos::{self, NewVideo};
-use vireo::service::{Core, channels};
 
 const VIDEOS: usize = 100_000;
 const QUERIES_PER_CLASS: usize = 300;
@@ -442,7 +442,7 @@ fn seed(data: &Path, list: &[IndexedVideo]) -> String {
     };
     let channel = {
         let tx = core.store.read().unwrap();
-        channels::by_handle(&tx, "root_channel", &core.config().public_host())
+        vireo::service::actors::find_channel(&tx, "root_channel", &core.config().public_host())
             .unwrap()
             .unwrap()
             .id

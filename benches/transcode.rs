@@ -578,7 +578,7 @@ fn av1_mp4(input: &Input, dir: &Path) -> PathBuf {
 /// Seconds to decode every picture of `mp4` through the pipeline's decoder (`Frames`).
 fn frames_decode(mp4: &Path, frames: usize) -> f64 {
     let t = Instant::now();
-    let mut src = vireo::media::remux::Source::open(mp4).unwrap();
+    let mut src = vireo::media::source::Source::open(mp4).unwrap();
     let mut pictures = vireo::media::transcode::frames::Frames::new(&mut src).unwrap();
     let mut decoded = 0;
     while pictures.next_frame().unwrap().is_some() {
@@ -639,7 +639,7 @@ fn vp9_upload(input: &Input, dir: &Path) {
     let webm = vp9_webm(input, dir);
     let duration = input.frames as f64 / f64::from(input.fps);
     let t = Instant::now();
-    let mut src = vireo::media::remux::matroska::open(&webm, &dir.join("vp9.demuxed")).unwrap();
+    let mut src = vireo::media::source::matroska::open(&webm, &dir.join("vp9.demuxed")).unwrap();
     let mut frames = vireo::media::transcode::frames::Frames::new(&mut src).unwrap();
     let mut decoded = 0;
     while frames.next_frame().unwrap().is_some() {

@@ -1,73 +1,30 @@
-//! The HTTP application: shared state and `fn app(state) -> Router`, with the middleware every
+//! The HTTP application: `fn app(state) -> Router`, every edge's routes, with the middleware every
 //! request passes (timeouts, body limits, panic catching, CORS, tracing). Tests drive this
 //! router in-process; `server` binds it to a socket.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::cors::{Any, CorsLayer};
+use tower_http::cors::{AllowHeaders, Any, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::api;
-use crate::api::cache::ListCache;
-use crate::api::error::ApiError;
-use crate::api::uploads::InFlight;
-use crate::auth::throttle::LoginThrottle;
-use crate::service::Core;
-
-/// What every handler can reach.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    pub core: Arc<Core>,
-    pub throttle: Arc<LoginThrottle>,
-    pub list_cache: Arc<ListCache>,
-    pub uploads_in_flight: Arc<InFlight>,
-    /// Reused buffers for small byte ranges read in one go (`api::media`).
-    pub range_reads: Arc<crate::api::media::RangeBuffers>,
-}
-
-impl AppState {
-    pub fn new(core: Arc<Core>) -> AppState {
-        let auth = &core.config().auth;
-        let throttle = LoginThrottle::new(
-            auth.login_max_failures,
-            Duration::from_secs(auth.login_window_secs),
-        );
-        let list_cache = ListCache::new(core.config().server.list_cache_entries);
-        AppState {
-            core,
-            throttle: Arc::new(throttle),
-            list_cache: Arc::new(list_cache),
-            uploads_in_flight: Arc::new(InFlight::default()),
-            range_reads: Arc::new(crate::api::media::RangeBuffers::default()),
-        }
-    }
-}
+pub use crate::http::AppState;
+use crate::http::error::ApiError;
 
 /// The whole application as a router.
 pub fn app(state: AppState) -> Router {
     let server = &state.core.config().server;
     let timeout = Duration::from_secs(server.request_timeout_secs);
     let max_body = server.max_body_bytes;
-    // PeerTube serves its API to browser clients on other origins (embeds, remote front-ends);
-    // bearer tokens, not cookies, carry identity, so any origin may call it.
-    let cors = CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([
-            Method::GET,
-            Method::POST,
-            Method::PUT,
-            Method::DELETE,
-            Method::OPTIONS,
-        ])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::RANGE]);
     // Uploads stream large bodies for as long as they take; every other request is small and
     // bounded in size and time.
     let bounded =
@@ -77,7 +34,8 @@ pub fn app(state: AppState) -> Router {
                 StatusCode::REQUEST_TIMEOUT,
                 timeout,
             ));
-    let api = bounded.merge(api::upload_router()).layer(cors);
+    let body_idle = Duration::from_secs(state.core.config().uploads.body_idle_timeout_secs);
+    let api = bounded.merge(api::upload_router(max_body, body_idle));
     Router::new()
         .nest("/api/v1", api)
         .merge(api::media::router())
@@ -89,6 +47,14 @@ pub fn app(state: AppState) -> Router {
         )))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // Outside the routes, so a preflight is answered before any route or its method
+        // fallback (which would say 405 without CORS headers).
+        .layer(cors())
+        .layer(axum::middleware::from_fn(preflight_no_content))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(CatchPanicLayer::custom(panic_response))
         // A 5xx is logged as a warning here: internal errors are logged as errors, with their
         // cause, where they happen, and an expected 503 ("indexing") is no error at all.
@@ -97,6 +63,46 @@ pub fn app(state: AppState) -> Router {
                 .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::WARN)),
         )
         .with_state(state)
+}
+
+/// CORS as PeerTube sends it: its API and media are meant for browser clients on other origins
+/// (embeds, remote players, other front-ends), and bearer tokens, not cookies, carry identity,
+/// so any origin may call them; a preflight may ask for any header. The media's length, range
+/// and tag are readable by players; `Retry-After` by clients that were throttled. HTML pages
+/// get the headers too: with `*`, a browser sends no cookie cross-origin, so another site only
+/// ever reads what an anonymous visitor sees.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::PUT,
+            Method::PATCH,
+            Method::POST,
+            Method::DELETE,
+        ])
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers([
+            header::CONTENT_LENGTH,
+            header::CONTENT_RANGE,
+            header::ETAG,
+            header::ACCEPT_RANGES,
+            header::RETRY_AFTER,
+        ])
+}
+
+/// tower-http answers a preflight with 200; PeerTube (the `cors` package) with 204 and no body.
+async fn preflight_no_content(req: axum::extract::Request, next: Next) -> Response {
+    let preflight = req.method() == Method::OPTIONS
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let mut res = next.run(req).await;
+    if preflight && res.status() == StatusCode::OK {
+        *res.status_mut() = StatusCode::NO_CONTENT;
+    }
+    res
 }
 
 /// The process is up and serving HTTP.
@@ -135,7 +141,12 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
-fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    tracing::error!("a request handler panicked");
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_owned());
+    tracing::error!(panic = %message, "a request handler panicked");
     ApiError::internal().into_response()
 }

@@ -13,6 +13,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use crate::auth::address::TrustedProxies;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("configuration: {0}")]
@@ -57,7 +59,13 @@ pub struct Server {
     pub request_timeout_secs: u64,
     pub max_body_bytes: usize,
     pub list_cache_entries: usize,
-    pub trust_forwarded_for: bool,
+    /// Reverse proxies (addresses or CIDR networks) whose forwarding header is believed.
+    pub trusted_proxies: Vec<String>,
+    /// The header those proxies write: `x-forwarded-for` or `forwarded` (RFC 7239).
+    pub forwarded_header: String,
+    pub header_timeout_secs: u64,
+    pub max_connections: usize,
+    pub max_connections_per_address: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,6 +104,8 @@ pub struct UserDefaults {
 pub struct Uploads {
     pub max_file_bytes: u64,
     pub resumable_expiry_hours: u64,
+    pub body_idle_timeout_secs: u64,
+    pub max_concurrent_per_user: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -112,6 +122,11 @@ pub struct Media {
 pub struct Jobs {
     pub workers: usize,
     pub nice: i32,
+    pub max_queued_secs_per_user: i64,
+    pub time_slice_secs: u64,
+    pub budget_secs_per_video_sec: u64,
+    pub budget_base_secs: u64,
+    pub max_memory_mb: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -142,8 +157,13 @@ impl Media {
 pub struct Auth {
     pub access_token_lifetime_secs: i64,
     pub refresh_token_lifetime_secs: i64,
+    pub session_max_lifetime_secs: i64,
     pub login_max_failures: u32,
+    pub login_max_failures_per_account: u32,
+    pub login_max_failures_per_address: u32,
     pub login_window_secs: u64,
+    pub signups_per_address: u32,
+    pub max_concurrent_hashes: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -169,7 +189,11 @@ impl Default for Config {
                 request_timeout_secs: 30,
                 max_body_bytes: 1024 * 1024,
                 list_cache_entries: 1024,
-                trust_forwarded_for: false,
+                trusted_proxies: Vec::new(),
+                forwarded_header: "x-forwarded-for".into(),
+                header_timeout_secs: 15,
+                max_connections: 8192,
+                max_connections_per_address: 256,
             },
             storage: Storage {
                 data_dir: PathBuf::from("./vireo-data"),
@@ -193,16 +217,26 @@ impl Default for Config {
             uploads: Uploads {
                 max_file_bytes: 8 * 1024 * 1024 * 1024,
                 resumable_expiry_hours: 24 * 7,
+                body_idle_timeout_secs: 60,
+                max_concurrent_per_user: 4,
             },
+            // Sized for the 2-core machine Vireo targets, where the default ladder encodes at
+            // about a third of real time: four hours of video is half a day of work. The frame
+            // limit is that duration at 60 fps, the ladder's highest rate.
             media: Media {
                 max_width: 7680,
                 max_height: 4320,
-                max_duration_secs: 6 * 3600,
-                max_frames: 3_000_000,
+                max_duration_secs: 4 * 3600,
+                max_frames: 4 * 3600 * 60,
             },
             jobs: Jobs {
                 workers: 1,
                 nice: 10,
+                max_queued_secs_per_user: 4 * 3600,
+                time_slice_secs: 120,
+                budget_secs_per_video_sec: 30,
+                budget_base_secs: 300,
+                max_memory_mb: 4096,
             },
             // Why these: ARCHITECTURE.md, "The AV1 ladder".
             transcoding: Transcoding {
@@ -217,8 +251,13 @@ impl Default for Config {
             auth: Auth {
                 access_token_lifetime_secs: 24 * 3600,
                 refresh_token_lifetime_secs: 14 * 24 * 3600,
+                session_max_lifetime_secs: 30 * 24 * 3600,
                 login_max_failures: 10,
+                login_max_failures_per_account: 100,
+                login_max_failures_per_address: 30,
                 login_window_secs: 300,
+                signups_per_address: 5,
+                max_concurrent_hashes: 0,
             },
             log: Log {
                 format: LogFormat::Pretty,
@@ -305,8 +344,24 @@ pub const DOCS: &[(&str, &str)] = &[
         "Rendered public video lists kept for anonymous visitors (any write empties it); 0 disables.",
     ),
     (
-        "server.trust_forwarded_for",
-        "Take the client address from X-Forwarded-For (only behind a reverse proxy you run).",
+        "server.trusted_proxies",
+        "Reverse proxies you run, as addresses or networks (\"127.0.0.1\", \"10.0.0.0/8\", \"fd00::/8\"). A request from one of them is from the rightmost address in its forwarding header that is not one of them (what login throttling and view counting go by); their connections are not capped per address. Empty: headers are ignored.",
+    ),
+    (
+        "server.forwarded_header",
+        "The header your proxies write the client's address in: \"x-forwarded-for\" or \"forwarded\" (RFC 7239). Use the one they overwrite or append to, never one a client could send past them.",
+    ),
+    (
+        "server.header_timeout_secs",
+        "A connection whose request head (the first, or the next one on a kept-alive connection) has not arrived this long after connecting or after the last answer is closed.",
+    ),
+    (
+        "server.max_connections",
+        "Most client connections open at once (lowered to fit the open-file limit). Past it, the oldest connection that has sent no request yet is closed to make room; with none, the new one is refused.",
+    ),
+    (
+        "server.max_connections_per_address",
+        "Most connections open at once from one IPv4 address or IPv6 /64, with the same rule; 0 for no cap.",
     ),
     ("storage", "Where data lives."),
     (
@@ -357,6 +412,14 @@ pub const DOCS: &[(&str, &str)] = &[
         "An unfinished resumable upload untouched this long is deleted.",
     ),
     (
+        "uploads.body_idle_timeout_secs",
+        "An upload request whose body sends nothing for this long is ended (a resumable upload keeps what arrived).",
+    ),
+    (
+        "uploads.max_concurrent_per_user",
+        "Uploads one user may have in progress at once: single-request uploads being received, and resumable uploads touched in the last hour.",
+    ),
+    (
         "media",
         "Limits on uploaded media, checked from the file's headers before any decoding.",
     ),
@@ -381,6 +444,26 @@ pub const DOCS: &[(&str, &str)] = &[
     (
         "jobs.nice",
         "Niceness of job threads (0 to 19): higher yields the CPU to the HTTP server first.",
+    ),
+    (
+        "jobs.max_queued_secs_per_user",
+        "Seconds of one user's video that may wait for (or be in) processing; a new upload past it is refused until some are ready. -1 for no limit.",
+    ),
+    (
+        "jobs.budget_secs_per_video_sec",
+        "A media job may run jobs.budget_base_secs plus this many seconds per second of its video (the default ladder takes about 3 on two cores); past it the job fails, saying so.",
+    ),
+    (
+        "jobs.max_memory_mb",
+        "A media job gives up, saying so, when the server's resident memory passes this while it runs (the default ladder of a 1080p upload needs a few hundred MB).",
+    ),
+    (
+        "jobs.budget_base_secs",
+        "The part of a media job's time budget that does not grow with the video's duration.",
+    ),
+    (
+        "jobs.time_slice_secs",
+        "A media job that has run this long gives its worker up when another user, who has used the workers less, has a job waiting; it resumes later where it stopped.",
     ),
     (
         "transcoding",
@@ -424,12 +507,32 @@ pub const DOCS: &[(&str, &str)] = &[
         "Lifetime of an OAuth refresh token.",
     ),
     (
+        "auth.session_max_lifetime_secs",
+        "A session ends this long after its login, however often its refresh token is used.",
+    ),
+    (
         "auth.login_max_failures",
-        "Failed logins allowed per client address and per username within the window.",
+        "Wrong passwords allowed per account and client address within the window (logins and the current-password checks of password and e-mail changes; an account is one, whether named by username or e-mail).",
+    ),
+    (
+        "auth.login_max_failures_per_account",
+        "Wrong passwords allowed per account from all addresses within the window; past it, only addresses that logged in to the account in the last 30 days may try.",
+    ),
+    (
+        "auth.login_max_failures_per_address",
+        "Wrong passwords allowed per client address over all accounts within the window.",
     ),
     (
         "auth.login_window_secs",
         "Length of the failed-login window.",
+    ),
+    (
+        "auth.signups_per_address",
+        "Registrations one client address may attempt within the window.",
+    ),
+    (
+        "auth.max_concurrent_hashes",
+        "Password hashes (about 20 ms and 19 MiB each) computed at once; others wait briefly, then get 429. 0 means one per CPU core.",
     ),
     ("log", "Logging (RUST_LOG, when set, overrides the level)."),
     ("log.format", "pretty for people, json for log collectors."),
@@ -504,6 +607,11 @@ impl Config {
     }
 
     /// Checks the types alone cannot express.
+    /// The parsed `server.trusted_proxies`.
+    pub fn trusted_proxies(&self) -> Result<TrustedProxies, String> {
+        TrustedProxies::parse(&self.server.trusted_proxies)
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: String| Err(ConfigError::Invalid(m));
         if self.listen_addr().is_err() {
@@ -519,15 +627,45 @@ impl Config {
                 self.server.public_url
             ));
         }
+        if let Err(e) = self.trusted_proxies() {
+            return bad(format!("server.trusted_proxies: {e}"));
+        }
+        if !["x-forwarded-for", "forwarded"].contains(&self.server.forwarded_header.as_str()) {
+            return bad("server.forwarded_header must be x-forwarded-for or forwarded".into());
+        }
         if !["display", "blur", "do_not_list"].contains(&self.instance.default_nsfw_policy.as_str())
         {
             return bad("instance.default_nsfw_policy must be display, blur or do_not_list".into());
         }
-        if self.auth.access_token_lifetime_secs <= 0 || self.auth.refresh_token_lifetime_secs <= 0 {
-            return bad("auth token lifetimes must be positive".into());
+        if self.auth.access_token_lifetime_secs <= 0
+            || self.auth.refresh_token_lifetime_secs <= 0
+            || self.auth.session_max_lifetime_secs <= 0
+        {
+            return bad("auth token and session lifetimes must be positive".into());
+        }
+        let a = &self.auth;
+        if [
+            a.login_max_failures,
+            a.login_max_failures_per_account,
+            a.login_max_failures_per_address,
+            a.signups_per_address,
+        ]
+        .contains(&0)
+            || a.login_window_secs == 0
+        {
+            return bad("the auth.login_* and auth.signups_per_address limits must be > 0".into());
         }
         if self.server.request_timeout_secs == 0 || self.server.max_body_bytes == 0 {
             return bad("server.request_timeout_secs and server.max_body_bytes must be > 0".into());
+        }
+        if self.uploads.body_idle_timeout_secs == 0 || self.uploads.max_concurrent_per_user == 0 {
+            return bad(
+                "uploads.body_idle_timeout_secs and uploads.max_concurrent_per_user must be > 0"
+                    .into(),
+            );
+        }
+        if self.server.header_timeout_secs == 0 || self.server.max_connections == 0 {
+            return bad("server.header_timeout_secs and server.max_connections must be > 0".into());
         }
         self.validate_instance()?;
         if self.signup.limit < -1 || self.user.video_quota < -1 || self.user.video_quota_daily < -1
@@ -538,6 +676,12 @@ impl Config {
         }
         if self.signup.minimum_age > 120 {
             return bad("signup.minimum_age must be 0 to 120".into());
+        }
+        if self.jobs.time_slice_secs == 0 {
+            return bad("jobs.time_slice_secs must be > 0".into());
+        }
+        if self.jobs.max_queued_secs_per_user < -1 {
+            return bad("jobs.max_queued_secs_per_user must be -1 (no limit) or more".into());
         }
         if !(1..=16).contains(&self.jobs.workers) || !(0..=19).contains(&self.jobs.nice) {
             return bad("jobs.workers must be 1 to 16 and jobs.nice 0 to 19".into());

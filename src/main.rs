@@ -53,6 +53,10 @@ enum Command {
     /// jobs start, so that a decoder crash cannot take the server with it.
     #[command(hide = true)]
     DecodeAv1,
+    /// Probe an upload and print what it holds as JSON: the child process uploads are first
+    /// read in, so that a parser crash cannot take the server with it.
+    #[command(hide = true)]
+    InspectUpload { path: PathBuf, limits: String },
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -71,7 +75,9 @@ enum AdminCommand {
 
 #[derive(Debug, Subcommand)]
 enum UserCommand {
-    /// Create a user; prints a generated password when none is given.
+    /// Create a user. Its password is asked for on a terminal (leave it empty to have one
+    /// generated and printed), read with --password-stdin, or generated when there is no
+    /// terminal.
     Create {
         #[arg(long)]
         username: String,
@@ -80,16 +86,19 @@ enum UserCommand {
         /// admin, moderator or user.
         #[arg(long, default_value = "user")]
         role: String,
-        /// Password (prefer --password-stdin: arguments are visible to other local users).
+        /// Avoid: a password given as an argument is visible to every local user in the process
+        /// list and may stay in the shell's history. Use the prompt or --password-stdin.
         #[arg(long)]
         password: Option<String>,
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Set a user's password (read from standard input unless --password is given).
+    /// Set a user's password: asked for on a terminal, else read from the first line of
+    /// standard input.
     Passwd {
         username: String,
+        /// Avoid: visible to every local user in the process list (see `create`).
         #[arg(long)]
         password: Option<String>,
     },
@@ -117,6 +126,12 @@ fn main() -> ExitCode {
         data_dir: cli.data_dir.clone(),
         log_format: cli.log_format,
     };
+    if let Some(Command::InspectUpload { path, limits }) = &cli.command {
+        return match vireo::media::inspect::serve(path, limits, &mut std::io::stdout()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&format!("inspect-upload: {e}")),
+        };
+    }
     if let Some(Command::DecodeAv1) = cli.command {
         return match vireo::media::decode::av1::serve(std::io::stdin(), std::io::stdout()) {
             Ok(()) => ExitCode::SUCCESS,
@@ -145,7 +160,9 @@ fn main() -> ExitCode {
         } => admin_user(config, command),
         Command::Check => check(config),
         Command::Reindex => reindex(config),
-        Command::Config { .. } | Command::DecodeAv1 => ExitCode::SUCCESS,
+        Command::Config { .. } | Command::DecodeAv1 | Command::InspectUpload { .. } => {
+            ExitCode::SUCCESS
+        }
     }
 }
 
@@ -161,6 +178,42 @@ fn serve(config: Config) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&format!("{e:#}")),
     }
+}
+
+/// Say why a password on the command line is a bad idea (it is still used).
+#[allow(clippy::print_stderr)]
+fn warn_password_argument() {
+    eprintln!(
+        "warning: --password is visible to every local user in the process list; prefer the prompt or --password-stdin"
+    );
+}
+
+/// Ask for a new password twice on the terminal, without echo. `None` when standard input is
+/// not a terminal; `Some(None)` when the person left it empty (`allow_empty`).
+fn prompt_password(username: &str, allow_empty: bool) -> Result<Option<Option<String>>, String> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        return Ok(None);
+    }
+    let hint = if allow_empty {
+        " (empty to generate one)"
+    } else {
+        ""
+    };
+    let ask = |prompt: &str| {
+        rpassword::prompt_password(prompt).map_err(|e| format!("reading the password: {e}"))
+    };
+    let first = ask(&format!("New password for {username}{hint}: "))?;
+    if first.is_empty() {
+        return match allow_empty {
+            true => Ok(Some(None)),
+            false => Err("no password given".into()),
+        };
+    }
+    if ask("Repeat it: ")? != first {
+        return Err("the passwords differ".into());
+    }
+    Ok(Some(Some(first)))
 }
 
 fn read_password_line() -> Result<String, String> {
@@ -191,8 +244,14 @@ fn admin_user(config: Config, command: UserCommand) -> ExitCode {
                     Ok(p) => Some(p),
                     Err(e) => return fail(&e),
                 }
-            } else {
+            } else if password.is_some() {
+                warn_password_argument();
                 password
+            } else {
+                match prompt_password(&username, true) {
+                    Ok(asked) => asked.flatten(),
+                    Err(e) => return fail(&e),
+                }
             };
             Request::UserCreate {
                 username,
@@ -202,7 +261,18 @@ fn admin_user(config: Config, command: UserCommand) -> ExitCode {
             }
         }
         UserCommand::Passwd { username, password } => {
-            let password = match password.map(Ok).unwrap_or_else(read_password_line) {
+            let password = match password {
+                Some(p) => {
+                    warn_password_argument();
+                    Ok(p)
+                }
+                None => match prompt_password(&username, false) {
+                    Ok(Some(Some(p))) => Ok(p),
+                    Ok(_) => read_password_line(),
+                    Err(e) => Err(e),
+                },
+            };
+            let password = match password {
                 Ok(p) => p,
                 Err(e) => return fail(&e),
             };

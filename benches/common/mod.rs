@@ -299,13 +299,9 @@ pub fn seed_videos(data: &Path, count: usize) {
     vireo::server::prepare_data_dir(data).unwrap();
     let core = vireo::service::Core::open(config).unwrap();
     vireo::server::bootstrap_root(&core).unwrap();
-    let channel = {
-        let tx = core.store.read().unwrap();
-        vireo::service::channels::by_handle(&tx, "root_channel", &core.config().public_host())
-            .unwrap()
-            .unwrap()
-            .id
-    };
+    let channel = vireo::service::actors::channel_by_handle(&core, "root_channel")
+        .unwrap()
+        .id;
     let words = [
         "river", "mountain", "rust", "video", "cooking", "travel", "music", "night", "city",
         "garden",

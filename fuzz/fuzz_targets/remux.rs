@@ -18,5 +18,5 @@ fuzz_target!(|data: &[u8]| {
         // In this process, where a rav1d panic aborts and is reported, not in a child.
         vireo::media::decode::av1::decode_in_process();
     });
-    vireo::media::remux::exercise(data);
+    vireo::media::fuzz::exercise(data);
 });

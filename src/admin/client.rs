@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use super::{Reply, Request, execute};
 use crate::config::Config;
-use crate::service::{Core, ServiceError};
-use crate::store::StoreError;
+use crate::service::Core;
 
 /// Run one admin request wherever the data lives.
 pub fn run(config: Config, req: Request) -> Reply {
@@ -56,7 +55,7 @@ fn offline(config: Config, req: Request) -> Reply {
     }
     match Core::open(config) {
         Ok(core) => execute(&core, req),
-        Err(ServiceError::Store(StoreError::InUse { .. })) => Reply::Error {
+        Err(e) if e.is_store_in_use() => Reply::Error {
             message: "the server is running but its admin socket does not answer".into(),
         },
         Err(e) => Reply::Error {

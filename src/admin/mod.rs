@@ -9,10 +9,9 @@ pub mod socket;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::auth::{password, secret};
 use crate::model::user::Role;
-use crate::service::users::{self, AdminUpdate, NewUser, UserQuery};
-use crate::service::{Core, ServiceError, validate};
+use crate::service::users::{self, UserQuery};
+use crate::service::{Core, ServiceError, user_admin};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -69,15 +68,6 @@ fn parse_role(s: &str) -> Result<Role, ServiceError> {
     })
 }
 
-fn hash(p: &str) -> Result<String, ServiceError> {
-    validate::password(p)?;
-    password::hash(p).map_err(|e| ServiceError::Internal(e.to_string()))
-}
-
-fn find(core: &Core, username: &str) -> Result<crate::model::user::User, ServiceError> {
-    users::find_by_login(&core.store.read()?, username)?.ok_or(ServiceError::NotFound("user"))
-}
-
 fn try_execute(core: &Core, req: Request) -> Result<Reply, ServiceError> {
     match req {
         Request::UserCreate {
@@ -87,26 +77,8 @@ fn try_execute(core: &Core, req: Request) -> Result<Reply, ServiceError> {
             role,
         } => {
             let role = parse_role(&role)?;
-            let (password, generated) = match password {
-                Some(p) => (p, false),
-                None => (
-                    secret::random_password().map_err(|e| ServiceError::Internal(e.to_string()))?,
-                    true,
-                ),
-            };
-            let new = NewUser {
-                username,
-                email,
-                password_hash: hash(&password)?,
-                role,
-                video_quota: core.config().user.video_quota,
-                video_quota_daily: core.config().user.video_quota_daily,
-                display_name: None,
-                channel_name: None,
-                channel_display_name: None,
-                email_verified: true,
-            };
-            let (user, _, channel) = users::create(core, new)?;
+            let (user, channel, generated) =
+                user_admin::operator_create(core, username, email, password, role)?;
             let mut message = format!(
                 "created user {} (id {}, role {}) with channel {}",
                 user.username,
@@ -114,18 +86,13 @@ fn try_execute(core: &Core, req: Request) -> Result<Reply, ServiceError> {
                 role.label(),
                 channel.name
             );
-            if generated {
+            if let Some(password) = generated {
                 message.push_str(&format!("\npassword: {password}"));
             }
             Ok(Reply::ok(message, json!({"id": user.id})))
         }
         Request::UserPasswd { username, password } => {
-            let user = find(core, &username)?;
-            let up = AdminUpdate {
-                password_hash: Some(hash(&password)?),
-                ..AdminUpdate::default()
-            };
-            users::update(core, user.id, up)?;
+            let user = user_admin::operator_set_password(core, &username, &password)?;
             Ok(Reply::ok(
                 format!(
                     "password of {} changed; its sessions were revoked",
@@ -136,20 +103,7 @@ fn try_execute(core: &Core, req: Request) -> Result<Reply, ServiceError> {
         }
         Request::UserRole { username, role } => {
             let role = parse_role(&role)?;
-            let user = find(core, &username)?;
-            if user.username == "root" && role != Role::Administrator {
-                return Err(ServiceError::Forbidden(
-                    "root stays an administrator".into(),
-                ));
-            }
-            users::update(
-                core,
-                user.id,
-                AdminUpdate {
-                    role: Some(role),
-                    ..AdminUpdate::default()
-                },
-            )?;
+            let user = user_admin::operator_set_role(core, &username, role)?;
             Ok(Reply::ok(
                 format!("{} is now {}", user.username, role.label()),
                 json!({"id": user.id, "role": role.id()}),
@@ -162,7 +116,7 @@ fn try_execute(core: &Core, req: Request) -> Result<Reply, ServiceError> {
                 sort: Some((users::UserSort::Id, false)),
                 ..UserQuery::default()
             };
-            let (_, list) = users::list(&core.store.read()?, &q)?;
+            let (_, list) = users::page(core, &q)?;
             let mut message = format!("{:>5}  {:<24} {:<14} {}", "id", "username", "role", "email");
             for u in &list {
                 message.push_str(&format!(

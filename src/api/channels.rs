@@ -6,19 +6,16 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, Auth, MaybeAuth, Params, blocking};
-use super::pagination::{ListResponse, Page, parse_sort};
+use super::pagination::ListResponse;
 use super::videos::list_scoped;
 use super::views::{self, Ctx};
-use crate::app::AppState;
-use crate::auth::rights;
-use crate::model::account::{Account, ActorRef};
+use crate::http::AppState;
+use crate::http::error::ApiResult;
+use crate::http::extract::{ApiJson, Auth, MaybeAuth, Params, blocking};
+use crate::http::query;
 use crate::model::channel::Channel;
-use crate::model::user::User;
 use crate::service::channels::{self, ChannelSort, ChannelUpdate, NewChannel};
-use crate::service::{Core, users};
-use crate::store::{Tx, records, tables};
+use crate::service::{Core, actors, manage};
 
 const CHANNEL_SORTS: &[(&str, ChannelSort)] = &[
     ("id", ChannelSort::Id),
@@ -27,51 +24,40 @@ const CHANNEL_SORTS: &[(&str, ChannelSort)] = &[
     ("updatedAt", ChannelSort::UpdatedAt),
 ];
 
-pub(crate) fn account_by_id(tx: &impl Tx, id: u64) -> ApiResult<Account> {
-    records::get(tx, tables::ACCOUNTS, id)?.ok_or_else(|| ApiError::not_found("Account"))
-}
-
-pub(crate) fn channel_by_handle(core: &Core, tx: &impl Tx, handle: &str) -> ApiResult<Channel> {
-    channels::by_handle(tx, handle, &core.config().public_host())?
-        .ok_or_else(|| ApiError::not_found("Video channel"))
-}
-
-/// A local account by name (`name` or `name@host`).
-pub(crate) fn account_by_name(core: &Core, tx: &impl Tx, handle: &str) -> ApiResult<Account> {
-    let name = channels::local_name(handle, &core.config().public_host())
-        .ok_or_else(|| ApiError::not_found("Account"))?;
-    match users::resolve_actor(tx, name)? {
-        Some(ActorRef::Account(id)) => account_by_id(tx, id),
-        _ => Err(ApiError::not_found("Account")),
-    }
-}
-
-pub(super) fn render_channels(
-    core: &Core,
-    tx: &impl Tx,
-    list: &[Channel],
-) -> ApiResult<Vec<views::ChannelJson>> {
+pub(super) fn render_channels(core: &Core, list: &[Channel]) -> ApiResult<Vec<views::ChannelJson>> {
     let ctx = Ctx::new(&core.config());
-    list.iter()
-        .map(|c| {
-            let owner = account_by_id(tx, c.account_id)?;
-            Ok(views::channel(&ctx, c, Some(&owner)))
-        })
-        .collect()
+    let owners = channels::owners(core, list)?;
+    Ok(list
+        .iter()
+        .zip(&owners)
+        .map(|(c, owner)| views::channel(&ctx, c, Some(owner)))
+        .collect())
 }
+
+/// The sort keys of a channel search (PeerTube's own list for it). Channels are found by their
+/// words without a score, so `match` keeps the list's own order, newest first.
+const CHANNEL_SEARCH_SORTS: &[(&str, ChannelSort)] = &[
+    ("match", ChannelSort::CreatedAt),
+    ("displayName", ChannelSort::DisplayName),
+    ("createdAt", ChannelSort::CreatedAt),
+];
 
 /// The `sort` of channel lists, newest first by default.
 pub(super) fn parse_channel_sort(params: &Params) -> ApiResult<(ChannelSort, bool)> {
-    parse_sort(params, CHANNEL_SORTS, (ChannelSort::CreatedAt, true))
+    query::sort(params, CHANNEL_SORTS, (ChannelSort::CreatedAt, true))
+}
+
+/// The `sort` of a channel search, newest first by default.
+pub(super) fn parse_channel_search_sort(params: &Params) -> ApiResult<(ChannelSort, bool)> {
+    query::sort(params, CHANNEL_SEARCH_SORTS, (ChannelSort::CreatedAt, true))
 }
 
 fn list_channels(core: &Core, params: &Params, account: Option<u64>) -> ApiResult<Response> {
-    let page = Page::parse(params)?;
+    let page = query::page(params)?;
     let sort = parse_channel_sort(params)?;
     let search = params.get("search").filter(|s| !s.is_empty());
-    let tx = core.store.read()?;
-    let (total, found) = channels::list(&tx, account, search, sort, page.start, page.count)?;
-    let data = render_channels(core, &tx, &found)?;
+    let (total, found) = channels::list(core, account, search, sort, page)?;
+    let data = render_channels(core, &found)?;
     Ok(axum::Json(ListResponse::new(total, data)).into_response())
 }
 
@@ -81,9 +67,8 @@ pub async fn list(State(state): State<AppState>, params: Params) -> ApiResult<Re
 
 pub async fn get(State(state): State<AppState>, Path(handle): Path<String>) -> ApiResult<Response> {
     let core = &state.core;
-    let tx = core.store.read()?;
-    let c = channel_by_handle(core, &tx, &handle)?;
-    let owner = account_by_id(&tx, c.account_id)?;
+    let c = actors::channel_by_handle(core, &handle)?;
+    let owner = actors::account_by_id(core, c.account_id)?;
     Ok(axum::Json(views::channel(&Ctx::new(&core.config()), &c, Some(&owner))).into_response())
 }
 
@@ -92,7 +77,10 @@ pub async fn get(State(state): State<AppState>, Path(handle): Path<String>) -> A
 pub struct CreateChannelBody {
     name: String,
     display_name: String,
+    /// PeerTube takes `null` for "none" here.
+    #[serde(default, deserialize_with = "crate::http::strict::null_as_absent")]
     description: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::strict::null_as_absent")]
     support: Option<String>,
 }
 
@@ -101,13 +89,7 @@ pub async fn create(
     Auth(me): Auth,
     ApiJson(body): ApiJson<CreateChannelBody>,
 ) -> ApiResult<Response> {
-    if body.name == me.username {
-        return Err(ApiError::invalid_param(
-            "body",
-            "name",
-            "Channel name cannot be the same as user username.",
-        ));
-    }
+    // A name taken by any actor, one's own account included, is a conflict (`service::actors`).
     let core = state.core.clone();
     let channel = blocking(move || {
         let new = NewChannel {
@@ -122,38 +104,15 @@ pub async fn create(
     Ok(axum::Json(json!({"videoChannel": {"id": channel.id}})).into_response())
 }
 
-/// The channel, if the caller owns it or may moderate content.
-fn owned_channel(core: &Core, me: &User, handle: &str) -> ApiResult<Channel> {
-    let tx = core.store.read()?;
-    let c = channel_by_handle(core, &tx, handle)?;
-    if c.account_id != me.account_id && !rights::can_moderate_content(me) {
-        return Err(ApiError::forbidden(
-            "Cannot manage a video channel of another user",
-        ));
-    }
-    if c.account_id != me.account_id {
-        // A moderator may not touch what an administrator owns.
-        let owner = account_by_id(&tx, c.account_id)?;
-        if let Some(uid) = owner.user_id
-            && let Some(owner_user) = users::get(&tx, uid)?
-            && owner_user.role < me.role
-        {
-            return Err(ApiError::forbidden(
-                "Cannot manage a video channel of a user with a higher role",
-            ));
-        }
-    }
-    Ok(c)
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateChannelBody {
     display_name: Option<String>,
-    #[serde(default, deserialize_with = "super::extract::nullable")]
+    #[serde(default, deserialize_with = "crate::http::extract::nullable")]
     description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "super::extract::nullable")]
+    #[serde(default, deserialize_with = "crate::http::extract::nullable")]
     support: Option<Option<String>>,
+    bulk_videos_support_update: Option<bool>,
 }
 
 pub async fn update(
@@ -162,15 +121,15 @@ pub async fn update(
     Path(handle): Path<String>,
     ApiJson(body): ApiJson<UpdateChannelBody>,
 ) -> ApiResult<Response> {
-    let c = owned_channel(&state.core, &me, &handle)?;
     let core = state.core.clone();
     blocking(move || {
         let up = ChannelUpdate {
             display_name: body.display_name,
             description: body.description,
             support: body.support,
+            bulk_videos_support: body.bulk_videos_support_update.unwrap_or(false),
         };
-        Ok(channels::update(&core, c.id, up)?)
+        Ok(manage::update_channel(&core, &me, &handle, up)?)
     })
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -181,9 +140,8 @@ pub async fn delete(
     Auth(me): Auth,
     Path(handle): Path<String>,
 ) -> ApiResult<Response> {
-    let c = owned_channel(&state.core, &me, &handle)?;
     let core = state.core.clone();
-    blocking(move || Ok(channels::delete(&core, c.id)?)).await?;
+    blocking(move || Ok(manage::delete_channel(&core, &me, &handle)?)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -195,7 +153,7 @@ pub async fn channel_videos(
     params: Params,
 ) -> ApiResult<Response> {
     let core = &state.core;
-    let c = channel_by_handle(core, &core.store.read()?, &handle)?;
+    let c = actors::channel_by_handle(core, &handle)?;
     list_scoped(&state, &uri, &params, viewer.as_ref(), |f| {
         f.channel_id = Some(c.id)
     })
@@ -206,7 +164,7 @@ pub async fn account(
     Path(name): Path<String>,
 ) -> ApiResult<Response> {
     let core = &state.core;
-    let a = account_by_name(core, &core.store.read()?, &name)?;
+    let a = actors::account_by_handle(core, &name)?;
     Ok(axum::Json(views::account(&Ctx::new(&core.config()), &a)).into_response())
 }
 
@@ -216,7 +174,10 @@ pub async fn account_channels(
     params: Params,
 ) -> ApiResult<Response> {
     let core = &state.core;
-    let a = account_by_name(core, &core.store.read()?, &name)?;
+    // PeerTube adds daily view statistics with it; Vireo keeps no per-day views yet, so the
+    // parameter is checked and the list comes without them.
+    params.bool("withStats")?;
+    let a = actors::account_by_handle(core, &name)?;
     list_channels(core, &params, Some(a.id))
 }
 
@@ -228,7 +189,7 @@ pub async fn account_videos(
     params: Params,
 ) -> ApiResult<Response> {
     let core = &state.core;
-    let a = account_by_name(core, &core.store.read()?, &name)?;
+    let a = actors::account_by_handle(core, &name)?;
     list_scoped(&state, &uri, &params, viewer.as_ref(), |f| {
         f.account_id = Some(a.id)
     })
@@ -236,11 +197,9 @@ pub async fn account_videos(
 
 pub async fn accounts(State(state): State<AppState>, params: Params) -> ApiResult<Response> {
     let core = &state.core;
-    let page = Page::parse(&params)?;
-    let (_, descending) = parse_sort(&params, &[("createdAt", ())], ((), false))?;
-    let tx = core.store.read()?;
-    let mut all: Vec<Account> = records::all(&tx, tables::ACCOUNTS)?;
-    all.sort_by_key(|a| (a.created_at_ms, a.id));
+    let page = query::page(&params)?;
+    let (_, descending) = query::sort(&params, &[("createdAt", ())], ((), false))?;
+    let mut all = actors::all_accounts(core)?;
     if descending {
         all.reverse();
     }

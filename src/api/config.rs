@@ -5,9 +5,9 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::error::ApiResult;
-use super::extract::blocking;
-use crate::app::AppState;
+use crate::http::AppState;
+use crate::http::error::ApiResult;
+use crate::http::extract::blocking;
 use crate::service::users;
 
 /// The PeerTube release whose API Vireo's responses follow; clients gate features on it.
@@ -15,7 +15,7 @@ pub const PEERTUBE_API_VERSION: &str = "7.0.0";
 
 pub async fn config(State(state): State<AppState>) -> ApiResult<Response> {
     let core = state.core.clone();
-    let user_count = blocking(move || Ok(users::count(&core.store.read()?)?)).await?;
+    let user_count = blocking(move || Ok(users::total(&core)?)).await?;
     let c = &state.core.config();
     let signup_open =
         c.signup.enabled && (c.signup.limit < 0 || user_count < c.signup.limit.unsigned_abs());

@@ -9,35 +9,21 @@
 //! the configuration file's values apply again.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, Auth, blocking};
-use crate::app::AppState;
-use crate::auth::rights;
 use crate::config::Config;
-use crate::model::user::User;
-
-/// The heights PeerTube's clients offer as ladder rungs; `0p` is its audio-only file.
-pub const PEERTUBE_RUNGS: &[u32] = &[144, 240, 360, 480, 720, 1080, 1440, 2160];
-
-fn administrator(me: &User) -> ApiResult<()> {
-    match rights::can_manage_configuration(me) {
-        true => Ok(()),
-        false => Err(ApiError::forbidden(
-            "Only administrators may change the instance's configuration.",
-        )),
-    }
-}
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Auth, RequiredJson, blocking};
+use crate::service::settings::{self, PEERTUBE_RUNGS};
 
 /// The settings in PeerTube's custom configuration document. The parts Vireo has no setting for
 /// say what Vireo does (HLS always on, no live, no imports).
-pub fn document(c: &Config) -> Value {
+pub fn document(c: &Config, admin_email: &str) -> Value {
     let i = &c.instance;
     let t = &c.transcoding;
     json!({
@@ -68,7 +54,7 @@ pub fn document(c: &Config) -> Value {
             "requiresEmailVerification": false,
             "minimumAge": c.signup.minimum_age
         },
-        "admin": {"email": ""},
+        "admin": {"email": admin_email},
         "contactForm": {"enabled": false},
         "user": {
             "history": {"videos": {"enabled": false}},
@@ -122,6 +108,15 @@ pub struct CustomBody {
     signup: SignupBody,
     user: UserBody,
     transcoding: TranscodingBody,
+    admin: AdminBody,
+}
+
+/// `admin.email` is shown as the root user's address and changed where that user's is; what
+/// is sent must still be an address, as PeerTube checks.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct AdminBody {
+    email: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -246,51 +241,42 @@ fn apply_body(c: &mut Config, b: CustomBody, ladder: Option<Vec<u32>>) {
 }
 
 pub async fn get(State(state): State<AppState>, Auth(me): Auth) -> ApiResult<Response> {
-    administrator(&me)?;
-    Ok(axum::Json(document(&state.core.config())).into_response())
+    let config = settings::read_as(&state.core, &me)?;
+    let email = settings::administrator_email(&state.core)?;
+    Ok(axum::Json(document(&config, &email)).into_response())
 }
 
 pub async fn put(
     State(state): State<AppState>,
     Auth(me): Auth,
-    ApiJson(body): ApiJson<CustomBody>,
+    RequiredJson(body): RequiredJson<CustomBody>,
 ) -> ApiResult<Response> {
     refuse_missing_features(&body)?;
+    if let Some(email) = &body.admin.email {
+        crate::service::validate::email(email)?;
+    }
     let ladder = body
         .transcoding
         .resolutions
         .as_ref()
         .map(ladder)
         .transpose()?;
-    let config = change(&state, &me, move |c| apply_body(c, body, ladder)).await?;
-    Ok(axum::Json(document(&config)).into_response())
+    let core = state.core.clone();
+    let config = blocking(move || {
+        Ok(settings::change_as(&core, &me, move |c| {
+            apply_body(c, body, ladder)
+        })?)
+    })
+    .await?;
+    let email = settings::administrator_email(&state.core)?;
+    Ok(axum::Json(document(&config, &email)).into_response())
 }
 
 pub async fn delete(State(state): State<AppState>, Auth(me): Auth) -> ApiResult<Response> {
-    let config = restore_file(&state, &me).await?;
-    Ok(axum::Json(document(&config)).into_response())
-}
-
-/// Change the run-time settings as `me`, an administrator (the API and the settings page).
-pub async fn change(
-    state: &AppState,
-    me: &User,
-    edit: impl FnOnce(&mut Config) + Send + 'static,
-) -> ApiResult<Arc<Config>> {
-    administrator(me)?;
     let core = state.core.clone();
-    let config = blocking(move || Ok(core.settings.change(&core.store, edit)?)).await?;
-    tracing::info!(admin = %me.username, "instance settings changed");
-    Ok(config)
-}
-
-/// Forget the run-time settings as `me`, an administrator: the file's values apply again.
-pub async fn restore_file(state: &AppState, me: &User) -> ApiResult<Arc<Config>> {
-    administrator(me)?;
-    let core = state.core.clone();
-    let config = blocking(move || Ok(core.settings.restore_file(&core.store)?)).await?;
-    tracing::info!(admin = %me.username, "instance settings restored from the file");
-    Ok(config)
+    let config = blocking(move || Ok(settings::restore_file_as(&core, &me)?)).await?;
+    let email = settings::administrator_email(&state.core)?;
+    Ok(axum::Json(document(&config, &email)).into_response())
 }
 
 #[cfg(test)]

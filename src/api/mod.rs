@@ -1,12 +1,10 @@
 //! The PeerTube-compatible REST API under `/api/v1`: routes, extractors, the error type, and the
 //! JSON views. Handlers parse and authorize; `service` does the work.
 
-pub mod cache;
 pub mod channels;
 pub mod config;
 pub mod custom_config;
-pub mod error;
-pub mod extract;
+
 pub mod media;
 pub mod oauth;
 pub mod pagination;
@@ -21,7 +19,7 @@ pub mod views;
 use axum::Router;
 use axum::routing::{delete, get, post};
 
-use crate::app::AppState;
+use crate::http::AppState;
 
 /// Every `/api/v1` route.
 pub fn router() -> Router<AppState> {
@@ -76,10 +74,14 @@ pub fn router() -> Router<AppState> {
                 .delete(videos::delete)
                 // An update may carry a thumbnail and a preview image.
                 .layer(axum::extract::DefaultBodyLimit::max(
-                    2 * extract::MAX_FILE_FIELD_BYTES + (1 << 20),
+                    2 * crate::http::extract::MAX_FILE_FIELD_BYTES + (1 << 20),
                 )),
         )
         .route("/videos/{id}/description", get(videos::description))
+        .route(
+            "/videos/{id}/metadata/{file_id}",
+            get(videos::file_metadata),
+        )
         .route("/videos/{id}/views", post(video_views::report))
         .route("/videos/{id}/storyboards", get(videos::storyboards))
         .route("/videos/{id}/transcoding", post(transcoding::create))
@@ -99,22 +101,35 @@ pub fn router() -> Router<AppState> {
         .fallback(not_found)
 }
 
-/// The upload routes: unbounded bodies (streamed to disk under the upload limits) and no
-/// request timeout.
-pub fn upload_router() -> Router<AppState> {
+/// The upload routes, which take no request timeout: a file streams for as long as it takes.
+/// Their bodies are still bounded: the multipart upload reads each text field and image under
+/// `extract::FormBudget` and streams only the file to disk (under the size limit and quota), a
+/// resumable chunk streams to disk up to its `Content-Range`, and the resumable start's JSON has
+/// the usual `max_body` limit. A body that stops arriving for `body_idle` ends the request.
+pub fn upload_router(max_body: usize, body_idle: std::time::Duration) -> Router<AppState> {
+    use axum::extract::DefaultBodyLimit;
     Router::new()
-        .route("/videos/upload", post(uploads::upload))
+        .route(
+            "/videos/upload",
+            post(uploads::upload).layer(DefaultBodyLimit::disable()),
+        )
         .route(
             "/videos/upload-resumable",
             post(uploads::start)
                 .put(uploads::chunk)
                 .delete(uploads::cancel),
         )
-        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(DefaultBodyLimit::max(max_body))
+        // tower-http's idle timer restarts at every frame of the body; its body type is mapped
+        // back to axum's for the routes.
+        .layer(tower_http::map_request_body::MapRequestBodyLayer::new(
+            axum::body::Body::new,
+        ))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(body_idle))
 }
 
-async fn not_found() -> error::ApiError {
-    error::ApiError::new(
+async fn not_found() -> crate::http::error::ApiError {
+    crate::http::error::ApiError::new(
         axum::http::StatusCode::NOT_FOUND,
         "not_found",
         "This API endpoint does not exist",

@@ -7,12 +7,11 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::error::{ApiError, ApiResult};
-use super::extract::{Auth, ClientIp, blocking};
-use crate::app::AppState;
-use crate::auth::secret;
-use crate::service::sessions::{self, GrantError, Issued};
-use crate::service::users;
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Auth, ClientIp, blocking};
+use crate::service::credentials;
+use crate::service::sessions::{self, Issued};
 
 pub async fn local_client(State(state): State<AppState>) -> ApiResult<Response> {
     let core = state.core.clone();
@@ -77,9 +76,9 @@ pub async fn token(
         ));
     };
     let core = state.core.clone();
-    let client = blocking(move || Ok(sessions::local_client(&core)?)).await?;
-    if !secret::equal(id, &client.client_id) || !secret::equal(secret_given, &client.client_secret)
-    {
+    let (id, secret_given) = (id.clone(), secret_given.clone());
+    let known = blocking(move || Ok(sessions::is_local_client(&core, &id, &secret_given)?)).await?;
+    if !known {
         return Err(oauth_error(
             "invalid_client",
             "Invalid client: client is invalid",
@@ -124,40 +123,7 @@ async fn password_grant(
 ) -> ApiResult<Issued> {
     let username = form.username.ok_or_else(|| missing("username"))?;
     let password = form.password.ok_or_else(|| missing("password"))?;
-    password_login(state, ip, username, password).await
-}
-
-/// Check a username and password under the login throttle and issue a token pair: the OAuth
-/// password grant, and the web UI's login form.
-pub(crate) async fn password_login(
-    state: &AppState,
-    ip: std::net::IpAddr,
-    username: String,
-    password: String,
-) -> ApiResult<Issued> {
-    if username.len() > 400 || password.len() > 1024 {
-        return Err(GrantError::BadCredentials.into());
-    }
-    if let Some(wait) = state.throttle.check(ip, &username) {
-        return Err(ApiError::too_many(wait.as_secs()));
-    }
-    let core = state.core.clone();
-    let throttle = state.throttle.clone();
-    blocking(
-        move || match sessions::check_password(&core, &username, &password) {
-            Ok(user) => {
-                throttle.record_success(&username);
-                users::touch_login(&core, user.id)?;
-                Ok(sessions::issue(&core, user.id)?)
-            }
-            Err(GrantError::BadCredentials) => {
-                throttle.record_failure(ip, &username);
-                Err(GrantError::BadCredentials.into())
-            }
-            Err(e) => Err(e.into()),
-        },
-    )
-    .await
+    Ok(credentials::log_in(&state.core, ip, &username, password).await?)
 }
 
 /// `POST /api/v1/users/revoke-token`: end the session of the token used to call it.

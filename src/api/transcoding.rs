@@ -8,13 +8,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, Auth, blocking};
-use crate::app::AppState;
-use crate::auth::rights;
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{ApiJson, Auth, blocking};
 use crate::model::user::User;
 use crate::service::transcoding::{self, Kind};
-use crate::service::{Core, videos};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -24,25 +22,13 @@ pub struct TranscodingBody {
     force_transcoding: bool,
 }
 
-/// The id of the video `key` names, for an administrator.
-fn managed_video(core: &Core, me: &User, key: &str) -> ApiResult<u64> {
-    if !rights::can_manage_video_files(me) {
-        return Err(ApiError::forbidden(
-            "Only administrators may manage video files.",
-        ));
-    }
-    let tx = core.store.read()?;
-    let video = videos::find(&tx, key)?.ok_or_else(|| ApiError::not_found("Video"))?;
-    Ok(video.id)
-}
-
 pub async fn create(
     State(state): State<AppState>,
     Auth(me): Auth,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<TranscodingBody>,
 ) -> ApiResult<Response> {
-    let video_id = managed_video(&state.core, &me, &id)?;
+    let video_id = transcoding::video_to_manage(&state.core, &me, &id)?;
     let kind = match body.transcoding_type.as_str() {
         "hls" => Kind::Hls,
         // `webtorrent` is PeerTube's older name for web videos, still accepted there.
@@ -78,7 +64,7 @@ pub async fn delete_web_videos(
 }
 
 async fn remove(state: AppState, me: &User, id: &str, kind: Kind) -> ApiResult<Response> {
-    let video_id = managed_video(&state.core, me, id)?;
+    let video_id = transcoding::video_to_manage(&state.core, me, id)?;
     let core = state.core.clone();
     blocking(move || Ok(transcoding::remove(&core, video_id, kind)?)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -3,9 +3,7 @@
 //! `PUT …?upload_id=` with `Content-Range` chunks, `DELETE` to cancel). Bodies stream to disk in
 //! chunks as they arrive; nothing holds a whole file in memory.
 
-use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Multipart, Query, State};
@@ -16,22 +14,26 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
-use super::error::{ApiError, ApiResult};
-use super::extract::{
-    ApiJson, Auth, FileFields, MultipartFields, blocking, multipart_value, read_file_field,
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{
+    ApiJson, ApiMultipart, Auth, FileFields, FormBudget, MultipartFields, blocking,
+    multipart_value, read_file_field, refused_field,
 };
-use super::videos::{
-    VIDEO_ARRAY_FIELDS, VIDEO_BOOLEAN_FIELDS, VIDEO_NUMBER_FIELDS, comments_policy_id,
-    published_date,
+use crate::http::strict::{self, Origin};
+use crate::http::video_form::{
+    VIDEO_ARRAY_FIELDS, VIDEO_BOOLEAN_FIELDS, VIDEO_NULLABLE_FIELDS, VIDEO_NUMBER_FIELDS,
+    comments_policy_id, published_date,
 };
-use crate::app::AppState;
 use crate::model::upload::{UploadMeta, UploadSession};
 use crate::model::user::User;
 use crate::model::video::{Video, short_uuid};
 use crate::service::images;
+use crate::service::upload_limits::{self, Receipt};
 use crate::service::uploads;
 
 /// Video metadata of an upload, as JSON (resumable) or multipart text fields (single request).
+/// The fields PeerTube lets a client send as `null` read it as absent.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UploadBody {
@@ -39,17 +41,25 @@ pub struct UploadBody {
     name: String,
     filename: Option<String>,
     privacy: Option<u8>,
+    #[serde(default, deserialize_with = "crate::http::strict::null_as_absent")]
     description: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::strict::null_as_absent")]
     support: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::strict::null_as_absent")]
     category: Option<u32>,
+    #[serde(default, deserialize_with = "crate::http::strict::null_as_absent")]
     licence: Option<u32>,
+    #[serde(default, deserialize_with = "crate::http::strict::null_as_absent")]
     language: Option<String>,
     nsfw: Option<bool>,
+    #[serde(default, deserialize_with = "crate::http::strict::null_as_absent")]
     tags: Option<Vec<String>>,
     comments_enabled: Option<bool>,
+    #[serde(default, deserialize_with = "crate::http::strict::null_as_absent")]
     comments_policy: Option<u8>,
     download_enabled: Option<bool>,
     wait_transcoding: Option<bool>,
+    #[serde(default, deserialize_with = "crate::http::strict::null_as_absent")]
     originally_published_at: Option<String>,
 }
 
@@ -57,6 +67,7 @@ impl MultipartFields for UploadBody {
     const NUMBERS: &'static [&'static str] = VIDEO_NUMBER_FIELDS;
     const BOOLEANS: &'static [&'static str] = VIDEO_BOOLEAN_FIELDS;
     const ARRAYS: &'static [&'static str] = VIDEO_ARRAY_FIELDS;
+    const NULLABLE: &'static [&'static str] = VIDEO_NULLABLE_FIELDS;
 }
 
 impl UploadBody {
@@ -105,20 +116,28 @@ fn io_failure(e: std::io::Error) -> ApiError {
 pub async fn upload(
     State(state): State<AppState>,
     Auth(me): Auth,
-    mut form: Multipart,
+    ApiMultipart(mut form): ApiMultipart,
 ) -> ApiResult<Response> {
     let core = state.core.clone();
     let dir = uploads::uploads_dir(&core);
     tokio::fs::create_dir_all(&dir).await.map_err(io_failure)?;
-    let part = dir.join(format!(
-        "single-{}.part",
-        crate::auth::secret::random_hex::<16>().map_err(|_| ApiError::internal())?
-    ));
-    let result = receive_single(&state, &mut form, &part).await;
+    let part = uploads::new_single_part(&core)?;
+    let receipt = {
+        let (core, me) = (core.clone(), me.clone());
+        blocking(move || Ok(upload_limits::begin_receiving(&core, &me)?)).await
+    };
+    let receipt = match receipt {
+        Ok(receipt) => receipt,
+        Err(e) => {
+            drain(&mut form).await;
+            return Err(e);
+        }
+    };
+    let result = receive_single(&state, &mut form, &part, receipt).await;
     match result {
-        Ok((meta, filename, files)) => {
+        Ok((meta, filename, files, receipt)) => {
             // Images are read before the video exists, so a bad one refuses the whole upload.
-            let made = match super::videos::made_images(files).await {
+            let made = match blocking(move || Ok(images::from_form_files(&files)?)).await {
                 Ok(made) => made,
                 Err(e) => {
                     let _ = tokio::fs::remove_file(&part).await;
@@ -129,6 +148,8 @@ pub async fn upload(
             // creates the video, after the headers are probed.
             let part2 = part.clone();
             let video = blocking(move || {
+                // From here on the file counts as the video it becomes.
+                drop(receipt);
                 let video = uploads::finish_file(&core, &me, &meta, &part2, &filename, None)?;
                 for (kind, images) in &made {
                     images::store(&core, video.id, images, &[*kind], false)?;
@@ -143,19 +164,19 @@ pub async fn upload(
         }
         Err(e) => {
             let _ = tokio::fs::remove_file(&part).await;
-            if e.code == "max_file_size_reached" {
-                drain(&mut form).await;
-            }
             Err(e)
         }
     }
 }
 
-/// Most bytes read and discarded after refusing an oversized upload, so that ordinary clients,
-/// which send the whole body before reading the answer, see the 413 instead of a reset
-/// connection. Past this the connection is simply closed.
+/// Most bytes of a refused upload read and discarded, so that ordinary clients, which send the
+/// whole body before reading the answer, see the refusal instead of a reset connection. Past
+/// this the connection is simply closed.
 const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
 
+/// Drain a form none of which was read yet, field by field. (A field must be read to its end
+/// before the next is asked for: asking the multipart reader for the next field reads the rest
+/// of the current one, however long, which is why a refused file only drains itself.)
 async fn drain(form: &mut Multipart) {
     let mut drained = 0u64;
     while let Ok(Some(mut field)) = form.next_field().await {
@@ -168,25 +189,56 @@ async fn drain(form: &mut Multipart) {
     }
 }
 
-/// Read every field: the file streams to `part`, text fields become the metadata.
+/// Read and discard the rest of one field, up to `DRAIN_LIMIT` (see `drain`).
+async fn drain_field(mut field: axum::extract::multipart::Field<'_>) {
+    let mut drained = 0u64;
+    while let Ok(Some(chunk)) = field.chunk().await {
+        drained += chunk.len() as u64;
+        if drained > DRAIN_LIMIT {
+            return;
+        }
+    }
+}
+
+/// Read every field: the file streams to `part` (its bytes taken from the quota on `receipt`
+/// as they arrive), text fields become the metadata.
 async fn receive_single(
     state: &AppState,
     form: &mut Multipart,
     part: &PathBuf,
-) -> ApiResult<(UploadMeta, String, FileFields)> {
+    mut receipt: Receipt,
+) -> ApiResult<(UploadMeta, String, FileFields, Receipt)> {
     let max = state.core.config().uploads.max_file_bytes;
-    let mut images = Vec::new();
+    let mut images: FileFields = Vec::new();
     let mut fields = serde_json::Map::new();
     let mut size = None;
     let mut filename = String::new();
+    let mut budget = FormBudget::default();
     while let Some(field) = form.next_field().await.map_err(multipart_error)? {
+        budget.part()?;
         let raw = field.name().unwrap_or_default().to_owned();
         let name = raw.split('[').next().unwrap_or_default().to_owned();
+        let again =
+            |what: &str| ApiError::invalid_param("body", what, format!("{what} may be sent once"));
         match name.as_str() {
+            // Refused, but read (bounded) first, so the client sees the answer rather than a
+            // reset connection.
+            "videofile" if size.is_some() => {
+                drain_field(field).await;
+                return Err(again("videofile"));
+            }
+            "thumbnailfile" | "previewfile" if images.iter().any(|(n, _)| *n == name) => {
+                drain_field(field).await;
+                return Err(again(&name));
+            }
             "videofile" => {
                 filename = field.file_name().unwrap_or("video").to_owned();
+                if let Err(e) = uploads::check_announced(&filename, field.content_type()) {
+                    drain_field(field).await;
+                    return Err(e.into());
+                }
                 let mut stream = field.map(|c| c.map_err(|e| e.body_text()));
-                match write_stream(part, 0, &mut stream, max).await {
+                match write_stream(part, 0, &mut stream, max, Some(&mut receipt)).await {
                     Ok(n) => size = Some(n),
                     Err(e) => {
                         // Finish reading this field (bounded) before answering; see `drain`.
@@ -205,8 +257,15 @@ async fn receive_single(
                 let bytes = read_file_field(&name, field).await?;
                 images.push((name, bytes));
             }
+            _ if field.file_name().is_some() => {
+                return Err(ApiError::invalid_param(
+                    "body",
+                    &name,
+                    "This file field is not accepted here",
+                ));
+            }
             _ => {
-                let text = field.text().await.map_err(multipart_error)?;
+                let text = budget.text(&name, field).await?;
                 let value = multipart_value::<UploadBody>(&name, text)?;
                 if UploadBody::ARRAYS.contains(&name.as_str()) {
                     let entry = fields.entry(name).or_insert_with(|| json!([]));
@@ -226,9 +285,9 @@ async fn receive_single(
             "Should have a file",
         ));
     }
-    let body: UploadBody = serde_json::from_value(serde_json::Value::Object(fields))
-        .map_err(|e| ApiError::bad_request(format!("Invalid upload fields: {e}")))?;
-    Ok((body.into_meta()?, filename, images))
+    let body: UploadBody = strict::from_value(serde_json::Value::Object(fields), Origin::Form)
+        .map_err(refused_field)?;
+    Ok((body.into_meta()?, filename, images, receipt))
 }
 
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
@@ -242,14 +301,16 @@ fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     }
 }
 
-/// Write a byte stream into `path` from `offset`, never past `limit` bytes in all; returns the
-/// file's length afterwards. On any error the file keeps only what was written and synced, so an
-/// interrupted chunk can be resumed where it stopped.
+/// Write a byte stream into `path` from `offset`, never past `limit` bytes in all, and with a
+/// `receipt` never past the user's quota; returns the file's length afterwards. On any error the
+/// file keeps only what was written and synced, so an interrupted chunk can be resumed where it
+/// stopped.
 async fn write_stream<S, E>(
     path: &PathBuf,
     offset: u64,
     mut stream: S,
     limit: u64,
+    mut receipt: Option<&mut Receipt>,
 ) -> ApiResult<u64>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
@@ -283,6 +344,10 @@ where
                     ));
                     break;
                 }
+                if let Some(Err(e)) = receipt.as_mut().map(|r| r.take(bytes.len() as u64)) {
+                    failure = Some(e.into());
+                    break;
+                }
                 file.write_all(&bytes).await.map_err(io_failure)?;
                 written += bytes.len() as u64;
             }
@@ -304,32 +369,6 @@ where
 
 /// Bytes gathered before each write to the part file.
 const WRITE_BUFFER: usize = 1 << 20;
-
-/// Uploads being written right now: one request at a time per upload.
-#[derive(Debug, Default)]
-pub struct InFlight(Mutex<HashSet<String>>);
-
-struct InFlightGuard(Arc<InFlight>, String);
-
-impl Drop for InFlightGuard {
-    fn drop(&mut self) {
-        self.0
-            .0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&self.1);
-    }
-}
-
-impl InFlight {
-    fn enter(self: &Arc<Self>, id: &str) -> ApiResult<InFlightGuard> {
-        let mut set = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if !set.insert(id.to_owned()) {
-            return Err(ApiError::conflict("Another request is writing this upload"));
-        }
-        Ok(InFlightGuard(self.clone(), id.to_owned()))
-    }
-}
 
 fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
@@ -355,8 +394,21 @@ pub async fn start(
         .filter(|f| !f.is_empty())
         .ok_or_else(|| ApiError::invalid_param("body", "filename", "Should have a filename"))?;
     let meta = body.into_meta()?;
+    let media_type = headers
+        .get("x-upload-content-type")
+        .map(|v| v.to_str().unwrap_or("(not text)").to_owned());
     let core = state.core.clone();
-    let session = blocking(move || Ok(uploads::start(&core, &me, meta, filename, size)?)).await?;
+    let session = blocking(move || {
+        Ok(uploads::start(
+            &core,
+            &me,
+            meta,
+            filename,
+            media_type.as_deref(),
+            size,
+        )?)
+    })
+    .await?;
     let location = format!(
         "{}/api/v1/videos/upload-resumable?upload_id={}",
         state.core.config().public_url(),
@@ -374,13 +426,13 @@ pub struct UploadId {
     upload_id: Option<String>,
 }
 
+/// The upload a request is about. One that cannot exist is not found, as PeerTube answers any
+/// upload id it does not know.
 fn upload_id(q: &UploadId) -> ApiResult<String> {
     q.upload_id
         .clone()
         .filter(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
-        .ok_or_else(|| {
-            ApiError::invalid_param("query", "upload_id", "Should have a valid upload_id")
-        })
+        .ok_or_else(|| ApiError::not_found("Upload"))
 }
 
 /// A parsed `Content-Range`: `bytes a-b/total`, or `bytes */total` (a status query).
@@ -432,7 +484,7 @@ pub async fn chunk(
     body: Body,
 ) -> ApiResult<Response> {
     let id = upload_id(&q)?;
-    let _writing = state.uploads_in_flight.enter(&id)?;
+    let _writing = state.core.uploads_writing.enter(&id)?;
     let core = state.core.clone();
     let session = {
         let (core, id, uid) = (core.clone(), id.clone(), me.id);
@@ -483,7 +535,7 @@ pub async fn chunk(
     }
     let part = uploads::part_path(&core, &id);
     let stream = body.into_data_stream();
-    let written = write_stream(&part, start, stream, end + 1).await;
+    let written = write_stream(&part, start, stream, end + 1, None).await;
     let received = match &written {
         Ok(n) => *n,
         // Keep what arrived before the failure: the client resumes from there.
@@ -524,7 +576,7 @@ pub async fn cancel(
     Query(q): Query<UploadId>,
 ) -> ApiResult<Response> {
     let id = upload_id(&q)?;
-    let _writing = state.uploads_in_flight.enter(&id)?;
+    let _writing = state.core.uploads_writing.enter(&id)?;
     let core = state.core.clone();
     blocking(move || Ok(uploads::cancel(&core, &id, me.id)?)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -7,25 +7,21 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, Auth, Params, blocking};
-use super::pagination::{ListResponse, Page, parse_sort};
-use super::views::{self, Ctx, UserJson};
-use crate::app::AppState;
-use crate::auth::{password, rights};
-use crate::model::account::Account;
+use super::pagination::ListResponse;
+use super::views::{self, Ctx, UserJson, UserStats};
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{AccessToken, ApiJson, Auth, ClientIp, Params, blocking};
+use crate::http::query;
 use crate::model::user::{Role, User};
-use crate::service::users::{self, AdminUpdate, NewUser, SelfUpdate, UserQuery, UserSort};
-use crate::service::{Core, ServiceError, channels, validate};
-use crate::store::{Tx, records, tables};
-
-pub(crate) const ROOT: &str = "root";
+use crate::service::user_admin::{self, Caller, ChangeMe, ChangeUser, CreateUser, SignUp};
+use crate::service::users::{self, UserQuery, UserSort};
+use crate::service::{Core, actors, channels};
 
 /// Render one user with its account and channels.
-pub fn render(core: &Core, tx: &impl Tx, u: &User, me: bool) -> ApiResult<UserJson> {
-    let account: Account = records::get(tx, tables::ACCOUNTS, u.account_id)?
-        .ok_or_else(|| ApiError::from(ServiceError::NotFound("account")))?;
-    let channels = channels::of_account(tx, account.id)?;
+pub fn render(core: &Core, u: &User, me: bool) -> ApiResult<UserJson> {
+    let account = actors::account_by_id(core, u.account_id)?;
+    let channels = channels::of(core, account.id)?;
     Ok(views::user(
         &Ctx::new(&core.config()),
         u,
@@ -35,11 +31,14 @@ pub fn render(core: &Core, tx: &impl Tx, u: &User, me: bool) -> ApiResult<UserJs
     ))
 }
 
-fn no_right(u: &User, path: &str) -> ApiError {
-    ApiError::forbidden(format!(
-        "User {} does not have right to access to {path}.",
-        u.username
-    ))
+fn role(id: u8) -> ApiResult<Role> {
+    Role::try_from(id)
+        .map_err(|_| ApiError::invalid_param("body", "role", "Should have a valid role"))
+}
+
+fn user_id(id: &str) -> ApiResult<u64> {
+    id.parse()
+        .map_err(|_| ApiError::invalid_param("params", "id", "Should have a valid id"))
 }
 
 pub async fn list(
@@ -47,18 +46,17 @@ pub async fn list(
     Auth(me): Auth,
     params: Params,
 ) -> ApiResult<Response> {
-    if !rights::can_manage_users(&me) {
-        return Err(no_right(&me, "/api/v1/users"));
-    }
-    let page = Page::parse(&params)?;
-    let sort = parse_sort(
+    user_admin::check_manager(&me)?;
+    let page = query::page(&params)?;
+    let sort = query::sort(
         &params,
         &[
             ("id", UserSort::Id),
             ("username", UserSort::Username),
             ("createdAt", UserSort::CreatedAt),
-            ("email", UserSort::Email),
             ("role", UserSort::Role),
+            ("lastLoginDate", UserSort::LastLoginDate),
+            ("videoQuotaUsed", UserSort::VideoQuotaUsed),
         ],
         (UserSort::CreatedAt, true),
     )?;
@@ -73,11 +71,10 @@ pub async fn list(
         blocked: params.bool("blocked")?,
     };
     let core = &state.core;
-    let tx = core.store.read()?;
-    let (total, found) = users::list(&tx, &query).map_err(ApiError::from)?;
+    let (total, found) = users::page(core, &query)?;
     let data = found
         .iter()
-        .map(|u| render(core, &tx, u, false))
+        .map(|u| render(core, u, false))
         .collect::<ApiResult<Vec<_>>>()?;
     Ok(axum::Json(ListResponse::new(total, data)).into_response())
 }
@@ -102,92 +99,50 @@ pub async fn create(
     Auth(me): Auth,
     ApiJson(body): ApiJson<CreateUserBody>,
 ) -> ApiResult<Response> {
-    let (user, account) = create_user(&state, &me, body).await?;
+    let (user, account) = user_admin::create(&state.core, &me, body.into_new()?).await?;
     Ok(axum::Json(json!({"user": {"id": user.id, "account": {"id": account.id}}})).into_response())
 }
 
-/// Create a user as an administrator or moderator (the API and the admin page).
-pub(crate) async fn create_user(
-    state: &AppState,
-    me: &User,
-    body: CreateUserBody,
-) -> ApiResult<(User, crate::model::account::Account)> {
-    if !rights::can_manage_users(me) {
-        return Err(no_right(me, "/api/v1/users"));
+impl CreateUserBody {
+    /// The user this form asks for, its role checked.
+    pub fn into_new(self) -> ApiResult<CreateUser> {
+        Ok(CreateUser {
+            role: role(self.role)?,
+            username: self.username,
+            password: self.password,
+            email: self.email,
+            video_quota: self.video_quota,
+            video_quota_daily: self.video_quota_daily,
+            channel_name: self.channel_name,
+        })
     }
-    let role = Role::try_from(body.role)
-        .map_err(|_| ApiError::invalid_param("body", "role", "Should have a valid role"))?;
-    if !rights::can_grant_role(me, role) {
-        return Err(ApiError::forbidden(
-            "You can only create users with the User role",
-        ));
-    }
-    validate::password(&body.password).map_err(ApiError::from)?;
-    if body.channel_name.as_deref() == Some(body.username.as_str()) {
-        return Err(ApiError::invalid_param(
-            "body",
-            "channelName",
-            "Channel name cannot be the same as user username.",
-        ));
-    }
-    let defaults = state.core.config().user.clone();
-    let new = NewUser {
-        username: body.username,
-        email: body.email,
-        password_hash: String::new(),
-        role,
-        video_quota: body.video_quota.unwrap_or(defaults.video_quota),
-        video_quota_daily: body.video_quota_daily.unwrap_or(defaults.video_quota_daily),
-        display_name: None,
-        channel_display_name: body.channel_name.clone(),
-        channel_name: body.channel_name,
-        email_verified: false,
-    };
-    users::validate_new(&new).map_err(ApiError::from)?;
-    let core = state.core.clone();
-    let (user, account, _) = blocking(move || {
-        let hash =
-            password::hash(&body.password).map_err(|e| ServiceError::Internal(e.to_string()))?;
-        Ok(users::create(
-            &core,
-            NewUser {
-                password_hash: hash,
-                ..new
-            },
-        )?)
-    })
-    .await?;
-    Ok((user, account))
-}
-
-/// Load the target user and check the caller may manage them.
-fn managed_target(core: &Core, me: &User, id: &str) -> ApiResult<User> {
-    if !rights::can_manage_users(me) {
-        return Err(no_right(me, "/api/v1/users"));
-    }
-    let id: u64 = id
-        .parse()
-        .map_err(|_| ApiError::invalid_param("params", "id", "Should have a valid id"))?;
-    let target = users::get(&core.store.read()?, id)?.ok_or_else(|| ApiError::not_found("User"))?;
-    if !rights::can_manage_user(me, &target) {
-        return Err(ApiError::forbidden(
-            "You can only manage users with a role lower than yours",
-        ));
-    }
-    Ok(target)
 }
 
 pub async fn get(
     State(state): State<AppState>,
     Auth(me): Auth,
     Path(id): Path<String>,
+    params: Params,
 ) -> ApiResult<Response> {
     let core = &state.core;
+    let with_stats = params.bool("withStats")?.unwrap_or(false);
     let target = match id.parse::<u64>() {
         Ok(n) if n == me.id => me.clone(),
-        _ => managed_target(core, &me, &id)?,
+        _ => user_admin::managed(core, &me, user_id(&id)?)?,
     };
-    let json = render(core, &core.store.read()?, &target, false)?;
+    let mut json = render(core, &target, false)?;
+    let videos = with_stats
+        .then(|| user_admin::videos_count_for(core, &me, &target))
+        .flatten();
+    if let Some(videos_count) = videos {
+        json.stats = Some(UserStats {
+            videos_count,
+            abuses_count: 0,
+            abuses_accepted_count: 0,
+            abuses_created_count: 0,
+            video_comments_count: 0,
+        });
+    }
     Ok(axum::Json(json).into_response())
 }
 
@@ -202,7 +157,9 @@ pub struct UpdateUserBody {
     role: Option<u8>,
     #[allow(dead_code)]
     pub(crate) admin_flags: Option<u8>,
+    /// PeerTube takes `null` here (no external authentication); Vireo has no plugins.
     #[allow(dead_code)]
+    #[serde(default, deserialize_with = "crate::http::strict::null_as_absent")]
     plugin_auth: Option<String>,
 }
 
@@ -212,43 +169,17 @@ pub async fn update(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateUserBody>,
 ) -> ApiResult<Response> {
-    let target = managed_target(&state.core, &me, &id)?;
-    let role = body
-        .role
-        .map(|r| {
-            Role::try_from(r)
-                .map_err(|_| ApiError::invalid_param("body", "role", "Should have a valid role"))
-        })
-        .transpose()?;
-    if let Some(r) = role {
-        if target.username == ROOT && r != Role::Administrator {
-            return Err(ApiError::bad_request("Cannot change root role."));
-        }
-        if !rights::can_grant_role(&me, r) {
-            return Err(ApiError::forbidden("You cannot give this role"));
-        }
-    }
-    if let Some(p) = &body.password {
-        validate::password(p).map_err(ApiError::from)?;
-    }
-    let core = state.core.clone();
-    blocking(move || {
-        let password_hash = match &body.password {
-            Some(p) => Some(password::hash(p).map_err(|e| ServiceError::Internal(e.to_string()))?),
-            None => None,
-        };
-        let up = AdminUpdate {
-            email: body.email,
-            email_verified: body.email_verified,
-            video_quota: body.video_quota,
-            video_quota_daily: body.video_quota_daily,
-            role,
-            password_hash,
-            blocked: None,
-        };
-        Ok(users::update(&core, target.id, up)?)
-    })
-    .await?;
+    user_admin::check_manager(&me)?;
+    let id = user_id(&id)?;
+    let change = ChangeUser {
+        email: body.email,
+        email_verified: body.email_verified,
+        video_quota: body.video_quota,
+        video_quota_daily: body.video_quota_daily,
+        role: body.role.map(role).transpose()?,
+        password: body.password,
+    };
+    user_admin::change(&state.core, &me, id, change).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -257,19 +188,10 @@ pub async fn delete(
     Auth(me): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    if id.parse::<u64>().ok() == Some(me.id) && rights::can_manage_users(&me) {
-        return Err(ApiError::bad_request(if me.username == ROOT {
-            "Cannot remove the root user"
-        } else {
-            "You cannot delete your own account here"
-        }));
-    }
-    let target = managed_target(&state.core, &me, &id)?;
-    if target.username == ROOT {
-        return Err(ApiError::bad_request("Cannot remove the root user"));
-    }
+    user_admin::check_manager(&me)?;
+    let id = user_id(&id)?;
     let core = state.core.clone();
-    blocking(move || Ok(users::delete(&core, target.id)?)).await?;
+    blocking(move || Ok(user_admin::remove(&core, &me, id)?)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -304,37 +226,24 @@ pub async fn unblock(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// Block or unblock a user as one who may manage them (the API and the admin page).
-pub(crate) async fn set_blocked(
+async fn set_blocked(
     state: AppState,
     me: User,
     id: String,
     blocked: bool,
     reason: Option<String>,
 ) -> ApiResult<()> {
-    let target = managed_target(&state.core, &me, &id)?;
-    if target.username == ROOT {
-        return Err(ApiError::bad_request("Cannot block the root user"));
-    }
-    if let Some(r) = &reason {
-        validate::length("reason", r, 3, 250).map_err(ApiError::from)?;
-    }
+    user_admin::check_manager(&me)?;
+    let id = user_id(&id)?;
     let core = state.core.clone();
-    blocking(move || {
-        let up = AdminUpdate {
-            blocked: Some((blocked, reason)),
-            ..AdminUpdate::default()
-        };
-        users::update(&core, target.id, up)?;
-        Ok(())
-    })
-    .await
+    blocking(move || Ok(user_admin::set_blocked(&core, &me, id, blocked, reason)?)).await
 }
 
 pub async fn me(State(state): State<AppState>, Auth(me): Auth) -> ApiResult<Response> {
     let core = &state.core;
-    let json = render(core, &core.store.read()?, &me, true)?;
-    let mut value = serde_json::to_value(json).map_err(|_| ApiError::internal())?;
+    let json = render(core, &me, true)?;
+    let mut value =
+        serde_json::to_value(json).map_err(|e| ApiError::internal_from("rendering a user", e))?;
     if let Some(obj) = value.as_object_mut() {
         // PeerTube lists the user's special playlists; Vireo has no playlists yet.
         obj.insert("specialPlaylists".into(), json!([]));
@@ -345,12 +254,17 @@ pub async fn me(State(state): State<AppState>, Auth(me): Auth) -> ApiResult<Resp
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateMeBody {
+    /// PeerTube accepts `null` here and keeps the name.
+    #[serde(default, deserialize_with = "crate::http::strict::null_as_absent")]
     pub(crate) display_name: Option<String>,
-    pub(crate) description: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::extract::nullable")]
+    pub(crate) description: Option<Option<String>>,
     pub(crate) nsfw_policy: Option<String>,
     pub(crate) p2p_enabled: Option<bool>,
     pub(crate) auto_play_video: Option<bool>,
-    pub(crate) video_languages: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "crate::http::extract::nullable")]
+    pub(crate) video_languages: Option<Option<Vec<String>>>,
+    pub(crate) theme: Option<String>,
     pub(crate) email: Option<String>,
     pub(crate) password: Option<String>,
     pub(crate) current_password: Option<String>,
@@ -359,72 +273,33 @@ pub struct UpdateMeBody {
 pub async fn update_me(
     State(state): State<AppState>,
     Auth(me): Auth,
+    ClientIp(ip): ClientIp,
+    AccessToken(token): AccessToken,
     ApiJson(body): ApiJson<UpdateMeBody>,
 ) -> ApiResult<Response> {
-    apply_update_me(&state, &me, body).await?;
+    let caller = Caller {
+        ip,
+        session: token.as_deref(),
+    };
+    user_admin::change_me(&state.core, &me, body.into(), caller).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// Change one's own profile, settings or password (the API and the web UI's account page). A
-/// new password or e-mail needs the current password.
-pub(crate) async fn apply_update_me(
-    state: &AppState,
-    me: &User,
-    body: UpdateMeBody,
-) -> ApiResult<()> {
-    if body.password.is_some() || body.email.is_some() {
-        let Some(current) = body.current_password.clone() else {
-            return Err(ApiError::invalid_param(
-                "body",
-                "currentPassword",
-                "currentPassword parameter is missing",
-            ));
-        };
-        let hash = me.password_hash.clone();
-        let ok = blocking(move || Ok(password::verify(&current, &hash))).await?;
-        if !ok {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "current_password_is_invalid",
-                "currentPassword is invalid.",
-            ));
+impl From<UpdateMeBody> for ChangeMe {
+    fn from(b: UpdateMeBody) -> ChangeMe {
+        ChangeMe {
+            display_name: b.display_name,
+            description: b.description,
+            nsfw_policy: b.nsfw_policy,
+            p2p_enabled: b.p2p_enabled,
+            auto_play_video: b.auto_play_video,
+            video_languages: b.video_languages,
+            theme: b.theme,
+            email: b.email,
+            password: b.password,
+            current_password: b.current_password,
         }
     }
-    if let Some(p) = &body.password {
-        validate::password(p).map_err(ApiError::from)?;
-    }
-    if body
-        .video_languages
-        .as_ref()
-        .is_some_and(|v| v.len() >= 500)
-    {
-        return Err(ApiError::invalid_param(
-            "body",
-            "videoLanguages",
-            "Too many languages",
-        ));
-    }
-    let core = state.core.clone();
-    let id = me.id;
-    blocking(move || {
-        let password_hash = match &body.password {
-            Some(p) => Some(password::hash(p).map_err(|e| ServiceError::Internal(e.to_string()))?),
-            None => None,
-        };
-        let up = SelfUpdate {
-            display_name: body.display_name,
-            description: body.description,
-            nsfw_policy: body.nsfw_policy,
-            auto_play_video: body.auto_play_video,
-            p2p_enabled: body.p2p_enabled,
-            video_languages: body.video_languages,
-            email: body.email,
-            password_hash,
-        };
-        users::update_me(&core, id, up)?;
-        Ok(())
-    })
-    .await
 }
 
 /// Bytes of video a user stores, in all and over the last 24 hours (uploaded originals).
@@ -447,64 +322,29 @@ pub struct RegisterBody {
     pub(crate) username: String,
     pub(crate) password: String,
     pub(crate) email: String,
+    #[serde(default, deserialize_with = "crate::http::strict::null_as_absent")]
     pub(crate) display_name: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::strict::null_as_absent")]
     pub(crate) channel: Option<RegisterChannel>,
 }
 
 pub async fn register(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<RegisterBody>,
 ) -> ApiResult<Response> {
-    register_user(&state, body).await?;
+    user_admin::sign_up(&state.core, body.into(), ip).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// Create an account by self-registration, under the instance's signup rules (the API and the
-/// web UI's sign-up form).
-pub(crate) async fn register_user(state: &AppState, body: RegisterBody) -> ApiResult<()> {
-    let signup = state.core.config().signup.clone();
-    if !signup.enabled {
-        return Err(ApiError::forbidden("User registration is not allowed"));
-    }
-    validate::password(&body.password).map_err(ApiError::from)?;
-    if let Some(c) = &body.channel
-        && c.name == body.username
-    {
-        return Err(ApiError::invalid_param(
-            "body",
-            "channel.name",
-            "Channel name cannot be the same as user username.",
-        ));
-    }
-    let defaults = state.core.config().user.clone();
-    let new = NewUser {
-        username: body.username,
-        email: body.email,
-        password_hash: String::new(),
-        role: Role::User,
-        video_quota: defaults.video_quota,
-        video_quota_daily: defaults.video_quota_daily,
-        display_name: body.display_name,
-        channel_name: body.channel.as_ref().map(|c| c.name.clone()),
-        channel_display_name: body.channel.map(|c| c.display_name),
-        email_verified: false,
-    };
-    users::validate_new(&new).map_err(ApiError::from)?;
-    let core = state.core.clone();
-    blocking(move || {
-        if signup.limit >= 0 && users::count(&core.store.read()?)? >= signup.limit as u64 {
-            return Err(ApiError::forbidden("User registration is not allowed"));
+impl From<RegisterBody> for SignUp {
+    fn from(b: RegisterBody) -> SignUp {
+        SignUp {
+            username: b.username,
+            password: b.password,
+            email: b.email,
+            display_name: b.display_name,
+            channel: b.channel.map(|c| (c.name, c.display_name)),
         }
-        let hash =
-            password::hash(&body.password).map_err(|e| ServiceError::Internal(e.to_string()))?;
-        users::create(
-            &core,
-            NewUser {
-                password_hash: hash,
-                ..new
-            },
-        )?;
-        Ok(())
-    })
-    .await
+    }
 }

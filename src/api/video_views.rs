@@ -9,12 +9,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, ClientIp, MaybeAuth};
-use super::videos::load_visible;
-use crate::app::AppState;
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{ApiJson, ClientIp, MaybeAuth};
 use crate::model::video::VideoState;
 use crate::service::views::Report;
+use crate::service::visibility;
 
 /// The report. PeerTube's player also sends a `sessionId`, ignored: viewers are told apart by
 /// address, as PeerTube counts views, so a script cannot count more by inventing sessions.
@@ -32,7 +32,7 @@ pub async fn report(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ViewBody>,
 ) -> ApiResult<Response> {
-    let (video, _, _) = load_visible(&state.core, &id, viewer.as_ref())?;
+    let video = visibility::load_visible(&state.core, &id, viewer.as_ref())?.video;
     let duration = video.duration as f64;
     let t = body.current_time;
     if !t.is_finite() || t < 0.0 || t > duration + 1.0 {

@@ -8,22 +8,23 @@ use crate::model::account::Account;
 use crate::model::channel::Channel;
 use crate::model::iso8601;
 use crate::model::user::User;
-use crate::model::video::{
-    HlsRendition, TorrentFile, Video, VideoMedia, VideoSource, WebVideo, short_uuid,
-};
+use crate::model::video::{TorrentFile, Video, VideoMedia, VideoSource, short_uuid};
 use crate::model::vocab;
+use crate::service::file_facts::{self, FileFacts, Playable};
+use crate::service::media_files;
+use crate::service::urls::{self, Urls};
 
 /// What every view needs to know about this instance.
 #[derive(Debug, Clone)]
 pub struct Ctx {
-    pub url: String,
+    pub urls: Urls,
     pub host: String,
 }
 
 impl Ctx {
     pub fn new(config: &Config) -> Ctx {
         Ctx {
-            url: config.public_url(),
+            urls: Urls::new(config),
             host: config.public_host(),
         }
     }
@@ -72,12 +73,12 @@ pub struct AccountJson {
 
 pub fn account(ctx: &Ctx, a: &Account) -> AccountJson {
     AccountJson {
-        url: format!("{}/accounts/{}", ctx.url, a.name),
+        url: ctx.urls.absolute(&urls::account_actor(&a.name)),
         name: a.name.clone(),
         host: ctx.host_of(&a.host),
         avatars: Vec::new(),
         id: a.id,
-        host_redundancy_allowed: None,
+        host_redundancy_allowed: Some(false),
         following_count: 0,
         followers_count: 0,
         created_at: iso8601(a.created_at_ms),
@@ -113,12 +114,12 @@ pub struct ChannelJson {
 
 pub fn channel(ctx: &Ctx, c: &Channel, owner: Option<&Account>) -> ChannelJson {
     ChannelJson {
-        url: format!("{}/video-channels/{}", ctx.url, c.name),
+        url: ctx.urls.absolute(&urls::channel_actor(&c.name)),
         name: c.name.clone(),
         host: ctx.host_of(&c.host),
         avatars: Vec::new(),
         id: c.id,
-        host_redundancy_allowed: None,
+        host_redundancy_allowed: Some(false),
         following_count: 0,
         followers_count: 0,
         created_at: iso8601(c.created_at_ms),
@@ -148,7 +149,7 @@ pub fn account_summary(ctx: &Ctx, a: &Account) -> AccountSummary {
         id: a.id,
         display_name: a.display_name.clone(),
         name: a.name.clone(),
-        url: format!("{}/accounts/{}", ctx.url, a.name),
+        url: ctx.urls.absolute(&urls::account_actor(&a.name)),
         host: ctx.host_of(&a.host),
         avatars: Vec::new(),
     }
@@ -170,7 +171,7 @@ pub fn channel_summary(ctx: &Ctx, c: &Channel) -> ChannelSummary {
         id: c.id,
         name: c.name.clone(),
         display_name: c.display_name.clone(),
-        url: format!("{}/video-channels/{}", ctx.url, c.name),
+        url: ctx.urls.absolute(&urls::channel_actor(&c.name)),
         host: ctx.host_of(&c.host),
         avatars: Vec::new(),
     }
@@ -256,6 +257,21 @@ pub struct UserJson {
     pub last_login_date: Option<String>,
     pub two_factor_enabled: bool,
     pub admin_flags: u8,
+    /// `GET /users/{id}?withStats=true`, for moderators.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<UserStats>,
+}
+
+/// PeerTube's `UserWithStats` additions. Vireo has no abuse reports or comments yet, so those
+/// counts are truly zero.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserStats {
+    pub videos_count: u64,
+    pub abuses_count: u64,
+    pub abuses_accepted_count: u64,
+    pub abuses_created_count: u64,
+    pub video_comments_count: u64,
 }
 
 /// The user as PeerTube shows it; `me` adds the fields only `/users/me` carries.
@@ -294,6 +310,7 @@ pub fn user(ctx: &Ctx, u: &User, a: &Account, channels: &[Channel], me: bool) ->
         last_login_date: u.last_login_ms.map(iso8601),
         two_factor_enabled: false,
         admin_flags: 0,
+        stats: None,
     }
 }
 
@@ -335,6 +352,13 @@ pub struct VideoJson<A: Serialize, C: Serialize> {
     pub state: Option<IdLabel<u8>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wait_transcoding: Option<bool>,
+    /// With `state`: whether moderators took the video off lists, as PeerTube's own-video
+    /// lists say. Vireo has no blocklist yet, so never.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blacklisted: Option<bool>,
+    /// With `blacklisted`: the moderators' reason (`null`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blacklisted_reason: Option<Option<String>>,
 }
 
 /// PeerTube cuts list descriptions to 250 characters.
@@ -360,7 +384,7 @@ fn video_base<A: Serialize, C: Serialize>(
         id: v.id,
         uuid: v.uuid,
         short_uuid: short_uuid(&v.uuid),
-        url: format!("{}/videos/watch/{}", ctx.url, v.uuid),
+        url: ctx.urls.absolute(&urls::watch_long(&v.uuid)),
         name: v.name.clone(),
         category: IdLabel {
             id: v.category,
@@ -402,15 +426,9 @@ fn video_base<A: Serialize, C: Serialize>(
         viewers: 0,
         likes: v.likes,
         dislikes: v.dislikes,
-        thumbnail_path: v
-            .thumbnail
-            .as_ref()
-            .map(|n| format!("/lazy-static/thumbnails/{n}")),
-        preview_path: v
-            .preview
-            .as_ref()
-            .map(|n| format!("/lazy-static/previews/{n}")),
-        embed_path: format!("/videos/embed/{}", v.uuid),
+        thumbnail_path: v.thumbnail.as_ref().map(|n| urls::thumbnail(n)),
+        preview_path: v.preview.as_ref().map(|n| urls::preview(n)),
+        embed_path: urls::embed(&v.uuid),
         created_at: iso8601(v.created_at_ms),
         updated_at: iso8601(v.updated_at_ms),
         published_at: iso8601(v.published_at_ms),
@@ -420,6 +438,8 @@ fn video_base<A: Serialize, C: Serialize>(
         channel,
         state: None,
         wait_transcoding: None,
+        blacklisted: None,
+        blacklisted_reason: None,
     }
 }
 
@@ -448,6 +468,8 @@ pub fn video(
     if with_state {
         json.state = Some(state_of(v));
         json.wait_transcoding = Some(v.wait_transcoding);
+        json.blacklisted = Some(false);
+        json.blacklisted_reason = Some(None);
     }
     json
 }
@@ -529,13 +551,10 @@ fn file_json(ctx: &Ctx, v: &Video, f: FileView<'_>) -> serde_json::Value {
     put("height", f.height.into());
     let torrent_url = f
         .torrent
-        .map(|t| format!("{}/lazy-static/torrents/{}", ctx.url, t.file));
+        .map(|t| ctx.urls.absolute(&urls::torrent(&t.file)));
     if let (Some(t), Some(url)) = (f.torrent, &torrent_url) {
-        let name = format!("{} {}p.mp4", v.name, f.height);
-        put(
-            "magnetUri",
-            crate::media::torrent::magnet(&t.info_hash, &name, url, &f.file_url).into(),
-        );
+        let magnet = media_files::magnet(t, &v.name, f.height, url, &f.file_url);
+        put("magnetUri", magnet.into());
     }
     put("size", f.size.into());
     put("fps", ((f.fps * 100.0).round() / 100.0).into());
@@ -543,12 +562,17 @@ fn file_json(ctx: &Ctx, v: &Video, f: FileView<'_>) -> serde_json::Value {
     put(
         "torrentDownloadUrl",
         f.torrent
-            .map(|t| format!("{}/download/torrents/{}", ctx.url, t.file))
+            .map(|t| ctx.urls.absolute(&urls::torrent_download(&t.file)))
             .into(),
     );
     put("fileUrl", f.file_url.into());
     put("fileDownloadUrl", f.download_url.into());
-    put("metadataUrl", serde_json::Value::Null);
+    put(
+        "metadataUrl",
+        ctx.urls
+            .absolute(&urls::file_metadata(&v.uuid, f.id))
+            .into(),
+    );
     put("hasAudio", f.has_audio.into());
     put("hasVideo", true.into());
     if let Some(p) = f.playlist_url {
@@ -558,104 +582,74 @@ fn file_json(ctx: &Ctx, v: &Video, f: FileView<'_>) -> serde_json::Value {
     serde_json::Value::Object(json)
 }
 
-/// The public name of a video's original upload, served as its web video until the
-/// progressive MP4 is made: `<uuid>-<height>.<ext>`.
-pub fn original_file_name(v: &Video, source: &VideoSource) -> String {
-    let ext = source.file.rsplit('.').next().unwrap_or("mp4");
-    format!("{}-{}.{ext}", v.uuid, source.info.video.height)
-}
-
-/// PeerTube's `files`: the progressive MP4s, largest first. Until they are made, the original
-/// upload, as PeerTube lists it while it transcodes (its clients expect a file at once).
+/// PeerTube's `files`: the progressive MP4s, largest first (the original upload until they are
+/// made: `media_files::web_files`), numbered as `file_facts::playable_files` numbers them.
 fn web_video_files(
     ctx: &Ctx,
     v: &Video,
     media: &VideoMedia,
     source: Option<&VideoSource>,
 ) -> Vec<serde_json::Value> {
-    if let (true, Some(source)) = (media.web_videos.is_empty(), source) {
-        let name = original_file_name(v, source);
-        let info = &source.info;
-        return vec![file_json(
-            ctx,
-            v,
-            FileView {
-                id: 1,
-                width: info.video.width,
-                height: info.video.height,
-                fps: info.video.fps.unwrap_or(0.0),
-                size: source.size,
-                has_audio: info.audio.is_some(),
-                torrent: None,
-                file_url: format!("{}/static/web-videos/{name}", ctx.url),
-                download_url: format!("{}/download/web-videos/{name}", ctx.url),
-                playlist_url: None,
-            },
-        )];
-    }
-    let mut files: Vec<&WebVideo> = media.web_videos.iter().collect();
-    files.sort_by_key(|f| std::cmp::Reverse(f.height));
-    files
+    file_facts::playable_files(v, media, source)
         .into_iter()
-        .enumerate()
-        .map(|(i, f)| {
-            file_json(
+        .filter_map(|(id, f)| match f {
+            Playable::Web(f) => Some(file_json(
                 ctx,
                 v,
                 FileView {
-                    id: i + 1,
+                    id,
                     width: f.width,
                     height: f.height,
                     fps: f.fps,
                     size: f.size,
                     has_audio: f.has_audio,
-                    torrent: f.torrent.as_ref(),
-                    file_url: format!("{}/static/web-videos/{}", ctx.url, f.file),
-                    download_url: format!("{}/download/web-videos/{}", ctx.url, f.file),
+                    torrent: f.torrent,
+                    file_url: ctx.urls.absolute(&urls::web_video(&f.name)),
+                    download_url: ctx.urls.absolute(&urls::web_video_download(&f.name)),
                     playlist_url: None,
                 },
-            )
+            )),
+            Playable::Hls(_) => None,
         })
         .collect()
 }
 
 /// PeerTube's `streamingPlaylists`: one HLS playlist with a file per rendition.
-fn streaming_playlists(ctx: &Ctx, v: &Video, media: &VideoMedia) -> Vec<serde_json::Value> {
+fn streaming_playlists(
+    ctx: &Ctx,
+    v: &Video,
+    media: &VideoMedia,
+    source: Option<&VideoSource>,
+) -> Vec<serde_json::Value> {
     if media.hls.is_empty() {
         return Vec::new();
     }
-    let base = format!("{}/static/streaming-playlists/hls/{}", ctx.url, v.uuid);
-    let mut renditions: Vec<&HlsRendition> = media.hls.iter().collect();
-    renditions.sort_by_key(|r| std::cmp::Reverse(r.height));
-    let files: Vec<serde_json::Value> = renditions
+    let files: Vec<serde_json::Value> = file_facts::playable_files(v, media, source)
         .into_iter()
-        .enumerate()
-        .map(|(i, r)| {
-            file_json(
+        .filter_map(|(id, f)| match f {
+            Playable::Hls(r) => Some(file_json(
                 ctx,
                 v,
                 FileView {
-                    id: media.web_videos.len() + i + 1,
+                    id,
                     width: r.width,
                     height: r.height,
                     fps: r.fps,
                     size: r.size,
                     has_audio: r.codecs.contains(','),
                     torrent: r.torrent.as_ref(),
-                    file_url: format!("{base}/{}", r.file),
-                    download_url: format!(
-                        "{}/download/streaming-playlists/hls/videos/{}",
-                        ctx.url, r.file
-                    ),
-                    playlist_url: Some(format!("{base}/{}", r.playlist)),
+                    file_url: ctx.urls.absolute(&urls::hls_file(&v.uuid, &r.file)),
+                    download_url: ctx.urls.absolute(&urls::hls_download(&r.file)),
+                    playlist_url: Some(ctx.urls.absolute(&urls::hls_file(&v.uuid, &r.playlist))),
                 },
-            )
+            )),
+            Playable::Web(_) => None,
         })
         .collect();
     vec![serde_json::json!({
         "id": 1,
         "type": 1,
-        "playlistUrl": format!("{base}/master.m3u8"),
+        "playlistUrl": ctx.urls.absolute(&urls::hls_master(&v.uuid)),
         "segmentsSha256Url": null,
         "redundancies": [],
         "files": files,
@@ -675,10 +669,10 @@ pub fn video_details(
         base: video_base(ctx, v, account(ctx, a), channel(ctx, c, Some(a)), true),
         blacklisted: false,
         blacklisted_reason: None,
-        streaming_playlists: streaming_playlists(ctx, v, media),
+        streaming_playlists: streaming_playlists(ctx, v, media, source),
         files: web_video_files(ctx, v, media, source),
         support: v.support.clone(),
-        description_path: format!("/api/v1/videos/{}/description", v.uuid),
+        description_path: urls::video_description(&v.uuid),
         tags: v.tags.clone(),
         comments_enabled: v.comments_policy != crate::model::video::CommentsPolicy::Disabled,
         comments_policy: IdLabel {
@@ -697,6 +691,70 @@ pub fn video_details(
             .then(|| v.state_reason.clone())
             .flatten(),
         progress: None,
+    }
+}
+
+/// A file's technical description in the shape of ffprobe's JSON (`-show_streams
+/// -show_format -show_chapters`), as PeerTube stores and serves it: what its player's
+/// statistics and download dialogs read. Numbers ffprobe writes as strings stay strings.
+pub fn file_metadata(f: &FileFacts) -> serde_json::Value {
+    use serde_json::json;
+    let seconds = format!("{:.6}", f.duration_ms as f64 / 1000.0);
+    let bit_rate = (f.duration_ms > 0).then(|| (f.size * 8 * 1000 / f.duration_ms).to_string());
+    let rate = frame_rate(f.video.fps);
+    let mut streams = vec![json!({
+        "index": 0,
+        "codec_name": f.video.codec,
+        "codec_type": "video",
+        "width": f.video.width,
+        "height": f.video.height,
+        "coded_width": f.video.width,
+        "coded_height": f.video.height,
+        "r_frame_rate": rate,
+        "avg_frame_rate": rate,
+        "duration": seconds,
+    })];
+    if let Some(a) = &f.audio {
+        streams.push(json!({
+            "index": 1,
+            "codec_name": a.codec,
+            "codec_type": "audio",
+            "sample_rate": a.sample_rate.map(|r| r.to_string()),
+            "channels": a.channels,
+            "channel_layout": a.channels.map(|c| match c {
+                1 => "mono".to_owned(),
+                2 => "stereo".to_owned(),
+                n => format!("{n} channels"),
+            }),
+            "duration": seconds,
+        }));
+    }
+    json!({
+        "streams": streams,
+        "format": {
+            "nb_streams": streams.len(),
+            "format_name": match f.container {
+                "matroska" => "matroska,webm",
+                _ => "mov,mp4,m4a,3gp,3g2,mj2",
+            },
+            "duration": seconds,
+            "size": f.size.to_string(),
+            "bit_rate": bit_rate,
+        },
+        "chapters": [],
+    })
+}
+
+/// A frame rate as ffprobe writes it: a fraction, NTSC rates exact (`30000/1001`).
+fn frame_rate(fps: f64) -> String {
+    if fps <= 0.0 || !fps.is_finite() {
+        return "0/0".into();
+    }
+    let ntsc = (fps * 1001.0 / 1000.0).round();
+    if (ntsc * 1000.0 / 1001.0 - fps).abs() < 0.005 && (fps.round() - fps).abs() > 0.005 {
+        format!("{}/1001", ntsc as u64 * 1000)
+    } else {
+        format!("{}/1", fps.round() as u64)
     }
 }
 

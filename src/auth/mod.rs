@@ -1,6 +1,7 @@
-//! Who may do what: password hashing, OAuth token material, login throttling and role rules.
+//! The building blocks of authentication: password hashing, OAuth token material, client
+//! addresses and login throttling. Who may do what is `service::rights`.
 
+pub mod address;
 pub mod password;
-pub mod rights;
 pub mod secret;
 pub mod throttle;

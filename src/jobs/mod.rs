@@ -1,19 +1,22 @@
 //! Background work: a pool of `jobs.workers` threads for media jobs plus one thread for the
 //! search index's (`model::job::Lane`), apart from the HTTP runtime and at a lower CPU priority
 //! (`jobs.nice`), that run the persistent jobs in `store::jobs`, each claiming one at a time,
-//! retrying failures with backoff. Jobs left running by a crash are put back in the queue
-//! at start (`store::jobs::requeue_interrupted`).
+//! retrying failures with backoff. Media workers take the job `service::work` chooses (each
+//! account's fair share), and a job may give its worker back (a time slice) or be cancelled
+//! (its video deleted). Jobs left running by a crash are put back in the queue at start
+//! (`store::jobs::requeue_interrupted`).
 
-use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::media::interrupt::Interrupt;
 use crate::model::job::{Job, JobKind, Lane};
 use crate::model::now_ms;
 use crate::service::Core;
-use crate::service::pipeline::PipelineError;
+use crate::service::processing::PipelineError;
+use crate::service::work::{Stop, Ticket};
 use crate::store::jobs;
 
 /// Attempts before a job is marked failed for good.
@@ -29,36 +32,6 @@ pub struct Worker {
 #[derive(Debug, Default)]
 struct Shared {
     stop: AtomicBool,
-}
-
-/// A doorbell for the workers: whoever commits a job rings it, so the job starts at once instead
-/// of at the next poll. Rings are counted, so a worker that looked at the queue before a ring
-/// and waits after it still wakes, and every waiting worker (each lane) sees every ring.
-#[derive(Debug, Default)]
-pub struct Wake {
-    rings: Mutex<u64>,
-    cv: Condvar,
-}
-
-impl Wake {
-    pub fn notify(&self) {
-        *self.rings.lock().unwrap_or_else(|p| p.into_inner()) += 1;
-        self.cv.notify_all();
-    }
-
-    /// The number of rings so far; pass it to `wait` after looking at the queue.
-    fn seen(&self) -> u64 {
-        *self.rings.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Wait for a ring after `seen`, at most `timeout`.
-    fn wait(&self, seen: u64, timeout: Duration) {
-        let rings = self.rings.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = self
-            .cv
-            .wait_timeout_while(rings, timeout, |r| *r == seen)
-            .unwrap_or_else(|p| p.into_inner());
-    }
 }
 
 impl Worker {
@@ -80,7 +53,12 @@ impl Worker {
         for (name, lane) in lanes {
             let (core, thread_shared) = (core.clone(), shared.clone());
             let nice = core.config().jobs.nice;
-            handles.push(std::thread::Builder::new().name(name).spawn(move || {
+            // A larger stack than the upload's probe had (`media::inspect`): what it read whole,
+            // the pipeline reads whole.
+            let builder = std::thread::Builder::new()
+                .name(name)
+                .stack_size(crate::media::inspect::JOB_STACK);
+            handles.push(builder.spawn(move || {
                 lower_priority(nice);
                 run(&core, &thread_shared, lane)
             })?);
@@ -91,6 +69,7 @@ impl Worker {
     pub fn stop(self, core: &Core) {
         self.shared.stop.store(true, Ordering::SeqCst);
         core.stopping.store(true, Ordering::SeqCst);
+        core.work.stop_all();
         core.jobs_wake.notify();
         for h in self.handles {
             let _ = h.join();
@@ -101,12 +80,21 @@ impl Worker {
 fn run(core: &Core, shared: &Shared, lane: Lane) {
     while !shared.stop.load(Ordering::SeqCst) {
         let seen = core.jobs_wake.seen();
-        match core.store.write(|tx| jobs::claim_due(tx, now_ms(), lane)) {
+        match core.store.write(|tx| claim(core, tx, lane)) {
             Ok(Some(job)) => match execute(core, &job) {
                 Outcome::Done(result) => finish(core, &job, result),
                 // Left claimed: `requeue_interrupted` puts it back at the next start, without
                 // counting an attempt.
                 Outcome::Interrupted => tracing::info!(job = job.id, "job interrupted by shutdown"),
+                Outcome::Yielded => {
+                    tracing::info!(job = job.id, "job gave its worker to another user's");
+                    if let Err(e) = core
+                        .store
+                        .write(|tx| jobs::yield_back(tx, job.id, now_ms()))
+                    {
+                        tracing::error!(job = job.id, error = %e, "could not requeue a job");
+                    }
+                }
             },
             Ok(None) => core.jobs_wake.wait(seen, Duration::from_secs(1)),
             Err(e) => {
@@ -114,6 +102,23 @@ fn run(core: &Core, shared: &Shared, lane: Lane) {
                 core.jobs_wake.wait(seen, Duration::from_secs(1));
             }
         }
+    }
+}
+
+/// Claim the next job of `lane`: for media, the one `service::work` chooses; index jobs in
+/// order.
+fn claim(
+    core: &Core,
+    tx: &redb::WriteTransaction,
+    lane: Lane,
+) -> Result<Option<Job>, crate::service::ServiceError> {
+    let now = now_ms();
+    match lane {
+        Lane::Index => Ok(jobs::claim_due(tx, now, lane)?),
+        Lane::Media => match crate::service::work::choose(core, tx, now)? {
+            Some(job) => Ok(Some(jobs::claim(tx, job)?)),
+            None => Ok(None),
+        },
     }
 }
 
@@ -146,19 +151,63 @@ enum Outcome {
     Done(Result<(), String>),
     /// The server is stopping and the job gave up part-way.
     Interrupted,
+    /// Its time slice is over and another user's job waits: back to the queue.
+    Yielded,
+}
+
+/// What a job that stopped between two pictures should become, by why it was asked to stop.
+fn stopped(ticket: &Ticket<'_>) -> Outcome {
+    match ticket.stop() {
+        // Its video is gone: there is nothing left to do.
+        Some(Stop::Cancelled) => Outcome::Done(Ok(())),
+        Some(Stop::Yield) => Outcome::Yielded,
+        Some(Stop::Shutdown) | None => Outcome::Interrupted,
+    }
+}
+
+/// The ticket a media job about a video runs under (`None` for other jobs, or a video gone).
+fn ticket_for<'a>(core: &'a Core, kind: &JobKind) -> Option<Ticket<'a>> {
+    let (JobKind::ProcessUpload { video_id } | JobKind::TranscodeLadder { video_id }) = kind else {
+        return None;
+    };
+    let tx = core.store.read().ok()?;
+    let video = crate::service::videos::get(&tx, *video_id).ok()??;
+    let owner = crate::service::work::owner_of(&tx, kind).ok()?;
+    let budget = time_budget(core, video.duration);
+    let interrupt =
+        Interrupt::with_budget(budget).with_memory_ceiling(core.config().jobs.max_memory_mb);
+    Some(core.work.begin(video.uuid, owner, interrupt))
+}
+
+/// How long one run of a job about a video of `duration_secs` may take: a fixed part for the
+/// small steps (`jobs.budget_base_secs`), and `jobs.budget_secs_per_video_sec` per second of video (the ladder on two
+/// cores takes about three). Past it the job fails, saying so; a job that yields or resumes
+/// starts a new run with the work it kept.
+fn time_budget(core: &Core, duration_secs: u64) -> Duration {
+    let jobs = &core.config().jobs;
+    let per_sec = jobs.budget_secs_per_video_sec.saturating_mul(duration_secs);
+    Duration::from_secs(jobs.budget_base_secs.saturating_add(per_sec))
 }
 
 /// Do one job's work. Each kind must be idempotent: a crash may run it twice.
 fn execute(core: &Core, job: &Job) -> Outcome {
+    let ticket = ticket_for(core, &job.kind);
+    let cancelled = |ticket: &Option<Ticket<'_>>| match ticket {
+        Some(t) => stopped(t),
+        None => Outcome::Interrupted,
+    };
     match &job.kind {
         JobKind::ProcessUpload { video_id } => {
             let result = crate::service::pipeline::process_upload(core, *video_id);
+            if matches!(result, Err(PipelineError::Cancelled)) {
+                return cancelled(&ticket);
+            }
             upload_outcome(core, job, *video_id, result)
         }
         JobKind::TranscodeLadder { video_id } => {
             match crate::service::ladder::transcode(core, *video_id) {
                 Ok(()) => Outcome::Done(Ok(())),
-                Err(PipelineError::Cancelled) => Outcome::Interrupted,
+                Err(PipelineError::Cancelled) => cancelled(&ticket),
                 // The video plays from its remuxed copy: a ladder that cannot be made is logged,
                 // not held against the video.
                 Err(PipelineError::Permanent(reason)) => {
@@ -168,7 +217,9 @@ fn execute(core: &Core, job: &Job) -> Outcome {
                 Err(PipelineError::Transient(reason)) => Outcome::Done(Err(reason)),
             }
         }
-        JobKind::RemoveVideoFiles { uuid } => Outcome::Done(remove_files(core, uuid)),
+        JobKind::RemoveVideoFiles { uuid } => Outcome::Done(
+            crate::service::media_files::remove_video_files(core, uuid).map_err(|e| e.to_string()),
+        ),
         JobKind::IndexVideos { video_ids } => Outcome::Done(
             crate::service::search::index_videos(core, video_ids).map_err(|e| e.to_string()),
         ),
@@ -184,7 +235,7 @@ fn upload_outcome(
     result: Result<(), PipelineError>,
 ) -> Outcome {
     let mark = |reason: &str| {
-        crate::service::pipeline::mark_failed(core, video_id, reason).map_err(|e| e.to_string())
+        crate::service::processing::mark_failed(core, video_id, reason).map_err(|e| e.to_string())
     };
     Outcome::Done(match result {
         Ok(()) => Ok(()),
@@ -199,19 +250,4 @@ fn upload_outcome(
         }
         Err(PipelineError::Transient(reason)) => Err(reason),
     })
-}
-
-/// Remove every file of a deleted video.
-fn remove_files(core: &Core, uuid: &uuid::Uuid) -> Result<(), String> {
-    let dir = media_dir(&core.config().storage.data_dir).join(uuid.to_string());
-    match std::fs::remove_dir_all(&dir) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(format!("removing {}: {e}", dir.display())),
-    }
-}
-
-/// Where a video's files live: `<data dir>/media/<uuid>/`.
-pub fn media_dir(data_dir: &Path) -> std::path::PathBuf {
-    data_dir.join("media")
 }

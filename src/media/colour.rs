@@ -91,7 +91,7 @@ impl Colour {
 
     /// What a source's pictures are shown in: what its sample entry says, completed with what
     /// players assume of a picture its size.
-    pub fn of_source(src: &crate::media::remux::Source) -> Colour {
+    pub fn of_source(src: &crate::media::source::Source) -> Colour {
         src.video
             .trak
             .mdia

@@ -1,102 +1,31 @@
-//! Probe an upload before any CPU is spent on it: read only the container's headers (the MP4
-//! `moov` box, the Matroska `Info`/`Tracks` elements), name the codecs, and check the instance's
-//! limits on resolution, duration and frame count. Everything refused gets a reason written for
-//! the uploader ("HEVC (H.265) video is not supported yet").
+//! Probe an upload before any CPU is spent on it: check its container's shape
+//! (`media::structure`), name the codecs, check what the headers claim against sane ranges
+//! (`media::sanity`) and the instance's limits, then read the sample tables as the pipeline will
+//! (`remux::Tables`: the MP4 sample tables, or every Matroska frame without its bytes), so that
+//! the duration and frame count are those of the samples the file holds, counted the same way
+//! by the probe and every later step. Everything refused gets a reason written for the uploader
+//! ("HEVC (H.265) video is not supported yet").
 //!
 //! Headers are parsed by `mp4-atom` and `matroska-demuxer`; what is hand-written here is only the
 //! mapping from their types to Vireo's decisions. The `moov` box is read whole, so its size is
 //! capped first: a hostile header cannot make the probe allocate more than `MAX_MOOV_BYTES`.
+//! Uploads are probed in a child process (`media::inspect`), where a parser that crashes or
+//! runs away costs the child only.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use mp4_atom::{Atom, Codec, Header, Moov, ReadAtom, ReadFrom, StszSamples, Trak};
+use mp4_atom::{Codec, StszSamples, Trak};
 use serde::{Deserialize, Serialize};
 
 use super::sniff::{self, Container, NOT_A_VIDEO, SNIFF_LEN};
+use super::source::io::{Budget, MAX_IO_OPS};
 
-/// The largest `moov` box accepted (a two-hour film's is a few MB).
-pub const MAX_MOOV_BYTES: u64 = 64 * 1024 * 1024;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum VideoCodec {
-    H264,
-    Av1,
-    Vp9,
-}
-
-impl VideoCodec {
-    /// The name people know the codec by.
-    pub fn label(self) -> &'static str {
-        match self {
-            VideoCodec::H264 => "H.264",
-            VideoCodec::Av1 => "AV1",
-            VideoCodec::Vp9 => "VP9",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AudioCodec {
-    Aac,
-    Mp3,
-    Opus,
-    Vorbis,
-    Flac,
-    Pcm,
-}
-
-impl AudioCodec {
-    /// The name people know the codec by.
-    pub fn label(self) -> &'static str {
-        match self {
-            AudioCodec::Aac => "AAC",
-            AudioCodec::Mp3 => "MP3",
-            AudioCodec::Opus => "Opus",
-            AudioCodec::Vorbis => "Vorbis",
-            AudioCodec::Flac => "FLAC",
-            AudioCodec::Pcm => "PCM",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VideoTrack {
-    pub codec: VideoCodec,
-    pub width: u32,
-    pub height: u32,
-    /// Clockwise rotation to apply for display: 0, 90, 180 or 270.
-    pub rotation: u16,
-    /// Frames, when the container states it (MP4 sample tables do; Matroska does not).
-    pub frames: Option<u64>,
-    /// Average frame rate, when it can be told from the headers.
-    pub fps: Option<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AudioTrack {
-    pub codec: AudioCodec,
-    pub sample_rate: u32,
-    pub channels: u16,
-}
-
-/// What the probe learnt about an upload.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MediaInfo {
-    pub container: String,
-    pub duration_ms: u64,
-    pub video: VideoTrack,
-    pub audio: Option<AudioTrack>,
-}
+pub use crate::model::media::{AudioCodec, AudioTrack, MediaInfo, VideoCodec, VideoTrack};
 
 /// Limits on untrusted media, from the `[media]` configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
     pub max_width: u32,
     pub max_height: u32,
@@ -132,6 +61,31 @@ pub enum ProbeError {
     TooManyFrames { frames: u64, max: u64 },
     #[error("The video has no duration")]
     NoDuration,
+    /// A claim outside what any real file has (`media::sanity`).
+    #[error("{0}")]
+    Insane(String),
+    /// The refusal of a probe run elsewhere (`media::inspect`), as it was worded there.
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl From<super::source::sanity::Insane> for ProbeError {
+    fn from(e: super::source::sanity::Insane) -> Self {
+        ProbeError::Insane(e.0)
+    }
+}
+
+impl From<super::source::ContainerError> for ProbeError {
+    fn from(e: super::source::ContainerError) -> Self {
+        use super::source::ContainerError as R;
+        match e {
+            R::Unsupported(m) => ProbeError::Malformed(m),
+            R::Malformed(m) | R::Encode(m) => ProbeError::Malformed(m),
+            R::Tables(t) => ProbeError::Malformed(t.0),
+            R::Io(io) => ProbeError::Malformed(io.to_string()),
+            R::Interrupted(why) => ProbeError::Malformed(why.to_string()),
+        }
+    }
 }
 
 fn hms(secs: u64) -> String {
@@ -139,53 +93,6 @@ fn hms(secs: u64) -> String {
         (0, 0, s) => format!("{s} s"),
         (0, m, s) => format!("{m} min {s} s"),
         (h, m, _) => format!("{h} h {m} min"),
-    }
-}
-
-/// Most reads and seeks one probe may make. Parsing real headers takes a few thousand; the budget
-/// turns a parser stuck in a loop on hostile input into an error instead of a spinning thread.
-/// (Found by fuzzing: matroska-demuxer 0.8.1 loops forever when a Segment starts with a CRC-32
-/// element, re-reading the same position.)
-pub const MAX_IO_OPS: u64 = 1_000_000;
-
-/// A reader that fails once it has been read from or seeked `MAX_IO_OPS` times.
-pub(crate) struct Budget<R> {
-    inner: R,
-    ops_left: u64,
-}
-
-impl<R> Budget<R> {
-    pub(crate) fn new(inner: R, ops: u64) -> Budget<R> {
-        Budget {
-            inner,
-            ops_left: ops,
-        }
-    }
-
-    fn spend(&mut self) -> std::io::Result<()> {
-        match self.ops_left.checked_sub(1) {
-            Some(left) => {
-                self.ops_left = left;
-                Ok(())
-            }
-            None => Err(std::io::Error::other(
-                "the headers could not be read in a bounded number of steps",
-            )),
-        }
-    }
-}
-
-impl<R: Read> Read for Budget<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.spend()?;
-        self.inner.read(buf)
-    }
-}
-
-impl<R: Seek> Seek for Budget<R> {
-    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
-        self.spend()?;
-        self.inner.seek(pos)
     }
 }
 
@@ -201,40 +108,49 @@ pub fn probe(path: &Path, limits: &Limits) -> Result<MediaInfo, ProbeError> {
 
 /// Probe `len` bytes of media from any seekable reader (a file, or memory for the fuzzer).
 pub fn probe_reader<R: Read + Seek>(
-    reader: R,
+    mut reader: R,
     len: u64,
     limits: &Limits,
 ) -> Result<MediaInfo, ProbeError> {
-    let mut reader = Budget {
-        inner: reader,
-        ops_left: MAX_IO_OPS,
-    };
     let malformed = |e: std::io::Error| ProbeError::Malformed(e.to_string());
     let mut head = [0u8; SNIFF_LEN];
     let n = read_up_to(&mut reader, &mut head).map_err(malformed)?;
     let container = sniff::sniff(&head[..n]).ok_or(ProbeError::NotAContainer)?;
     reader.seek(SeekFrom::Start(0)).map_err(malformed)?;
     let info = match container {
-        Container::IsoBmff => probe_mp4(reader, len)?,
-        Container::Matroska => probe_matroska(reader)?,
+        Container::IsoBmff => probe_mp4(reader, len, limits)?,
+        Container::Matroska => probe_matroska(reader, len, limits)?,
     };
     check_limits(&info, limits)?;
     Ok(info)
 }
 
-fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..])? {
-            0 => break,
-            n => filled += n,
-        }
+/// The checks on what the headers claim, before any sample table is expanded: the picture's
+/// size against the instance's limits and sane shapes, the audio's rate and channels, and the
+/// frame count the headers give.
+fn check_claims(
+    video: &VideoTrack,
+    audio: Option<&AudioTrack>,
+    limits: &Limits,
+) -> Result<(), ProbeError> {
+    check_size(video, limits)?;
+    super::source::sanity::picture(video.width, video.height)?;
+    if let Some(a) = audio {
+        let channels = (a.channels > 0).then_some(a.channels);
+        super::source::sanity::audio(a.sample_rate, channels)?;
     }
-    Ok(filled)
+    if let Some(frames) = video.frames
+        && frames > limits.max_frames
+    {
+        return Err(ProbeError::TooManyFrames {
+            frames,
+            max: limits.max_frames,
+        });
+    }
+    Ok(())
 }
 
-fn check_limits(info: &MediaInfo, limits: &Limits) -> Result<(), ProbeError> {
-    let v = &info.video;
+fn check_size(v: &VideoTrack, limits: &Limits) -> Result<(), ProbeError> {
     if v.width == 0 || v.height == 0 {
         return Err(ProbeError::Malformed("the video track has no size".into()));
     }
@@ -249,6 +165,29 @@ fn check_limits(info: &MediaInfo, limits: &Limits) -> Result<(), ProbeError> {
             });
         }
     }
+    Ok(())
+}
+
+/// The frame limit as a count of samples to expand.
+fn max_frames(limits: &Limits) -> usize {
+    usize::try_from(limits.max_frames).unwrap_or(usize::MAX)
+}
+
+fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
+
+/// The limits on what the samples say: the duration and frame count they add up to.
+fn check_limits(info: &MediaInfo, limits: &Limits) -> Result<(), ProbeError> {
+    let v = &info.video;
+    check_size(v, limits)?;
     if info.duration_ms == 0 {
         return Err(ProbeError::NoDuration);
     }
@@ -270,15 +209,13 @@ fn check_limits(info: &MediaInfo, limits: &Limits) -> Result<(), ProbeError> {
     Ok(())
 }
 
-fn probe_mp4<R: Read + Seek>(mut reader: R, len: u64) -> Result<MediaInfo, ProbeError> {
-    let moov = find_moov(&mut reader, len)?;
-    let timescale = u64::from(moov.mvhd.timescale);
-    let movie_ms = moov
-        .mvhd
-        .duration
-        .saturating_mul(1000)
-        .checked_div(timescale)
-        .unwrap_or(0);
+fn probe_mp4<R: Read + Seek>(
+    reader: R,
+    len: u64,
+    limits: &Limits,
+) -> Result<MediaInfo, ProbeError> {
+    let mut reader = Budget::new(reader, MAX_IO_OPS);
+    let (moov, raw) = super::source::read_moov(&mut reader, len)?;
     let handler = |t: &Trak| t.mdia.hdlr.handler;
     let video_trak = moov
         .trak
@@ -292,74 +229,35 @@ fn probe_mp4<R: Read + Seek>(mut reader: R, len: u64) -> Result<MediaInfo, Probe
         .find(|t| handler(t) == b"soun".into())
         .map(mp4_audio)
         .transpose()?;
-    let track_ms = track_duration_ms(video_trak);
-    let duration_ms = if movie_ms > 0 { movie_ms } else { track_ms };
-    Ok(MediaInfo {
-        container: "mp4".into(),
-        duration_ms,
-        video,
-        audio,
-    })
-}
-
-/// Walk top-level boxes to `moov`, skipping `mdat` and the rest without reading them.
-pub(crate) fn find_moov<R: Read + Seek>(reader: &mut R, len: u64) -> Result<Moov, ProbeError> {
-    let (header, size) = locate_moov(reader, len)?;
-    let mut body = reader.take(size);
-    Moov::read_atom(&header, &mut body)
-        .map_err(|e| ProbeError::Malformed(format!("unreadable movie header: {e}")))
-}
-
-/// Walk the top-level boxes to the `moov` box; the reader is left at its body, whose size is
-/// returned with its header.
-pub(crate) fn locate_moov<R: Read + Seek>(
-    reader: &mut R,
-    len: u64,
-) -> Result<(Header, u64), ProbeError> {
-    loop {
-        let header = match Header::read_from(reader) {
-            Ok(h) => h,
-            Err(_) => {
-                return Err(ProbeError::Malformed(
-                    "no movie header (moov box): the file is probably truncated".into(),
-                ));
-            }
-        };
-        let pos = reader
-            .stream_position()
-            .map_err(|e| ProbeError::Malformed(e.to_string()))?;
-        let size = match header.size {
-            Some(s) => s as u64,
-            None => len.saturating_sub(pos),
-        };
-        if pos.saturating_add(size) > len {
-            return Err(ProbeError::Malformed(format!(
-                "the {} box runs past the end of the file: the file is probably truncated",
-                header.kind
-            )));
-        }
-        if header.kind == Moov::KIND {
-            if size > MAX_MOOV_BYTES {
-                return Err(ProbeError::Malformed(format!(
-                    "the movie header is {size} bytes, more than the {MAX_MOOV_BYTES} accepted"
-                )));
-            }
-            return Ok((header, size));
-        }
-        reader
-            .seek(SeekFrom::Current(i64::try_from(size).unwrap_or(i64::MAX)))
-            .map_err(|e| ProbeError::Malformed(e.to_string()))?;
+    let mut video = video;
+    check_claims(&video, audio.as_ref(), limits)?;
+    if video_trak.mdia.mdhd.timescale == 0 {
+        return Err(ProbeError::Malformed(
+            "the video track's media header gives it no timescale (0 ticks a second)".into(),
+        ));
     }
+    // The samples as the pipeline will read them: every one inside the file.
+    let tables = super::source::Tables::from_moov(moov, &raw, len)?;
+    Ok(from_tables("mp4", &tables, &mut video, audio))
 }
 
-fn track_duration_ms(t: &Trak) -> u64 {
-    let ts = u64::from(t.mdia.mdhd.timescale);
-    t.mdia
-        .mdhd
-        .duration
-        .saturating_mul(1000)
-        .checked_div(ts)
-        .unwrap_or(0)
+/// What the samples say: the duration, frame count and frame rate.
+fn from_tables(
+    container: &str,
+    tables: &super::source::Tables,
+    video: &mut VideoTrack,
+    audio: Option<AudioTrack>,
+) -> MediaInfo {
+    let duration_ms = tables.duration_ms();
+    let frames = tables.video.samples.len() as u64;
+    video.frames = Some(frames);
+    video.fps = (duration_ms > 0).then(|| frames as f64 * 1000.0 / duration_ms as f64);
+    MediaInfo {
+        container: container.into(),
+        duration_ms,
+        video: video.clone(),
+        audio,
+    }
 }
 
 fn mp4_video(t: &Trak) -> Result<VideoTrack, ProbeError> {
@@ -378,9 +276,7 @@ fn mp4_video(t: &Trak) -> Result<VideoTrack, ProbeError> {
         Codec::Vp08(_) => return Err(ProbeError::UnsupportedVideo("VP8".into())),
         Codec::Jpeg(_) => return Err(ProbeError::UnsupportedVideo("Motion JPEG".into())),
         Codec::Unknown(fourcc, _) => {
-            return Err(ProbeError::UnsupportedVideo(video_name(
-                &fourcc.to_string(),
-            )));
+            return Err(ProbeError::UnsupportedVideo(video_name((*fourcc).into())));
         }
         other => {
             return Err(ProbeError::UnsupportedVideo(
@@ -388,29 +284,29 @@ fn mp4_video(t: &Trak) -> Result<VideoTrack, ProbeError> {
             ));
         }
     };
+    // What the sample sizes claim; the samples themselves are counted once the tables are read.
     let frames = match &t.mdia.minf.stbl.stsz.samples {
         StszSamples::Identical { count, .. } => u64::from(*count),
         StszSamples::Different { sizes } => sizes.len() as u64,
     };
-    let ms = track_duration_ms(t);
     Ok(VideoTrack {
         codec,
         width: u32::from(visual.width),
         height: u32::from(visual.height),
         rotation: rotation(&t.tkhd.matrix),
         frames: Some(frames),
-        fps: (ms > 0).then(|| frames as f64 * 1000.0 / ms as f64),
+        fps: None,
     })
 }
 
 /// Names for the fourccs of common codecs `mp4-atom` has no type for.
-fn video_name(fourcc: &str) -> String {
-    match fourcc {
-        "mp4v" => "MPEG-4 Part 2".into(),
-        "apcn" | "apch" | "apcs" | "apco" | "ap4h" | "ap4x" => "Apple ProRes".into(),
-        "dvh1" | "dvhe" => "Dolby Vision".into(),
-        "s263" | "h263" => "H.263".into(),
-        other => format!("'{other}'"),
+fn video_name(fourcc: [u8; 4]) -> String {
+    match &fourcc {
+        b"mp4v" => "MPEG-4 Part 2".into(),
+        b"apcn" | b"apch" | b"apcs" | b"apco" | b"ap4h" | b"ap4x" => "Apple ProRes".into(),
+        b"dvh1" | b"dvhe" => "Dolby Vision".into(),
+        b"s263" | b"h263" => "H.263".into(),
+        _ => super::source::structure::box_name(fourcc),
     }
 }
 
@@ -465,14 +361,16 @@ fn mp4_audio(t: &Trak) -> Result<AudioTrack, ProbeError> {
         | Codec::S16l(_) => {
             return Ok(AudioTrack {
                 codec: AudioCodec::Pcm,
-                sample_rate: (t.mdia.mdhd.timescale).min(768_000),
-                channels: 0,
+                // PCM's samples are its frames: the track's clock is its sample rate.
+                sample_rate: t.mdia.mdhd.timescale,
+                channels: super::source::pcm_format(t).map_or(0, |(_, channels)| channels),
             });
         }
         Codec::Unknown(fourcc, _) => {
-            let name = match fourcc.to_string().as_str() {
-                "alac" => "ALAC".to_owned(),
-                other => format!("'{other}'"),
+            let fourcc: [u8; 4] = (*fourcc).into();
+            let name = match &fourcc {
+                b"alac" => "ALAC".to_owned(),
+                _ => super::source::structure::box_name(fourcc),
             };
             return Err(ProbeError::UnsupportedAudio(name));
         }
@@ -484,21 +382,49 @@ fn mp4_audio(t: &Trak) -> Result<AudioTrack, ProbeError> {
     };
     Ok(AudioTrack {
         codec,
-        sample_rate: u32::from(audio.sample_rate.integer()),
+        // The entry's 16.16 field cannot hold rates above 65 535 Hz; the clock then says it.
+        sample_rate: match u32::from(audio.sample_rate.integer()) {
+            0 => t.mdia.mdhd.timescale,
+            rate => rate,
+        },
         channels: audio.channel_count,
     })
 }
 
-fn probe_matroska<R: Read + Seek>(reader: R) -> Result<MediaInfo, ProbeError> {
-    let mkv = matroska_demuxer::MatroskaFile::open(reader)
-        .map_err(|e| ProbeError::Malformed(format!("unreadable Matroska headers: {e}")))?;
-    let info = mkv.info();
-    let scale = info.timestamp_scale().get() as f64;
-    let duration_ms = info
-        .duration()
-        .filter(|d| d.is_finite() && *d > 0.0)
-        .map(|d| (d * scale / 1_000_000.0) as u64)
-        .unwrap_or(0);
+fn probe_matroska<R: Read + Seek>(
+    mut reader: R,
+    len: u64,
+    limits: &Limits,
+) -> Result<MediaInfo, ProbeError> {
+    let (mut video, audio) = matroska_tracks(&mut reader, len)?;
+    check_claims(&video, audio.as_ref(), limits)?;
+    // Every frame read as the pipeline will (its bytes go nowhere): a live recording has no
+    // Duration, and a header's Duration may say anything.
+    reader
+        .seek(SeekFrom::Start(0))
+        .map_err(|e| ProbeError::Malformed(e.to_string()))?;
+    let tables = super::source::matroska::read(
+        reader,
+        len,
+        &mut std::io::sink(),
+        max_frames(limits),
+        &super::interrupt::Interrupt::never(),
+    )?;
+    Ok(from_tables("matroska", &tables, &mut video, audio))
+}
+
+/// The video and audio tracks a Matroska file's headers describe, their codecs named.
+fn matroska_tracks<R: Read + Seek>(
+    reader: &mut R,
+    len: u64,
+) -> Result<(VideoTrack, Option<AudioTrack>), ProbeError> {
+    let reader = super::source::matroska::demuxer_reader(reader, len)?;
+    let mkv = matroska_demuxer::MatroskaFile::open(reader).map_err(|e| {
+        ProbeError::Malformed(format!(
+            "unreadable Matroska headers: {}",
+            super::source::matroska::describe(&e)
+        ))
+    })?;
     let tracks = mkv.tracks();
     let video_track = tracks
         .iter()
@@ -521,10 +447,6 @@ fn probe_matroska<R: Read + Seek>(reader: R) -> Result<MediaInfo, ProbeError> {
     let v = video_track
         .video()
         .ok_or_else(|| ProbeError::Malformed("the video track has no video settings".into()))?;
-    let fps = video_track
-        .default_duration()
-        .map(|ns| 1_000_000_000.0 / ns.get() as f64)
-        .filter(|f| f.is_finite() && *f > 0.0 && *f < 1000.0);
     let audio = tracks
         .iter()
         .find(|t| t.track_type() == matroska_demuxer::TrackType::Audio)
@@ -562,19 +484,15 @@ fn probe_matroska<R: Read + Seek>(reader: R) -> Result<MediaInfo, ProbeError> {
         .transpose()?;
     let width = u32::try_from(v.pixel_width().get()).unwrap_or(u32::MAX);
     let height = u32::try_from(v.pixel_height().get()).unwrap_or(u32::MAX);
-    Ok(MediaInfo {
-        container: "matroska".into(),
-        duration_ms,
-        video: VideoTrack {
-            codec,
-            width,
-            height,
-            rotation: 0,
-            frames: fps.map(|f| (f * duration_ms as f64 / 1000.0).round() as u64),
-            fps,
-        },
-        audio,
-    })
+    let video = VideoTrack {
+        codec,
+        width,
+        height,
+        rotation: 0,
+        frames: None,
+        fps: None,
+    };
+    Ok((video, audio))
 }
 
 #[cfg(test)]
@@ -692,16 +610,35 @@ mod tests {
                 ..
             })
         ));
-        // The movie header claims 48 hours.
+        // The movie header claims 48 hours: the samples say 10 s, and they are believed.
         let (_d, p) = patched("bikes.mp4", |b| {
             let at = find(b, b"mvhd") + 4;
             let timescale = u32::from_be_bytes([b[at + 12], b[at + 13], b[at + 14], b[at + 15]]);
             b[at + 16..at + 20].copy_from_slice(&(timescale * 48 * 3600).to_be_bytes());
         });
+        assert_eq!(probe(&p, &LIMITS).unwrap().duration_ms, 10_000);
+        // The samples themselves last 48 hours (every frame's duration in `stts`).
+        let (_d, p) = patched("bikes.mp4", |b| {
+            let stts = find(b, b"stts") + 4;
+            let at = stts + 8 + 4; // version and flags, entry count, first run's count
+            let delta = u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+            b[at..at + 4].copy_from_slice(&(delta * 48 * 3600 / 10).to_be_bytes());
+        });
         let e = probe(&p, &LIMITS).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "The video lasts 48 h 0 min; this instance accepts at most 6 h 0 min"
+        assert!(
+            matches!(e, ProbeError::TooLong { secs, max_secs: 21_600 } if secs > 47 * 3600),
+            "{e}"
+        );
+        // A media header of timescale 0: every time would be a division by zero.
+        let (_d, p) = patched("bikes.mp4", |b| {
+            let at = find(b, b"mdhd") + 4 + 12;
+            b[at..at + 4].copy_from_slice(&0u32.to_be_bytes());
+        });
+        assert!(
+            probe(&p, &LIMITS)
+                .unwrap_err()
+                .to_string()
+                .contains("no timescale")
         );
         // A moov box that claims to be larger than the file.
         let (_d, p) = patched("bikes.mp4", |b| {
@@ -720,11 +657,19 @@ mod tests {
             let bytes = std::fs::read(&path).unwrap();
             let result = probe_reader(std::io::Cursor::new(&bytes), bytes.len() as u64, &LIMITS);
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            if name.ends_with("-ftyp-moov.mp4")
-                || name.ends_with("-moov-only.mp4")
-                || name.starts_with("tiny-")
-            {
+            // A browser recording's shape: unknown-size Segment and Clusters, no Duration.
+            if name.starts_with("tiny-") || name.starts_with("live-style-") {
                 assert!(result.is_ok(), "{name}: {result:?}");
+            }
+            if name == "regression-moov-nesting.mp4" {
+                let e = result.as_ref().unwrap_err().to_string();
+                assert!(e.contains("nest more than 16 deep"), "{e}");
+            }
+            // A movie header without the samples it describes is no video: the probe reads the
+            // sample tables and every sample must be in the file.
+            if name.ends_with("-ftyp-moov.mp4") || name.ends_with("-moov-only.mp4") {
+                let e = result.unwrap_err().to_string();
+                assert!(e.contains("beyond the end of the file"), "{name}: {e}");
             }
             replayed += 1;
         }

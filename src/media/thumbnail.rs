@@ -11,7 +11,7 @@ use image::imageops::FilterType;
 use image::{DynamicImage, ImageReader, Limits, RgbImage};
 
 use super::decode::{DecodeFailure, Picture, VideoDecoder};
-use super::remux::{self, Source};
+use super::source::{self, Source};
 
 /// PeerTube's thumbnail size (video cards).
 pub const THUMBNAIL: (u32, u32) = (280, 157);
@@ -32,7 +32,7 @@ pub enum ThumbnailError {
     #[error(transparent)]
     Decode(#[from] DecodeFailure),
     #[error(transparent)]
-    Remux(#[from] remux::RemuxError),
+    Remux(#[from] source::ContainerError),
     #[error("the video has no picture to show")]
     NoPicture,
     #[error("the image cannot be read: {0}")]

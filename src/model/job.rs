@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::Record;
+use super::Record;
 
 /// The work a job does. Later stages (transcoding, indexing, delivery) add variants here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

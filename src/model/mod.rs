@@ -8,11 +8,46 @@ pub mod account;
 pub mod channel;
 pub mod job;
 pub mod languages;
+pub mod media;
 pub mod token;
 pub mod upload;
 pub mod user;
 pub mod video;
 pub mod vocab;
+
+mod record;
+pub use record::Record;
+
+/// PeerTube's numeric enumerations (privacy, state, role…): stored and sent as their `u8` id,
+/// labelled with PeerTube's English label. `strum` derives the variant list (`VariantArray`),
+/// the labels (`IntoStaticStr`) and the lookup by id (`FromRepr`); this gives each enum the
+/// same `id`, `label` and `u8` conversions (serde goes through them).
+macro_rules! numeric_enum {
+    ($t:ty, $what:literal) => {
+        impl $t {
+            pub fn id(self) -> u8 {
+                self as u8
+            }
+            pub fn label(self) -> &'static str {
+                self.into()
+            }
+        }
+
+        impl From<$t> for u8 {
+            fn from(v: $t) -> u8 {
+                v as u8
+            }
+        }
+
+        impl TryFrom<u8> for $t {
+            type Error = String;
+            fn try_from(v: u8) -> Result<Self, String> {
+                <$t>::from_repr(v).ok_or_else(|| format!(concat!("unknown ", $what, " {}"), v))
+            }
+        }
+    };
+}
+pub(crate) use numeric_enum;
 
 /// Milliseconds since the Unix epoch; the one clock every record uses.
 pub fn now_ms() -> i64 {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::Record;
+use super::Record;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -13,6 +13,17 @@ pub struct Token {
     pub access_expires_ms: i64,
     pub refresh_expires_ms: i64,
     pub created_at_ms: i64,
+    /// When the session began (the login); refreshing carries it on, so a session has an
+    /// absolute end (`auth.session_max_lifetime_secs`). Tokens stored before it existed count
+    /// from their own creation.
+    #[serde(default)]
+    pub session_started_ms: Option<i64>,
+}
+
+impl Token {
+    pub fn session_started(&self) -> i64 {
+        self.session_started_ms.unwrap_or(self.created_at_ms)
+    }
 }
 
 impl Record for Token {

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::Record;
+use super::Record;
 
 /// The video metadata sent when the upload starts, kept until the last byte arrives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,28 +2,32 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::Record;
+use super::Record;
 
 /// PeerTube's `UserRole` ids: lower is more powerful.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::FromRepr,
+    strum::IntoStaticStr,
+)]
 #[serde(into = "u8", try_from = "u8")]
+#[repr(u8)]
 pub enum Role {
     Administrator = 0,
     Moderator = 1,
     User = 2,
 }
+super::numeric_enum!(Role, "role id");
 
 impl Role {
-    pub fn id(self) -> u8 {
-        self as u8
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Administrator => "Administrator",
-            Role::Moderator => "Moderator",
-            Role::User => "User",
-        }
-    }
     /// Parse the CLI spelling (`admin`, `moderator`, `user`) or a numeric id.
     pub fn parse(s: &str) -> Option<Role> {
         match s.to_ascii_lowercase().as_str() {
@@ -31,24 +35,6 @@ impl Role {
             "1" | "moderator" | "mod" => Some(Role::Moderator),
             "2" | "user" => Some(Role::User),
             _ => None,
-        }
-    }
-}
-
-impl From<Role> for u8 {
-    fn from(r: Role) -> u8 {
-        r as u8
-    }
-}
-
-impl TryFrom<u8> for Role {
-    type Error = String;
-    fn try_from(v: u8) -> Result<Self, String> {
-        match v {
-            0 => Ok(Role::Administrator),
-            1 => Ok(Role::Moderator),
-            2 => Ok(Role::User),
-            _ => Err(format!("unknown role id {v}")),
         }
     }
 }

@@ -2,157 +2,90 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::Record;
+use super::Record;
 
 /// PeerTube's `VideoPrivacy` ids.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::FromRepr,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(into = "u8", try_from = "u8")]
+#[repr(u8)]
 pub enum Privacy {
     Public = 1,
     Unlisted = 2,
     Private = 3,
     Internal = 4,
+    #[strum(serialize = "Password protected")]
     PasswordProtected = 5,
 }
+super::numeric_enum!(Privacy, "privacy");
 
 impl Privacy {
-    pub const ALL: [Privacy; 5] = [
-        Privacy::Public,
-        Privacy::Unlisted,
-        Privacy::Private,
-        Privacy::Internal,
-        Privacy::PasswordProtected,
-    ];
-    pub fn id(self) -> u8 {
-        self as u8
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            Privacy::Public => "Public",
-            Privacy::Unlisted => "Unlisted",
-            Privacy::Private => "Private",
-            Privacy::Internal => "Internal",
-            Privacy::PasswordProtected => "Password protected",
-        }
-    }
-}
-
-impl From<Privacy> for u8 {
-    fn from(p: Privacy) -> u8 {
-        p as u8
-    }
-}
-
-impl TryFrom<u8> for Privacy {
-    type Error = String;
-    fn try_from(v: u8) -> Result<Self, String> {
-        Privacy::ALL
-            .into_iter()
-            .find(|p| p.id() == v)
-            .ok_or_else(|| format!("unknown privacy {v}"))
-    }
+    pub const ALL: &[Privacy] = <Privacy as strum::VariantArray>::VARIANTS;
 }
 
 /// PeerTube's `VideoState` ids (the subset a video can be in; ids are PeerTube's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::FromRepr,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(into = "u8", try_from = "u8")]
+#[repr(u8)]
 pub enum VideoState {
     Published = 1,
+    #[strum(serialize = "To transcode")]
     ToTranscode = 2,
+    #[strum(serialize = "To import")]
     ToImport = 3,
+    #[strum(serialize = "Waiting for livestream")]
     WaitingForLive = 4,
+    #[strum(serialize = "Livestream ended")]
     LiveEnded = 5,
+    #[strum(serialize = "To move to an external storage")]
     ToMoveToExternalStorage = 6,
+    #[strum(serialize = "Transcoding failed")]
     TranscodingFailed = 7,
+    #[strum(serialize = "External storage move failed")]
     ToMoveToExternalStorageFailed = 8,
+    #[strum(serialize = "To edit")]
     ToEdit = 9,
 }
+super::numeric_enum!(VideoState, "video state");
 
 impl VideoState {
-    pub const ALL: [VideoState; 9] = [
-        VideoState::Published,
-        VideoState::ToTranscode,
-        VideoState::ToImport,
-        VideoState::WaitingForLive,
-        VideoState::LiveEnded,
-        VideoState::ToMoveToExternalStorage,
-        VideoState::TranscodingFailed,
-        VideoState::ToMoveToExternalStorageFailed,
-        VideoState::ToEdit,
-    ];
-    pub fn id(self) -> u8 {
-        self as u8
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            VideoState::Published => "Published",
-            VideoState::ToTranscode => "To transcode",
-            VideoState::ToImport => "To import",
-            VideoState::WaitingForLive => "Waiting for livestream",
-            VideoState::LiveEnded => "Livestream ended",
-            VideoState::ToMoveToExternalStorage => "To move to an external storage",
-            VideoState::TranscodingFailed => "Transcoding failed",
-            VideoState::ToMoveToExternalStorageFailed => "External storage move failed",
-            VideoState::ToEdit => "To edit",
-        }
-    }
-}
-
-impl From<VideoState> for u8 {
-    fn from(s: VideoState) -> u8 {
-        s as u8
-    }
-}
-
-impl TryFrom<u8> for VideoState {
-    type Error = String;
-    fn try_from(v: u8) -> Result<Self, String> {
-        VideoState::ALL
-            .into_iter()
-            .find(|s| s.id() == v)
-            .ok_or_else(|| format!("unknown video state {v}"))
-    }
+    pub const ALL: &[VideoState] = <VideoState as strum::VariantArray>::VARIANTS;
 }
 
 /// PeerTube's `VideoCommentPolicy` ids.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::FromRepr, strum::IntoStaticStr,
+)]
 #[serde(into = "u8", try_from = "u8")]
+#[repr(u8)]
 pub enum CommentsPolicy {
     Enabled = 1,
     Disabled = 2,
+    #[strum(serialize = "Requires approval")]
     RequiresApproval = 3,
 }
-
-impl CommentsPolicy {
-    pub fn id(self) -> u8 {
-        self as u8
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            CommentsPolicy::Enabled => "Enabled",
-            CommentsPolicy::Disabled => "Disabled",
-            CommentsPolicy::RequiresApproval => "Requires approval",
-        }
-    }
-}
-
-impl From<CommentsPolicy> for u8 {
-    fn from(p: CommentsPolicy) -> u8 {
-        p as u8
-    }
-}
-
-impl TryFrom<u8> for CommentsPolicy {
-    type Error = String;
-    fn try_from(v: u8) -> Result<Self, String> {
-        match v {
-            1 => Ok(CommentsPolicy::Enabled),
-            2 => Ok(CommentsPolicy::Disabled),
-            3 => Ok(CommentsPolicy::RequiresApproval),
-            _ => Err(format!("unknown comments policy {v}")),
-        }
-    }
-}
+super::numeric_enum!(CommentsPolicy, "comments policy");
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -215,7 +148,7 @@ pub struct VideoSource {
     /// Path of the original relative to the video's media directory.
     pub file: String,
     pub size: u64,
-    pub info: crate::media::probe::MediaInfo,
+    pub info: super::media::MediaInfo,
 }
 
 impl Record for VideoSource {

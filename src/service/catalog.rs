@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use super::Result;
 use crate::model::channel::Channel;
-use crate::model::video::{Privacy, Video, VideoState};
+use crate::model::video::{Privacy, Video, VideoMedia, VideoState};
 use crate::store::{Store, records, tables};
 
 /// What the catalogue keeps of one video.
@@ -37,6 +37,30 @@ pub struct Row {
     pub originally_published_at_ms: Option<i64>,
     pub created_at_ms: i64,
     pub input_size: u64,
+    /// Which kinds of playable file the video has (`hasHLSFiles`, `hasWebVideoFiles`); kept
+    /// across `Change::Upsert` and set by `Change::Files`, since they live in another record.
+    pub files: FileKinds,
+}
+
+/// Which kinds of playable file a video has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FileKinds {
+    pub hls: bool,
+    pub web_videos: bool,
+    /// Bytes of all of them (`localVideoFilesSize`).
+    pub bytes: u64,
+}
+
+impl FileKinds {
+    pub fn of(media: &VideoMedia) -> FileKinds {
+        let hls: u64 = media.hls.iter().map(|r| r.size).sum();
+        let web: u64 = media.web_videos.iter().map(|w| w.size).sum();
+        FileKinds {
+            hls: !media.hls.is_empty(),
+            web_videos: !media.web_videos.is_empty(),
+            bytes: hls + web,
+        }
+    }
 }
 
 impl Row {
@@ -62,6 +86,7 @@ impl Row {
             originally_published_at_ms: v.originally_published_at_ms,
             created_at_ms: v.created_at_ms,
             input_size: v.input_size,
+            files: FileKinds::default(),
         }
     }
 
@@ -77,8 +102,11 @@ impl Row {
 /// A change to apply after a commit.
 #[derive(Debug, Clone)]
 pub enum Change {
+    /// A video's fields; the kinds of file it has stay as they were.
     Upsert(Row),
     Remove(u64),
+    /// A video's files changed.
+    Files(u64, FileKinds),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -89,6 +117,10 @@ pub enum SortKey {
     PublishedAt,
     Views,
     Likes,
+    /// Bytes of the video's playable files.
+    FilesSize,
+    /// Comments (Vireo has none yet, so the order is by id).
+    Comments,
     /// The catalogue's own order: `Catalog::snapshot`.
     Id,
 }
@@ -109,6 +141,8 @@ pub struct Filter {
     pub tags_one_of: Option<Vec<String>>,
     pub tags_all_of: Option<Vec<String>>,
     pub name_contains: Option<String>,
+    pub has_hls: Option<bool>,
+    pub has_web_videos: Option<bool>,
     /// Duration bounds in seconds, inclusive (search only).
     pub duration_min: Option<u64>,
     pub duration_max: Option<u64>,
@@ -146,6 +180,8 @@ impl Filter {
                 .name_contains
                 .as_ref()
                 .is_none_or(|s| r.name_lower.contains(s.as_str()))
+            && self.has_hls.is_none_or(|h| r.files.hls == h)
+            && self.has_web_videos.is_none_or(|w| r.files.web_videos == w)
             && self.duration_min.is_none_or(|d| r.duration >= d)
             && self.duration_max.is_none_or(|d| r.duration <= d)
             && self
@@ -179,7 +215,8 @@ fn compare(key: SortKey, a: &Row, b: &Row) -> std::cmp::Ordering {
         SortKey::PublishedAt => a.published_at_ms.cmp(&b.published_at_ms),
         SortKey::Views => a.views.cmp(&b.views),
         SortKey::Likes => a.likes.cmp(&b.likes),
-        SortKey::Id => std::cmp::Ordering::Equal,
+        SortKey::FilesSize => a.files.bytes.cmp(&b.files.bytes),
+        SortKey::Comments | SortKey::Id => std::cmp::Ordering::Equal,
     }
     .then(a.id.cmp(&b.id))
 }
@@ -267,7 +304,11 @@ impl Catalog {
         let mut rows = BTreeMap::new();
         for v in records::all::<Video>(&tx, tables::VIDEOS)? {
             let account = channels.get(&v.channel_id).copied().unwrap_or(0);
-            rows.insert(v.id, Row::new(&v, account));
+            let mut row = Row::new(&v, account);
+            if let Some(media) = records::get::<VideoMedia>(&tx, tables::VIDEO_MEDIA, v.id)? {
+                row.files = FileKinds::of(&media);
+            }
+            rows.insert(v.id, row);
         }
         Ok(Catalog {
             rows: RwLock::new(rows),
@@ -283,11 +324,19 @@ impl Catalog {
         let mut rows = self.rows.write().unwrap_or_else(|p| p.into_inner());
         for change in changes {
             match change {
-                Change::Upsert(row) => {
+                Change::Upsert(mut row) => {
+                    if let Some(old) = rows.get(&row.id) {
+                        row.files = old.files;
+                    }
                     rows.insert(row.id, row);
                 }
                 Change::Remove(id) => {
                     rows.remove(&id);
+                }
+                Change::Files(id, files) => {
+                    if let Some(row) = rows.get_mut(&id) {
+                        row.files = files;
+                    }
                 }
             }
         }

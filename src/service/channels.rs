@@ -2,7 +2,8 @@
 
 use redb::{ReadableTable, WriteTransaction};
 
-use super::{Core, Result, ServiceError, users, validate};
+use super::listing::Page;
+use super::{Core, Result, ServiceError, actors, validate};
 use crate::model::account::{Account, ActorRef};
 use crate::model::channel::Channel;
 use crate::model::now_ms;
@@ -18,12 +19,12 @@ pub struct NewChannel {
 
 fn validate_new(c: &NewChannel) -> Result<()> {
     validate::actor_name("name", &c.name)?;
-    validate::length("displayName", &c.display_name, 1, 120)?;
+    validate::name("displayName", &c.display_name, 1, 120)?;
     if let Some(d) = &c.description {
-        validate::length("description", d, 3, 1000)?;
+        validate::text("description", d, 3, 1000)?;
     }
     if let Some(s) = &c.support {
-        validate::length("support", s, 3, 1000)?;
+        validate::text("support", s, 3, 1000)?;
     }
     Ok(())
 }
@@ -53,7 +54,7 @@ pub(crate) fn create_in(
     c: NewChannel,
 ) -> Result<Channel> {
     validate_new(&c)?;
-    if users::actor_exists(tx, &c.name)? {
+    if actors::actor_exists(tx, &c.name)? {
         return Err(ServiceError::Conflict(
             "Another actor (account/channel) with this name on this instance already exists or has already existed."
                 .into(),
@@ -73,7 +74,7 @@ pub(crate) fn create_in(
         updated_at_ms: now,
     };
     records::put(tx, tables::CHANNELS, id, &channel)?;
-    users::set_actor_name(tx, &channel.name, ActorRef::Channel(id))?;
+    actors::set_actor_name(tx, &channel.name, ActorRef::Channel(id))?;
     tx.open_table(tables::CHANNELS_BY_ACCOUNT)?
         .insert((account.id, id), ())?;
     Ok(channel)
@@ -81,25 +82,6 @@ pub(crate) fn create_in(
 
 pub fn get(tx: &impl Tx, id: u64) -> Result<Option<Channel>> {
     Ok(records::get(tx, tables::CHANNELS, id)?)
-}
-
-/// Find a local channel by handle (`name` or `name@this-host`).
-pub fn by_handle(tx: &impl Tx, handle: &str, local_host: &str) -> Result<Option<Channel>> {
-    let name = local_name(handle, local_host);
-    match name.and_then(|n| users::resolve_actor(tx, n).transpose()) {
-        Some(Ok(ActorRef::Channel(id))) => get(tx, id),
-        Some(Ok(ActorRef::Account(_))) | None => Ok(None),
-        Some(Err(e)) => Err(e),
-    }
-}
-
-/// The name part of a handle that names a local actor; `None` for other hosts.
-pub fn local_name<'a>(handle: &'a str, local_host: &str) -> Option<&'a str> {
-    match handle.split_once('@') {
-        None => Some(handle),
-        Some((name, host)) if host.eq_ignore_ascii_case(local_host) => Some(name),
-        Some(_) => None,
-    }
 }
 
 /// An account's channels, oldest first.
@@ -120,22 +102,23 @@ pub fn of_account(tx: &impl Tx, account_id: u64) -> Result<Vec<Channel>> {
 pub enum ChannelSort {
     Id,
     Name,
+    DisplayName,
     CreatedAt,
     UpdatedAt,
 }
 
 /// One page of channels (all channels, or one account's), and the number matching.
 pub fn list(
-    tx: &impl Tx,
+    core: &Core,
     account_id: Option<u64>,
     search: Option<&str>,
     sort: (ChannelSort, bool),
-    start: usize,
-    count: usize,
+    page: Page,
 ) -> Result<(usize, Vec<Channel>)> {
+    let tx = core.store.read()?;
     let mut channels = match account_id {
-        Some(a) => of_account(tx, a)?,
-        None => records::all(tx, tables::CHANNELS)?,
+        Some(a) => of_account(&tx, a)?,
+        None => records::all(&tx, tables::CHANNELS)?,
     };
     if let Some(s) = search.map(str::to_lowercase) {
         channels.retain(|c| {
@@ -147,6 +130,11 @@ pub fn list(
         let o = match key {
             ChannelSort::Id => a.id.cmp(&b.id),
             ChannelSort::Name => a.name.cmp(&b.name),
+            ChannelSort::DisplayName => a
+                .display_name
+                .to_lowercase()
+                .cmp(&b.display_name.to_lowercase())
+                .then(a.id.cmp(&b.id)),
             ChannelSort::CreatedAt => a.created_at_ms.cmp(&b.created_at_ms),
             ChannelSort::UpdatedAt => a.updated_at_ms.cmp(&b.updated_at_ms),
         }
@@ -156,8 +144,25 @@ pub fn list(
     let total = channels.len();
     Ok((
         total,
-        channels.into_iter().skip(start).take(count).collect(),
+        channels
+            .into_iter()
+            .skip(page.start)
+            .take(page.count)
+            .collect(),
     ))
+}
+
+/// The accounts owning each channel, in the same order.
+pub fn owners(core: &Core, list: &[Channel]) -> Result<Vec<Account>> {
+    let tx = core.store.read()?;
+    list.iter()
+        .map(|c| super::actors::account(&tx, c.account_id))
+        .collect()
+}
+
+/// An account's channels, oldest first, read on their own.
+pub fn of(core: &Core, account_id: u64) -> Result<Vec<Channel>> {
+    of_account(&core.store.read()?, account_id)
 }
 
 /// Fields of `PUT /api/v1/video-channels/{handle}`; `Some(None)` clears a nullable field.
@@ -166,17 +171,19 @@ pub struct ChannelUpdate {
     pub display_name: Option<String>,
     pub description: Option<Option<String>>,
     pub support: Option<Option<String>>,
+    /// Give every video of the channel its (new) support text too.
+    pub bulk_videos_support: bool,
 }
 
 pub fn update(core: &Core, id: u64, up: ChannelUpdate) -> Result<Channel> {
     if let Some(d) = &up.display_name {
-        validate::length("displayName", d, 1, 120)?;
+        validate::name("displayName", d, 1, 120)?;
     }
     if let Some(Some(d)) = &up.description {
-        validate::length("description", d, 3, 1000)?;
+        validate::text("description", d, 3, 1000)?;
     }
     if let Some(Some(s)) = &up.support {
-        validate::length("support", s, 3, 1000)?;
+        validate::text("support", s, 3, 1000)?;
     }
     core.store
         .write(|tx| {
@@ -192,8 +199,15 @@ pub fn update(core: &Core, id: u64, up: ChannelUpdate) -> Result<Channel> {
             }
             c.updated_at_ms = now_ms();
             records::put(tx, tables::CHANNELS, id, &c)?;
+            if up.bulk_videos_support {
+                super::videos::set_channel_support_in(tx, id, &c.support)?;
+            }
             if up.display_name.is_some() {
-                super::search::enqueue_owner_reindex(core, tx, super::search::Owner::Channel(id))?;
+                super::indexing::enqueue_owner_reindex(
+                    core,
+                    tx,
+                    super::indexing::Owner::Channel(id),
+                )?;
             }
             Ok(c)
         })
@@ -227,4 +241,9 @@ pub(crate) fn remove_in(tx: &WriteTransaction, c: &Channel) -> Result<()> {
     tx.open_table(tables::CHANNELS_BY_ACCOUNT)?
         .remove((c.account_id, c.id))?;
     Ok(())
+}
+
+/// A channel by id, read on its own.
+pub fn by_id(core: &Core, id: u64) -> Result<Channel> {
+    get(&core.store.read()?, id)?.ok_or(ServiceError::NotFound("video channel"))
 }

@@ -1,11 +1,13 @@
 //! A video's thumbnail and preview files: made from the video by the pipeline, or from an image
 //! the owner uploads. Files live in `media/<uuid>/images/{thumbnails,previews}/` and are named
-//! `<video uuid>-<n>.jpg` with `n` new for every image, so a replaced image has a new URL and
-//! caches may keep each one forever. A replaced file is removed once the new name is committed.
+//! `<video uuid>-<32 random hex digits>.jpg`, new for every image: a replaced image has a new
+//! URL, so caches may keep each one forever, and no name can be guessed (a private video's
+//! images are also checked like its other files). A replaced file is removed once the new name
+//! is committed.
 
 use std::path::PathBuf;
 
-use super::pipeline::VideoDirs;
+use super::media_files::VideoDirs;
 use super::{Core, Result, ServiceError, videos};
 use crate::media::thumbnail::{self, Images};
 use crate::model::video::Video;
@@ -51,11 +53,16 @@ pub fn path(dirs: &VideoDirs, kind: Kind, name: &str) -> PathBuf {
 fn write(dirs: &VideoDirs, uuid: &uuid::Uuid, kind: Kind, jpeg: &[u8]) -> std::io::Result<String> {
     let dir = dirs.images().join(kind.folder());
     std::fs::create_dir_all(&dir)?;
-    let name = format!("{uuid}-{}.jpg", crate::model::now_ms());
+    let name = super::media_files::names::image(uuid, &random_part()?);
     let tmp = dir.join(format!("{name}.tmp"));
     std::fs::write(&tmp, jpeg)?;
     std::fs::rename(&tmp, dir.join(&name))?;
     Ok(name)
+}
+
+/// The random part of an image's name.
+pub fn random_part() -> std::io::Result<String> {
+    crate::auth::secret::random_hex::<16>().map_err(std::io::Error::other)
 }
 
 /// Store `made` for the kinds given, in one transaction. With `only_if_missing` (the pipeline's
@@ -77,7 +84,7 @@ pub fn store(
     let mut written = Vec::new();
     for &kind in kinds {
         let name = write(&dirs, &uuid, kind, kind.pick(made))
-            .map_err(|e| ServiceError::Internal(format!("writing an image: {e}")))?;
+            .map_err(|e| ServiceError::internal("writing an image", e))?;
         written.push((kind, name));
     }
     let outcome = core
@@ -119,15 +126,37 @@ pub fn store(
 /// Replace a video's image with one the owner uploaded (JPEG, PNG), resized like PeerTube's.
 /// CPU-bound: call it off the async runtime.
 pub fn replace_from_upload(core: &Core, video_id: u64, kind: Kind, bytes: &[u8]) -> Result<()> {
+    let made = from_uploaded(kind, bytes)?;
+    store(core, video_id, &made, &[kind], false)
+}
+
+/// An uploaded image (JPEG, PNG) made into JPEGs at PeerTube's sizes; too large or unreadable
+/// is the form field's error.
+fn from_uploaded(kind: Kind, bytes: &[u8]) -> Result<Images> {
     if bytes.len() > MAX_IMAGE_BYTES {
         return Err(ServiceError::invalid(
             field_name(kind),
             format!("The image must be at most {} MB", MAX_IMAGE_BYTES >> 20),
         ));
     }
-    let made = thumbnail::from_image(bytes)
-        .map_err(|e| ServiceError::invalid(field_name(kind), e.to_string()))?;
-    store(core, video_id, &made, &[kind], false)
+    thumbnail::from_image(bytes).map_err(|e| ServiceError::invalid(field_name(kind), e.to_string()))
+}
+
+/// The images among a form's files (`thumbnailfile`, `previewfile`; other fields are not
+/// images), made into JPEGs at PeerTube's sizes. A file that is not a readable image refuses
+/// the whole form before anything changes. CPU-bound: call it off the async runtime.
+pub fn from_form_files<B: AsRef<[u8]>>(files: &[(String, B)]) -> Result<Vec<(Kind, Images)>> {
+    let mut out = Vec::new();
+    for (name, bytes) in files {
+        let Some(kind) = [Kind::Thumbnail, Kind::Preview]
+            .into_iter()
+            .find(|k| field_name(*k) == name)
+        else {
+            continue;
+        };
+        out.push((kind, from_uploaded(kind, bytes.as_ref())?));
+    }
+    Ok(out)
 }
 
 /// The form field an image comes in.

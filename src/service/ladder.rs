@@ -13,17 +13,19 @@
 //! removed however the job ends.
 
 use std::path::Path;
-use std::sync::atomic::Ordering;
 
 use super::Core;
-use super::pipeline::{self, PipelineError, Publish, Scratch, VideoDirs};
+use super::media_files::{self, VideoDirs};
+use super::processing::{self, PipelineError, Publish, Scratch};
 use super::progress::Tracker;
+use super::urls::{self, Urls};
 use crate::media::colour::Colour;
 use crate::media::encode::av1::Tuning;
 use crate::media::probe::VideoCodec;
+use crate::media::remux;
 use crate::media::remux::Rendition;
 use crate::media::remux::progressive::Progressive;
-use crate::media::remux::{self, RemuxError, Source};
+use crate::media::source::{ContainerError, Source};
 use crate::media::storyboard::{Collector, Plan};
 use crate::media::transcode::checkpoint;
 use crate::media::transcode::frames::FramesError;
@@ -50,19 +52,25 @@ pub fn applies(core: &Core, source: &VideoSource) -> bool {
 /// transcoded (VP9), the smallest rung is encoded alone first and its commit publishes the
 /// video; the others follow from a second decode, so that viewers wait for one rung, not five.
 pub fn transcode(core: &Core, video_id: u64) -> Result<(), PipelineError> {
-    let Some((video, source, media)) = pipeline::load(core, video_id)? else {
+    let Some((video, source, media)) = processing::load(core, video_id)? else {
         return Ok(());
     };
-    let transcoded_only = pipeline::not_remuxable(&source).is_some();
+    let transcoded_only = processing::not_remuxable(&source).is_some();
     // Without its remuxed copy the video is being reprocessed, which enqueues the ladder again.
     if !applies(core, &source) || (!transcoded_only && media.hls.is_empty()) {
         return Ok(());
     }
     let dirs = VideoDirs::of(core, &video.uuid);
-    let (mut src, _demuxed) = pipeline::open_source(&dirs, &source, "ladder-demuxed.tmp")?;
+    let interrupt = core.work.interrupt_of(&video.uuid);
+    let (mut src, _demuxed) =
+        processing::open_source(&dirs, &source, "ladder-demuxed.tmp", &interrupt)?;
+    if transcoded_only && media.hls.is_empty() {
+        // Nothing of it plays yet: what will be published must be what the file says.
+        processing::verify(&mut src)?;
+    }
     if transcoded_only {
         // No remux made them: the thumbnail and preview come from this source (when missing).
-        pipeline::make_images(core, &video, &mut src, source.info.video.rotation);
+        processing::make_images(core, &video, &mut src, source.info.video.rotation);
     }
     // Players without AV1 get H.264 from the remux of an H.264 upload; for any other upload
     // the ladder makes one H.264 rendition beside the AV1 rungs.
@@ -84,7 +92,7 @@ pub fn transcode(core: &Core, video_id: u64) -> Result<(), PipelineError> {
         .flatten();
     if todo.is_empty() && storyboard.is_none() {
         // A crash may have come between the last rung's commit and its playlist.
-        return pipeline::write_master(&dirs, &video, &media.hls);
+        return Ok(media_files::write_master(&dirs, &video, &media.hls)?);
     }
     std::fs::create_dir_all(dirs.hls())?;
     std::fs::create_dir_all(dirs.web_videos())?;
@@ -194,7 +202,7 @@ impl Job<'_> {
         let mut first_pts = None;
         let encoded = rendition::encode_rungs(src, &targets, quality, |picture, pts| {
             self.tracker.add(1);
-            if core.stopping.load(Ordering::SeqCst) {
+            if super::work::stop_requested(core, &video.uuid).is_some() {
                 return Err(TranscodeError::Cancelled);
             }
             let start = *first_pts.get_or_insert(pts);
@@ -254,7 +262,7 @@ impl Job<'_> {
         };
         let publish = match &hls {
             Some(rendition) if self.publishes => Some(Publish {
-                aspect_ratio_e4: pipeline::aspect_ratio_e4(
+                aspect_ratio_e4: processing::aspect_ratio_e4(
                     rendition.width,
                     rendition.height,
                     self.source.info.video.rotation,
@@ -265,15 +273,15 @@ impl Job<'_> {
         };
         if let (Some(_), Some(rendition)) = (&publish, &hls) {
             // The master playlist lists the rung before the commit makes the video public.
-            let mut listed = pipeline::load(core, video.id)?
+            let mut listed = processing::load(core, video.id)?
                 .map(|(_, _, m)| m.hls)
                 .unwrap_or_default();
             listed.retain(|r| r.file != rendition.file);
             listed.push(rendition.clone());
-            pipeline::write_master(dirs, video, &listed)?;
+            media_files::write_master(dirs, video, &listed)?;
         }
         let lists_hls = hls.is_some();
-        let committed = pipeline::commit(core, video.id, dirs, publish, |m| {
+        let committed = processing::commit(core, video.id, dirs, publish, |m| {
             if let Some(rendition) = hls {
                 m.hls.retain(|r| r.file != rendition.file);
                 m.hls.push(rendition);
@@ -284,7 +292,7 @@ impl Job<'_> {
             }
         })?;
         match committed {
-            Some(media) if lists_hls => pipeline::write_master(dirs, video, &media.hls),
+            Some(media) if lists_hls => Ok(media_files::write_master(dirs, video, &media.hls)?),
             _ => Ok(()), // no new HLS file, or deleted meanwhile (its files are gone)
         }
     }
@@ -301,7 +309,7 @@ impl Job<'_> {
         let (file, playlist) = names(video, &target.rung);
         let hls = dirs.hls();
         std::fs::rename(tmp, hls.join(&file))?;
-        pipeline::write_atomic(&hls, &playlist, &remux::playlist::media(made, &file))?;
+        media_files::write_atomic(&hls, &playlist, &remux::playlist::media(made, &file))?;
         let url = format!(
             "{}/static/streaming-playlists/hls/{}/{file}",
             core.config().public_url(),
@@ -309,7 +317,7 @@ impl Job<'_> {
         );
         let height = made.height;
         let tag = format!("-{}-hls", codec_tag(&target.rung));
-        let torrent = pipeline::make_torrent(dirs, &hls.join(&file), video, height, &tag, &url)?;
+        let torrent = media_files::make_torrent(dirs, &hls.join(&file), video, height, &tag, &url)?;
         Ok(HlsRendition {
             width: made.width,
             height,
@@ -339,10 +347,10 @@ impl Job<'_> {
         let file = web_name(video, rung);
         let path = dirs.web_videos().join(&file);
         std::fs::rename(tmp, &path)?;
-        let url = format!("{}/static/web-videos/{file}", core.config().public_url());
+        let url = Urls::new(&core.config()).absolute(&urls::web_video(&file));
         let tag = format!("-{}", codec_tag(rung));
         let height = rung.height as u32;
-        let torrent = pipeline::make_torrent(dirs, &path, video, height, &tag, &url)?;
+        let torrent = media_files::make_torrent(dirs, &path, video, height, &tag, &url)?;
         Ok(WebVideo {
             width: rung.width as u32,
             height,
@@ -382,21 +390,26 @@ fn publish_storyboard(
             return Ok(());
         }
     };
-    let file = format!("{}-storyboard.jpg", video.uuid);
+    // A new random name for every storyboard made: unguessable, and cacheable forever.
+    let file = media_files::names::storyboard(&video.uuid, &super::images::random_part()?);
     let images = dirs.images();
     std::fs::create_dir_all(&images)?;
-    pipeline::write_atomic(&images, &file, &jpeg)?;
+    media_files::write_atomic(&images, &file, &jpeg)?;
     let storyboard = Storyboard {
-        file,
+        file: file.clone(),
         total_width: plan.total_width(),
         total_height: plan.total_height(),
         sprite_width: plan.sprite_width,
         sprite_height: plan.sprite_height,
         sprite_duration: plan.sprite_duration,
     };
-    pipeline::commit(core, video.id, dirs, None, |m| {
-        m.storyboard = Some(storyboard)
+    let mut replaced = None;
+    processing::commit(core, video.id, dirs, None, |m| {
+        replaced = m.storyboard.replace(storyboard).map(|old| old.file);
     })?;
+    if let Some(old) = replaced.filter(|old| *old != file) {
+        let _ = std::fs::remove_file(images.join(old));
+    }
     Ok(())
 }
 
@@ -484,14 +497,17 @@ fn quality(core: &Core) -> Quality {
 /// A rung's fragmented MP4 and media playlist names: the codec is in the name, since the
 /// remuxed upload may have the same height.
 fn names(video: &Video, rung: &Rung) -> (String, String) {
-    let base = format!("{}-{}-{}", video.uuid, rung.height, codec_tag(rung));
-    (format!("{base}-fragmented.mp4"), format!("{base}.m3u8"))
+    let (height, codec) = (rung.height as u32, Some(codec_tag(rung)));
+    (
+        media_files::names::fragmented(&video.uuid, height, codec),
+        media_files::names::media_playlist(&video.uuid, height, codec),
+    )
 }
 
 /// A rung's progressive MP4 name; the codec is in it, since the remuxed upload's progressive
 /// file may have the same height.
 fn web_name(video: &Video, rung: &Rung) -> String {
-    format!("{}-{}-{}.mp4", video.uuid, rung.height, codec_tag(rung))
+    media_files::names::progressive(&video.uuid, rung.height as u32, Some(codec_tag(rung)))
 }
 
 /// The codec as it appears in file names.
@@ -507,9 +523,13 @@ fn codec_tag(rung: &Rung) -> &'static str {
 fn failure(e: TranscodeError) -> PipelineError {
     match e {
         TranscodeError::Cancelled => PipelineError::Cancelled,
+        TranscodeError::Package(ContainerError::Interrupted(why))
+        | TranscodeError::Frames(FramesError::Read(ContainerError::Interrupted(why))) => {
+            ContainerError::Interrupted(why).into()
+        }
         TranscodeError::Io(io)
-        | TranscodeError::Package(RemuxError::Io(io))
-        | TranscodeError::Frames(FramesError::Read(RemuxError::Io(io))) => {
+        | TranscodeError::Package(ContainerError::Io(io))
+        | TranscodeError::Frames(FramesError::Read(ContainerError::Io(io))) => {
             PipelineError::Transient(io.to_string())
         }
         other => PipelineError::Permanent(other.to_string()),
@@ -544,7 +564,7 @@ mod tests {
             PipelineError::Transient(_)
         ));
         assert!(matches!(
-            failure(TranscodeError::Package(RemuxError::Io(io()))),
+            failure(TranscodeError::Package(ContainerError::Io(io()))),
             PipelineError::Transient(_)
         ));
         assert!(matches!(

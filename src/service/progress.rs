@@ -11,7 +11,7 @@ use std::time::Instant;
 /// The counters of one video's processing: units of work done out of a total.
 #[derive(Debug)]
 pub struct Tracker {
-    /// Shared with whatever counts the work (`remux::Source::count_into`).
+    /// Shared with whatever counts the work (`source::Source::count_into`).
     pub done: Arc<AtomicU64>,
     pub total: AtomicU64,
     /// Of `done`, the units an earlier run did (kept, not redone): no part of the rate.

@@ -10,6 +10,7 @@ use super::{Core, Result, ServiceError, channels, videos};
 use crate::model::account::Account;
 use crate::model::job::JobKind;
 use crate::model::video::Video;
+pub use crate::search::Highlight;
 use crate::search::{Highlighter, IndexedVideo, Judge, SearchError};
 use crate::store::{Tx, records, tables};
 
@@ -28,7 +29,7 @@ impl From<SearchError> for ServiceError {
     fn from(e: SearchError) -> Self {
         match e {
             SearchError::Indexing => ServiceError::Unavailable(e.to_string()),
-            other => ServiceError::Internal(other.to_string()),
+            other => ServiceError::internal("searching", other),
         }
     }
 }
@@ -52,31 +53,6 @@ fn indexed(tx: &impl Tx, v: &Video) -> Result<IndexedVideo> {
         owners,
         language: v.language.clone(),
     })
-}
-
-/// Whose videos to reindex after a name they are indexed under changed.
-#[derive(Debug, Clone, Copy)]
-pub enum Owner {
-    Channel(u64),
-    Account(u64),
-}
-
-/// Queue the reindexing of every video of a channel or account whose display name changed, in
-/// the transaction that changes it. The ids come from the catalogue; a video created meanwhile
-/// is indexed by its own job, which reads the new name.
-pub(crate) fn enqueue_owner_reindex(
-    core: &Core,
-    tx: &redb::WriteTransaction,
-    owner: Owner,
-) -> Result<()> {
-    let ids = core.catalog.ids_where(|r| match owner {
-        Owner::Channel(c) => r.channel_id == c,
-        Owner::Account(a) => r.account_id == a,
-    });
-    if ids.is_empty() {
-        return Ok(());
-    }
-    videos::enqueue_indexing(tx, ids)
 }
 
 /// The `IndexVideos` job: index each video as stored now, or drop it when it is gone, in one

@@ -3,7 +3,7 @@
 
 use redb::{ReadableTable, WriteTransaction};
 
-use super::{Core, Result, ServiceError, users};
+use super::{Core, Result, ServiceError};
 use crate::auth::secret;
 use crate::model::now_ms;
 use crate::model::token::{OAuthClient, Token};
@@ -30,8 +30,14 @@ pub fn local_client(core: &Core) -> Result<OAuthClient> {
     })
 }
 
+/// Whether `id` and `secret_given` are the local OAuth client's (compared in constant time).
+pub fn is_local_client(core: &Core, id: &str, secret_given: &str) -> Result<bool> {
+    let client = local_client(core)?;
+    Ok(secret::equal(id, &client.client_id) && secret::equal(secret_given, &client.client_secret))
+}
+
 fn internal(e: impl std::fmt::Display) -> ServiceError {
-    ServiceError::Internal(e.to_string())
+    ServiceError::internal("making an OAuth secret", e.to_string())
 }
 
 /// A freshly issued token pair.
@@ -43,25 +49,35 @@ pub struct Issued {
     pub refresh_token_expires_in: i64,
 }
 
-/// Issue a new token pair for `user_id`.
+/// Issue a new token pair for `user_id`: a new session.
 pub fn issue(core: &Core, user_id: u64) -> Result<Issued> {
-    core.store.write(|tx| issue_in(tx, core, user_id))
+    core.store.write(|tx| issue_in(tx, core, user_id, now_ms()))
 }
 
-fn issue_in(tx: &WriteTransaction, core: &Core, user_id: u64) -> Result<Issued> {
+/// A token pair of the session that began at `session_started`: neither token outlives the
+/// session's absolute end.
+fn issue_in(
+    tx: &WriteTransaction,
+    core: &Core,
+    user_id: u64,
+    session_started: i64,
+) -> Result<Issued> {
     let now = now_ms();
     let access = secret::random_hex::<20>().map_err(internal)?;
     let refresh = secret::random_hex::<20>().map_err(internal)?;
-    let access_life = core.config().auth.access_token_lifetime_secs;
-    let refresh_life = core.config().auth.refresh_token_lifetime_secs;
+    let auth = &core.config().auth;
+    let session_end = session_started.saturating_add(auth.session_max_lifetime_secs * 1000);
+    let access_expires_ms = (now + auth.access_token_lifetime_secs * 1000).min(session_end);
+    let refresh_expires_ms = (now + auth.refresh_token_lifetime_secs * 1000).min(session_end);
     let access_hash = secret::sha256(access.as_bytes());
     let refresh_hash = secret::sha256(refresh.as_bytes());
     let token = Token {
         user_id,
         refresh_hash: secret::hex(&refresh_hash),
-        access_expires_ms: now + access_life * 1000,
-        refresh_expires_ms: now + refresh_life * 1000,
+        access_expires_ms,
+        refresh_expires_ms,
         created_at_ms: now,
+        session_started_ms: Some(session_started),
     };
     tx.open_table(tables::TOKENS)?
         .insert(access_hash.as_slice(), codec::encode(&token).as_slice())?;
@@ -73,8 +89,8 @@ fn issue_in(tx: &WriteTransaction, core: &Core, user_id: u64) -> Result<Issued> 
         access_token: access,
         refresh_token: refresh,
         // PeerTube reports whole seconds left, rounded down.
-        expires_in: access_life - 1,
-        refresh_token_expires_in: refresh_life - 1,
+        expires_in: ((access_expires_ms - now) / 1000 - 1).max(0),
+        refresh_token_expires_in: ((refresh_expires_ms - now) / 1000 - 1).max(0),
     })
 }
 
@@ -89,6 +105,9 @@ pub enum GrantError {
     ExpiredRefreshToken,
     #[error("User is blocked.")]
     Blocked,
+    /// Too many failed attempts: wait this many seconds.
+    #[error("Too many failed login attempts, please try again later.")]
+    Throttled(u64),
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -97,39 +116,6 @@ impl From<crate::store::StoreError> for GrantError {
     fn from(e: crate::store::StoreError) -> Self {
         GrantError::Service(e.into())
     }
-}
-
-/// Check a login (username or e-mail) and password. Runs argon2, so call it off the async runtime.
-pub fn check_password(core: &Core, login: &str, password: &str) -> Result<User, GrantError> {
-    let tx = core.store.read()?;
-    let user = users::find_by_login(&tx, login)?;
-    drop(tx);
-    match user {
-        Some(u) if crate::auth::password::verify(password, &u.password_hash) => {
-            if u.blocked {
-                Err(GrantError::Blocked)
-            } else {
-                Ok(u)
-            }
-        }
-        Some(_) => Err(GrantError::BadCredentials),
-        None => {
-            // Spend the same time as a real check so response timing does not reveal which
-            // usernames exist.
-            let _ = crate::auth::password::verify(password, dummy_hash());
-            Err(GrantError::BadCredentials)
-        }
-    }
-}
-
-/// A real argon2id hash of a random string, computed once, verified against when the user does
-/// not exist.
-fn dummy_hash() -> &'static str {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| {
-        let random = secret::random_hex::<16>().unwrap_or_default();
-        crate::auth::password::hash(&random).unwrap_or_default()
-    })
 }
 
 /// Exchange a refresh token for a new pair; the old pair is revoked in the same transaction.
@@ -147,18 +133,21 @@ pub fn refresh(core: &Core, refresh_token: &str) -> Result<(User, Issued), Grant
             if token.refresh_expires_ms <= now_ms() {
                 return Err(GrantError::ExpiredRefreshToken);
             }
-            let user = users::get(tx, token.user_id)?.ok_or(GrantError::BadRefreshToken)?;
+            let user = records::get::<User>(tx, tables::USERS, token.user_id)?
+                .ok_or(GrantError::BadRefreshToken)?;
             if user.blocked {
                 return Err(GrantError::Blocked);
             }
-            let issued = issue_in(tx, core, user.id)?;
+            let issued = issue_in(tx, core, user.id, token.session_started())?;
             Ok((user, issued))
         })
         .map_err(|e| {
             // An expired refresh token was removed above, but the error aborts that
             // transaction; remove it for good in a transaction of its own.
-            if matches!(e, GrantError::ExpiredRefreshToken) {
-                let _ = revoke_refresh(core, &refresh_hash);
+            if matches!(e, GrantError::ExpiredRefreshToken)
+                && let Err(failed) = revoke_refresh(core, &refresh_hash)
+            {
+                tracing::warn!(error = %failed, "removing an expired refresh token");
             }
             e
         })
@@ -222,7 +211,7 @@ pub fn authenticate(core: &Core, access_token: &str) -> Result<Result<User, Toke
     if token.access_expires_ms <= now_ms() {
         return Ok(Err(TokenProblem::Expired));
     }
-    match users::get(&tx, token.user_id)? {
+    match records::get::<User>(&tx, tables::USERS, token.user_id)? {
         Some(u) if u.blocked => Ok(Err(TokenProblem::Blocked)),
         Some(u) => Ok(Ok(u)),
         None => Ok(Err(TokenProblem::Unknown)),
@@ -242,6 +231,13 @@ pub fn revoke(core: &Core, access_token: &str) -> Result<()> {
 
 /// Revoke every session of a user (password change, block, role change, deletion).
 pub fn revoke_all_in(tx: &WriteTransaction, user_id: u64) -> Result<()> {
+    revoke_others_in(tx, user_id, None)
+}
+
+/// Revoke every session of a user but the one of `keep` (an access token): changing one's own
+/// password ends the sessions on other devices, not the one it was changed from.
+pub fn revoke_others_in(tx: &WriteTransaction, user_id: u64, keep: Option<&str>) -> Result<()> {
+    let keep = keep.map(|t| secret::sha256(t.as_bytes()));
     let hashes: Vec<Vec<u8>> = {
         let t = tx.open_table(tables::USER_TOKENS)?;
         let range = t.range((user_id, [].as_slice())..(user_id + 1, [].as_slice()))?;
@@ -253,6 +249,9 @@ pub fn revoke_all_in(tx: &WriteTransaction, user_id: u64) -> Result<()> {
         v
     };
     for h in hashes {
+        if keep.is_some_and(|k| k.as_slice() == h.as_slice()) {
+            continue;
+        }
         if let Some(token) = load_token(tx, &h)? {
             remove_token(tx, &h, &token)?;
         } else {

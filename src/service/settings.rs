@@ -12,8 +12,10 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use serde_json::Value;
 
-use super::{Result, ServiceError};
+use super::rights;
+use super::{Core, Result, ServiceError};
 use crate::config::Config;
+use crate::model::user::User;
 use crate::store::{Store, codec::Record, records};
 
 /// The settings that may be changed at run time, as `section.key`. Everything else (addresses,
@@ -29,6 +31,8 @@ pub const EDITABLE: &[&str] = &[
     "signup.minimum_age",
     "user.video_quota",
     "user.video_quota_daily",
+    "uploads.max_concurrent_per_user",
+    "jobs.max_queued_secs_per_user",
     "transcoding.enabled",
     "transcoding.resolutions",
     "transcoding.web_videos",
@@ -167,7 +171,7 @@ fn at<'a>(config: &'a Value, key: &str) -> Option<&'a Value> {
 
 /// The editable keys whose value in `next` differs from the file's.
 fn difference(file: &Config, next: &Config) -> Result<Stored> {
-    let internal = |e: serde_json::Error| ServiceError::Internal(e.to_string());
+    let internal = |e: serde_json::Error| ServiceError::internal("encoding the settings", e);
     let file = serde_json::to_value(file).map_err(internal)?;
     let next = serde_json::to_value(next).map_err(internal)?;
     let mut out = BTreeMap::new();
@@ -216,6 +220,50 @@ fn apply(file: &Config, stored: &Stored) -> Result<Config, ApplyError> {
     })?;
     config.validate()?;
     Ok(config)
+}
+
+/// The heights PeerTube's clients offer as ladder rungs (PeerTube's `0p` audio-only file aside).
+pub const PEERTUBE_RUNGS: &[u32] = &[144, 240, 360, 480, 720, 1080, 1440, 2160];
+
+fn check_administrator(me: &User) -> Result<()> {
+    match rights::can_manage_configuration(me) {
+        true => Ok(()),
+        false => Err(ServiceError::Forbidden(
+            "Only administrators may change the instance's configuration.".into(),
+        )),
+    }
+}
+
+/// Change the run-time settings as `me`, an administrator (the API and the settings page).
+pub fn change_as(core: &Core, me: &User, edit: impl FnOnce(&mut Config)) -> Result<Arc<Config>> {
+    check_administrator(me)?;
+    let config = core.settings.change(&core.store, edit)?;
+    tracing::info!(admin = %me.username, "instance settings changed");
+    Ok(config)
+}
+
+/// Forget the run-time settings as `me`, an administrator: the file's values apply again.
+pub fn restore_file_as(core: &Core, me: &User) -> Result<Arc<Config>> {
+    check_administrator(me)?;
+    let config = core.settings.restore_file(&core.store)?;
+    tracing::info!(admin = %me.username, "instance settings restored from the file");
+    Ok(config)
+}
+
+/// Read the settings document as `me`, who must be an administrator.
+pub fn read_as(core: &Core, me: &User) -> Result<Arc<Config>> {
+    check_administrator(me)?;
+    Ok(core.config())
+}
+
+/// The administrator's address, shown in PeerTube's `admin.email`: the root user's e-mail
+/// (the instance's first administrator, who cannot be removed), so it is changed where that
+/// user's e-mail is.
+pub fn administrator_email(core: &Core) -> Result<String> {
+    let tx = core.store.read()?;
+    Ok(super::users::find_by_login(&tx, super::users::ROOT)?
+        .map(|u| u.email)
+        .unwrap_or_default())
 }
 
 #[cfg(test)]

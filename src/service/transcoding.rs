@@ -7,10 +7,14 @@
 //! commit, so a crash in between leaves only unreferenced files, never a reference to a missing
 //! one.
 
-use super::pipeline::{self, VideoDirs};
+use super::catalog::{Change, FileKinds};
+use super::media_files::{self, VideoDirs};
+use super::processing;
+use super::rights;
 use super::{Core, Result, ServiceError, videos};
 use crate::model::job::JobKind;
 use crate::model::now_ms;
+use crate::model::user::User;
 use crate::model::video::VideoMedia;
 use crate::store::{jobs, records, tables};
 
@@ -19,6 +23,18 @@ use crate::store::{jobs, records, tables};
 pub enum Kind {
     Hls,
     WebVideo,
+}
+
+/// The id of the video `key` names, if `me` may manage its files: administrators only, as
+/// PeerTube's `RUN_VIDEO_TRANSCODING` and `MANAGE_VIDEO_FILES` rights.
+pub fn video_to_manage(core: &Core, me: &User, key: &str) -> Result<u64> {
+    if !rights::can_manage_video_files(me) {
+        return Err(ServiceError::Forbidden(
+            "Only administrators may manage video files.".into(),
+        ));
+    }
+    let video = videos::find(&core.store.read()?, key)?.ok_or(ServiceError::NotFound("video"))?;
+    Ok(video.id)
 }
 
 /// Queue the work that makes the video's `kind` files complete. For HLS that is the remuxed
@@ -39,7 +55,7 @@ pub fn request(core: &Core, video_id: u64, kind: Kind, force: bool) -> Result<()
     drop(tx);
     let ladder = super::ladder::applies(core, &source);
     // An upload served only transcoded (VP9) has AV1 rungs and nothing else.
-    let transcoded_only = match pipeline::not_remuxable(&source) {
+    let transcoded_only = match processing::not_remuxable(&source) {
         Some(_) if ladder => true,
         Some(reason) => return Err(ServiceError::invalid("transcodingType", reason)),
         None => false,
@@ -52,52 +68,58 @@ pub fn request(core: &Core, video_id: u64, kind: Kind, force: bool) -> Result<()
         return Err(transcoding_disabled());
     }
     let mut dropped = Vec::new();
-    let hls = core.store.write(|tx| {
-        let mut media =
-            records::get::<VideoMedia>(tx, tables::VIDEO_MEDIA, video_id)?.unwrap_or_default();
-        if force {
-            dropped = drop_rungs(&mut media, kind);
-            records::put(tx, tables::VIDEO_MEDIA, video_id, &media)?;
-        }
-        let remux_missing = |m: &VideoMedia| match kind {
-            Kind::Hls => !m.hls.iter().any(|r| !r.transcoded),
-            Kind::WebVideo => !m.web_videos.iter().any(|w| !w.transcoded),
-        };
-        let mut queued = Vec::new();
-        match kind {
-            // The remux remakes what is missing, and its publication queues the ladder.
-            Kind::Hls if transcoded_only && media.hls.is_empty() => {
-                queued.push(JobKind::ProcessUpload { video_id })
+    // Through the catalogue: dropping rungs can leave a video without one kind of file.
+    let hls = core.catalog.write(|| {
+        core.store.write(|tx| {
+            let mut media =
+                records::get::<VideoMedia>(tx, tables::VIDEO_MEDIA, video_id)?.unwrap_or_default();
+            if force {
+                dropped = drop_rungs(&mut media, kind);
+                records::put(tx, tables::VIDEO_MEDIA, video_id, &media)?;
             }
-            Kind::Hls if !transcoded_only && remux_missing(&media) => {
-                queued.push(JobKind::ProcessUpload { video_id })
-            }
-            // Remuxing is always allowed; encoding only where the instance does it.
-            Kind::Hls if !core.config().transcoding.enabled => return Err(transcoding_disabled()),
-            Kind::Hls if ladder => queued.push(JobKind::TranscodeLadder { video_id }),
-            Kind::Hls => {}
-            Kind::WebVideo => {
-                if !transcoded_only && remux_missing(&media) {
-                    queued.push(JobKind::ProcessUpload { video_id });
+            let remux_missing = |m: &VideoMedia| match kind {
+                Kind::Hls => !m.hls.iter().any(|r| !r.transcoded),
+                Kind::WebVideo => !m.web_videos.iter().any(|w| !w.transcoded),
+            };
+            let mut queued = Vec::new();
+            match kind {
+                // The remux remakes what is missing, and its publication queues the ladder.
+                Kind::Hls if transcoded_only && media.hls.is_empty() => {
+                    queued.push(JobKind::ProcessUpload { video_id })
                 }
-                // The ladder makes only the rungs' files still missing; with none, nothing.
-                if rung_webs {
-                    queued.push(JobKind::TranscodeLadder { video_id });
+                Kind::Hls if !transcoded_only && remux_missing(&media) => {
+                    queued.push(JobKind::ProcessUpload { video_id })
+                }
+                // Remuxing is always allowed; encoding only where the instance does it.
+                Kind::Hls if !core.config().transcoding.enabled => {
+                    return Err(transcoding_disabled());
+                }
+                Kind::Hls if ladder => queued.push(JobKind::TranscodeLadder { video_id }),
+                Kind::Hls => {}
+                Kind::WebVideo => {
+                    if !transcoded_only && remux_missing(&media) {
+                        queued.push(JobKind::ProcessUpload { video_id });
+                    }
+                    // The ladder makes only the rungs' files still missing; with none, nothing.
+                    if rung_webs {
+                        queued.push(JobKind::TranscodeLadder { video_id });
+                    }
                 }
             }
-        }
-        // Nothing queued: the files are complete (the remux's progressive file is remuxed, so
-        // making it again would give the same bytes).
-        for job in queued {
-            jobs::enqueue(tx, job, now_ms())?;
-        }
-        Ok::<_, ServiceError>(media.hls)
+            // Nothing queued: the files are complete (the remux's progressive file is remuxed, so
+            // making it again would give the same bytes).
+            for job in queued {
+                jobs::enqueue(tx, job, now_ms())?;
+            }
+            let files = Change::Files(video_id, FileKinds::of(&media));
+            Ok::<_, ServiceError>((media.hls, vec![files]))
+        })
     })?;
     let dirs = VideoDirs::of(core, &video.uuid);
     if !dropped.is_empty() {
         remove_files(&dirs, &dropped);
         // The renditions as just committed.
-        if let Err(e) = pipeline::write_master(&dirs, &video, &hls) {
+        if let Err(e) = media_files::write_master(&dirs, &video, &hls) {
             tracing::warn!(video = video_id, error = %e, "master playlist not rewritten");
         }
     }
@@ -163,35 +185,38 @@ fn refuse_for_transcoded_only(kind: Kind, force: bool, rung_webs: bool) -> Resul
 /// Remove one kind of file: every HLS rendition (the remuxed copy and the AV1 rungs, and the
 /// master playlist), or the progressive files.
 pub fn remove(core: &Core, video_id: u64, kind: Kind) -> Result<()> {
-    let (uuid, files) = core.store.write(|tx| {
-        let video = videos::get(tx, video_id)?.ok_or(ServiceError::NotFound("Video"))?;
-        let mut media =
-            records::get::<VideoMedia>(tx, tables::VIDEO_MEDIA, video_id)?.unwrap_or_default();
-        let (files, other_left) = match kind {
-            Kind::Hls => (
-                media.hls.iter().flat_map(hls_files).collect::<Vec<_>>(),
-                !media.web_videos.is_empty(),
-            ),
-            Kind::WebVideo => (
-                media.web_videos.iter().flat_map(web_files).collect(),
-                !media.hls.is_empty(),
-            ),
-        };
-        if files.is_empty() {
-            return Err(ServiceError::NotFound("Video files"));
-        }
-        if !other_left {
-            return Err(ServiceError::invalid(
-                "id",
-                "Cannot remove the only files this video plays from.",
-            ));
-        }
-        match kind {
-            Kind::Hls => media.hls.clear(),
-            Kind::WebVideo => media.web_videos.clear(),
-        }
-        records::put(tx, tables::VIDEO_MEDIA, video_id, &media)?;
-        Ok((video.uuid, files))
+    let (uuid, files) = core.catalog.write(|| {
+        core.store.write(|tx| {
+            let video = videos::get(tx, video_id)?.ok_or(ServiceError::NotFound("Video"))?;
+            let mut media =
+                records::get::<VideoMedia>(tx, tables::VIDEO_MEDIA, video_id)?.unwrap_or_default();
+            let (files, other_left) = match kind {
+                Kind::Hls => (
+                    media.hls.iter().flat_map(hls_files).collect::<Vec<_>>(),
+                    !media.web_videos.is_empty(),
+                ),
+                Kind::WebVideo => (
+                    media.web_videos.iter().flat_map(web_files).collect(),
+                    !media.hls.is_empty(),
+                ),
+            };
+            if files.is_empty() {
+                return Err(ServiceError::NotFound("Video files"));
+            }
+            if !other_left {
+                return Err(ServiceError::invalid(
+                    "id",
+                    "Cannot remove the only files this video plays from.",
+                ));
+            }
+            match kind {
+                Kind::Hls => media.hls.clear(),
+                Kind::WebVideo => media.web_videos.clear(),
+            }
+            records::put(tx, tables::VIDEO_MEDIA, video_id, &media)?;
+            let kinds = Change::Files(video_id, FileKinds::of(&media));
+            Ok(((video.uuid, files), vec![kinds]))
+        })
     })?;
     let dirs = VideoDirs::of(core, &uuid);
     remove_files(&dirs, &files);

@@ -7,15 +7,16 @@
 //! is cut off when the upload resumes. Start-up sweeps part files and media directories that no
 //! session or video owns, so nothing half-written stays.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use redb::{ReadableTable, WriteTransaction};
 
 use super::videos::{self, NewVideo};
-use super::{Core, Result, ServiceError, channels};
+use super::{Core, Result, ServiceError, channels, indexing, upload_limits, validate};
 use crate::auth::secret;
-use crate::media::probe;
 use crate::model::now_ms;
 use crate::model::upload::{UploadMeta, UploadSession};
 use crate::model::user::User;
@@ -27,12 +28,19 @@ pub fn uploads_dir(core: &Core) -> PathBuf {
     core.config().storage.data_dir.join("uploads")
 }
 
+/// A fresh, unguessable path in the uploads folder for a single-request upload being received.
+pub fn new_single_part(core: &Core) -> Result<PathBuf> {
+    let id = secret::random_hex::<16>()
+        .map_err(|e| ServiceError::internal("naming an upload", e.to_string()))?;
+    Ok(uploads_dir(core).join(format!("single-{id}.part")))
+}
+
 pub fn part_path(core: &Core, id: &str) -> PathBuf {
     uploads_dir(core).join(format!("{id}.part"))
 }
 
 fn io_error(what: &str, e: std::io::Error) -> ServiceError {
-    ServiceError::Internal(format!("{what}: {e}"))
+    ServiceError::internal(what.to_string(), e)
 }
 
 /// Turn upload metadata into a new video, checking every field.
@@ -74,9 +82,8 @@ pub fn new_video(meta: &UploadMeta, input_size: u64) -> Result<NewVideo> {
 
 /// The uploader must own the target channel.
 fn check_channel(tx: &impl Tx, user: &User, channel_id: u64) -> Result<()> {
-    let channel = channels::get(tx, channel_id)?.ok_or_else(|| {
-        ServiceError::invalid("channelId", "Unknown video channel for this account")
-    })?;
+    // PeerTube answers an unknown channel with 404, before any other check of it.
+    let channel = channels::get(tx, channel_id)?.ok_or(ServiceError::NotFound("video channel"))?;
     if channel.account_id != user.account_id {
         return Err(ServiceError::Forbidden(
             "Cannot upload to a channel of another account".into(),
@@ -101,11 +108,13 @@ pub fn check_size(
     }
     let day_ago = now_ms() - 24 * 3600 * 1000;
     let (stored, stored_today) = core.catalog.bytes_of_account(user.account_id, day_ago);
-    let pending: u64 = sessions_of(tx, user.id)?
+    let declared: u64 = upload_limits::sessions_of(tx, user.id)?
         .iter()
         .filter(|s| Some(s.id.as_str()) != except)
         .map(|s| s.size)
         .sum();
+    // Single-request uploads being received count too: parallel uploads cannot overrun it.
+    let pending = declared + core.receiving.bytes_of(user.id);
     let over = |quota: i64, used: u64| quota >= 0 && used + pending + size > quota.unsigned_abs();
     if over(user.video_quota, stored) || over(user.video_quota_daily, stored_today) {
         return Err(ServiceError::QuotaReached(
@@ -115,27 +124,23 @@ pub fn check_size(
     Ok(())
 }
 
-fn sessions_of(tx: &impl Tx, user_id: u64) -> Result<Vec<UploadSession>> {
-    let table = tx.table(tables::UPLOADS)?;
-    let mut out = Vec::new();
-    for entry in table.range::<&str>(..)? {
-        let (_, v) = entry?;
-        let s: UploadSession = codec::decode(v.value())?;
-        if s.user_id == user_id {
-            out.push(s);
-        }
-    }
-    Ok(out)
+/// What a client says of a file before sending it, in both protocols: its name, and its type
+/// when it gives one. Refused at once when wrong, before a byte of the file is taken.
+pub fn check_announced(filename: &str, media_type: Option<&str>) -> Result<()> {
+    validate::upload_filename(filename)?;
+    validate::announced_video_type(media_type)
 }
 
-/// Begin a resumable upload of `size` bytes.
+/// Begin a resumable upload of `size` bytes, announced as `media_type`.
 pub fn start(
     core: &Core,
     user: &User,
     meta: UploadMeta,
     filename: String,
+    media_type: Option<&str>,
     size: u64,
 ) -> Result<UploadSession> {
+    check_announced(&filename, media_type)?;
     new_video(&meta, size)?;
     if size == 0 {
         return Err(ServiceError::invalid(
@@ -145,7 +150,8 @@ pub fn start(
     }
     let dir = uploads_dir(core);
     std::fs::create_dir_all(&dir).map_err(|e| io_error("creating the uploads directory", e))?;
-    let id = secret::random_hex::<16>().map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let id = secret::random_hex::<16>()
+        .map_err(|e| ServiceError::internal("naming an upload", e.to_string()))?;
     let now = now_ms();
     let session = UploadSession {
         id: id.clone(),
@@ -160,6 +166,7 @@ pub fn start(
     File::create(part_path(core, &id)).map_err(|e| io_error("creating the part file", e))?;
     let created = core.store.write(|tx| {
         check_channel(tx, user, session.meta.channel_id)?;
+        super::upload_limits::check_new_session(core, tx, user)?;
         check_size(core, tx, user, size, None)?;
         put_session(tx, &session)?;
         Ok(())
@@ -235,11 +242,15 @@ pub fn finish(core: &Core, session: &UploadSession, user: &User) -> Result<Video
     );
     if matches!(result, Err(ServiceError::UnsupportedMedia(_))) {
         // Nothing can be done with these bytes: drop the session so they do not linger.
-        let _ = core.store.write(|tx| {
+        let dropped = core.store.write(|tx| {
             tx.open_table(tables::UPLOADS)?
                 .remove(session.id.as_str())?;
             Ok::<_, ServiceError>(())
         });
+        if let Err(e) = dropped {
+            // The session stays; the upload sweep removes it when it expires.
+            tracing::warn!(error = %e, "dropping a refused upload's session");
+        }
     }
     result
 }
@@ -258,7 +269,8 @@ pub fn finish_file(
         .map_err(|e| io_error("reading the uploaded file", e))?
         .len();
     // Headers only, before anything is kept: refused files are deleted with the reason.
-    let info = match probe::probe(part, &core.config().media.limits()) {
+    // In a child process: this is the first parse of bytes anyone may send.
+    let info = match crate::media::inspect::inspect(part, &core.config().media.limits()) {
         Ok(info) => info,
         Err(e) => {
             let _ = std::fs::remove_file(part);
@@ -273,7 +285,7 @@ pub fn finish_file(
         "mp4"
     };
     let uuid = uuid::Uuid::new_v4();
-    let dir = crate::jobs::media_dir(&core.config().storage.data_dir).join(uuid.to_string());
+    let dir = super::media_files::media_dir(&core.config().storage.data_dir).join(uuid.to_string());
     std::fs::create_dir_all(&dir).map_err(|e| io_error("creating the media directory", e))?;
     let file = format!("original.{extension}");
     let original = dir.join(&file);
@@ -288,6 +300,7 @@ pub fn finish_file(
         core.store.write(|tx| {
             check_channel(tx, user, new.channel_id)?;
             check_size(core, tx, user, size, session_id)?;
+            super::upload_limits::check_queued(core, tx, user, new.duration)?;
             if let Some(id) = session_id {
                 tx.open_table(tables::UPLOADS)?.remove(id)?;
             }
@@ -295,7 +308,7 @@ pub fn finish_file(
             records::put(tx, tables::VIDEO_SOURCES, video.id, &source)?;
             // An uploaded video is found by search like any other (its visibility is judged at
             // query time, so indexing it before it is published shows nothing early).
-            videos::enqueue_indexing(tx, vec![video.id])?;
+            indexing::enqueue_indexing(tx, vec![video.id])?;
             // In the same commit: a stored video always has the job that makes it playable.
             crate::store::jobs::enqueue(
                 tx,
@@ -309,6 +322,11 @@ pub fn finish_file(
     match &created {
         Ok(_) => core.jobs_wake.notify(),
         Err(_) => {
+            // A resumable upload keeps its bytes: the client may ask to finish it again (after
+            // its other videos are processed, say) without sending the file twice.
+            if session_id.is_some() {
+                let _ = std::fs::rename(&original, part);
+            }
             let _ = std::fs::remove_dir_all(&dir);
         }
     }
@@ -354,7 +372,9 @@ pub fn sweep(core: &Core) -> Result<usize> {
         }
     }
     let by_uuid = tx.table(tables::VIDEOS_BY_UUID)?;
-    for path in read_dir(&crate::jobs::media_dir(&core.config().storage.data_dir)) {
+    for path in read_dir(&super::media_files::media_dir(
+        &core.config().storage.data_dir,
+    )) {
         let owned = path
             .file_name()
             .and_then(|n| n.to_str())
@@ -373,4 +393,32 @@ fn read_dir(dir: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(dir)
         .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default()
+}
+
+/// Uploads being written right now: one request at a time per upload.
+#[derive(Debug, Default)]
+pub struct InFlight(Mutex<HashSet<String>>);
+
+pub struct InFlightGuard(Arc<InFlight>, String);
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        self.0
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.1);
+    }
+}
+
+impl InFlight {
+    pub fn enter(self: &Arc<Self>, id: &str) -> Result<InFlightGuard> {
+        let mut set = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if !set.insert(id.to_owned()) {
+            return Err(ServiceError::Conflict(
+                "Another request is writing this upload".into(),
+            ));
+        }
+        Ok(InFlightGuard(self.clone(), id.to_owned()))
+    }
 }

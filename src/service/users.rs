@@ -2,12 +2,16 @@
 
 use redb::{ReadableTable, WriteTransaction};
 
-use super::{Core, Result, ServiceError, channels, validate};
+use super::{Core, Result, ServiceError, actors, channels, validate};
 use crate::model::account::{Account, ActorRef};
 use crate::model::channel::Channel;
 use crate::model::now_ms;
 use crate::model::user::{Role, User};
-use crate::store::{Tx, codec, next_id, records, tables};
+use crate::store::{Tx, next_id, records, tables};
+
+/// The first administrator's name. Root stays an administrator and can be neither blocked nor
+/// removed, whoever asks (PeerTube's rule): an instance always keeps one way in.
+pub const ROOT: &str = "root";
 
 /// What is needed to create a user. The password arrives already hashed (hashing is slow and
 /// runs outside the write transaction).
@@ -33,13 +37,13 @@ pub fn validate_new(u: &NewUser) -> Result<()> {
     validate::quota("videoQuota", u.video_quota)?;
     validate::quota("videoQuotaDaily", u.video_quota_daily)?;
     if let Some(d) = &u.display_name {
-        validate::length("displayName", d, 1, 120)?;
+        validate::name("displayName", d, 1, 120)?;
     }
     if let Some(c) = &u.channel_name {
         validate::actor_name("channel.name", c)?;
     }
     if let Some(d) = &u.channel_display_name {
-        validate::length("channel.displayName", d, 1, 120)?;
+        validate::name("channel.displayName", d, 1, 120)?;
     }
     Ok(())
 }
@@ -50,6 +54,21 @@ pub fn create(core: &Core, u: NewUser) -> Result<(User, Account, Channel)> {
     core.store.write(|tx| create_in(tx, &u))
 }
 
+/// Create a user as `create` does, unless the instance already has `max_users`: the count is
+/// checked in the transaction that creates the user, so two sign-ups at once cannot both pass
+/// the limit.
+pub fn create_within(core: &Core, u: NewUser, max_users: u64) -> Result<(User, Account, Channel)> {
+    validate_new(&u)?;
+    core.store.write(|tx| {
+        if count(tx)? >= max_users {
+            return Err(ServiceError::Forbidden(
+                "User registration is not allowed".into(),
+            ));
+        }
+        create_in(tx, &u)
+    })
+}
+
 pub(crate) fn create_in(tx: &WriteTransaction, u: &NewUser) -> Result<(User, Account, Channel)> {
     let now = now_ms();
     let name_key = u.username.to_lowercase();
@@ -58,7 +77,7 @@ pub(crate) fn create_in(tx: &WriteTransaction, u: &NewUser) -> Result<(User, Acc
         .open_table(tables::USERS_BY_NAME)?
         .get(name_key.as_str())?
         .is_some()
-        || actor_exists(tx, &name_key)?
+        || actors::actor_exists(tx, &name_key)?
     {
         return Err(ServiceError::Conflict(
             "User with this username or email already exists.".into(),
@@ -105,7 +124,7 @@ pub(crate) fn create_in(tx: &WriteTransaction, u: &NewUser) -> Result<(User, Acc
         last_login_ms: None,
     };
     records::put(tx, tables::ACCOUNTS, account_id, &account)?;
-    set_actor_name(tx, &account.name, ActorRef::Account(account_id))?;
+    actors::set_actor_name(tx, &account.name, ActorRef::Account(account_id))?;
     records::put(tx, tables::USERS, user_id, &user)?;
     tx.open_table(tables::USERS_BY_NAME)?
         .insert(name_key.as_str(), user_id)?;
@@ -128,29 +147,6 @@ pub(crate) fn create_in(tx: &WriteTransaction, u: &NewUser) -> Result<(User, Acc
         },
     )?;
     Ok((user, account, channel))
-}
-
-pub(crate) fn actor_exists(tx: &impl Tx, name: &str) -> Result<bool> {
-    let t = tx.table(tables::ACTORS_BY_NAME)?;
-    Ok(t.get(name.to_lowercase().as_str())?.is_some())
-}
-
-pub(crate) fn set_actor_name(tx: &WriteTransaction, name: &str, actor: ActorRef) -> Result<()> {
-    tx.open_table(tables::ACTORS_BY_NAME)?.insert(
-        name.to_lowercase().as_str(),
-        codec::encode(&actor).as_slice(),
-    )?;
-    Ok(())
-}
-
-/// Which actor a (local) name belongs to.
-pub fn resolve_actor(tx: &impl Tx, name: &str) -> Result<Option<ActorRef>> {
-    let t = tx.table(tables::ACTORS_BY_NAME)?;
-    let v = t.get(name.to_lowercase().as_str())?;
-    match v {
-        Some(v) => Ok(Some(codec::decode(v.value())?)),
-        None => Ok(None),
-    }
 }
 
 pub fn get(tx: &impl Tx, id: u64) -> Result<Option<User>> {
@@ -176,8 +172,23 @@ pub fn find_by_login(tx: &impl Tx, login: &str) -> Result<Option<User>> {
     }
 }
 
+/// A user by username or e-mail, read on its own.
+pub fn by_login(core: &Core, login: &str) -> Result<User> {
+    find_by_login(&core.store.read()?, login)?.ok_or(ServiceError::NotFound("user"))
+}
+
 pub fn count(tx: &impl Tx) -> Result<u64> {
     Ok(redb::ReadableTableMetadata::len(&tx.table(tables::USERS)?)?)
+}
+
+/// How many users the instance has.
+pub fn total(core: &Core) -> Result<u64> {
+    count(&core.store.read()?)
+}
+
+/// A user by id, read on its own.
+pub fn by_id(core: &Core, id: u64) -> Result<User> {
+    require(&core.store.read()?, id)
 }
 
 /// Sort orders of `GET /api/v1/users`.
@@ -186,8 +197,11 @@ pub enum UserSort {
     Id,
     Username,
     CreatedAt,
-    Email,
     Role,
+    /// Never-logged-in users first (ascending).
+    LastLoginDate,
+    /// Bytes of video stored (the quota used).
+    VideoQuotaUsed,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -199,8 +213,12 @@ pub struct UserQuery {
     pub blocked: Option<bool>,
 }
 
-/// One page of users and the number matching.
-pub fn list(tx: &impl Tx, q: &UserQuery) -> Result<(usize, Vec<User>)> {
+/// One page of users and the number matching; `quota_used` gives an account's stored bytes.
+fn list(
+    tx: &impl Tx,
+    q: &UserQuery,
+    quota_used: impl Fn(u64) -> u64,
+) -> Result<(usize, Vec<User>)> {
     let mut users: Vec<User> = records::all(tx, tables::USERS)?;
     if let Some(search) = q.search.as_deref().map(str::to_lowercase) {
         users.retain(|u| {
@@ -216,8 +234,11 @@ pub fn list(tx: &impl Tx, q: &UserQuery) -> Result<(usize, Vec<User>)> {
             UserSort::Id => a.id.cmp(&b.id),
             UserSort::Username => a.username.cmp(&b.username),
             UserSort::CreatedAt => a.created_at_ms.cmp(&b.created_at_ms).then(a.id.cmp(&b.id)),
-            UserSort::Email => a.email.cmp(&b.email),
             UserSort::Role => a.role.cmp(&b.role).then(a.id.cmp(&b.id)),
+            UserSort::LastLoginDate => a.last_login_ms.cmp(&b.last_login_ms).then(a.id.cmp(&b.id)),
+            UserSort::VideoQuotaUsed => quota_used(a.account_id)
+                .cmp(&quota_used(b.account_id))
+                .then(a.id.cmp(&b.id)),
         };
         if descending { o.reverse() } else { o }
     });
@@ -252,6 +273,7 @@ pub fn update(core: &Core, id: u64, up: AdminUpdate) -> Result<User> {
     }
     core.store.write(|tx| {
         let mut user = require(tx, id)?;
+        check_root_rules(&user, &up)?;
         if let Some(email) = &up.email {
             change_email(tx, &mut user, email)?;
         }
@@ -285,6 +307,19 @@ pub fn update(core: &Core, id: u64, up: AdminUpdate) -> Result<User> {
     })
 }
 
+fn check_root_rules(user: &User, up: &AdminUpdate) -> Result<()> {
+    if user.username != ROOT {
+        return Ok(());
+    }
+    if up.role.is_some_and(|r| r != Role::Administrator) {
+        return Err(ServiceError::Refused("Cannot change root role.".into()));
+    }
+    if up.blocked.as_ref().is_some_and(|(b, _)| *b) {
+        return Err(ServiceError::Refused("Cannot block the root user".into()));
+    }
+    Ok(())
+}
+
 fn change_email(tx: &WriteTransaction, user: &mut User, email: &str) -> Result<()> {
     let new_key = email.to_lowercase();
     let old_key = user.email.to_lowercase();
@@ -308,21 +343,25 @@ fn change_email(tx: &WriteTransaction, user: &mut User, email: &str) -> Result<(
 #[derive(Debug, Clone, Default)]
 pub struct SelfUpdate {
     pub display_name: Option<String>,
-    pub description: Option<String>,
+    /// `Some(None)` clears the description.
+    pub description: Option<Option<String>>,
     pub nsfw_policy: Option<String>,
     pub auto_play_video: Option<bool>,
     pub p2p_enabled: Option<bool>,
-    pub video_languages: Option<Vec<String>>,
+    /// `Some(None)` goes back to every language.
+    pub video_languages: Option<Option<Vec<String>>>,
     pub email: Option<String>,
     pub password_hash: Option<String>,
+    /// The access token of the session the change is made in: a new password ends the others.
+    pub keep_session: Option<String>,
 }
 
 pub fn update_me(core: &Core, id: u64, up: SelfUpdate) -> Result<User> {
     if let Some(d) = &up.display_name {
-        validate::length("displayName", d, 1, 120)?;
+        validate::name("displayName", d, 1, 120)?;
     }
-    if let Some(d) = &up.description {
-        validate::length("description", d, 3, 1000)?;
+    if let Some(Some(d)) = &up.description {
+        validate::text("description", d, 3, 1000)?;
     }
     if let Some(p) = &up.nsfw_policy {
         validate::nsfw_policy(p)?;
@@ -343,13 +382,14 @@ pub fn update_me(core: &Core, id: u64, up: SelfUpdate) -> Result<User> {
                 user.p2p_enabled = v;
             }
             if let Some(v) = &up.video_languages {
-                user.video_languages = Some(v.clone());
+                user.video_languages = v.clone();
             }
             if let Some(e) = &up.email {
                 change_email(tx, &mut user, e)?;
             }
             if let Some(h) = &up.password_hash {
                 user.password_hash = h.clone();
+                super::sessions::revoke_others_in(tx, id, up.keep_session.as_deref())?;
             }
             records::put(tx, tables::USERS, id, &user)?;
             if up.display_name.is_some() || up.description.is_some() {
@@ -357,14 +397,14 @@ pub fn update_me(core: &Core, id: u64, up: SelfUpdate) -> Result<User> {
                     .ok_or(ServiceError::NotFound("account"))?;
                 if let Some(d) = &up.display_name {
                     account.display_name = d.clone();
-                    super::search::enqueue_owner_reindex(
+                    super::indexing::enqueue_owner_reindex(
                         core,
                         tx,
-                        super::search::Owner::Account(account.id),
+                        super::indexing::Owner::Account(account.id),
                     )?;
                 }
                 if let Some(d) = &up.description {
-                    account.description = Some(d.clone());
+                    account.description = d.clone();
                 }
                 account.updated_at_ms = now_ms();
                 records::put(tx, tables::ACCOUNTS, account.id, &account)?;
@@ -390,6 +430,9 @@ pub fn delete(core: &Core, id: u64) -> Result<()> {
     core.catalog.write(|| {
         core.store.write(|tx| {
             let user = require(tx, id)?;
+            if user.username == ROOT {
+                return Err(ServiceError::Refused("Cannot remove the root user".into()));
+            }
             let mut removed = Vec::new();
             for channel in channels::of_account(tx, user.account_id)? {
                 removed.extend(super::videos::delete_channel_videos_in(tx, channel.id)?);
@@ -412,4 +455,11 @@ pub fn delete(core: &Core, id: u64) -> Result<()> {
     })?;
     core.jobs_wake.notify();
     Ok(())
+}
+
+/// One page of users, as `list` gives it, read on its own.
+pub fn page(core: &Core, q: &UserQuery) -> Result<(usize, Vec<User>)> {
+    list(&core.store.read()?, q, |account| {
+        core.catalog.bytes_of_account(account, 0).0
+    })
 }

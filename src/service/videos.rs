@@ -4,11 +4,13 @@
 use redb::{ReadableTable, WriteTransaction};
 
 use super::catalog::{Change, Filter, Row, SortKey};
-use super::{Core, Result, ServiceError, channels, validate};
+use super::{Core, Result, ServiceError, indexing, validate};
 use crate::model::channel::Channel;
 use crate::model::job::JobKind;
 use crate::model::now_ms;
-use crate::model::video::{CommentsPolicy, Privacy, Video, VideoState, parse_short_uuid};
+use crate::model::video::{
+    CommentsPolicy, Privacy, Video, VideoMedia, VideoSource, VideoState, parse_short_uuid,
+};
 use crate::store::{Tx, jobs, next_id, records, tables};
 
 /// Metadata of a new video.
@@ -57,12 +59,12 @@ pub fn validate_licence(v: u32) -> Result<()> {
 }
 
 pub(crate) fn validate_new(v: &NewVideo) -> Result<()> {
-    validate::length("name", &v.name, 3, 120)?;
+    validate::name("name", &v.name, 3, 120)?;
     if let Some(d) = &v.description {
-        validate::length("description", d, 3, 10_000)?;
+        validate::text("description", d, 3, 10_000)?;
     }
     if let Some(s) = &v.support {
-        validate::length("support", s, 3, 1000)?;
+        validate::text("support", s, 3, 1000)?;
     }
     if let Some(c) = v.category {
         validate_category(c)?;
@@ -71,7 +73,7 @@ pub(crate) fn validate_new(v: &NewVideo) -> Result<()> {
         validate_licence(l)?;
     }
     if let Some(l) = &v.language {
-        validate::length("language", l, 1, 10)?;
+        validate::language("language", l)?;
     }
     validate::tags(&v.tags)
 }
@@ -82,21 +84,15 @@ pub fn create(core: &Core, v: NewVideo) -> Result<Video> {
     core.catalog
         .write(|| {
             core.store.write(|tx| {
-                let channel = channels::get(tx, v.channel_id)?
+                let channel = channel_by_id(tx, v.channel_id)?
                     .ok_or(ServiceError::NotFound("video channel"))?;
                 let video = create_in(tx, &v, now_ms(), uuid::Uuid::new_v4())?;
-                enqueue_indexing(tx, vec![video.id])?;
+                indexing::enqueue_indexing(tx, vec![video.id])?;
                 let row = Row::new(&video, channel.account_id);
                 Ok((video, vec![Change::Upsert(row)]))
             })
         })
         .inspect(|_| core.jobs_wake.notify())
-}
-
-/// Queue the search index update of these videos (one job, one index commit).
-pub(crate) fn enqueue_indexing(tx: &WriteTransaction, video_ids: Vec<u64>) -> Result<()> {
-    jobs::enqueue(tx, JobKind::IndexVideos { video_ids }, now_ms())?;
-    Ok(())
 }
 
 /// Store many videos in one transaction (imports, benchmarks): one commit instead of one per video.
@@ -115,7 +111,7 @@ pub fn create_batch(core: &Core, list: Vec<NewVideo>) -> Result<Vec<Video>> {
                     let account_id = match owners.get(&v.channel_id) {
                         Some(a) => *a,
                         None => {
-                            let c = channels::get(tx, v.channel_id)?
+                            let c = channel_by_id(tx, v.channel_id)?
                                 .ok_or(ServiceError::NotFound("video channel"))?;
                             owners.insert(v.channel_id, c.account_id);
                             c.account_id
@@ -126,7 +122,7 @@ pub fn create_batch(core: &Core, list: Vec<NewVideo>) -> Result<Vec<Video>> {
                     changes.push(Change::Upsert(Row::new(&video, account_id)));
                     made.push(video);
                 }
-                enqueue_indexing(tx, made.iter().map(|v| v.id).collect())?;
+                indexing::enqueue_indexing(tx, made.iter().map(|v| v.id).collect())?;
                 Ok((made, changes))
             })
         })
@@ -180,6 +176,23 @@ pub(crate) fn create_in(
 
 pub fn get(tx: &impl Tx, id: u64) -> Result<Option<Video>> {
     Ok(records::get(tx, tables::VIDEOS, id)?)
+}
+
+/// What a video's files are: its renditions, and the original upload (served until the
+/// progressive file is made).
+#[derive(Debug, Clone, Default)]
+pub struct Files {
+    pub media: VideoMedia,
+    pub source: Option<VideoSource>,
+}
+
+/// The files of video `id` (none yet for a video still being processed).
+pub fn files_of(core: &Core, id: u64) -> Result<Files> {
+    let tx = core.store.read()?;
+    Ok(Files {
+        media: records::get(&tx, tables::VIDEO_MEDIA, id)?.unwrap_or_default(),
+        source: records::get(&tx, tables::VIDEO_SOURCES, id)?,
+    })
 }
 
 /// Resolve PeerTube's three spellings of a video id: integer, UUID, or short UUID.
@@ -245,13 +258,13 @@ pub struct VideoUpdate {
 
 fn validate_update(up: &VideoUpdate) -> Result<()> {
     if let Some(n) = &up.name {
-        validate::length("name", n, 3, 120)?;
+        validate::name("name", n, 3, 120)?;
     }
     if let Some(Some(d)) = &up.description {
-        validate::length("description", d, 3, 10_000)?;
+        validate::text("description", d, 3, 10_000)?;
     }
     if let Some(Some(s)) = &up.support {
-        validate::length("support", s, 3, 1000)?;
+        validate::text("support", s, 3, 1000)?;
     }
     if let Some(Some(c)) = up.category {
         validate_category(c)?;
@@ -260,7 +273,7 @@ fn validate_update(up: &VideoUpdate) -> Result<()> {
         validate_licence(l)?;
     }
     if let Some(Some(l)) = &up.language {
-        validate::length("language", l, 1, 10)?;
+        validate::language("language", l)?;
     }
     if let Some(t) = &up.tags {
         validate::tags(t)?;
@@ -276,10 +289,10 @@ pub fn update(core: &Core, id: u64, up: VideoUpdate, channel_owner: Option<u64>)
         .write(|| {
             core.store.write(|tx| {
                 let mut v = get(tx, id)?.ok_or(ServiceError::NotFound("video"))?;
-                let mut channel: Channel = channels::get(tx, v.channel_id)?
+                let mut channel: Channel = channel_by_id(tx, v.channel_id)?
                     .ok_or(ServiceError::NotFound("video channel"))?;
                 if let Some(target) = up.channel_id.filter(|c| *c != v.channel_id) {
-                    let target = channels::get(tx, target)?.ok_or_else(|| {
+                    let target = channel_by_id(tx, target)?.ok_or_else(|| {
                         ServiceError::invalid("channelId", "Unknown video channel")
                     })?;
                     if channel_owner.is_some_and(|owner| owner != target.account_id) {
@@ -293,7 +306,7 @@ pub fn update(core: &Core, id: u64, up: VideoUpdate, channel_owner: Option<u64>)
                 apply_update(&mut v, &up);
                 v.updated_at_ms = now_ms();
                 records::put(tx, tables::VIDEOS, id, &v)?;
-                enqueue_indexing(tx, vec![id])?;
+                indexing::enqueue_indexing(tx, vec![id])?;
                 let row = Row::new(&v, channel.account_id);
                 Ok((v, vec![Change::Upsert(row)]))
             })
@@ -345,23 +358,31 @@ fn apply_update(v: &mut Video, up: &VideoUpdate) {
 
 /// Delete a video; its media files are removed by a job enqueued in the same transaction.
 pub fn delete(core: &Core, id: u64) -> Result<()> {
-    core.catalog.write(|| {
-        core.store.write(|tx| {
-            let v = get(tx, id)?.ok_or(ServiceError::NotFound("video"))?;
-            delete_in(tx, &v)?;
-            Ok(((), vec![Change::Remove(id)]))
+    core.catalog
+        .write(|| {
+            core.store.write(|tx| {
+                let v = get(tx, id)?.ok_or(ServiceError::NotFound("video"))?;
+                delete_in(tx, &v)?;
+                Ok((v.uuid, vec![Change::Remove(id)]))
+            })
         })
-    })?;
+        .inspect(|uuid| core.work.cancel(uuid))?;
     core.jobs_wake.notify();
     Ok(())
 }
 
 fn delete_in(tx: &WriteTransaction, v: &Video) -> Result<()> {
+    // Its queued media jobs go with it; a running one is told to stop after the commit
+    // (`cancel_running`) and the removal of its files waits for it.
+    jobs::discard_pending(
+        tx,
+        |k| matches!(k, JobKind::ProcessUpload { video_id } | JobKind::TranscodeLadder { video_id } if *video_id == v.id),
+    )?;
     records::remove(tx, tables::VIDEOS, v.id)?;
     tx.open_table(tables::VIDEOS_BY_UUID)?
         .remove(v.uuid.as_u128())?;
     jobs::enqueue(tx, JobKind::RemoveVideoFiles { uuid: v.uuid }, now_ms())?;
-    enqueue_indexing(tx, vec![v.id])?;
+    indexing::enqueue_indexing(tx, vec![v.id])?;
     Ok(())
 }
 
@@ -380,4 +401,28 @@ pub(crate) fn delete_channel_videos_in(
         changes.push(Change::Remove(v.id));
     }
     Ok(changes)
+}
+
+/// Give every video of channel `channel_id` the support text `support` (PeerTube's
+/// `bulkVideosSupportUpdate`). Support texts are not in the catalogue, so nothing else changes.
+pub(crate) fn set_channel_support_in(
+    tx: &WriteTransaction,
+    channel_id: u64,
+    support: &Option<String>,
+) -> Result<()> {
+    let now = now_ms();
+    for mut v in records::all::<Video>(tx, tables::VIDEOS)? {
+        if v.channel_id == channel_id && v.support != *support {
+            v.support = support.clone();
+            v.updated_at_ms = now;
+            records::put(tx, tables::VIDEOS, v.id, &v)?;
+        }
+    }
+    Ok(())
+}
+
+/// A channel by id, read here rather than through `channels` (which deletes videos through
+/// this module).
+fn channel_by_id(tx: &impl Tx, id: u64) -> Result<Option<Channel>> {
+    Ok(records::get(tx, tables::CHANNELS, id)?)
 }

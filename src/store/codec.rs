@@ -5,8 +5,6 @@
 //! JSON (rather than a compact binary format) is chosen because fields can be added with
 //! `#[serde(default)]` without a version bump, and a value can be inspected with standard tools.
 
-use serde::{Serialize, de::DeserializeOwned};
-
 /// Why a stored value could not be turned back into a record.
 #[derive(Debug, thiserror::Error)]
 pub enum CodecError {
@@ -26,22 +24,7 @@ pub enum CodecError {
     },
 }
 
-/// A type stored as a redb value.
-pub trait Record: Serialize + DeserializeOwned {
-    /// Name used in error messages.
-    const KIND: &'static str;
-    /// The version written by this build.
-    const VERSION: u8;
-
-    /// Turn an older version's JSON into the current type. The default accepts nothing older.
-    fn migrate(found: u8, _value: serde_json::Value) -> Result<Self, CodecError> {
-        Err(CodecError::UnknownVersion {
-            kind: Self::KIND,
-            found,
-            supported: Self::VERSION,
-        })
-    }
-}
+pub use crate::model::Record;
 
 /// Encode a record with its version prefix.
 pub fn encode<T: Record>(record: &T) -> Vec<u8> {
@@ -66,7 +49,11 @@ pub fn decode<T: Record>(bytes: &[u8]) -> Result<T, CodecError> {
         serde_json::from_slice(body).map_err(json_err)
     } else if version < T::VERSION {
         let value = serde_json::from_slice(body).map_err(json_err)?;
-        T::migrate(version, value)
+        T::migrate(version, value).ok_or(CodecError::UnknownVersion {
+            kind: T::KIND,
+            found: version,
+            supported: T::VERSION,
+        })
     } else {
         Err(CodecError::UnknownVersion {
             kind: T::KIND,
@@ -79,7 +66,7 @@ pub fn decode<T: Record>(bytes: &[u8]) -> Result<T, CodecError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde::Deserialize;
+    use serde::{Deserialize, Serialize};
 
     #[derive(Serialize, Deserialize, Debug, PartialEq)]
     struct V2 {
@@ -90,18 +77,14 @@ mod tests {
     impl Record for V2 {
         const KIND: &'static str = "test";
         const VERSION: u8 = 2;
-        fn migrate(found: u8, value: serde_json::Value) -> Result<Self, CodecError> {
+        fn migrate(found: u8, value: serde_json::Value) -> Option<Self> {
             // Version 1 had only a name.
             match (found, value.get("name").and_then(|n| n.as_str())) {
-                (1, Some(name)) => Ok(V2 {
+                (1, Some(name)) => Some(V2 {
                     name: name.to_owned(),
                     size: 0,
                 }),
-                _ => Err(CodecError::UnknownVersion {
-                    kind: Self::KIND,
-                    found,
-                    supported: 2,
-                }),
+                _ => None,
             }
         }
     }

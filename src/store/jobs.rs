@@ -25,6 +25,49 @@ pub fn enqueue(tx: &WriteTransaction, kind: JobKind, now_ms: i64) -> Result<u64>
     Ok(id)
 }
 
+/// Up to `limit` due jobs of `lane`, oldest first (for a scheduler to choose from).
+pub fn due(tx: &impl Tx, now_ms: i64, lane: Lane, limit: usize) -> Result<Vec<Job>> {
+    let pending = tx.table(tables::JOBS_PENDING)?;
+    let mut out = Vec::new();
+    for entry in pending.range((i64::MIN, 0)..=(now_ms, u64::MAX))? {
+        let (_, id) = entry?.0.value();
+        if let Some(job) = records::get::<Job>(tx, tables::JOBS, id)?
+            && job.state == JobState::Pending
+            && job.kind.lane() == lane
+        {
+            out.push(job);
+            if out.len() >= limit {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Claim `job` (one `due` returned in this transaction), marking it running.
+pub fn claim(tx: &WriteTransaction, mut job: Job) -> Result<Job> {
+    tx.open_table(tables::JOBS_PENDING)?
+        .remove((job.run_after_ms, job.id))?;
+    job.state = JobState::Running;
+    job.attempts += 1;
+    records::put(tx, tables::JOBS, job.id, &job)?;
+    Ok(job)
+}
+
+/// A running job gave its worker up for another (a time slice): it waits in the queue again
+/// from `now_ms`, without counting the attempt.
+pub fn yield_back(tx: &WriteTransaction, id: u64, now_ms: i64) -> Result<()> {
+    let Some(mut job) = records::get::<Job>(tx, tables::JOBS, id)? else {
+        return Ok(());
+    };
+    job.state = JobState::Pending;
+    job.attempts = job.attempts.saturating_sub(1);
+    job.run_after_ms = now_ms;
+    tx.open_table(tables::JOBS_PENDING)?
+        .insert((now_ms, id), ())?;
+    records::put(tx, tables::JOBS, id, &job)
+}
+
 /// Take the first due job of `lane`, marking it running. A job left `Running` by a crash is put
 /// back in the queue by `requeue_interrupted` at start-up.
 pub fn claim_due(tx: &WriteTransaction, now_ms: i64, lane: Lane) -> Result<Option<Job>> {
@@ -186,6 +229,36 @@ mod tests {
                 .map(|j| j.id),
             Some(other)
         );
+    }
+
+    /// A yielded job waits again without an attempt counted; `due` and `claim` take jobs the
+    /// scheduler chose.
+    #[test]
+    fn due_claim_and_yield() {
+        let (_d, s) = store();
+        let a = s
+            .write(|tx| enqueue(tx, JobKind::ProcessUpload { video_id: 1 }, 10))
+            .unwrap();
+        let b = s
+            .write(|tx| enqueue(tx, JobKind::TranscodeLadder { video_id: 2 }, 20))
+            .unwrap();
+        s.write(|tx| enqueue(tx, JobKind::IndexVideos { video_ids: vec![1] }, 5))
+            .unwrap();
+        let due_now = due(&s.read().unwrap(), 15, Lane::Media, 10).unwrap();
+        assert_eq!(due_now.iter().map(|j| j.id).collect::<Vec<_>>(), [a]);
+        let due_later = due(&s.read().unwrap(), 30, Lane::Media, 10).unwrap();
+        assert_eq!(due_later.len(), 2);
+        let job = s.write(|tx| claim(tx, due_later[1].clone())).unwrap();
+        assert_eq!((job.id, job.attempts, job.state), (b, 1, JobState::Running));
+        assert_eq!(
+            due(&s.read().unwrap(), 30, Lane::Media, 10).unwrap().len(),
+            1
+        );
+        s.write(|tx| yield_back(tx, b, 40)).unwrap();
+        let back = due(&s.read().unwrap(), 40, Lane::Media, 10).unwrap();
+        assert_eq!(back.len(), 2);
+        let b_again = back.iter().find(|j| j.id == b).unwrap();
+        assert_eq!((b_again.attempts, b_again.run_after_ms), (0, 40));
     }
 
     /// Index jobs never wait behind media jobs, and media workers leave them alone.

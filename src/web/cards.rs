@@ -1,15 +1,11 @@
 //! Video cards, as every list page shows them: thumbnail, duration, title, channel, views and
 //! age, each linking where a viewer expects.
 
-use std::collections::HashMap;
-
 use super::format;
-use crate::api::error::ApiResult;
-use crate::api::videos::owner_of;
-use crate::model::account::Account;
+use crate::http::error::ApiResult;
 use crate::model::channel::Channel;
-use crate::model::video::{Video, VideoState, short_uuid};
-use crate::service::Core;
+use crate::model::video::{Video, VideoState};
+use crate::service::{Core, listing, urls};
 
 #[derive(Debug, Clone)]
 pub struct Card {
@@ -29,31 +25,22 @@ pub struct Card {
 
 /// The cards of `videos`, in order, reading each channel and account once.
 pub fn cards(core: &Core, videos: &[Video]) -> ApiResult<Vec<Card>> {
-    let tx = core.store.read()?;
     let now = crate::model::now_ms();
-    let mut owners: HashMap<u64, (Channel, Account)> = HashMap::new();
-    let mut out = Vec::with_capacity(videos.len());
-    for v in videos {
-        let (c, _) = match owners.entry(v.channel_id) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => e.insert(owner_of(&tx, v.channel_id)?),
-        };
-        out.push(card(v, c, now));
-    }
-    Ok(out)
+    let owners = listing::owners(core, videos)?;
+    Ok(videos
+        .iter()
+        .filter_map(|v| Some(card(v, &owners.get(&v.channel_id)?.0, now)))
+        .collect())
 }
 
 fn card(v: &Video, c: &Channel, now_ms: i64) -> Card {
     Card {
-        href: format!("/w/{}", short_uuid(&v.uuid)),
+        href: urls::watch(&v.uuid),
         title: v.name.clone(),
-        thumbnail: v
-            .thumbnail
-            .as_ref()
-            .map(|n| format!("/lazy-static/thumbnails/{n}")),
+        thumbnail: v.thumbnail.as_ref().map(|n| urls::thumbnail(n)),
         duration: format::duration(v.duration),
         channel: c.display_name.clone(),
-        channel_href: format!("/c/{}", c.name),
+        channel_href: urls::channel_page(&c.name),
         views: format::views(v.views),
         age: format::age(v.published_at_ms, now_ms),
         published: crate::model::iso8601(v.published_at_ms),

@@ -2,13 +2,15 @@
 //! player and the other static assets (`web/static/`, embedded with rust-embed), the cookie
 //! session that lets a browser log in, and the sharing endpoints (embed, oEmbed).
 //!
-//! Pages read through the same functions as the API (`api::videos::list_query`, `load_visible`,
-//! `api::search::run_videos`), so a page never shows what the API would refuse, and filters mean
-//! the same in both.
+//! Pages call the same service functions as the API (`service::visibility`, `listing`,
+//! `finder`, `manage`, `user_admin`) and parse lists with the same `http::query`, so a page never
+//! shows what the API would refuse, and filters mean the same in both. No page imports `api/`.
 
 pub mod assets;
 pub mod cards;
+pub mod error;
 pub mod format;
+pub mod headers;
 pub mod markdown;
 pub mod page;
 pub mod pages;
@@ -18,7 +20,7 @@ use axum::Router;
 use axum::routing::get;
 use tower_http::compression::CompressionLayer;
 
-use crate::app::AppState;
+use crate::http::AppState;
 
 /// Every page route, and the assets.
 pub fn router() -> Router<AppState> {
@@ -52,7 +54,7 @@ pub fn router() -> Router<AppState> {
                 .post(library::save)
                 // The form may carry a thumbnail.
                 .layer(axum::extract::DefaultBodyLimit::max(
-                    crate::api::extract::MAX_FILE_FIELD_BYTES + (1 << 20),
+                    crate::http::extract::MAX_FILE_FIELD_BYTES + (1 << 20),
                 )),
         )
         .route(

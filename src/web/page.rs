@@ -1,27 +1,17 @@
-//! What every page shares: the layout's data (`Chrome`), the answer's headers (a
-//! Content-Security-Policy the pages pass, no caching of personal pages), and error pages with
-//! the status code an API client would get for the same request.
+//! What every page shares: the layout's data (`Chrome`) and how a page is answered (its
+//! template rendered, with the page headers and the visitor's cookie). Error pages are
+//! `web::error`'s, the headers `web::headers`'.
 
 use askama::Template;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-use super::assets;
 use super::session::Visitor;
-use crate::api::error::ApiError;
-use crate::app::AppState;
+use crate::http::AppState;
 
-/// The policy every page is served with: scripts, styles, images and media from this origin
-/// only (media also from the player's `blob:` MediaSource), no inline script or style, no
-/// plugins, forms posting only here, and no framing (the embed page alone allows it).
-pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-    img-src 'self' data:; media-src 'self' blob:; connect-src 'self'; font-src 'self'; \
-    manifest-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-
-/// The embed page's policy: the same, but any site may frame it.
-pub const EMBED_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-    img-src 'self' data:; media-src 'self' blob:; connect-src 'self'; font-src 'self'; \
-    form-action 'self'; base-uri 'none'; frame-ancestors *";
+pub use super::error::{PageError, PageForm};
+pub use super::headers::{CSP, EMBED_CSP};
+use super::{assets, headers};
 
 /// The layout's data: instance name, the visitor, asset URLs.
 #[derive(Debug, Clone, Default)]
@@ -62,7 +52,7 @@ impl Chrome {
             instance: state.core.config().instance.name.clone(),
             title: title.into(),
             user: user.map(|u| u.username.clone()),
-            is_admin: user.is_some_and(crate::auth::rights::can_manage_users),
+            is_admin: user.is_some_and(crate::service::rights::can_manage_users),
             signup: user.is_none() && state.core.config().signup.enabled,
             csrf: visitor.csrf.clone(),
             search: String::new(),
@@ -105,166 +95,7 @@ pub fn respond_with(
         }
     };
     let mut r = (status, Html(body)).into_response();
-    page_headers(&mut r, csp);
+    headers::apply(&mut r, csp);
     visitor.apply(&mut r);
     r
-}
-
-fn page_headers(r: &mut Response, csp: &'static str) {
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(csp),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("strict-origin-when-cross-origin"),
-    );
-    // Pages show who is logged in and carry a CSRF token: never stored by shared caches.
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-cache"),
-    );
-}
-
-/// A page that could not be shown: its status and a sentence for the visitor.
-#[derive(Debug)]
-pub struct PageError {
-    pub status: StatusCode,
-    pub message: String,
-    /// Offer the login form (a private video for an anonymous visitor).
-    pub offer_login: bool,
-    /// Send the visitor there instead of showing a page (a form sent after the session ended
-    /// goes to the login form).
-    pub location: Option<String>,
-}
-
-impl PageError {
-    pub fn new(status: StatusCode, message: impl Into<String>) -> PageError {
-        PageError {
-            status,
-            message: message.into(),
-            offer_login: false,
-            location: None,
-        }
-    }
-
-    /// The answer to a form whose CSRF token is missing or wrong.
-    pub fn stale_form() -> PageError {
-        PageError::new(
-            StatusCode::FORBIDDEN,
-            "This form has expired or did not come from this site. Go back, reload the page and try again.",
-        )
-    }
-
-    /// Send the visitor to the login form, coming back to `here` after.
-    pub fn log_in_first(here: &str) -> PageError {
-        let next: String = url::form_urlencoded::byte_serialize(here.as_bytes()).collect();
-        PageError {
-            location: Some(format!("/login?next={next}")),
-            ..PageError::new(StatusCode::SEE_OTHER, "Log in first.")
-        }
-    }
-
-    pub fn not_found(what: &str) -> PageError {
-        PageError::new(StatusCode::NOT_FOUND, format!("{what} not found."))
-    }
-
-    pub fn internal(e: impl std::fmt::Display) -> PageError {
-        tracing::error!(error = %e, "a page failed");
-        PageError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong on our side. Try again in a moment.",
-        )
-    }
-}
-
-impl From<ApiError> for PageError {
-    fn from(e: ApiError) -> Self {
-        let offer_login = e.status == StatusCode::UNAUTHORIZED;
-        let message = match e.status {
-            StatusCode::UNAUTHORIZED => {
-                "This video is private. Log in to watch it if you may.".to_owned()
-            }
-            StatusCode::FORBIDDEN => "You are not allowed to see this.".to_owned(),
-            _ if e.detail.ends_with("not found") => format!("{}.", e.detail),
-            _ => e.explanation(),
-        };
-        PageError {
-            status: e.status,
-            message,
-            offer_login,
-            location: None,
-        }
-    }
-}
-
-impl From<crate::service::ServiceError> for PageError {
-    fn from(e: crate::service::ServiceError) -> Self {
-        ApiError::from(e).into()
-    }
-}
-
-impl From<crate::store::StoreError> for PageError {
-    fn from(e: crate::store::StoreError) -> Self {
-        ApiError::from(e).into()
-    }
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    status: u16,
-    message: &'a str,
-    offer_login: bool,
-    css: &'static str,
-    icon: &'static str,
-}
-
-impl IntoResponse for PageError {
-    /// Error pages are rendered without the visitor (they may come from failing to read one),
-    /// so their layout is the plain one.
-    fn into_response(self) -> Response {
-        if let Some(to) = &self.location
-            && let Ok(v) = HeaderValue::from_str(to)
-        {
-            let mut r = StatusCode::SEE_OTHER.into_response();
-            r.headers_mut().insert(header::LOCATION, v);
-            page_headers(&mut r, CSP);
-            return r;
-        }
-        let page = ErrorPage {
-            status: self.status.as_u16(),
-            message: &self.message,
-            offer_login: self.offer_login,
-            css: assets::url("style.css"),
-            icon: assets::url("icon.svg"),
-        };
-        let body = page.render().unwrap_or_else(|_| self.message.clone());
-        let mut r = (self.status, Html(body)).into_response();
-        page_headers(&mut r, CSP);
-        r
-    }
-}
-
-/// A form-urlencoded page post; a malformed one is answered with an error page.
-#[derive(Debug)]
-pub struct PageForm<T>(pub T);
-
-impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for PageForm<T> {
-    type Rejection = PageError;
-
-    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, PageError> {
-        match axum::Form::<T>::from_request(req, state).await {
-            Ok(axum::Form(v)) => Ok(PageForm(v)),
-            Err(rejection) => Err(PageError::new(
-                rejection.status(),
-                "The form could not be read. Go back and try again.",
-            )),
-        }
-    }
 }

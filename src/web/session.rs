@@ -12,20 +12,17 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use cookie::{Cookie, SameSite};
 
-use crate::api::extract::blocking;
-use crate::app::AppState;
 use crate::auth::secret;
+use crate::http::AppState;
+use crate::http::extract::blocking;
 use crate::model::user::User;
 use crate::service::sessions::{self, Issued, TokenProblem};
 
-pub const SESSION_COOKIE: &str = "vireo_session";
-pub const CSRF_COOKIE: &str = "vireo_csrf";
-/// The header the page's scripts send the CSRF token in.
-pub const CSRF_HEADER: &str = "x-csrf-token";
+use crate::http::session::{CSRF_COOKIE, SESSION_COOKIE, cookie_value, csrf_from, session_tokens};
 
 /// Who is looking at a page, and the cookies the answer must set.
 #[derive(Debug, Clone)]
@@ -43,21 +40,25 @@ pub struct Visitor {
 
 impl Visitor {
     /// Check that a form carries this visitor's CSRF token.
-    pub fn check_form(&self, csrf: &str) -> Result<(), crate::web::page::PageError> {
+    pub fn check_form(&self, csrf: &str) -> Result<(), crate::web::error::PageError> {
         match self.csrf_ok(csrf) {
             true => Ok(()),
-            false => Err(crate::web::page::PageError::stale_form()),
+            false => Err(crate::web::error::PageError::stale_form()),
         }
     }
 
     /// The logged-in user who sent a form carrying `csrf`. A form without this visitor's token
     /// is refused; one sent after the session ended leads to the login form, then back to
     /// `here`.
-    pub fn form_sender(&self, csrf: &str, here: &str) -> Result<User, crate::web::page::PageError> {
+    pub fn form_sender(
+        &self,
+        csrf: &str,
+        here: &str,
+    ) -> Result<User, crate::web::error::PageError> {
         self.check_form(csrf)?;
         self.user
             .clone()
-            .ok_or_else(|| crate::web::page::PageError::log_in_first(here))
+            .ok_or_else(|| crate::web::error::PageError::log_in_first(here))
     }
 
     /// Does `given` (a form field or header) match this visitor's CSRF token?
@@ -77,6 +78,12 @@ impl Visitor {
         self.csrf = secret::random_hex::<16>()?;
         self.set(csrf_cookie(self.csrf.clone(), self.secure));
         Ok(())
+    }
+
+    /// The access token of this visit's session, if it has one (the session a password change
+    /// keeps).
+    pub fn access_token(&self) -> Option<&str> {
+        self.access_token.as_deref()
     }
 
     /// End the session: its tokens are revoked by the caller, its cookie removed here.
@@ -129,33 +136,8 @@ fn removal(name: &'static str, secure: bool) -> Cookie<'static> {
     c
 }
 
-/// The value of cookie `name` in the request's `Cookie` headers.
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == name)
-        .map(|c| c.value().to_owned())
-}
-
-/// The session cookie's two tokens, if it is well formed.
-fn session_tokens(headers: &HeaderMap) -> Option<(String, String)> {
-    let v = cookie_value(headers, SESSION_COOKIE)?;
-    let (access, refresh) = v.split_once(':')?;
-    let hex = |s: &str| !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_hexdigit());
-    (hex(access) && hex(refresh)).then(|| (access.to_owned(), refresh.to_owned()))
-}
-
-fn csrf_from(headers: &HeaderMap) -> Option<String> {
-    cookie_value(headers, CSRF_COOKIE)
-        .filter(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
 impl FromRequestParts<AppState> for Visitor {
-    type Rejection = crate::web::page::PageError;
+    type Rejection = crate::web::error::PageError;
 
     async fn from_request_parts(
         parts: &mut Parts,
@@ -174,7 +156,7 @@ impl FromRequestParts<AppState> for Visitor {
             Some(c) => visitor.csrf = c,
             None => {
                 visitor.csrf =
-                    secret::random_hex::<16>().map_err(crate::web::page::PageError::internal)?;
+                    secret::random_hex::<16>().map_err(crate::web::error::PageError::internal)?;
                 visitor.set(csrf_cookie(visitor.csrf.clone(), secure));
             }
         }
@@ -216,55 +198,9 @@ impl FromRequestParts<AppState> for Visitor {
     }
 }
 
-/// The user of an API request that carries no bearer token but the web session's cookie: the
-/// page's own scripts and the player. Reads are allowed with the cookie alone (`SameSite=Lax`
-/// keeps it off other sites' subresource requests); anything else must repeat the CSRF token
-/// in `X-CSRF-Token`. An ended session is simply anonymous here: the page renews it.
-pub fn api_user(parts: &Parts, state: &AppState) -> Option<User> {
-    let (access, _) = session_tokens(&parts.headers)?;
-    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe {
-        let cookie = csrf_from(&parts.headers)?;
-        let given = parts.headers.get(CSRF_HEADER)?.to_str().ok()?;
-        if !secret::equal(given, &cookie) {
-            return None;
-        }
-    }
-    sessions::authenticate(&state.core, &access).ok()?.ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn with_cookie(v: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_str(v).unwrap());
-        h
-    }
-
-    #[test]
-    fn session_cookies_are_parsed_strictly() {
-        let h = with_cookie("a=b; vireo_session=ab12:cd34; other=1");
-        assert_eq!(
-            session_tokens(&h),
-            Some(("ab12".to_owned(), "cd34".to_owned()))
-        );
-        for bad in [
-            "vireo_session=ab12",
-            "vireo_session=:cd",
-            "vireo_session=zz:cd",
-            "vireo_session=ab:cd:ef",
-        ] {
-            assert_eq!(session_tokens(&with_cookie(bad)), None, "{bad}");
-        }
-        assert_eq!(csrf_from(&with_cookie("vireo_csrf=short")), None);
-        let good = "0123456789abcdef0123456789abcdef";
-        assert_eq!(
-            csrf_from(&with_cookie(&format!("vireo_csrf={good}"))).as_deref(),
-            Some(good)
-        );
-    }
 
     #[test]
     fn cookies_are_http_only_and_same_site() {

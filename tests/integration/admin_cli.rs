@@ -3,8 +3,6 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use serde_json::Value;
-
 use crate::common::{Server, admin, bin, tempdir, token_of};
 
 fn ok(out: &std::process::Output) -> String {
@@ -47,13 +45,7 @@ fn admin_commands_work_while_running_and_stopped() {
         .find_map(|l| l.strip_prefix("password: "))
         .unwrap()
         .to_owned();
-    let me: Value = s
-        .get("/api/v1/users/me")
-        .bearer_auth(token_of(&s.login("dave", &password)))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let me = s.get_json_as("/api/v1/users/me", token_of(&s.login("dave", &password)));
     assert_eq!(me["role"]["id"], 1);
 
     // passwd revokes sessions; role changes show in the API at once.
@@ -68,13 +60,10 @@ fn admin_commands_work_while_running_and_stopped() {
         401
     );
     ok(&s.admin(&["user", "role", "dave", "admin"]));
-    let me: Value = s
-        .get("/api/v1/users/me")
-        .bearer_auth(token_of(&s.login("dave", "new-dave-password")))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let me = s.get_json_as(
+        "/api/v1/users/me",
+        token_of(&s.login("dave", "new-dave-password")),
+    );
     assert_eq!(me["role"]["id"], 0);
     let list = ok(&s.admin(&["user", "list"]));
     assert!(list.contains("dave") && list.contains("root"), "{list}");
@@ -122,6 +111,62 @@ fn admin_commands_work_while_running_and_stopped() {
     ));
     let s = Server::start(dir.path());
     s.login("erin", "erin-password-2");
+}
+
+/// Passwords are asked for on a terminal, never echoed; a password given as an argument still
+/// works but is warned about, since the process list shows it.
+#[test]
+fn passwords_are_asked_on_the_terminal() {
+    let dir = tempdir();
+    let s = Server::start(dir.path());
+    let out = admin(
+        dir.path(),
+        &[
+            "user",
+            "create",
+            "--username",
+            "fay",
+            "--email",
+            "fay@example.org",
+            "--password",
+            "fay-password",
+        ],
+    );
+    ok(&out);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("visible to every local user"),
+        "{out:?}"
+    );
+    s.login("fay", "fay-password");
+    // `script` gives the command a terminal; what is typed comes from its standard input.
+    let command = format!(
+        "{} --data-dir {} admin user passwd fay",
+        bin(),
+        dir.path().display()
+    );
+    let typed = |input: &str| {
+        let mut child = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .env("RUST_LOG", "warn")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("script runs");
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        for line in input.lines() {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let transcript = typed("fay-typed-1\nfay-typed-2");
+    assert!(transcript.contains("passwords differ"), "{transcript}");
+    let transcript = typed("fay-typed-pw\nfay-typed-pw");
+    assert!(transcript.contains("New password for fay"), "{transcript}");
+    assert!(!transcript.contains("fay-typed-pw"), "echoed: {transcript}");
+    s.login("fay", "fay-typed-pw");
 }
 
 #[test]

@@ -6,12 +6,11 @@
 //! first AV1 rung, and Chromium plays them.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
-use vireo::media::remux;
+use vireo::media::{remux, source};
 
-use crate::common::{Server, tempdir};
+use crate::common::{Ffmpeg, Server, tempdir};
 use crate::ladder::{download, master_of, upload_named, wait_for_rungs};
 use crate::remux::{av_offset, ffprobe};
 
@@ -19,22 +18,12 @@ use crate::remux::{av_offset, ffprobe};
 /// swapped, dropped or shifted channel shows.
 fn clip(dir: &Path, name: &str, audio: &[&str], video: &[&str]) -> PathBuf {
     let path = dir.join(name);
-    let status = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x240:rate=25:duration=4",
-        ])
+    Ffmpeg::new()
+        .lavfi("testsrc2=size=320x240:rate=25:duration=4")
         .args(audio)
         .args(video)
         .arg("-shortest")
-        .arg(&path)
-        .status()
-        .unwrap();
-    assert!(status.success(), "ffmpeg made {name}");
-    path
+        .make(path)
 }
 
 fn tones(rate: u32, layout: &str) -> Vec<String> {
@@ -77,14 +66,12 @@ fn audio_stream(file: &Path) -> (String, u32, u32, f64) {
 
 /// The first audio stream decoded by ffmpeg to mono at 48 kHz.
 fn mono_48k(file: &Path) -> Vec<f32> {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-i"])
-        .arg(file)
+    let out = Ffmpeg::new()
+        .input(file)
         .args([
             "-map", "0:a:0", "-ac", "1", "-ar", "48000", "-f", "f32le", "-",
         ])
-        .output()
-        .unwrap();
+        .run();
     assert!(
         out.status.success(),
         "{}",
@@ -137,9 +124,9 @@ fn check(input: &Path, work: &Path, channels: u32) {
     let name = input.file_name().unwrap().to_string_lossy().into_owned();
     let demuxed = work.join(format!("{name}.demuxed"));
     let src = if input.extension().is_some_and(|e| e == "mkv" || e == "webm") {
-        remux::matroska::open(input, &demuxed).unwrap()
+        source::matroska::open(input, &demuxed).unwrap()
     } else {
-        remux::Source::open(input).unwrap()
+        source::Source::open(input).unwrap()
     };
     assert!(
         src.audio.is_none() && src.foreign_audio.is_some(),
@@ -246,7 +233,7 @@ fn undecodable_audio_is_refused_with_a_reason_and_nothing_panics() {
         H264,
     );
     // Every audio packet garbled: the video is fine, the audio cannot be made.
-    let mut src = remux::matroska::open(&input, &d.join("demuxed")).unwrap();
+    let mut src = source::matroska::open(&input, &d.join("demuxed")).unwrap();
     let foreign = src.foreign_audio.as_mut().unwrap();
     let mut bytes = std::fs::read(d.join("demuxed")).unwrap();
     for s in &foreign.track.samples {

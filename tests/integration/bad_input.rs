@@ -6,13 +6,7 @@ use serde_json::{Value, json};
 use crate::common::{Server, assert_error, tempdir, token_of};
 
 fn user_count(s: &Server, token: &str) -> u64 {
-    let v: Value = s
-        .get("/api/v1/users")
-        .bearer_auth(token)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let v = s.get_json_as("/api/v1/users", token);
     v["total"].as_u64().unwrap()
 }
 
@@ -31,18 +25,21 @@ fn malformed_bodies_and_fields_change_nothing() {
             .unwrap()
     };
     assert_error(post_raw("{not json"), 400, "bad_request");
-    assert_error(
+    // A wrong type or a missing field is named, as PeerTube's validators name them.
+    let e = assert_error(
         post_raw(
             r#"{"username": "x1", "password": "password", "email": "x@example.org", "role": "admin"}"#,
         ),
         400,
-        "bad_request",
+        "invalid_params",
     );
-    assert_error(
+    assert!(e["invalid-params"]["role"].is_object(), "{e}");
+    let e = assert_error(
         post_raw(r#"{"username": "x1", "email": "x@example.org", "role": 2}"#),
         400,
-        "bad_request",
+        "invalid_params",
     );
+    assert!(e["invalid-params"]["password"].is_object(), "{e}");
     // An oversized body is refused once it passes the limit (`server.max_body_bytes`, 1 MiB).
     // Sent whole, the server's closing the connection races the client's writing (a reset
     // instead of the answer), so only one byte more than the limit goes out.
@@ -56,23 +53,50 @@ fn malformed_bodies_and_fields_change_nothing() {
         400,
         "bad_request",
     );
-    let e = assert_error(
-        post_raw(&json!({"username": "a".repeat(51), "password": "password", "email": "x@example.org", "role": 2}).to_string()),
-        400,
-        "invalid_params",
-    );
-    assert!(e["invalid-params"]["username"].is_object(), "{e}");
-    assert_error(post_raw(&json!({"username": "Upper", "password": "password", "email": "x@example.org", "role": 2}).to_string()), 400, "invalid_params");
-    assert_error(post_raw(&json!({"username": "okname", "password": "short", "email": "x@example.org", "role": 2}).to_string()), 400, "invalid_params");
-    assert_error(post_raw(&json!({"username": "okname", "password": "password", "email": "not-an-email", "role": 2}).to_string()), 400, "invalid_params");
-    assert_error(post_raw(&json!({"username": "okname", "password": "password", "email": "x@example.org", "role": 7}).to_string()), 400, "invalid_params");
-    assert_error(post_raw(&json!({"username": "root", "password": "password", "email": "x@example.org", "role": 2}).to_string()), 409, "conflict");
-    assert_error(post_raw(&json!({"username": "newone", "password": "password", "email": "ADMIN@localhost.localdomain", "role": 2}).to_string()), 409, "conflict");
-    // A username that collides with an existing channel name is refused too (one actor namespace).
-    assert_error(post_raw(&json!({"username": "root_channel", "password": "password", "email": "rc@example.org", "role": 2}).to_string()), 409, "conflict");
+    // One bad field at a time in an otherwise good user.
+    let user = |change: Value| {
+        let mut body = json!({"username": "okname", "password": "password",
+                              "email": "x@example.org", "role": 2});
+        for (k, v) in change.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body.to_string()
+    };
+    for (change, status, code) in [
+        (json!({"username": "a".repeat(51)}), 400, "invalid_params"),
+        (json!({"username": "Upper"}), 400, "invalid_params"),
+        (json!({"password": "short"}), 400, "invalid_params"),
+        (json!({"email": "not-an-email"}), 400, "invalid_params"),
+        (json!({"role": 7}), 400, "invalid_params"),
+        (json!({"username": "root"}), 409, "conflict"),
+        (
+            json!({"email": "ADMIN@localhost.localdomain"}),
+            409,
+            "conflict",
+        ),
+        // A username that collides with a channel name (one actor namespace).
+        (json!({"username": "root_channel"}), 409, "conflict"),
+    ] {
+        let e = assert_error(post_raw(&user(change.clone())), status, code);
+        if code == "invalid_params" {
+            let field = change.as_object().unwrap().keys().next().unwrap();
+            assert!(e["invalid-params"][field].is_object(), "{change}: {e}");
+        }
+    }
+    // No Content-Type: PeerTube reads no fields, so its validation error, not 415.
     assert_error(
         s.post("/api/v1/users")
             .bearer_auth(&root)
+            .body("x")
+            .send()
+            .unwrap(),
+        400,
+        "invalid_params",
+    );
+    assert_error(
+        s.post("/api/v1/users")
+            .bearer_auth(&root)
+            .header("content-type", "text/plain")
             .body("x")
             .send()
             .unwrap(),
@@ -93,130 +117,80 @@ fn malformed_bodies_and_fields_change_nothing() {
             .send()
             .unwrap()
     };
-    assert_error(
-        post_channel(json!({"name": "root_channel", "displayName": "dup"})),
-        409,
-        "conflict",
-    );
-    assert_error(
-        post_channel(json!({"name": "root", "displayName": "same as user"})),
-        400,
-        "invalid_params",
-    );
-    assert_error(
-        post_channel(json!({"name": "bad name", "displayName": "x"})),
-        400,
-        "invalid_params",
-    );
-    assert_error(
-        post_channel(json!({"name": "okchan", "displayName": "x".repeat(121)})),
-        400,
-        "invalid_params",
-    );
-    assert_error(
-        post_channel(
-            json!({"name": "okchan", "displayName": "ok", "description": "é".repeat(1001)}),
+    for (body, status, code) in [
+        (
+            json!({"name": "root_channel", "displayName": "dup"}),
+            409,
+            "conflict",
         ),
-        400,
-        "invalid_params",
-    );
-    let chans: Value = s
-        .get("/api/v1/video-channels")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+        // One actor namespace: the user's own account holds the name.
+        (
+            json!({"name": "root", "displayName": "same as user"}),
+            409,
+            "conflict",
+        ),
+        (
+            json!({"name": "bad name", "displayName": "x"}),
+            400,
+            "invalid_params",
+        ),
+        (
+            json!({"name": "okchan", "displayName": "x".repeat(121)}),
+            400,
+            "invalid_params",
+        ),
+        (
+            json!({"name": "okchan", "displayName": "ok", "description": "é".repeat(1001)}),
+            400,
+            "invalid_params",
+        ),
+    ] {
+        assert_error(post_channel(body), status, code);
+    }
+    let chans = s.get_json("/api/v1/video-channels");
     assert_eq!(chans["total"], 1);
 
-    // Query strings.
-    assert_error(
-        s.get("/api/v1/videos?count=101").send().unwrap(),
-        400,
-        "invalid_params",
-    );
-    assert_error(
-        s.get("/api/v1/videos?start=-1").send().unwrap(),
-        400,
-        "invalid_params",
-    );
-    assert_error(
-        s.get("/api/v1/videos?sort=password").send().unwrap(),
-        400,
-        "invalid_params",
-    );
-    assert_error(
-        s.get("/api/v1/videos?categoryOneOf=music").send().unwrap(),
-        400,
-        "invalid_params",
-    );
-    assert_error(
-        s.get("/api/v1/videos?filter=local").send().unwrap(),
-        400,
-        "bad_request",
-    );
-    assert_error(
-        s.get("/api/v1/videos?include=1").send().unwrap(),
-        401,
-        "unauthorized_request",
-    );
-    assert_error(
-        s.get("/api/v1/users?blocked=maybe")
-            .bearer_auth(&root)
-            .send()
-            .unwrap(),
-        400,
-        "invalid_params",
-    );
-
-    // Unknown things.
-    assert_error(
-        s.get("/api/v1/users/999")
-            .bearer_auth(&root)
-            .send()
-            .unwrap(),
-        404,
-        "not_found",
-    );
-    assert_error(
-        s.get("/api/v1/users/abc")
-            .bearer_auth(&root)
-            .send()
-            .unwrap(),
-        400,
-        "invalid_params",
-    );
-    assert_error(
-        s.get("/api/v1/videos/999").send().unwrap(),
-        404,
-        "not_found",
-    );
-    assert_error(
-        s.get("/api/v1/videos/not-a-uuid-at-all!").send().unwrap(),
-        404,
-        "not_found",
-    );
-    assert_error(
-        s.get("/api/v1/video-channels/nobody").send().unwrap(),
-        404,
-        "not_found",
-    );
-    assert_error(
-        s.get("/api/v1/video-channels/root_channel@elsewhere.example")
-            .send()
-            .unwrap(),
-        404,
-        "not_found",
-    );
-    assert_error(
-        s.get("/api/v1/accounts/root_channel").send().unwrap(),
-        404,
-        "not_found",
-    );
-    assert_error(
-        s.get("/api/v1/no-such-endpoint").send().unwrap(),
-        404,
-        "not_found",
-    );
+    // Query strings, then unknown things; `true` sends root's token.
+    for (path, as_root, status, code) in [
+        ("/api/v1/videos?count=101", false, 400, "invalid_params"),
+        ("/api/v1/videos?start=-1", false, 400, "invalid_params"),
+        ("/api/v1/videos?sort=password", false, 400, "invalid_params"),
+        (
+            "/api/v1/videos?categoryOneOf=music",
+            false,
+            400,
+            "invalid_params",
+        ),
+        ("/api/v1/videos?filter=local", false, 400, "bad_request"),
+        (
+            "/api/v1/videos?include=1",
+            false,
+            401,
+            "unauthorized_request",
+        ),
+        ("/api/v1/users?blocked=maybe", true, 400, "invalid_params"),
+        ("/api/v1/users/999", true, 404, "not_found"),
+        ("/api/v1/users/abc", true, 400, "invalid_params"),
+        ("/api/v1/videos/999", false, 404, "not_found"),
+        ("/api/v1/videos/not-a-uuid-at-all!", false, 404, "not_found"),
+        ("/api/v1/video-channels/nobody", false, 404, "not_found"),
+        (
+            "/api/v1/video-channels/root_channel@elsewhere.example",
+            false,
+            404,
+            "not_found",
+        ),
+        ("/api/v1/accounts/root_channel", false, 404, "not_found"),
+        ("/api/v1/no-such-endpoint", false, 404, "not_found"),
+    ] {
+        let request = s.get(path);
+        let request = if as_root {
+            request.bearer_auth(&root)
+        } else {
+            request
+        };
+        assert_error(request.send().unwrap(), status, code);
+    }
     assert_eq!(
         s.get("/readyz").send().unwrap().status(),
         200,
@@ -232,6 +206,7 @@ fn bad_credentials_and_tokens() {
         &[
             ("VIREO_AUTH__ACCESS_TOKEN_LIFETIME_SECS", "1"),
             ("VIREO_AUTH__LOGIN_MAX_FAILURES", "4"),
+            ("VIREO_AUTH__LOGIN_MAX_FAILURES_PER_ADDRESS", "4"),
         ],
     );
     let (id, secret) = s.client();
@@ -318,7 +293,8 @@ fn bad_credentials_and_tokens() {
         "invalid_token",
     );
 
-    // Throttling: after 4 failures the username is locked, even with the right password.
+    // Throttling: after 4 failures from this address (over all names), it is locked, even with
+    // the right password.
     for _ in 0..2 {
         assert_error(
             s.login_response("root", "still wrong"),
@@ -366,12 +342,7 @@ fn users_cannot_touch_what_is_not_theirs() {
         409,
         "conflict",
     );
-    let c: Value = s
-        .get("/api/v1/video-channels/grace_channel")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let c = s.get_json("/api/v1/video-channels/grace_channel");
     assert_eq!(c["displayName"], "Main grace channel");
     // Self-service: changing the password needs the current one.
     assert_error(

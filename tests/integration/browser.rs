@@ -8,7 +8,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{Server, tempdir};
+use crate::common::{Ffmpeg, Server, tempdir};
 use crate::uploads::{channel_id, clip, single_upload, wait_for_state};
 
 fn browser_dir() -> PathBuf {
@@ -103,23 +103,13 @@ fn chromium_plays_the_hls_of_an_upload() {
     // An MKV with B-frames, remuxed from Matroska (negative composition offsets in the fragments).
     let work = tempdir();
     let mkv = work.path().join("b-frames.mkv");
-    let made = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=640x360:rate=30:duration=8",
-        ])
-        .args(["-f", "lavfi", "-i", "sine=frequency=300:duration=8"])
+    Ffmpeg::new()
+        .lavfi("testsrc2=size=640x360:rate=30:duration=8")
+        .lavfi("sine=frequency=300:duration=8")
         .args([
             "-c:v", "libx264", "-preset", "veryfast", "-g", "60", "-bf", "3", "-c:a", "aac",
         ])
-        .arg(&mkv)
-        .status()
-        .unwrap();
-    assert!(made.success());
+        .make(&mkv);
     let r = single_upload(&s, &root, channel, "Matroska", std::fs::read(&mkv).unwrap());
     assert_eq!(r.status(), 200);
     let uuid = r.json::<Value>().unwrap()["video"]["uuid"]
@@ -156,24 +146,18 @@ fn the_web_ui_logs_in_uploads_plays_every_quality_searches_and_logs_out() {
     let work = tempdir();
     let looped = work.path().join("bunny-looped.mp4");
     let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(crate::uploads::CLIP);
-    let made = Command::new("ffmpeg")
-        .args(["-v", "error", "-stream_loop", "2", "-i"])
-        .arg(&fixture)
+    Ffmpeg::new()
+        .args(["-stream_loop", "2"])
+        .input(&fixture)
         .args(["-c", "copy"])
-        .arg(&looped)
-        .status()
-        .unwrap();
-    assert!(made.success());
+        .make(&looped);
     // Over two of the upload page's 8 MiB chunks, for the reload in the middle.
     let big = work.path().join("bunny-long.mp4");
-    let made = Command::new("ffmpeg")
-        .args(["-v", "error", "-stream_loop", "19", "-i"])
-        .arg(&fixture)
+    Ffmpeg::new()
+        .args(["-stream_loop", "19"])
+        .input(&fixture)
         .args(["-c", "copy"])
-        .arg(&big)
-        .status()
-        .unwrap();
-    assert!(made.success());
+        .make(&big);
     assert!(std::fs::metadata(&big).unwrap().len() > 16 << 20);
     let dir = tempdir();
     let s = crate::common::Server::start_with(

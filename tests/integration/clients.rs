@@ -5,9 +5,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use serde_json::Value;
-
-use crate::common::{ROOT_PASSWORD, Server, tempdir};
+use crate::common::{Ffmpeg, ROOT_PASSWORD, Server, tempdir};
 
 fn clients_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients")
@@ -61,13 +59,7 @@ fn peertube_cli_logs_in_lists_and_uploads() {
     // peertube-cli has no list command; its token is used to list through the API.
     let me = s.me(&token);
     assert_eq!(me["username"], "root");
-    let videos: Value = s
-        .get("/api/v1/videos")
-        .bearer_auth(&token)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let videos = s.get_json_as("/api/v1/videos", &token);
     assert_eq!(videos["total"], 0);
 
     // `upload` sends PeerTube's legacy multipart request with a thumbnail, then polls the video
@@ -77,20 +69,10 @@ fn peertube_cli_logs_in_lists_and_uploads() {
         .canonicalize()
         .unwrap();
     let thumb = home.path().join("thumb.jpg");
-    let made = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "color=c=green:size=320x180",
-        ])
+    Ffmpeg::new()
+        .lavfi("color=c=green:size=320x180")
         .args(["-frames:v", "1"])
-        .arg(&thumb)
-        .status()
-        .unwrap();
-    assert!(made.success());
+        .make(&thumb);
     let me = s.me(&token);
     let channel = me["videoChannels"][0]["name"].as_str().unwrap().to_owned();
     let said = run(&[
@@ -120,17 +102,12 @@ fn peertube_cli_logs_in_lists_and_uploads() {
         said.ends_with("Video Uploaded by peertube-cli uploaded."),
         "{said}"
     );
-    let videos: Value = s.get("/api/v1/videos").send().unwrap().json().unwrap();
+    let videos = s.get_json("/api/v1/videos");
     assert_eq!(videos["total"], 1);
     let listed = &videos["data"][0];
     assert_eq!(listed["name"], "Uploaded by peertube-cli");
     let uuid = listed["uuid"].as_str().unwrap();
-    let v: Value = s
-        .get(&format!("/api/v1/videos/{uuid}"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let v = s.get_json(&format!("/api/v1/videos/{uuid}"));
     assert_eq!(v["tags"], serde_json::json!(["bunny", "cli"]));
     assert_eq!(v["language"]["id"], "en");
     assert_eq!(v["description"], "A description");

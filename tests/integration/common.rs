@@ -138,6 +138,24 @@ impl Server {
     pub fn delete(&self, path: &str) -> RequestBuilder {
         self.http.delete(format!("{}{path}", self.url))
     }
+    /// `method path` as `token`'s user, with a JSON body: the answer.
+    pub fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: &Value,
+    ) -> Response {
+        self.http_request(method, path)
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .expect("request")
+    }
+
+    pub fn http_request(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
+        self.http.request(method, format!("{}{path}", self.url))
+    }
 
     pub fn client(&self) -> (String, String) {
         let c: Value = self
@@ -152,18 +170,26 @@ impl Server {
         )
     }
 
+    /// The form of a password grant.
+    pub fn password_form(&self, username: &str, password: &str) -> Vec<(String, String)> {
+        let (id, secret) = self.client();
+        [
+            ("client_id", id.as_str()),
+            ("client_secret", secret.as_str()),
+            ("grant_type", "password"),
+            ("response_type", "code"),
+            ("username", username),
+            ("password", password),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+    }
+
     /// Password grant; returns the raw response.
     pub fn login_response(&self, username: &str, password: &str) -> Response {
-        let (id, secret) = self.client();
         self.post("/api/v1/users/token")
-            .form(&[
-                ("client_id", id.as_str()),
-                ("client_secret", secret.as_str()),
-                ("grant_type", "password"),
-                ("response_type", "code"),
-                ("username", username),
-                ("password", password),
-            ])
+            .form(&self.password_form(username, password))
             .send()
             .expect("token request")
     }
@@ -180,6 +206,16 @@ impl Server {
             ])
             .send()
             .expect("token request")
+    }
+
+    /// `GET path` as an anonymous visitor, which must succeed with JSON.
+    pub fn get_json(&self, path: &str) -> Value {
+        json_of(self.get(path).send().expect(path), path)
+    }
+
+    /// `GET path` with `token`, which must succeed with JSON.
+    pub fn get_json_as(&self, path: &str, token: impl std::fmt::Display) -> Value {
+        json_of(self.get(path).bearer_auth(token).send().expect(path), path)
     }
 
     /// `GET /api/v1/users/me` with `token`, which must succeed.
@@ -247,6 +283,81 @@ pub fn admin(data_dir: &Path, args: &[&str]) -> std::process::Output {
         .stdin(Stdio::null())
         .output()
         .expect("vireo admin runs")
+}
+
+/// Debian's ffmpeg, which the tests use to make inputs and to judge outputs (Vireo never runs
+/// it; `tests/run.sh` installs it): `-hide_banner -loglevel error -y`, then the inputs and
+/// options given, then one output.
+pub struct Ffmpeg(Command);
+
+impl Default for Ffmpeg {
+    fn default() -> Self {
+        let mut cmd = Command::new("ffmpeg");
+        cmd.args(["-hide_banner", "-loglevel", "error", "-y"]);
+        Ffmpeg(cmd)
+    }
+}
+
+impl Ffmpeg {
+    pub fn new() -> Ffmpeg {
+        Ffmpeg::default()
+    }
+
+    /// A generated input (`testsrc2=size=320x240:rate=25:duration=2`, `sine=frequency=440`…).
+    pub fn lavfi(mut self, source: &str) -> Ffmpeg {
+        self.0.args(["-f", "lavfi", "-i", source]);
+        self
+    }
+
+    /// A file input.
+    pub fn input(mut self, path: impl AsRef<std::ffi::OsStr>) -> Ffmpeg {
+        self.0.arg("-i").arg(path);
+        self
+    }
+
+    /// Options, in order (codecs, durations, input options before the next input…).
+    pub fn args<S: AsRef<std::ffi::OsStr>>(mut self, args: impl IntoIterator<Item = S>) -> Ffmpeg {
+        self.0.args(args);
+        self
+    }
+
+    pub fn arg(mut self, arg: impl AsRef<std::ffi::OsStr>) -> Ffmpeg {
+        self.0.arg(arg);
+        self
+    }
+
+    /// Write `out`, which must succeed; returns its path.
+    pub fn make(mut self, out: impl AsRef<Path>) -> std::path::PathBuf {
+        let out = out.as_ref().to_owned();
+        let done = self
+            .0
+            .arg(&out)
+            .output()
+            .expect("ffmpeg is installed (tests/run.sh installs it)");
+        assert!(
+            done.status.success(),
+            "ffmpeg made no {}: {}",
+            out.display(),
+            String::from_utf8_lossy(&done.stderr)
+        );
+        out
+    }
+
+    /// Run to the given output arguments (`-f null -`, `-f framemd5 -`…) and return what it
+    /// printed, for judging; the caller checks the status.
+    pub fn run(mut self) -> std::process::Output {
+        self.0
+            .output()
+            .expect("ffmpeg is installed (tests/run.sh installs it)")
+    }
+}
+
+/// The JSON body of a successful answer to `what`.
+pub fn json_of(r: Response, what: &str) -> Value {
+    let status = r.status();
+    let body = r.text().expect(what);
+    assert!(status.is_success(), "{what}: {status} {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{what}: {e}: {body}"))
 }
 
 pub fn token_of(v: &Value) -> String {

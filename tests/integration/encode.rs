@@ -8,7 +8,7 @@ use std::process::Command;
 use vireo::media::decode::Picture;
 use vireo::media::encode::av1::{Av1Encoder, Av1Settings};
 
-use crate::common::tempdir;
+use crate::common::{Ffmpeg, tempdir};
 
 const W: usize = 320;
 const H: usize = 180;
@@ -17,15 +17,10 @@ const FRAMES: usize = 50;
 /// ffmpeg's `testsrc2` (moving pattern, text, colour bars) as raw 4:2:0 frames.
 fn source(dir: &Path) -> Vec<Picture> {
     let raw = dir.join("src.yuv");
-    let ok = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-        .arg(format!("testsrc2=s={W}x{H}:r=25:d=2"))
+    Ffmpeg::new()
+        .lavfi(&format!("testsrc2=s={W}x{H}:r=25:d=2"))
         .args(["-pix_fmt", "yuv420p", "-f", "rawvideo"])
-        .arg(&raw)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
+        .make(&raw);
     let bytes = std::fs::read(&raw).unwrap();
     let (luma, chroma) = (W * H, (W / 2) * (H / 2));
     bytes
@@ -42,28 +37,24 @@ fn source(dir: &Path) -> Vec<Picture> {
 
 /// PSNR (average over frames, all planes) of `decoded` against `reference`, both raw 4:2:0.
 fn psnr(decoded: &Path, reference: &Path) -> f64 {
-    let out = Command::new("ffmpeg")
+    let out = Ffmpeg::new()
         .args(["-v", "info", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s"])
         .arg(format!("{W}x{H}"))
-        .arg("-i")
-        .arg(decoded)
+        .input(decoded)
         .args(["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s"])
         .arg(format!("{W}x{H}"))
-        .arg("-i")
-        .arg(reference)
+        .input(reference)
         .args(["-lavfi", "psnr", "-f", "null", "-"])
-        .output()
-        .unwrap();
+        .run();
     average_psnr(&out)
 }
 
 /// PSNR of `output` against `source` scaled to `width × height` by ffmpeg (Lanczos).
 pub(crate) fn scaled_psnr(output: &Path, source: &Path, width: usize, height: usize) -> f64 {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "info", "-i"])
-        .arg(output)
-        .arg("-i")
-        .arg(source)
+    let out = Ffmpeg::new()
+        .args(["-v", "info"])
+        .input(output)
+        .input(source)
         .arg("-lavfi")
         .arg(format!(
             // Both from time zero: a WebM's video may start a few milliseconds in, which
@@ -72,19 +63,13 @@ pub(crate) fn scaled_psnr(output: &Path, source: &Path, width: usize, height: us
              [1:v]setpts=PTS-STARTPTS,scale={width}:{height}:flags=lanczos[ref];[out][ref]psnr"
         ))
         .args(["-f", "null", "-"])
-        .output()
-        .unwrap();
+        .run();
     average_psnr(&out)
 }
 
 /// What ffmpeg says while decoding every frame of `file` (nothing for a clean stream).
 pub(crate) fn decode_errors(file: &Path) -> String {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(file)
-        .args(["-f", "null", "-"])
-        .output()
-        .unwrap();
+    let out = Ffmpeg::new().input(file).args(["-f", "null", "-"]).run();
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
@@ -133,13 +118,12 @@ fn av1_output_decodes_frame_for_frame_above_a_psnr_floor() {
     let obu = dir.path().join("out.obu");
     std::fs::write(&obu, &stream).unwrap();
     let decoded = dir.path().join("out.yuv");
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "obu", "-i"])
-        .arg(&obu)
+    let out = Ffmpeg::new()
+        .args(["-f", "obu"])
+        .input(&obu)
         .args(["-pix_fmt", "yuv420p", "-f", "rawvideo"])
         .arg(&decoded)
-        .output()
-        .unwrap();
+        .run();
     assert!(
         out.status.success() && out.stderr.is_empty(),
         "ffmpeg decodes without complaint: {}",
@@ -402,18 +386,9 @@ fn variable_and_absurd_frame_rates_become_one_constant_rate_without_drift() {
     let d = dir.path();
     let make = |name: &str, rate: u32, filters: &[&str]| -> PathBuf {
         let path = d.join(name);
-        let status = Command::new("ffmpeg")
-            .args([
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-            ])
-            .arg(format!("testsrc2=size=320x240:rate={rate}:duration=4"))
-            .args(["-f", "lavfi", "-i", "sine=frequency=500:duration=4"])
+        Ffmpeg::new()
+            .lavfi(&format!("testsrc2=size=320x240:rate={rate}:duration=4"))
+            .lavfi("sine=frequency=500:duration=4")
             .args(filters)
             .args([
                 "-c:v",
@@ -424,11 +399,7 @@ fn variable_and_absurd_frame_rates_become_one_constant_rate_without_drift() {
                 "aac",
                 "-shortest",
             ])
-            .arg(&path)
-            .status()
-            .unwrap();
-        assert!(status.success(), "{name}");
-        path
+            .make(path)
     };
     // Pictures 0–49 every 40 ms, 50–59 every 100 ms, then one shown for a second: 4 s.
     let vfr = make(
@@ -496,14 +467,7 @@ fn every_rung_says_the_colour_its_source_was_shown_in() {
     let d = dir.path();
     let ffmpeg = |args: &[&str], out: &str| {
         let path = d.join(out);
-        let status = Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-y"])
-            .args(args)
-            .arg(&path)
-            .status()
-            .unwrap();
-        assert!(status.success(), "{out}");
-        path
+        Ffmpeg::new().args(args).make(path)
     };
     let testsrc = |size: &str| format!("testsrc2=size={size}:rate=25:duration=2");
     let bt709 = [
@@ -615,14 +579,10 @@ fn every_rung_says_the_colour_its_source_was_shown_in() {
         if rung.encoding == av1 {
             // The bare OBU stream: only the sequence header can say it there.
             let obu = d.join(format!("{i}.obu"));
-            let status = Command::new("ffmpeg")
-                .args(["-v", "error", "-y", "-i"])
-                .arg(&output)
+            Ffmpeg::new()
+                .input(&output)
                 .args(["-c", "copy", "-f", "obu"])
-                .arg(&obu)
-                .status()
-                .unwrap();
-            assert!(status.success());
+                .make(&obu);
             assert_eq!(probe(&colours, &obu), want, "{input:?}: sequence header");
         }
     }
@@ -693,7 +653,7 @@ fn a_stopped_encode_resumes_from_its_last_finished_gop() {
             d.join(format!("{name}.scratch")),
             d.join(format!("{name}.mp4")),
         );
-        let mut src = vireo::media::remux::Source::open(&input).unwrap();
+        let mut src = vireo::media::source::Source::open(&input).unwrap();
         let mut seen = 0;
         let encoded = encode_rungs(&mut src, std::slice::from_ref(&target), quality, |_, _| {
             seen += 1;
@@ -704,7 +664,7 @@ fn a_stopped_encode_resumes_from_its_last_finished_gop() {
         });
         (target, src, encoded)
     };
-    let finish = |(target, mut src, encoded): (Target, vireo::media::remux::Source, _)| {
+    let finish = |(target, mut src, encoded): (Target, vireo::media::source::Source, _)| {
         let encoded: Result<Vec<Result<Encoded, TranscodeError>>, TranscodeError> = encoded;
         let encoded = encoded.unwrap().pop().unwrap().unwrap();
         package(&mut src, &target, encoded).unwrap();

@@ -44,12 +44,7 @@ fn account_flow_end_to_end() {
     assert_eq!(r.status(), 200);
     let created: Value = r.json().unwrap();
     let channel_id = created["videoChannel"]["id"].as_u64().unwrap();
-    let channel: Value = s
-        .get("/api/v1/video-channels/bob_music")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let channel = s.get_json("/api/v1/video-channels/bob_music");
     assert_eq!(channel["id"], channel_id);
     assert_eq!(channel["ownerAccount"]["name"], "bob");
     assert_eq!(channel["displayName"], "Bob's music");
@@ -60,29 +55,13 @@ fn account_flow_end_to_end() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 204);
-    let mine: Value = s
-        .get("/api/v1/accounts/bob/video-channels")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let mine = s.get_json("/api/v1/accounts/bob/video-channels");
     assert_eq!(mine["total"], 2, "default channel and the new one");
-    let account: Value = s
-        .get("/api/v1/accounts/bob")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let account = s.get_json("/api/v1/accounts/bob");
     assert_eq!(account["userId"], bob_id);
 
     // The admin lists users; a plain user may not.
-    let users: Value = s
-        .get("/api/v1/users?sort=username")
-        .bearer_auth(&root)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let users = s.get_json_as("/api/v1/users?sort=username", &root);
     assert_eq!(users["total"], 2);
     assert_eq!(users["data"][0]["username"], "bob");
     assert_error(
@@ -140,13 +119,7 @@ fn roles_limit_who_manages_whom() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 204);
-    let u: Value = s
-        .get(&format!("/api/v1/users/{user_id}"))
-        .bearer_auth(&root)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let u = s.get_json_as(&format!("/api/v1/users/{user_id}"), &root);
     assert_eq!(u["videoQuota"], 1000);
     // … but not the administrator, not another moderator's role, and cannot mint admins.
     assert_error(
@@ -181,23 +154,66 @@ fn roles_limit_who_manages_whom() {
         403,
         "forbidden",
     );
-    // A moderator cannot edit the admin's channel.
+    // Content is another matter: as in PeerTube, a moderator manages anyone's videos and
+    // channels, the administrator's too (but not the administrator's last channel away).
+    let r = s
+        .put("/api/v1/video-channels/root_channel")
+        .bearer_auth(&mia)
+        .json(&json!({"displayName": "Renamed by a moderator"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let ch = s.get_json("/api/v1/video-channels/root_channel");
+    assert_eq!(ch["displayName"], "Renamed by a moderator");
+    let root_channel = ch["id"].as_u64().unwrap();
+    let r = crate::uploads::single_upload(
+        &s,
+        &root,
+        root_channel,
+        "Root's video",
+        crate::uploads::clip(),
+    );
+    let uuid = r.json::<Value>().unwrap()["video"]["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = s
+        .put(&format!("/api/v1/videos/{uuid}"))
+        .bearer_auth(&mia)
+        .json(&json!({"name": "Retitled by a moderator"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
     assert_error(
-        s.put("/api/v1/video-channels/root_channel")
+        s.delete("/api/v1/video-channels/root_channel")
             .bearer_auth(&mia)
-            .json(&json!({"displayName": "pwned"}))
             .send()
             .unwrap(),
-        403,
-        "forbidden",
+        409,
+        "conflict",
     );
-    let ch: Value = s
-        .get("/api/v1/video-channels/root_channel")
+    // A plain user may do neither.
+    let ursula_token = token_of(&s.login("ursula", "ursula-password"));
+    for r in [
+        s.put(&format!("/api/v1/videos/{uuid}"))
+            .bearer_auth(&ursula_token)
+            .json(&json!({"name": "Mine now"}))
+            .send()
+            .unwrap(),
+        s.put("/api/v1/video-channels/root_channel")
+            .bearer_auth(&ursula_token)
+            .json(&json!({"displayName": "Mine now"}))
+            .send()
+            .unwrap(),
+    ] {
+        assert_error(r, 403, "forbidden");
+    }
+    let r = s
+        .delete(&format!("/api/v1/videos/{uuid}"))
+        .bearer_auth(&mia)
         .send()
-        .unwrap()
-        .json()
         .unwrap();
-    assert_eq!(ch["displayName"], "Main root channel");
+    assert_eq!(r.status(), 204);
     // Changing a role revokes nothing it should not; blocking revokes the user's sessions.
     let ursula = token_of(&s.login("ursula", "ursula-password"));
     let r = s
@@ -268,7 +284,7 @@ fn registration_follows_configuration() {
         403,
         "forbidden",
     );
-    let config: Value = s.get("/api/v1/config").send().unwrap().json().unwrap();
+    let config = s.get_json("/api/v1/config");
     assert_eq!(config["signup"]["allowed"], false);
     drop(s);
 
@@ -279,7 +295,7 @@ fn registration_follows_configuration() {
             ("VIREO_SIGNUP__LIMIT", "2"),
         ],
     );
-    let config: Value = s.get("/api/v1/config").send().unwrap().json().unwrap();
+    let config = s.get_json("/api/v1/config");
     assert_eq!(config["signup"]["allowed"], true);
     let r = s
         .post("/api/v1/users/register")
@@ -290,13 +306,10 @@ fn registration_follows_configuration() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 204);
-    let me: Value = s
-        .get("/api/v1/users/me")
-        .bearer_auth(token_of(&s.login("newbie", "newbie-password")))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let me = s.get_json_as(
+        "/api/v1/users/me",
+        token_of(&s.login("newbie", "newbie-password")),
+    );
     assert_eq!(me["role"]["id"], 2);
     assert_eq!(me["videoChannels"][0]["name"], "newbie_films");
     // The limit (2 users, root included) is reached.

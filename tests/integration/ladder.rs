@@ -8,11 +8,10 @@
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::common::{Server, assert_error, tempdir};
+use crate::common::{Ffmpeg, Server, assert_error, tempdir};
 use crate::encode::{decode_errors, scaled_psnr};
 use crate::remux::{av_offset, ffprobe};
 use crate::uploads::{channel_id, clip, files_in, single_upload, wait_up_to};
@@ -240,12 +239,7 @@ fn identity(path: &Path) -> (u64, i64, i64) {
 /// source's picture at its time (against ffmpeg's pick of the first frame at or after each
 /// second, scaled alike).
 pub(crate) fn check_storyboard(s: &Server, uuid: &str, original: &Path) {
-    let list: Value = s
-        .get(&format!("/api/v1/videos/{uuid}/storyboards"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let list = s.get_json(&format!("/api/v1/videos/{uuid}/storyboards"));
     let boards = list["storyboards"].as_array().unwrap();
     assert_eq!(boards.len(), 1, "{list}");
     let b = &boards[0];
@@ -285,9 +279,8 @@ pub(crate) fn check_storyboard(s: &Server, uuid: &str, original: &Path) {
         let full = kr * r + (1.0 - kr - kb) * g + kb * b;
         full.round() as u8
     };
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(original)
+    let out = Ffmpeg::new()
+        .input(original)
         .args([
             "-vf",
             "select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,1)',scale=192:108:flags=lanczos",
@@ -299,8 +292,7 @@ pub(crate) fn check_storyboard(s: &Server, uuid: &str, original: &Path) {
             "rawvideo",
             "-",
         ])
-        .output()
-        .unwrap();
+        .run();
     let reference: Vec<&[u8]> = out.stdout.chunks_exact(192 * 108).collect();
     assert!(
         reference.len() as u64 >= sprites,
@@ -323,7 +315,7 @@ pub(crate) fn check_storyboard(s: &Server, uuid: &str, original: &Path) {
 fn h264_upload_gets_av1_rungs_beside_its_remux_that_chromium_plays() {
     let dir = tempdir();
     let s = start(dir.path(), "[240, 360]");
-    let config: Value = s.get("/api/v1/config").send().unwrap().json().unwrap();
+    let config = s.get_json("/api/v1/config");
     assert_eq!(
         config["transcoding"]["enabledResolutions"],
         json!([240, 360])
@@ -737,25 +729,14 @@ pub(crate) fn damaged(mut bytes: Vec<u8>, from: f64, to: f64) -> Vec<u8> {
 /// B-frames, AAC: a camera-like stream that can recover from damage quickly.
 fn frequent_keyframes(dir: &Path) -> Vec<u8> {
     let out = dir.join("gop12.mp4");
-    let ok = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=s=640x360:r=25:d=8",
-        ])
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=8"])
+    Ffmpeg::new()
+        .lavfi("testsrc2=s=640x360:r=25:d=8")
+        .lavfi("sine=frequency=440:duration=8")
         .args([
             "-c:v", "libx264", "-preset", "veryfast", "-g", "12", "-bf", "2",
         ])
         .args(["-c:a", "aac", "-movflags", "+faststart"])
-        .arg(&out)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
+        .make(&out);
     std::fs::read(out).unwrap()
 }
 

@@ -9,11 +9,10 @@
 //! of odd size comes out 8-bit with even sizes.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::common::{assert_error, tempdir};
+use crate::common::{Ffmpeg, assert_error, tempdir};
 use crate::ladder::{
     Original, assert_no_scratch, av1_heights, check_eight_bit_even_rung, check_storyboard,
     chromium_plays_every_level, damaged, damaged_rung_keeps_every_frame, download, hls_files,
@@ -39,25 +38,18 @@ fn vp9_webm_of(
     seconds: u32,
 ) -> std::path::PathBuf {
     let out = dir.join(name);
-    let mut ffmpeg = Command::new("ffmpeg");
-    ffmpeg.args(["-v", "error", "-f", "lavfi", "-i"]);
-    ffmpeg.arg(format!("testsrc2=s={size}:r=25:d={seconds}"));
+    let mut ffmpeg = Ffmpeg::new().lavfi(&format!("testsrc2=s={size}:r=25:d={seconds}"));
     if audio {
-        ffmpeg.args(["-f", "lavfi", "-i"]);
-        ffmpeg.arg(format!("sine=frequency=440:duration={seconds}"));
-        ffmpeg.args(["-c:a", "libopus", "-b:a", "64k"]);
+        ffmpeg = ffmpeg
+            .lavfi(&format!("sine=frequency=440:duration={seconds}"))
+            .args(["-c:a", "libopus", "-b:a", "64k"]);
     }
-    let ok = ffmpeg
+    ffmpeg
         .args(["-c:v", "libvpx-vp9", "-pix_fmt", pix_fmt])
         .args(["-deadline", "realtime", "-cpu-used", "8", "-b:v", "800k"])
         // Hidden alt-ref pictures in superframes, as libvpx's good-quality mode makes them.
         .args(["-auto-alt-ref", "1", "-lag-in-frames", "16", "-g", "50"])
-        .arg(&out)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "ffmpeg could not make {name}");
-    out
+        .make(out)
 }
 
 /// 4 s of `testsrc2` at `size`, 25 fps, encoded as AV1 by ffmpeg's `encoder` (libsvtav1 or
@@ -84,23 +76,19 @@ fn av1_clip_of(
     (seconds, gop): (u32, u32),
 ) -> PathBuf {
     let out = dir.join(name);
-    let mut ffmpeg = Command::new("ffmpeg");
-    ffmpeg.args(["-v", "error", "-f", "lavfi", "-i"]);
-    ffmpeg.arg(format!("testsrc2=s={size}:r=25:d={seconds}"));
+    let mut ffmpeg = Ffmpeg::new().lavfi(&format!("testsrc2=s={size}:r=25:d={seconds}"));
     if aac {
-        ffmpeg.args(["-f", "lavfi", "-i"]);
-        ffmpeg.arg(format!("sine=frequency=440:duration={seconds}"));
-        ffmpeg.args(["-c:a", "aac", "-b:a", "96k"]);
+        ffmpeg = ffmpeg
+            .lavfi(&format!("sine=frequency=440:duration={seconds}"))
+            .args(["-c:a", "aac", "-b:a", "96k"]);
     }
     let gop = gop.to_string();
-    ffmpeg.args(["-c:v", encoder, "-pix_fmt", pix_fmt, "-g", &gop]);
-    match encoder {
+    ffmpeg = ffmpeg.args(["-c:v", encoder, "-pix_fmt", pix_fmt, "-g", &gop]);
+    ffmpeg = match encoder {
         "libsvtav1" => ffmpeg.args(["-preset", "12", "-crf", "35"]),
         _ => ffmpeg.args(["-cpu-used", "8", "-row-mt", "1", "-crf", "35", "-b:v", "0"]),
     };
-    let ok = ffmpeg.arg(&out).status().unwrap().success();
-    assert!(ok, "ffmpeg could not make {name}");
-    out
+    ffmpeg.make(out)
 }
 
 #[test]

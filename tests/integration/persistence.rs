@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::{Server, tempdir, token_of};
 
@@ -81,12 +81,7 @@ fn kill9_during_writes_keeps_every_acknowledged_change() {
         assert_eq!(r.status(), 200, "acknowledged channel {name} survived");
     }
     // Every stored channel is complete: listed with its owner, and its name resolves.
-    let list: Value = s
-        .get("/api/v1/accounts/root/video-channels?count=100")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let list = s.get_json("/api/v1/accounts/root/video-channels?count=100");
     for c in list["data"].as_array().unwrap() {
         assert_eq!(c["ownerAccount"]["name"], "root");
         let name = c["name"].as_str().unwrap();

@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use vireo::media::remux::{self, Rendition};
+use vireo::media::source;
+
+use crate::common::Ffmpeg;
 
 pub(crate) fn ffprobe(args: &[&str], input: &Path) -> String {
     let out = Command::new("ffprobe")
@@ -102,11 +105,11 @@ pub(crate) fn av_offset(input: &Path) -> f64 {
 }
 
 /// Open any upload the way the pipeline does: MP4 directly, Matroska through a scratch file.
-pub(crate) fn open_source(input: &Path, scratch_dir: &Path) -> remux::Source {
+pub(crate) fn open_source(input: &Path, scratch_dir: &Path) -> source::Source {
     if input.extension().is_some_and(|e| e == "mkv" || e == "webm") {
-        remux::matroska::open(input, &scratch_dir.join("demuxed.tmp")).unwrap()
+        source::matroska::open(input, &scratch_dir.join("demuxed.tmp")).unwrap()
     } else {
-        remux::Source::open(input).unwrap()
+        source::Source::open(input).unwrap()
     }
 }
 
@@ -134,12 +137,7 @@ fn check(input: &Path, expect_segments: usize) {
     assert_eq!(r.segments.len(), expect_segments, "{r:#?}");
 
     // Everything decodes, through the master playlist, with no error.
-    let decode = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(&master)
-        .args(["-f", "null", "-"])
-        .output()
-        .unwrap();
+    let decode = Ffmpeg::new().input(&master).args(["-f", "null", "-"]).run();
     assert!(
         decode.status.success() && decode.stderr.is_empty(),
         "{}",
@@ -305,12 +303,10 @@ fn same_frames(output: &Path, input: &Path, priming_kept: bool) {
 /// (stably, so each stream keeps its own order): equal lists mean nothing was lost, added or
 /// reordered.
 fn frame_hashes(input: &Path) -> Vec<String> {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(input)
+    let out = Ffmpeg::new()
+        .input(input)
         .args(["-f", "framemd5", "-"])
-        .output()
-        .unwrap();
+        .run();
     assert!(
         out.status.success(),
         "{}",
@@ -345,42 +341,21 @@ fn real_clips_remux_to_hls() {
 fn b_frames_and_keyframes_every_two_seconds_make_four_second_segments() {
     let dir = crate::common::tempdir();
     let input = dir.path().join("gop.mp4");
-    let status = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=640x360:rate=30:duration=20",
-        ])
-        .args(["-f", "lavfi", "-i", "sine=frequency=300:duration=20"])
+    Ffmpeg::new()
+        .lavfi("testsrc2=size=640x360:rate=30:duration=20")
+        .lavfi("sine=frequency=300:duration=20")
         .args([
             "-c:v", "libx264", "-preset", "veryfast", "-g", "60", "-bf", "3", "-c:a", "aac",
             "-b:a", "96k",
         ])
-        .arg(&input)
-        .status()
-        .unwrap();
-    assert!(status.success());
+        .make(&input);
     check(&input, 5);
     // Not H.264: refused with a reason, not a broken file.
     let vp9 = dir.path().join("vp9.mp4");
-    let status = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=duration=1",
-        ])
+    Ffmpeg::new()
+        .lavfi("testsrc2=duration=1")
         .args(["-c:v", "libvpx-vp9", "-deadline", "realtime"])
-        .arg(&vp9)
-        .status()
-        .unwrap();
-    assert!(status.success());
+        .make(&vp9);
     let e = remux::fragmented::remux_mp4(&vp9, &dir.path().join("out.mp4")).unwrap_err();
     assert!(e.to_string().contains("neither H.264 nor AV1"), "{e}");
 }
@@ -389,20 +364,9 @@ fn b_frames_and_keyframes_every_two_seconds_make_four_second_segments() {
 fn av1_with_opus_in_mp4_remuxes_as_is() {
     let dir = crate::common::tempdir();
     let input = dir.path().join("av1.mp4");
-    let status = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=640x360:rate=25:duration=10",
-        ])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:duration=10:sample_rate=48000",
-        ])
+    Ffmpeg::new()
+        .lavfi("testsrc2=size=640x360:rate=25:duration=10")
+        .lavfi("sine=frequency=440:duration=10:sample_rate=48000")
         .args([
             "-c:v",
             "libsvtav1",
@@ -413,16 +377,13 @@ fn av1_with_opus_in_mp4_remuxes_as_is() {
             "-c:a",
             "libopus",
         ])
-        .arg(&input)
-        .status()
-        .unwrap();
-    assert!(status.success());
+        .make(&input);
     check(&input, 3);
-    let source = remux::Source::open(&input).unwrap();
+    let opened = source::Source::open(&input).unwrap();
     assert!(
-        source.codecs.starts_with("av01.0.") && source.codecs.ends_with(".08,opus"),
+        opened.codecs.starts_with("av01.0.") && opened.codecs.ends_with(".08,opus"),
         "{}",
-        source.codecs
+        opened.codecs
     );
 }
 
@@ -432,65 +393,30 @@ fn av1_with_opus_in_mp4_remuxes_as_is() {
 fn matroska_and_webm_remux_as_they_are() {
     let dir = crate::common::tempdir();
     let mkv = dir.path().join("h264.mkv");
-    let status = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=640x360:rate=30:duration=12",
-        ])
-        .args(["-f", "lavfi", "-i", "sine=frequency=300:duration=12"])
+    Ffmpeg::new()
+        .lavfi("testsrc2=size=640x360:rate=30:duration=12")
+        .lavfi("sine=frequency=300:duration=12")
         .args([
             "-c:v", "libx264", "-preset", "veryfast", "-g", "60", "-bf", "3",
         ])
         .args(["-c:a", "aac", "-b:a", "96k"])
-        .arg(&mkv)
-        .status()
-        .unwrap();
-    assert!(status.success());
+        .make(&mkv);
     check(&mkv, 3);
     // Audio that starts half a second after the video.
     let late = dir.path().join("late-audio.mkv");
-    let status = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x180:rate=25:duration=6",
-        ])
-        .args([
-            "-itsoffset",
-            "0.5",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=300:duration=5",
-        ])
+    Ffmpeg::new()
+        .lavfi("testsrc2=size=320x180:rate=25:duration=6")
+        .args(["-itsoffset", "0.5"])
+        .lavfi("sine=frequency=300:duration=5")
         .args(["-c:v", "libx264", "-preset", "veryfast", "-g", "50"])
         .args(["-c:a", "aac", "-b:a", "96k"])
-        .arg(&late)
-        .status()
-        .unwrap();
-    assert!(status.success());
+        .make(&late);
     assert!(av_offset(&late) > 0.45, "{}", av_offset(&late));
     check(&late, 2);
     let webm = dir.path().join("av1.webm");
-    let status = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=640x360:rate=25:duration=10",
-        ])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:duration=10:sample_rate=48000",
-        ])
+    Ffmpeg::new()
+        .lavfi("testsrc2=size=640x360:rate=25:duration=10")
+        .lavfi("sine=frequency=440:duration=10:sample_rate=48000")
         .args([
             "-c:v",
             "libsvtav1",
@@ -501,10 +427,7 @@ fn matroska_and_webm_remux_as_they_are() {
             "-c:a",
             "libopus",
         ])
-        .arg(&webm)
-        .status()
-        .unwrap();
-    assert!(status.success());
+        .make(&webm);
     check(&webm, 3);
 }
 
@@ -515,14 +438,7 @@ fn rotated_mov_odd_size_and_variable_frame_rate() {
     let dir = crate::common::tempdir();
     let make = |name: &str, args: &[&str]| {
         let out = dir.path().join(name);
-        let status = Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-y"])
-            .args(args)
-            .arg(&out)
-            .status()
-            .unwrap();
-        assert!(status.success(), "{name}");
-        out
+        Ffmpeg::new().args(args).make(out)
     };
     let upright = make(
         "upright.mp4",

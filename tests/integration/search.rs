@@ -6,8 +6,8 @@
 use serde_json::{Value, json};
 use vireo::config::Config;
 use vireo::model::video::{CommentsPolicy, Privacy, VideoState};
+use vireo::service::Core;
 use vireo::service::videos::{self, NewVideo};
-use vireo::service::{Core, channels};
 
 use crate::common::{Server, assert_error, tempdir};
 
@@ -44,10 +44,11 @@ fn seed(dir: &std::path::Path) {
     config.storage.data_dir = dir.to_owned();
     let core = Core::open(config).unwrap();
     let tx = core.store.read().unwrap();
-    let channel = channels::by_handle(&tx, "root_channel", &core.config().public_host())
-        .unwrap()
-        .unwrap()
-        .id;
+    let channel =
+        vireo::service::actors::find_channel(&tx, "root_channel", &core.config().public_host())
+            .unwrap()
+            .unwrap()
+            .id;
     drop(tx);
     for (name, description, privacy, category) in [
         ("Big Buck Bunny", "An animated short", Privacy::Public, 1),
@@ -182,12 +183,7 @@ fn search_finds_ranks_filters_follows_changes_and_reindexes() {
     );
 
     // An edit is searchable at once (the job queue), and a deletion disappears.
-    let page: Value = s
-        .get("/api/v1/search/videos?search=carbonara")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let page = s.get_json("/api/v1/search/videos?search=carbonara");
     let id = page["data"][0]["id"].as_u64().unwrap();
     let r = s
         .put(&format!("/api/v1/videos/{id}"))
@@ -231,12 +227,7 @@ fn search_finds_ranks_filters_follows_changes_and_reindexes() {
 /// Every video of a search answer with its highlight, as (name, highlighted name, highlighted
 /// description).
 fn highlighted(s: &Server, query: &str) -> Vec<(String, Value, Value)> {
-    let v: Value = s
-        .get(&format!("/api/v1/search/videos?{query}"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let v = s.get_json(&format!("/api/v1/search/videos?{query}"));
     v["data"]
         .as_array()
         .unwrap()
@@ -252,7 +243,7 @@ fn highlighted(s: &Server, query: &str) -> Vec<(String, Value, Value)> {
 }
 
 fn total(s: &Server, path: &str) -> u64 {
-    let v: Value = s.get(path).send().unwrap().json().unwrap();
+    let v = s.get_json(path);
     v["total"].as_u64().unwrap()
 }
 
@@ -266,10 +257,11 @@ fn search_phrases_stems_sorts_filters_highlights_suggests_resolves_and_finds_cha
         config.storage.data_dir = dir.path().to_owned();
         let core = Core::open(config).unwrap();
         let tx = core.store.read().unwrap();
-        let channel = channels::by_handle(&tx, "root_channel", &core.config().public_host())
-            .unwrap()
-            .unwrap()
-            .id;
+        let channel =
+            vireo::service::actors::find_channel(&tx, "root_channel", &core.config().public_host())
+                .unwrap()
+                .unwrap()
+                .id;
         drop(tx);
         let make = |name: &str, description: &str, privacy, duration, language: &str| {
             let mut v = new_video(channel, name, description, privacy, 1);
@@ -378,12 +370,7 @@ fn search_phrases_stems_sorts_filters_highlights_suggests_resolves_and_finds_cha
     );
 
     // Suggestions while typing: titles of visible videos only.
-    let v: Value = s
-        .get("/api/v1/search/suggestions?search=runa")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let v = s.get_json("/api/v1/search/suggestions?search=runa");
     let suggested: Vec<&str> = v["data"]
         .as_array()
         .unwrap()
@@ -394,12 +381,7 @@ fn search_phrases_stems_sorts_filters_highlights_suggests_resolves_and_finds_cha
         !suggested.contains(&"Runaway secret"),
         "a private title is never suggested: {suggested:?}"
     );
-    let v: Value = s
-        .get("/api/v1/search/suggestions?search=long%20ru")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let v = s.get_json("/api/v1/search/suggestions?search=long%20ru");
     assert_eq!(v["data"][0]["name"], "Long run diary");
     assert_eq!(
         v["data"][0]["highlight"]["name"],
@@ -407,12 +389,7 @@ fn search_phrases_stems_sorts_filters_highlights_suggests_resolves_and_finds_cha
     );
 
     // The URL of a local video finds it; of a private one, nothing.
-    let page: Value = s
-        .get("/api/v1/search/videos?search=diary")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let page = s.get_json("/api/v1/search/videos?search=diary");
     let short = page["data"][0]["shortUUID"].as_str().unwrap().to_owned();
     let uuid = page["data"][0]["uuid"].as_str().unwrap().to_owned();
     for url in [
@@ -426,12 +403,7 @@ fn search_phrases_stems_sorts_filters_highlights_suggests_resolves_and_finds_cha
     // Channels: by words, by handle, by URL, narrowed by handles; a renamed channel's videos
     // are found under the new name.
     let found = |q: &str| -> Vec<String> {
-        let v: Value = s
-            .get(&format!("/api/v1/search/video-channels?{q}"))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
+        let v = s.get_json(&format!("/api/v1/search/video-channels?{q}"));
         v["data"]
             .as_array()
             .unwrap()

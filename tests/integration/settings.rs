@@ -78,12 +78,7 @@ fn administrators_change_settings_that_apply_at_once_and_survive_a_restart() {
     assert_eq!(config["signup"]["allowed"], true);
     assert_eq!(config["user"]["videoQuota"], 50_000_000);
     assert_eq!(config["transcoding"]["enabledResolutions"], json!([144]));
-    let about: Value = s
-        .get("/api/v1/config/about")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let about = s.get_json("/api/v1/config/about");
     assert_eq!(about["instance"]["shortDescription"], "Films of birds.");
 
     // Sign-up opened at run time lets a visitor register, with the new quota.

@@ -5,8 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use vireo::media::remux::Source;
+use vireo::media::source::Source;
 use vireo::media::thumbnail;
+
+use crate::common::Ffmpeg;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -16,9 +18,9 @@ fn fixture(name: &str) -> PathBuf {
 
 /// libavcodec's I-frames of `input`, as raw I420, in display order.
 fn ffmpeg_keyframes(input: &Path) -> Vec<Vec<u8>> {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-skip_frame", "nokey", "-i"])
-        .arg(input)
+    let out = Ffmpeg::new()
+        .args(["-skip_frame", "nokey"])
+        .input(input)
         .args([
             "-fps_mode",
             "passthrough",
@@ -28,8 +30,7 @@ fn ffmpeg_keyframes(input: &Path) -> Vec<Vec<u8>> {
             "rawvideo",
             "-",
         ])
-        .output()
-        .unwrap();
+        .run();
     assert!(
         out.status.success(),
         "{}",
@@ -109,12 +110,10 @@ fn image_size_and_spread(jpeg: &[u8]) -> (u32, u32, f64) {
     let text = String::from_utf8_lossy(&probe.stdout);
     let mut dims = text.trim().split(',').map(|v| v.parse::<u32>().unwrap());
     let (w, h) = (dims.next().unwrap(), dims.next().unwrap());
-    let gray = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(&path)
+    let gray = Ffmpeg::new()
+        .input(&path)
         .args(["-pix_fmt", "gray", "-f", "rawvideo", "-"])
-        .output()
-        .unwrap();
+        .run();
     let px: Vec<f64> = gray.stdout.iter().map(|&v| f64::from(v)).collect();
     let mean = px.iter().sum::<f64>() / px.len() as f64;
     let var = px.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / px.len() as f64;

@@ -8,7 +8,7 @@ use std::path::Path;
 use reqwest::blocking::multipart::{Form, Part};
 use serde_json::{Value, json};
 
-use crate::common::{Server, assert_error, tempdir, token_of};
+use crate::common::{Ffmpeg, Server, assert_error, tempdir, token_of};
 
 pub(crate) const CLIP: &str = "../shared/fixtures/media/bigbuckbunny.mp4";
 
@@ -28,6 +28,20 @@ pub(crate) fn files_in(dir: &Path) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A multipart upload form of the fixture clip into `channel`, named `name`.
+pub(crate) fn clip_form(channel: u64, name: &str) -> Form {
+    Form::new()
+        .text("channelId", channel.to_string())
+        .text("name", name.to_owned())
+        .part(
+            "videofile",
+            Part::bytes(clip())
+                .file_name("clip.mp4")
+                .mime_str("video/mp4")
+                .unwrap(),
+        )
 }
 
 pub(crate) fn single_upload(
@@ -72,12 +86,7 @@ fn single_request_upload_stores_the_file_and_refuses_bad_input() {
     let created: Value = r.json().unwrap();
     let uuid = created["video"]["uuid"].as_str().unwrap().to_owned();
     assert_eq!(created["video"]["shortUUID"].as_str().unwrap().len(), 22);
-    let video: Value = s
-        .get(&format!("/api/v1/videos/{uuid}"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let video = s.get_json(&format!("/api/v1/videos/{uuid}"));
     assert_eq!(video["name"], "Big Buck Bunny");
     assert!(
         [1, 2].contains(&video["state"]["id"].as_u64().unwrap()),
@@ -142,25 +151,13 @@ fn single_request_upload_stores_the_file_and_refuses_bad_input() {
         })
         .expect("an answer");
     assert_error(anonymous, 401, "unauthorized_request");
-    let mine: Value = s
-        .get("/api/v1/users/me/videos")
-        .bearer_auth(&uma)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let mine = s.get_json_as("/api/v1/users/me/videos", &uma);
     assert_eq!(mine["total"], 1, "only the good upload became a video");
     assert!(mine["data"][0]["state"]["id"].is_u64());
     assert!(files_in(&dir.path().join("uploads")).is_empty());
     assert_eq!(files_in(&dir.path().join("media")), vec![uuid.clone()]);
 
-    let used: Value = s
-        .get("/api/v1/users/me/video-quota-used")
-        .bearer_auth(&uma)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let used = s.get_json_as("/api/v1/users/me/video-quota-used", &uma);
     assert_eq!(
         used,
         json!({"videoQuotaUsed": bytes.len(), "videoQuotaUsedDaily": bytes.len()})
@@ -420,13 +417,7 @@ fn cancelled_and_abandoned_uploads_leave_nothing() {
         "unsupported_media",
     );
     assert!(files_in(&dir.path().join("uploads")).is_empty());
-    let list: Value = s
-        .get("/api/v1/users/me/videos?count=100")
-        .bearer_auth(&root)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let list = s.get_json_as("/api/v1/users/me/videos?count=100", &root);
     assert_eq!(list["total"], 0);
 
     // Files no session or video owns (a crash at the wrong moment) are swept at start.
@@ -460,16 +451,8 @@ fn cancelled_and_abandoned_uploads_leave_nothing() {
 }
 
 /// Make a short clip with Debian's ffmpeg (tests only); `tests/run.sh` installs it.
-fn ffmpeg_clip(dir: &Path, name: &str, args: &[&str]) -> Vec<u8> {
-    let out = dir.join(name);
-    let status = std::process::Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(args)
-        .arg(&out)
-        .status()
-        .expect("ffmpeg is installed (tests/run.sh installs it)");
-    assert!(status.success(), "ffmpeg made {name}");
-    std::fs::read(&out).unwrap()
+pub(crate) fn ffmpeg_clip(dir: &Path, name: &str, args: &[&str]) -> Vec<u8> {
+    std::fs::read(crate::common::Ffmpeg::new().args(args).make(dir.join(name))).unwrap()
 }
 
 const TEST_VIDEO: &[&str] = &[
@@ -561,13 +544,7 @@ fn probe_names_what_it_refuses_and_accepts_the_common_formats() {
         let r = single_upload(&s, &root, channel, &format!("Accepted {name}"), bytes);
         assert_eq!(r.status(), 200, "{name}: {}", r.text().unwrap());
     }
-    let list: Value = s
-        .get("/api/v1/users/me/videos?count=100")
-        .bearer_auth(&root)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let list = s.get_json_as("/api/v1/users/me/videos?count=100", &root);
     assert_eq!(list["total"], accepted.len());
     for v in list["data"].as_array().unwrap() {
         assert_eq!(v["duration"], 2, "{}", v["name"]);
@@ -679,13 +656,7 @@ fn probe_names_what_it_refuses_and_accepts_the_common_formats() {
         "{e}"
     );
 
-    let list: Value = s
-        .get("/api/v1/users/me/videos?count=100")
-        .bearer_auth(&root)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let list = s.get_json_as("/api/v1/users/me/videos?count=100", &root);
     // Only what was accepted (and the turned video) is kept.
     assert_eq!(list["total"], accepted.len() + 1);
     assert!(files_in(&dir.path().join("uploads")).is_empty());
@@ -710,12 +681,7 @@ pub(crate) fn wait_up_to(
 ) -> Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
     loop {
-        let v: Value = s
-            .get(&format!("/api/v1/videos/{uuid}"))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
+        let v = s.get_json(&format!("/api/v1/videos/{uuid}"));
         if done(&v) {
             return v;
         }
@@ -750,7 +716,7 @@ fn h264_uploads_are_remuxed_published_and_served_as_hls() {
         "published {:?} after the upload answered",
         started.elapsed()
     );
-    let public: Value = s.get("/api/v1/videos").send().unwrap().json().unwrap();
+    let public = s.get_json("/api/v1/videos");
     assert_eq!(public["total"], 1, "listed once playable");
 
     // The JSON points at HLS as PeerTube lays it out.
@@ -826,10 +792,10 @@ fn h264_uploads_are_remuxed_published_and_served_as_hls() {
     );
 
     // An independent player reads it over HTTP: every packet of the source, decoded without error.
-    let decode = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-i", &master_url, "-f", "null", "-"])
-        .output()
-        .unwrap();
+    let decode = Ffmpeg::new()
+        .input(&master_url)
+        .args(["-f", "null", "-"])
+        .run();
     assert!(
         decode.status.success() && decode.stderr.is_empty(),
         "{}",
@@ -848,8 +814,8 @@ fn h264_uploads_are_remuxed_published_and_served_as_hls() {
         s.get(master_url.strip_prefix(&s.url).unwrap())
             .send()
             .unwrap(),
-        401,
-        "unauthorized_request",
+        403,
+        "forbidden",
     );
     let r = s
         .get(master_url.strip_prefix(&s.url).unwrap())
@@ -875,12 +841,7 @@ fn h264_uploads_are_remuxed_published_and_served_as_hls() {
         .unwrap()
         .to_owned();
     std::thread::sleep(std::time::Duration::from_millis(2500));
-    let v: Value = s
-        .get(&format!("/api/v1/videos/{other}"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let v = s.get_json(&format!("/api/v1/videos/{other}"));
     assert_eq!(v["state"]["id"], 2);
     assert_eq!(v["streamingPlaylists"], json!([]));
     assert_eq!(

@@ -5,8 +5,8 @@
 use serde_json::{Value, json};
 use vireo::config::Config;
 use vireo::model::video::{CommentsPolicy, Privacy, VideoState};
+use vireo::service::Core;
 use vireo::service::videos::{self, NewVideo};
-use vireo::service::{Core, channels};
 
 use crate::common::{Server, assert_error, tempdir, token_of};
 
@@ -45,11 +45,11 @@ fn seed(dir: &std::path::Path) -> Vec<(String, uuid::Uuid)> {
     let core = Core::open(config).unwrap();
     let tx = core.store.read().unwrap();
     let host = core.config().public_host();
-    let root_channel = channels::by_handle(&tx, "root_channel", &host)
+    let root_channel = vireo::service::actors::find_channel(&tx, "root_channel", &host)
         .unwrap()
         .unwrap()
         .id;
-    let hank_channel = channels::by_handle(&tx, "hank_channel", &host)
+    let hank_channel = vireo::service::actors::find_channel(&tx, "hank_channel", &host)
         .unwrap()
         .unwrap()
         .id;
@@ -107,7 +107,7 @@ fn video_metadata_api() {
     let hank = token_of(&s.login("hank", "hank-password"));
 
     // Anonymous: public, non-NSFW, newest first, 15 per page.
-    let page: Value = s.get("/api/v1/videos").send().unwrap().json().unwrap();
+    let page = s.get_json("/api/v1/videos");
     assert_eq!(page["total"], 21);
     assert_eq!(page["data"].as_array().unwrap().len(), 15);
     assert_eq!(names(&page)[0], "Hank public");
@@ -129,73 +129,26 @@ fn video_metadata_api() {
     assert_eq!(first["shortUUID"].as_str().unwrap().len(), 22);
 
     // Sorts, pagination and filters.
-    let v: Value = s
-        .get("/api/v1/videos?sort=name&start=0&count=3&isLocal=true")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let v = s.get_json("/api/v1/videos?sort=name&start=0&count=3&isLocal=true");
     assert_eq!(names(&v), ["Hank public", "Root video 00", "Root video 01"]);
-    let v: Value = s
-        .get("/api/v1/videos?sort=-name&start=1&count=2")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let v = s.get_json("/api/v1/videos?sort=-name&start=1&count=2");
     assert_eq!(names(&v), ["Root video 18", "Root video 17"]);
-    let v: Value = s
-        .get("/api/v1/videos?categoryOneOf=1&categoryOneOf=2&tagsAllOf=even&count=100")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let v = s.get_json("/api/v1/videos?categoryOneOf=1&categoryOneOf=2&tagsAllOf=even&count=100");
     assert_eq!(v["total"], 7, "{v}");
-    let v: Value = s
-        .get("/api/v1/videos?tagsOneOf[]=odd&skipCount=true")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let v = s.get_json("/api/v1/videos?tagsOneOf[]=odd&skipCount=true");
     assert!(v.get("total").is_none());
     assert_eq!(v["data"].as_array().unwrap().len(), 10);
-    let v: Value = s
-        .get("/api/v1/videos?nsfw=true")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let v = s.get_json("/api/v1/videos?nsfw=true");
     assert_eq!(names(&v), ["Hank nsfw"]);
-    let v: Value = s
-        .get("/api/v1/videos?search=VIDEO%2007")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let v = s.get_json("/api/v1/videos?search=VIDEO%2007");
     assert_eq!(names(&v), ["Root video 07"]);
-    let v: Value = s
-        .get("/api/v1/videos?isLive=true")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let v = s.get_json("/api/v1/videos?isLive=true");
     assert_eq!(v["total"], 0);
 
     // Logged-in users also see internal videos; moderators may ask for any privacy.
-    let v: Value = s
-        .get("/api/v1/videos?count=100")
-        .bearer_auth(&hank)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let v = s.get_json_as("/api/v1/videos?count=100", &hank);
     assert_eq!(v["total"], 22);
-    let v: Value = s
-        .get("/api/v1/videos?privacyOneOf=3")
-        .bearer_auth(&root)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let v = s.get_json_as("/api/v1/videos?privacyOneOf=3", &root);
     assert_eq!(names(&v), ["Hank private"]);
     assert_error(
         s.get("/api/v1/videos?privacyOneOf=3")
@@ -207,30 +160,14 @@ fn video_metadata_api() {
     );
 
     // Per channel and per account.
-    let v: Value = s
-        .get("/api/v1/video-channels/hank_channel/videos")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let v = s.get_json("/api/v1/video-channels/hank_channel/videos");
     assert_eq!(names(&v), ["Hank public"]);
-    let v: Value = s
-        .get("/api/v1/accounts/root/videos?count=5")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let v = s.get_json("/api/v1/accounts/root/videos?count=5");
     assert_eq!(v["total"], 20);
 
     // One video, by id, UUID and short UUID; private ones only for owner and moderators.
     let (_, uuid) = made.iter().find(|(n, _)| n == "Hank private").unwrap();
-    let details: Value = s
-        .get(&format!("/api/v1/videos/{uuid}"))
-        .bearer_auth(&hank)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let details = s.get_json_as(&format!("/api/v1/videos/{uuid}"), &hank);
     assert_eq!(details["name"], "Hank private");
     assert_eq!(details["channel"]["ownerAccount"]["name"], "hank");
     assert_eq!(details["state"], json!({"id": 1, "label": "Published"}));
@@ -238,13 +175,7 @@ fn video_metadata_api() {
     let short = details["shortUUID"].as_str().unwrap();
     let id = details["id"].as_u64().unwrap();
     for key in [id.to_string(), short.to_owned()] {
-        let d: Value = s
-            .get(&format!("/api/v1/videos/{key}"))
-            .bearer_auth(&root)
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
+        let d = s.get_json_as(&format!("/api/v1/videos/{key}"), &root);
         assert_eq!(d["uuid"], uuid.to_string());
     }
     assert_error(
@@ -331,7 +262,7 @@ fn video_metadata_api() {
         .json(&json!({"name": "Hank now public", "privacy": 1, "category": 15, "tags": ["science", "space"], "description": null, "commentsPolicy": 2}))
         .send().unwrap();
     assert_eq!(r.status(), 204);
-    let d: Value = s.get(&path).send().unwrap().json().unwrap();
+    let d = s.get_json(&path);
     assert_eq!(
         (d["name"].as_str(), d["category"]["label"].as_str()),
         (Some("Hank now public"), Some("Science & Technology"))
@@ -339,12 +270,7 @@ fn video_metadata_api() {
     assert_eq!(d["description"], Value::Null);
     assert_eq!(d["commentsEnabled"], false);
     assert_eq!(d["tags"], json!(["science", "space"]));
-    let v: Value = s
-        .get("/api/v1/videos?tagsOneOf=space")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let v = s.get_json("/api/v1/videos?tagsOneOf=space");
     assert_eq!(
         names(&v),
         ["Hank now public"],
@@ -367,7 +293,7 @@ fn video_metadata_api() {
             .status(),
         204
     );
-    let d: Value = s.get(&path).send().unwrap().json().unwrap();
+    let d = s.get_json(&path);
     assert_eq!(
         (d["name"].as_str(), d["category"]["id"].as_u64()),
         (Some("Hank via multipart"), Some(2))
@@ -396,18 +322,13 @@ fn video_metadata_api() {
         400,
         "invalid_params",
     );
-    let d: Value = s.get(&path).send().unwrap().json().unwrap();
+    let d = s.get_json(&path);
     assert_eq!(
         d["name"], "Hank via multipart",
         "refused updates change nothing"
     );
 
-    let v: Value = s
-        .get("/api/v1/videos?tagsOneOf=multi")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let v = s.get_json("/api/v1/videos?tagsOneOf=multi");
     assert_eq!(v["total"], 1);
 
     // Deletion: gone from lists at once; its media directory is removed by a background job.
@@ -428,12 +349,7 @@ fn video_metadata_api() {
         404,
         "not_found",
     );
-    let v: Value = s
-        .get("/api/v1/videos?tagsOneOf=multi")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let v = s.get_json("/api/v1/videos?tagsOneOf=multi");
     assert_eq!(v["total"], 0, "not served stale from the list cache");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while media.exists() {
@@ -461,12 +377,7 @@ fn video_metadata_api() {
             .status(),
         204
     );
-    let v: Value = s
-        .get("/api/v1/videos?count=100&nsfw=both")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let v = s.get_json("/api/v1/videos?count=100&nsfw=both");
     assert_eq!(v["total"], 20);
     assert_error(
         s.get(&format!("/api/v1/videos/{unlisted}")).send().unwrap(),
@@ -479,39 +390,19 @@ fn video_metadata_api() {
 fn vocabularies_and_config() {
     let dir = tempdir();
     let s = Server::start_with(dir.path(), &[("VIREO_INSTANCE__NAME", "Test Tube")]);
-    let c: Value = s
-        .get("/api/v1/videos/categories")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let c = s.get_json("/api/v1/videos/categories");
     assert_eq!(c["15"], "Science & Technology");
-    let l: Value = s
-        .get("/api/v1/videos/licences")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let l = s.get_json("/api/v1/videos/licences");
     assert_eq!(l["7"], "Public Domain Dedication");
-    let p: Value = s
-        .get("/api/v1/videos/privacies")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let p = s.get_json("/api/v1/videos/privacies");
     assert_eq!(
         p,
         json!({"1": "Public", "2": "Unlisted", "3": "Private", "4": "Internal", "5": "Password protected"})
     );
-    let langs: Value = s
-        .get("/api/v1/videos/languages")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let langs = s.get_json("/api/v1/videos/languages");
     assert_eq!(langs["fr"], "French");
     assert!(langs.as_object().unwrap().len() > 150);
-    let config: Value = s.get("/api/v1/config").send().unwrap().json().unwrap();
+    let config = s.get_json("/api/v1/config");
     assert_eq!(config["instance"]["name"], "Test Tube");
     assert_eq!(config["user"]["videoQuota"], -1);
     assert_eq!(
@@ -519,12 +410,7 @@ fn vocabularies_and_config() {
         json!([]),
         "transcoding off in the harness"
     );
-    let about: Value = s
-        .get("/api/v1/config/about")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let about = s.get_json("/api/v1/config/about");
     assert_eq!(about["instance"]["name"], "Test Tube");
     assert_eq!(s.get("/livez").send().unwrap().status(), 200);
 }

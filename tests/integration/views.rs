@@ -74,12 +74,7 @@ fn watching_counts_one_view_per_viewer_and_views_are_stored() {
     std::thread::sleep(Duration::from_secs(6));
     assert_eq!(video_json(&s, &uuid)["views"], 2);
     // Lists sorted by views see it.
-    let list: Value = s
-        .get("/api/v1/videos?sort=-views")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let list = s.get_json("/api/v1/videos?sort=-views");
     assert_eq!(list["data"][0]["views"], 2);
 }
 

@@ -338,7 +338,7 @@ fn private_videos_get_login_and_forbidden_pages_and_oembed_only_serves_public_on
         .get(&format!("/static/streaming-playlists/hls/{pu}/master.m3u8"))
         .send()
         .unwrap();
-    assert_eq!(anon_master.status(), 401);
+    assert_eq!(anon_master.status(), 403);
 
     let oembed_with = |url: &str, format: &str| {
         let q = url::form_urlencoded::Serializer::new(String::new())
@@ -638,12 +638,7 @@ fn my_videos_edit_and_delete_through_the_forms() {
     assert!(list.contains("Before the edit") && list.contains(&format!("/videos/update/{short}")));
     let form = html(root.get(&format!("/videos/update/{short}")), 200);
     assert!(form.contains("old words") && form.contains(r#"name="thumbnailfile""#));
-    let before: Value = s
-        .get(&format!("/api/v1/videos/{uuid}"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let before = s.get_json(&format!("/api/v1/videos/{uuid}"));
 
     let post = |v: &Visitor, path: &str, form: Form| {
         v.http
@@ -675,12 +670,7 @@ fn my_videos_edit_and_delete_through_the_forms() {
     html(post(&root, &path, edit("", "2")), 403);
     let bad = html(post(&root, &path, edit(&csrf, "42")), 400);
     assert!(bad.contains("privacy"), "{bad}");
-    let unchanged: Value = s
-        .get(&format!("/api/v1/videos/{uuid}"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let unchanged = s.get_json(&format!("/api/v1/videos/{uuid}"));
     assert_eq!(
         unchanged["name"], "Before the edit",
         "nothing stored from a refused form"
@@ -697,12 +687,7 @@ fn my_videos_edit_and_delete_through_the_forms() {
         r.headers()[header::LOCATION],
         "/my-library/videos?done=saved"
     );
-    let after: Value = s
-        .get(&format!("/api/v1/videos/{uuid}"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let after = s.get_json(&format!("/api/v1/videos/{uuid}"));
     assert_eq!(after["name"], "<i>After</i> the edit");
     assert_eq!(after["description"], "new **words**");
     assert_eq!(after["tags"], json!(["cats", "dogs"]));
@@ -924,10 +909,10 @@ fn administrators_list_create_block_and_unblock_users() {
     );
     assert_eq!(r.status(), 303);
     assert!(s.login("carol", "carolpassword")["access_token"].is_string());
-    // Root cannot be blocked, and nobody manages an account above their own.
+    // Root cannot be blocked (nor can anyone block themselves): refused, whoever asks.
     html(
         root.post_form("/admin/users/1/block", &[("csrf", &csrf)]),
-        403,
+        400,
     );
     assert!(!html(root.get("/admin/users"), 200).contains(r#"action="/admin/users/1/block""#));
 }
@@ -983,6 +968,8 @@ fn the_settings_form_changes_the_instance_at_once_keeps_refused_input_and_restor
             ("transcoding_enabled".to_owned(), "on".to_owned()),
             ("rung".to_owned(), rung.to_owned()),
             ("rung".to_owned(), "240".to_owned()),
+            ("max_concurrent_uploads".to_owned(), "2".to_owned()),
+            ("max_queued_minutes".to_owned(), "30".to_owned()),
         ]
     };
     let post = |v: &mut Visitor, pairs: Vec<(String, String)>| {
@@ -1008,7 +995,7 @@ fn the_settings_form_changes_the_instance_at_once_keeps_refused_input_and_restor
         refused.contains("video quota must be a whole number"),
         "{refused}"
     );
-    let config: Value = s.get("/api/v1/config").send().unwrap().json().unwrap();
+    let config = s.get_json("/api/v1/config");
     assert_eq!(config["instance"]["name"], "Vireo");
 
     let r = post(&mut root, form("Birds <&> Bees", "360", "1000000"));
@@ -1020,11 +1007,18 @@ fn the_settings_form_changes_the_instance_at_once_keeps_refused_input_and_restor
         "{page}"
     );
     assert!(page.contains(r#"name="rung" value="1080">"#), "{page}");
+    assert!(
+        page.contains(r#"name="max_queued_minutes" type="number" min="-1" step="1" value="30""#),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"name="max_concurrent_uploads" type="number" min="1" step="1" value="2""#)
+    );
     // Every page and the API see it at once; anonymous visitors get the sign-up link.
     let home = html(Visitor::new(&s).get("/"), 200);
     assert!(home.contains("Birds &#60;&#38;&#62; Bees"), "{home}");
     assert!(home.contains("/signup"));
-    let config: Value = s.get("/api/v1/config").send().unwrap().json().unwrap();
+    let config = s.get_json("/api/v1/config");
     assert_eq!(config["instance"]["name"], "Birds <&> Bees");
     assert_eq!(config["instance"]["defaultNSFWPolicy"], "blur");
     assert_eq!(
@@ -1107,6 +1101,13 @@ fn my_account_settings_and_password_change() {
     assert_eq!(r.status(), 303);
     let page = html(v.get("/my-account/settings?done=password"), 200);
     assert!(page.contains("Log out") && page.contains("password is changed"));
+    // The page's own session stays; every other one ended.
+    let r = s
+        .get("/api/v1/users/me")
+        .bearer_auth(&api_token)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 401, "the API session ended");
     assert_eq!(s.login_response("frank", "frankpassword").status(), 400);
     assert!(s.login("frank", "a-newer-password")["access_token"].is_string());
 }

@@ -29,8 +29,9 @@ use vireo_codec::resample::Resampler;
 use self::decode::Decoder;
 use self::mix::Mix;
 use self::opus::OpusEncoder;
-use crate::media::remux::{RemuxError, Source, Track};
-use crate::media::samples::Sample;
+use crate::media::source::foreign::{AudioFormat, ForeignAudio, InputCodec};
+use crate::media::source::samples::Sample;
+use crate::media::source::{ContainerError, Source, Track};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AudioError {
@@ -43,70 +44,20 @@ pub enum AudioError {
     #[error("resampling: {0}")]
     Resample(String),
     #[error(transparent)]
-    Remux(#[from] RemuxError),
+    Remux(#[from] ContainerError),
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
 }
 
-impl From<AudioError> for RemuxError {
+impl From<AudioError> for ContainerError {
     fn from(e: AudioError) -> Self {
         match e {
             AudioError::Remux(r) => r,
-            AudioError::Io(io) => RemuxError::Io(io),
-            AudioError::Unsupported(what) => RemuxError::Unsupported(what),
-            other => RemuxError::Malformed(other.to_string()),
+            AudioError::Io(io) => ContainerError::Io(io),
+            AudioError::Unsupported(what) => ContainerError::Unsupported(what),
+            other => ContainerError::Malformed(other.to_string()),
         }
     }
-}
-
-/// How an audio track's packets are coded, as its container described it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum InputCodec {
-    Mp3,
-    /// The identification, comment and setup headers, Xiph-laced (Matroska's CodecPrivate).
-    Vorbis {
-        headers: Vec<u8>,
-    },
-    /// The STREAMINFO block's 34 bytes.
-    Flac {
-        stream_info: Vec<u8>,
-    },
-    Pcm {
-        bits: u16,
-        float: bool,
-        big_endian: bool,
-        /// 8-bit samples stored unsigned (WAVE's and Matroska's convention).
-        unsigned: bool,
-    },
-}
-
-impl InputCodec {
-    pub fn label(&self) -> &'static str {
-        match self {
-            InputCodec::Mp3 => "MP3",
-            InputCodec::Vorbis { .. } => "Vorbis",
-            InputCodec::Flac { .. } => "FLAC",
-            InputCodec::Pcm { .. } => "PCM",
-        }
-    }
-}
-
-/// An audio track's coding, rate and channels (0 when the codec's own headers say).
-#[derive(Debug, Clone, PartialEq)]
-pub struct AudioFormat {
-    pub codec: InputCodec,
-    pub sample_rate: u32,
-    pub channels: u16,
-}
-
-/// An audio track that must be re-encoded before it goes into MP4.
-pub struct ForeignAudio {
-    /// Its packets (one per chunk for PCM) in decode order; the trak is not used.
-    pub track: Track,
-    pub format: AudioFormat,
-    /// When its first sample is presented relative to its decode time, in seconds (the edit
-    /// list's offset; 0 for Matroska, whose times already carry it).
-    pub offset_secs: f64,
 }
 
 /// A fraction of packets that may be lost to damage before the track is given up.
@@ -163,12 +114,15 @@ fn finish(
     out.get_ref().sync_data()?;
     drop(out);
     let audio = encoded.track(src.video.trak.tkhd.track_id.max(1) + 1);
+    let interrupt = src.interrupt().clone();
     let video = Track {
         trak: src.video.trak,
         samples: src.video.samples,
         timescale: src.video.timescale,
     };
-    Ok(Source::from_parts(path, src.moov, video, Some(audio))?)
+    let mut made = Source::from_parts(path, src.moov, video, Some(audio))?;
+    made.watch(interrupt);
+    Ok(made)
 }
 
 /// The Opus packets written so far, where they are and what describes them.
@@ -195,7 +149,7 @@ impl Encoded {
             dops: self.dops,
             btrt: None,
         });
-        let trak = crate::media::remux::matroska::trak(
+        let trak = crate::media::source::matroska::trak(
             track_id,
             b"soun",
             opus::RATE,
@@ -288,10 +242,19 @@ struct Sink<'a> {
     /// The first packet's time at 48 kHz.
     start: u64,
     samples: Vec<Sample>,
+    /// Most packets the track may become: its samples' span and a minute more. Past it the
+    /// audio decodes to far more than its packets' times say (a sample rate that lies, a
+    /// decoder that expands), and the encode would run away with CPU and scratch disk.
+    most: usize,
 }
 
 impl Sink<'_> {
     fn packet(&mut self, packet: &[u8]) -> Result<(), AudioError> {
+        if self.samples.len() >= self.most {
+            return Err(AudioError::Decode(
+                "the audio decodes to far longer than its packets' times say".into(),
+            ));
+        }
         self.out.write_all(packet)?;
         self.samples.push(Sample {
             offset: self.written,
@@ -321,11 +284,14 @@ fn encode(
         .map(|s| s.dts as f64 / track.timescale.max(1) as f64)
         .unwrap_or(0.0)
         + foreign.offset_secs;
+    let span_secs = super::source::samples::span_ms(&track.samples, track.timescale) / 1000;
     let mut sink = Sink {
         out,
         written,
         start: (start_secs.max(0.0) * f64::from(opus::RATE)).round() as u64,
         samples: Vec::new(),
+        most: usize::try_from((span_secs + 60) * u64::from(opus::RATE) / opus::FRAME as u64)
+            .unwrap_or(usize::MAX),
     };
     let skip = ((-start_secs).max(0.0) * f64::from(opus::RATE)).round() as usize;
     let mut on_packet = |p: &[u8]| sink.packet(p);

@@ -20,7 +20,6 @@ use std::borrow::Cow;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use vireo_av1d::{Decoder, Layout};
@@ -39,8 +38,6 @@ const PICTURE: u8 = 1;
 const UNSUPPORTED: u8 = 2;
 const FAILED: u8 = 3;
 
-/// The binary started as the decoder's child; `None` means this very executable.
-static HELPER: OnceLock<PathBuf> = OnceLock::new();
 /// Decode in this process instead (`decode_in_process`).
 static IN_PROCESS: AtomicBool = AtomicBool::new(false);
 
@@ -50,17 +47,10 @@ pub fn decode_in_process() {
     IN_PROCESS.store(true, Ordering::Relaxed);
 }
 
-/// Start decoders from `binary` (which must be Vireo's) instead of the running executable.
-/// For test harnesses, whose executable is not Vireo's; the first call wins.
+/// Start decoders from `binary` (which must be Vireo's) instead of the running executable
+/// (`media::child`).
 pub fn use_helper_binary(binary: PathBuf) {
-    let _ = HELPER.set(binary);
-}
-
-fn helper_binary() -> io::Result<PathBuf> {
-    match HELPER.get() {
-        Some(path) => Ok(path.clone()),
-        None => std::env::current_exe(),
-    }
+    crate::media::child::use_helper_binary(binary);
 }
 
 /// An AV1 decoder for one track: the child process, started at the first sample (or the
@@ -94,7 +84,7 @@ impl Helper {
     fn start(binary: Option<&PathBuf>) -> io::Result<Helper> {
         let binary = match binary {
             Some(path) => path.clone(),
-            None => helper_binary()?,
+            None => crate::media::child::helper_binary()?,
         };
         let mut process = Command::new(binary)
             .arg("decode-av1")

@@ -53,7 +53,10 @@ impl VideoDecoder {
         match trak.mdia.minf.stbl.stsd.codecs.first() {
             Some(Codec::Avc1(c)) => Ok(VideoDecoder::H264(Box::new(H264::new(&c.avcc)?))),
             Some(Codec::Avc3(c)) => Ok(VideoDecoder::H264(Box::new(H264::new(&c.avcc)?))),
-            Some(Codec::Vp09(_)) => Ok(VideoDecoder::Vp9(Box::default())),
+            Some(Codec::Vp09(c)) => Ok(VideoDecoder::Vp9(Box::new(Vp9::at_most(
+                u32::from(c.visual.width),
+                u32::from(c.visual.height),
+            )))),
             Some(Codec::Av01(c)) => Ok(VideoDecoder::Av1(Av1::new(&c.av1c.config_obus))),
             _ => Err(DecodeFailure::Unsupported(
                 "decoding this video codec".into(),

@@ -15,6 +15,8 @@ use super::{DecodeFailure, Picture};
 /// A VP9 decoder for one track.
 pub struct Vp9 {
     decoder: Vp9Decoder,
+    /// The largest picture the track may show (its sample entry's size); `None`: any.
+    largest: Option<(u32, u32)>,
 }
 
 impl Default for Vp9 {
@@ -27,11 +29,29 @@ impl Vp9 {
     pub fn new() -> Vp9 {
         Vp9 {
             decoder: drained_per_packet(),
+            largest: None,
+        }
+    }
+
+    /// A decoder that refuses a keyframe larger than `width × height` before decoding it: VP9
+    /// gives every keyframe its own size (up to 65 536 × 65 536), which the decoder would
+    /// allocate for however small the track says it is.
+    pub fn at_most(width: u32, height: u32) -> Vp9 {
+        Vp9 {
+            largest: Some((width, height)),
+            ..Vp9::new()
         }
     }
 
     /// Decode one sample; the picture it shows, if any.
     pub fn decode(&mut self, sample: &[u8]) -> Result<Option<Picture>, DecodeFailure> {
+        if let (Some((max_w, max_h)), Some((w, h))) = (self.largest, keyframe_size(sample))
+            && (w > max_w || h > max_h)
+        {
+            return Err(DecodeFailure::Malformed(
+                "a keyframe larger than the track's pictures",
+            ));
+        }
         let decoder = &mut self.decoder;
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             decoder.push(sample, None)?;
@@ -56,6 +76,63 @@ impl Vp9 {
                 Err(DecodeFailure::Panicked)
             }
         }
+    }
+}
+
+/// The size a keyframe's uncompressed header gives (VP9 bitstream spec, 6.2), `None` for other
+/// frames or a header too short to say.
+fn keyframe_size(packet: &[u8]) -> Option<(u32, u32)> {
+    let mut bits = Bits {
+        data: packet,
+        at: 0,
+    };
+    if bits.read(2)? != 0b10 {
+        return None;
+    }
+    let profile = bits.read(1)? | bits.read(1)? << 1;
+    if profile == 3 {
+        bits.read(1)?;
+    }
+    // show_existing_frame, then frame_type (0: a keyframe), show_frame, error_resilient_mode.
+    if bits.read(1)? == 1 || bits.read(1)? != 0 {
+        return None;
+    }
+    bits.read(2)?;
+    if bits.read(24)? != 0x49_83_42 {
+        return None;
+    }
+    if profile >= 2 {
+        bits.read(1)?;
+    }
+    let colour_space = bits.read(3)?;
+    if colour_space != 7 {
+        bits.read(1)?;
+        if profile == 1 || profile == 3 {
+            bits.read(3)?;
+        }
+    } else if profile == 1 || profile == 3 {
+        bits.read(1)?;
+    }
+    let width = bits.read(16)? + 1;
+    let height = bits.read(16)? + 1;
+    Some((width, height))
+}
+
+/// A big-endian bit reader over a packet.
+struct Bits<'a> {
+    data: &'a [u8],
+    at: usize,
+}
+
+impl Bits<'_> {
+    fn read(&mut self, n: usize) -> Option<u32> {
+        let mut value = 0u32;
+        for _ in 0..n {
+            let byte = self.data.get(self.at / 8)?;
+            value = value << 1 | u32::from(byte >> (7 - self.at % 8) & 1);
+            self.at += 1;
+        }
+        Some(value)
     }
 }
 
@@ -95,6 +172,26 @@ fn to_picture(f: &DecodedFrame) -> Result<Picture, DecodeFailure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A real keyframe's header gives its size; a keyframe larger than the track is refused
+    /// before it is decoded.
+    #[test]
+    fn keyframes_larger_than_the_track_are_refused_unread() {
+        let seed = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/corpus/remux/seed-vp9-opus.webm");
+        let dir = tempfile::tempdir().unwrap();
+        let mut src =
+            crate::media::source::matroska::open(&seed, &dir.path().join("demuxed")).unwrap();
+        let first = src.video.samples[0];
+        let bytes = src.read_sample(&first).unwrap();
+        assert_eq!(keyframe_size(&bytes), Some((64, 48)));
+        assert!(Vp9::at_most(64, 48).decode(&bytes).unwrap().is_some());
+        assert!(matches!(
+            Vp9::at_most(32, 32).decode(&bytes),
+            Err(DecodeFailure::Malformed(_))
+        ));
+        assert_eq!(keyframe_size(&[0x80]), None);
+    }
 
     #[test]
     fn odd_sizes_lose_their_last_column_and_row() {

@@ -231,7 +231,7 @@ mod tests {
         let avcc = enc.avcc().unwrap();
         assert_eq!(avcc.sequence_parameter_sets[0][0] & 0x1f, 7);
         assert!(
-            crate::media::remux::avc_codec(&avcc).starts_with("avc1.64"),
+            crate::media::source::avc_codec(&avcc).starts_with("avc1.64"),
             "High profile"
         );
         // Samples are length-prefixed NAL units with no parameter sets left in them.

@@ -14,8 +14,8 @@ use mp4_atom::{
     Ftyp, Mfhd, Moof, Moov, Mvex, Tfdt, Tfhd, Traf, Trex, Trun, TrunEntry, TrunSamples,
 };
 
-use super::{RemuxError, Source, Track, encode, output_trak};
-use crate::media::samples::Sample;
+use crate::media::source::samples::Sample;
+use crate::media::source::{ContainerError, Source, Track, encode, output_trak};
 
 /// Segment length PeerTube's HLS uses; cuts happen at the first keyframe at or after it.
 pub const TARGET_SEGMENT_SECS: u64 = 4;
@@ -53,12 +53,12 @@ pub struct Rendition {
 }
 
 /// Remux `input` (an MP4 whose video is H.264) into `output`, a fragmented MP4.
-pub fn remux_mp4(input: &Path, output: &Path) -> Result<Rendition, RemuxError> {
+pub fn remux_mp4(input: &Path, output: &Path) -> Result<Rendition, ContainerError> {
     write(&mut Source::open(input)?, output)
 }
 
 /// Write the source's samples into `output` as a fragmented MP4.
-pub fn write(src: &mut Source, output: &Path) -> Result<Rendition, RemuxError> {
+pub fn write(src: &mut Source, output: &Path) -> Result<Rendition, ContainerError> {
     src.ensure_remuxable()?;
     let cuts = segment_starts(&src.video);
     let offsets = decode_time_offsets(src);
@@ -141,11 +141,11 @@ pub fn write(src: &mut Source, output: &Path) -> Result<Rendition, RemuxError> {
 /// tracks keep the relative timing their edit lists gave them, with no time negative.
 fn decode_time_offsets(src: &Source) -> (u64, u64) {
     let movie = src.moov.mvhd.timescale;
-    let video = super::presentation_offset(&src.video, movie);
+    let video = crate::media::source::presentation_offset(&src.video, movie);
     let audio = src
         .audio
         .as_ref()
-        .map(|a| super::presentation_offset(a, movie))
+        .map(|a| crate::media::source::presentation_offset(a, movie))
         .unwrap_or(0.0);
     let lift = (-video).max(-audio).max(0.0);
     let ticks = |off: f64, ts: u64| ((off + lift) * ts as f64).round().max(0.0) as u64;
@@ -180,7 +180,11 @@ fn segment_starts(video: &Track) -> Vec<usize> {
 }
 
 /// `ftyp` + `moov` with the source's sample descriptions, empty sample tables and `mvex`.
-fn init_segment(moov: &Moov, video: &Track, audio: Option<&Track>) -> Result<Vec<u8>, RemuxError> {
+fn init_segment(
+    moov: &Moov,
+    video: &Track,
+    audio: Option<&Track>,
+) -> Result<Vec<u8>, ContainerError> {
     let ftyp = Ftyp {
         major_brand: b"iso5".into(),
         minor_version: 512,
@@ -245,7 +249,7 @@ fn fragment(
     sequence_number: u32,
     (video_part, video_offset): (&[Sample], u64),
     (audio_part, audio_offset): (&[Sample], u64),
-) -> Result<u64, RemuxError> {
+) -> Result<u64, ContainerError> {
     let mut moof = Moof {
         mfhd: Mfhd { sequence_number },
         traf: vec![traf(1, video_part, video_offset, true)],
@@ -257,7 +261,7 @@ fn fragment(
     let moof_len = encode(&moof)?.len() as u64;
     let video_bytes: u64 = video_part.iter().map(|s| u64::from(s.size)).sum();
     let audio_bytes: u64 = audio_part.iter().map(|s| u64::from(s.size)).sum();
-    let too_large = || RemuxError::Unsupported("fragment too large".into());
+    let too_large = || ContainerError::Unsupported("fragment too large".into());
     let to_i32 = |v: u64| i32::try_from(v).map_err(|_| too_large());
     moof.traf[0].trun[0].data_offset = Some(to_i32(moof_len + 8)?);
     if let Some(t) = moof.traf.get_mut(1) {

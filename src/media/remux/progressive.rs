@@ -15,7 +15,7 @@ use mp4_atom::{
     SttsEntry,
 };
 
-use super::{RemuxError, Source, Track, encode, output_trak};
+use crate::media::source::{ContainerError, Source, Track, encode, output_trak};
 
 /// Longest run of one track's samples stored together.
 const CHUNK_SECS: u64 = 1;
@@ -38,7 +38,7 @@ pub struct Progressive {
 }
 
 /// Write the source's samples into `output` as a fast-start MP4.
-pub fn write(src: &mut Source, output: &Path) -> Result<Progressive, RemuxError> {
+pub fn write(src: &mut Source, output: &Path) -> Result<Progressive, ContainerError> {
     src.ensure_remuxable()?;
     let tracks: Vec<&Track> = std::iter::once(&src.video).chain(&src.audio).collect();
     let chunks = interleave(&tracks);
@@ -157,7 +157,7 @@ fn moov(
     chunks: &[Chunk],
     data_start: u64,
     large: bool,
-) -> Result<Vec<u8>, RemuxError> {
+) -> Result<Vec<u8>, ContainerError> {
     let mut moov = Moov {
         mvhd: src.moov.mvhd.clone(),
         ..Moov::default()
@@ -284,7 +284,8 @@ fn keep_start(trak: &mut mp4_atom::Trak, track: &Track, movie_timescale: u32) {
     let timescale = track.timescale.max(1);
     let movie = u64::from(movie_timescale.max(1));
     // On the written tables' clock: the first picture shown, and where the last one ends.
-    let relative = |s: &crate::media::samples::Sample| (s.dts - first) as i64 + s.cts_offset;
+    let relative =
+        |s: &crate::media::source::samples::Sample| (s.dts - first) as i64 + s.cts_offset;
     let first_shown = track.samples.iter().map(relative).min().unwrap_or(0).max(0) as u64;
     let end = track
         .samples
@@ -294,7 +295,7 @@ fn keep_start(trak: &mut mp4_atom::Trak, track: &Track, movie_timescale: u32) {
         .unwrap_or(0)
         .max(0) as u64;
     // When the first picture is shown, on the movie's clock.
-    let shown_at = super::presentation_offset(track, movie_timescale)
+    let shown_at = crate::media::source::presentation_offset(track, movie_timescale)
         + (first + first_shown) as f64 / timescale as f64;
     let rate = mp4_atom::FixedPoint::new(1, 0);
     let mut entries = Vec::new();

@@ -16,7 +16,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::media::samples::Sample;
+use crate::media::source::samples::Sample;
 
 const MAGIC: &str = "vireo-rung-checkpoint 1";
 

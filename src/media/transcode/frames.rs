@@ -14,12 +14,12 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use crate::media::decode::{DecodeFailure, Picture, VideoDecoder};
-use crate::media::remux::{RemuxError, Source};
+use crate::media::source::{ContainerError, Source};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FramesError {
     #[error(transparent)]
-    Read(#[from] RemuxError),
+    Read(#[from] ContainerError),
     #[error("sample {sample}: {source}")]
     Decode {
         sample: usize,
@@ -216,7 +216,7 @@ impl<'a> Frames<'a> {
 }
 
 /// A sample's presentation time in its track's timescale.
-fn pts(s: &crate::media::samples::Sample) -> i64 {
+fn pts(s: &crate::media::source::samples::Sample) -> i64 {
     i64::try_from(s.dts)
         .unwrap_or(i64::MAX)
         .saturating_add(s.cts_offset)

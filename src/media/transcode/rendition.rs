@@ -31,9 +31,11 @@ use crate::media::colour::Colour;
 use crate::media::decode::Picture;
 use crate::media::encode::av1::{self, Av1Encoder, Av1Settings, EncodeError, Tuning};
 use crate::media::encode::h264::{H264Encoder, H264Settings};
+use crate::media::interrupt::Interrupt;
 use crate::media::remux::progressive::Progressive;
-use crate::media::remux::{self, RemuxError, Rendition, Source, Track};
-use crate::media::samples::Sample;
+use crate::media::remux::{self, Rendition};
+use crate::media::source::samples::Sample;
+use crate::media::source::{ContainerError, Source, Track};
 
 /// Decoded pictures that may wait for a rung thread.
 const QUEUE: usize = 4;
@@ -47,7 +49,7 @@ pub enum TranscodeError {
     #[error(transparent)]
     Encode(#[from] EncodeError),
     #[error(transparent)]
-    Package(#[from] RemuxError),
+    Package(#[from] ContainerError),
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
     #[error("the video has no pictures")]
@@ -251,7 +253,10 @@ pub fn encode_rungs(
             let (tx, rx) = sync_channel(QUEUE);
             senders.push(tx);
             let (rung, scratch) = (target.rung, target.scratch.clone());
-            handles.push(scope.spawn(move || encode_rung(rx, rung, stream, &scratch, resumed)));
+            let interrupt = src.interrupt().clone();
+            handles.push(
+                scope.spawn(move || encode_rung(rx, rung, stream, &scratch, resumed, &interrupt)),
+            );
         }
         let fed = feed(src, &senders, (stream.fps, slot), end, &mut on_picture);
         drop(senders);
@@ -392,7 +397,8 @@ fn feed(
 }
 
 /// One rung's thread: scale and encode every picture it is sent (from where its `resumed`
-/// encode stopped), writing the samples to `scratch` and each finished GOP to its checkpoint;
+/// encode stopped), writing the samples to `scratch` and each finished GOP to its checkpoint
+/// (told to `interrupt`, so the job is only asked to give way once it has kept something);
 /// returns their table (offsets into `scratch`) and the sample entry.
 fn encode_rung(
     pictures: Receiver<Frame>,
@@ -400,6 +406,7 @@ fn encode_rung(
     stream: Stream,
     scratch: &Path,
     resumed: Resumed,
+    interrupt: &Interrupt,
 ) -> Result<Encoded, TranscodeError> {
     let mut scaler = Scaler::new(rung.width, rung.height);
     let mut encoder = RungEncoder::new(rung, stream.quality, stream.fps, stream.colour)?;
@@ -433,6 +440,7 @@ fn encode_rung(
                 out.flush()?;
                 out.get_ref().sync_data()?;
                 checkpoint.gop_done(&samples[gop_start..])?;
+                interrupt.note_kept();
                 gop_start = samples.len();
             }
             out.write_all(&e.data)?;
@@ -523,6 +531,7 @@ pub fn package(
         timescale: src.video.timescale,
     };
     let mut packaged = Source::from_parts(&target.scratch, src.moov.clone(), video, audio)?;
+    packaged.watch(src.interrupt().clone());
     let hls = match &target.output {
         Some(path) => Some(remux::fragmented::write(&mut packaged, path)?),
         None => None,

@@ -8,8 +8,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use crate::app::AppState;
-use crate::auth::rights;
+use crate::http::AppState;
+use crate::service::rights;
 use crate::web::markdown;
 use crate::web::page::{Chrome, PageError, respond};
 use crate::web::session::Visitor;

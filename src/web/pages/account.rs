@@ -1,17 +1,18 @@
 //! The logged-in user's own settings (`/my-account/settings`): display name, description and
 //! how sensitive videos are listed, and a password change (the current one required), through
-//! the API's own `apply_update_me`.
+//! the API's own `service::user_admin::change_me`.
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use crate::api::extract::blocking;
-use crate::api::users::{UpdateMeBody, apply_update_me};
-use crate::app::AppState;
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::{ClientIp, blocking};
 use crate::model::account::Account;
-use crate::store::{records, tables};
+use crate::service::actors;
+use crate::service::user_admin::{self, Caller, ChangeMe};
 use crate::web::page::{Chrome, PageError, PageForm, form_status, respond};
 use crate::web::pages::login::see_other;
 use crate::web::pages::upload::login_first;
@@ -72,15 +73,7 @@ async fn page(
     };
     let core = state.core.clone();
     let account_id = me.account_id;
-    let account: Option<Account> = blocking(move || {
-        Ok(records::get(
-            &core.store.read()?,
-            tables::ACCOUNTS,
-            account_id,
-        )?)
-    })
-    .await?;
-    let account = account.ok_or_else(|| PageError::not_found("Account"))?;
+    let account: Account = blocking(move || Ok(actors::account_by_id(&core, account_id)?)).await?;
     let t = SettingsPage {
         chrome: Chrome::new(state, visitor, "My account", HERE),
         username: me.username.clone(),
@@ -122,16 +115,24 @@ pub struct ProfileForm {
 pub async fn save_profile(
     State(state): State<AppState>,
     visitor: Visitor,
+    ClientIp(ip): ClientIp,
     PageForm(f): PageForm<ProfileForm>,
 ) -> Result<Response, PageError> {
     let me = visitor.form_sender(&f.csrf, HERE)?;
-    let body = UpdateMeBody {
+    let body = ChangeMe {
         display_name: Some(f.display_name.trim().to_owned()),
-        description: Some(f.description),
+        description: Some(Some(f.description).filter(|d| !d.trim().is_empty())),
         nsfw_policy: Some(f.nsfw_policy),
-        ..UpdateMeBody::default()
+        ..ChangeMe::default()
     };
-    match apply_update_me(&state, &me, body).await {
+    let caller = Caller {
+        ip,
+        session: visitor.access_token(),
+    };
+    match user_admin::change_me(&state.core, &me, body, caller)
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(()) => Ok(see_other(&visitor, "/my-account/settings?done=saved")),
         Err(e) if e.status.is_client_error() => {
             page(&state, &visitor, None, Some(e.explanation())).await
@@ -153,15 +154,23 @@ pub struct PasswordForm {
 pub async fn change_password(
     State(state): State<AppState>,
     visitor: Visitor,
+    ClientIp(ip): ClientIp,
     PageForm(f): PageForm<PasswordForm>,
 ) -> Result<Response, PageError> {
     let me = visitor.form_sender(&f.csrf, HERE)?;
-    let body = UpdateMeBody {
+    let body = ChangeMe {
         password: Some(f.new_password.clone()),
         current_password: Some(f.current_password),
-        ..UpdateMeBody::default()
+        ..ChangeMe::default()
     };
-    match apply_update_me(&state, &me, body).await {
+    let caller = Caller {
+        ip,
+        session: visitor.access_token(),
+    };
+    match user_admin::change_me(&state.core, &me, body, caller)
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(()) => Ok(see_other(&visitor, "/my-account/settings?done=password")),
         Err(e) if e.status.is_client_error() => {
             let msg = if e.code == "current_password_is_invalid" {

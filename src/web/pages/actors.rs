@@ -7,13 +7,12 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use crate::api::channels::{account_by_id, account_by_name, channel_by_handle};
-use crate::api::error::ApiResult;
-use crate::api::extract::{Params, blocking};
-use crate::api::videos::{ListQuery, list_query, page_of};
-use crate::app::AppState;
-use crate::service::{Core, channels};
-use crate::store::Tx;
+use crate::http::AppState;
+use crate::http::error::ApiResult;
+use crate::http::extract::{Params, blocking};
+use crate::http::query;
+use crate::service::listing::{self, VideoQuery};
+use crate::service::{Core, actors, channels, urls};
 use crate::web::cards::{self, Card, Pager};
 use crate::web::markdown;
 use crate::web::page::{Chrome, PageError, respond};
@@ -70,12 +69,12 @@ struct Who {
 }
 
 /// Find the actor, narrowing `query` to its videos.
-fn who(core: &Core, tx: &impl Tx, whose: &Whose, query: &mut ListQuery) -> ApiResult<Who> {
+fn who(core: &Core, whose: &Whose, query: &mut VideoQuery) -> ApiResult<Who> {
     let host = core.config().public_host();
     Ok(match whose {
         Whose::Channel(name) => {
-            let c = channel_by_handle(core, tx, name)?;
-            let owner = account_by_id(tx, c.account_id)?;
+            let c = actors::channel_by_handle(core, name)?;
+            let owner = actors::account_by_id(core, c.account_id)?;
             query.filter.channel_id = Some(c.id);
             Who {
                 kind: "Channel",
@@ -84,20 +83,20 @@ fn who(core: &Core, tx: &impl Tx, whose: &Whose, query: &mut ListQuery) -> ApiRe
                 description: c.description.clone(),
                 related_heading: "Owned by",
                 related: vec![ActorLink {
-                    href: format!("/a/{}", owner.name),
+                    href: urls::account_page(&owner.name),
                     name: owner.display_name.clone(),
                 }],
-                here: format!("/c/{}", c.name),
+                here: urls::channel_page(&c.name),
                 feed: format!("/feeds/videos.xml?videoChannelName={}", c.name),
             }
         }
         Whose::Account(name) => {
-            let a = account_by_name(core, tx, name)?;
+            let a = actors::account_by_handle(core, name)?;
             query.filter.account_id = Some(a.id);
-            let related = channels::of_account(tx, a.id)?
+            let related = channels::of(core, a.id)?
                 .into_iter()
                 .map(|c| ActorLink {
-                    href: format!("/c/{}", c.name),
+                    href: urls::channel_page(&c.name),
                     name: c.display_name,
                 })
                 .collect();
@@ -108,7 +107,7 @@ fn who(core: &Core, tx: &impl Tx, whose: &Whose, query: &mut ListQuery) -> ApiRe
                 description: a.description.clone(),
                 related_heading: "Channels",
                 related,
-                here: format!("/a/{}", a.name),
+                here: urls::account_page(&a.name),
                 feed: format!("/feeds/videos.xml?accountName={}", a.name),
             }
         }
@@ -130,9 +129,9 @@ async fn show(
             ("start".to_owned(), ((page - 1) * PER_PAGE).to_string()),
             ("count".to_owned(), PER_PAGE.to_string()),
         ]);
-        let mut query = list_query(&core, &params, viewer.as_ref())?;
-        let who = who(&core, &core.store.read()?, &whose, &mut query)?;
-        let (total, videos) = page_of(&core, &query)?;
+        let mut query = query::video_query(&core, &params, viewer.as_ref())?;
+        let who = who(&core, &whose, &mut query)?;
+        let (total, videos) = listing::page(&core, &query)?;
         let here = who.here.clone();
         Ok(ActorPage {
             chrome: Chrome::empty(),

@@ -1,6 +1,6 @@
 //! The user administration page, for users who may manage users: the user list (search, block,
 //! unblock, create) at `/admin/users`. The forms go through the API's own functions
-//! (`create_user`, `set_blocked`), so the same rights and checks apply.
+//! (`service::user_admin::create`, `set_blocked`), so the same rights and checks apply.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -8,11 +8,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::api::extract::blocking;
-use crate::api::users::{CreateUserBody, create_user, set_blocked};
-use crate::app::AppState;
-use crate::auth::rights;
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::blocking;
 use crate::model::user::{Role, User};
+use crate::service::rights;
+use crate::service::user_admin::{self, CreateUser};
 use crate::service::users::{self, UserQuery, UserSort};
 use crate::web::cards::{self, Pager};
 use crate::web::format;
@@ -109,7 +110,7 @@ fn row(u: &User, now_ms: i64) -> UserRow {
             .map_or_else(|| "never".to_owned(), |t| format::age(t, now_ms)),
         blocked: u.blocked,
         blocked_reason: u.blocked_reason.clone().unwrap_or_default(),
-        blockable: u.username != crate::api::users::ROOT,
+        blockable: u.username != users::ROOT,
     }
 }
 
@@ -129,7 +130,7 @@ async fn users_page(
         search: Some(search.clone()).filter(|s| !s.is_empty()),
         blocked: None,
     };
-    let (total, found) = blocking(move || Ok(users::list(&core.store.read()?, &query)?)).await?;
+    let (total, found) = blocking(move || Ok(users::page(&core, &query)?)).await?;
     let now = crate::model::now_ms();
     let link_search = search.clone();
     let t = UsersPage {
@@ -193,11 +194,16 @@ pub async fn create(
     PageForm(f): PageForm<CreateForm>,
 ) -> Result<Response, PageError> {
     let me = user_manager(&visitor, &f.csrf)?;
-    let Ok(role) = f.role.parse::<u8>() else {
+    let Some(role) = f
+        .role
+        .parse::<u8>()
+        .ok()
+        .and_then(|r| Role::try_from(r).ok())
+    else {
         let msg = Some("Choose a role.".to_owned());
         return users_page(&state, &visitor, UsersQuery::default(), msg).await;
     };
-    let body = CreateUserBody {
+    let new = CreateUser {
         username: f.username.trim().to_owned(),
         password: f.password,
         email: f.email.trim().to_owned(),
@@ -205,9 +211,11 @@ pub async fn create(
         video_quota: None,
         video_quota_daily: None,
         channel_name: None,
-        admin_flags: None,
     };
-    match create_user(&state, &me, body).await {
+    match user_admin::create(&state.core, &me, new)
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(_) => Ok(see_other(&visitor, "/admin/users?done=created")),
         Err(e) if e.status.is_client_error() => {
             users_page(
@@ -241,7 +249,13 @@ async fn block_or_unblock(
         .reason
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty());
-    match set_blocked(state.clone(), me, id, blocked, reason).await {
+    let Ok(id) = id.parse::<u64>() else {
+        return Err(PageError::not_found("User"));
+    };
+    let core = state.core.clone();
+    let outcome =
+        blocking(move || Ok(user_admin::set_blocked(&core, &me, id, blocked, reason)?)).await;
+    match outcome {
         Ok(()) => Ok(see_other(
             &visitor,
             if blocked {

@@ -7,9 +7,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use crate::api::extract::{Params, blocking};
-use crate::api::videos::{list_query, page_of};
-use crate::app::AppState;
+use crate::http::AppState;
+use crate::http::extract::{Params, blocking};
+use crate::http::query;
+use crate::service::listing;
 use crate::web::cards::{self, Card, Pager};
 use crate::web::page::{Chrome, PageError, respond};
 use crate::web::session::Visitor;
@@ -90,8 +91,8 @@ async fn show(
     let viewer = visitor.user.clone();
     let (total, list) = blocking(move || {
         let params = Params::from_pairs(tab.params(page));
-        let query = list_query(&core, &params, viewer.as_ref())?;
-        let (total, videos) = page_of(&core, &query)?;
+        let query = query::video_query(&core, &params, viewer.as_ref())?;
+        let (total, videos) = listing::page(&core, &query)?;
         Ok((total, cards::cards(&core, &videos)?))
     })
     .await?;

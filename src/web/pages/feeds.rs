@@ -8,15 +8,14 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::api::channels::{account_by_id, account_by_name, channel_by_handle};
-use crate::api::error::{ApiError, ApiResult};
-use crate::api::extract::{Params, blocking};
-use crate::api::videos::{list_query, owner_of, page_of};
-use crate::app::AppState;
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Params, blocking};
+use crate::http::query;
 use crate::model::channel::Channel;
-use crate::model::video::{Video, VideoMedia, short_uuid};
-use crate::service::{Core, channels};
-use crate::store::{records, tables};
+use crate::model::video::{Video, VideoMedia};
+use crate::service::urls::{self, Urls};
+use crate::service::{Core, actors, channels, listing, videos};
 use crate::web::markdown;
 
 /// PeerTube's feeds carry the 20 newest videos.
@@ -58,42 +57,38 @@ fn id_param(v: &str, name: &str) -> ApiResult<u64> {
 }
 
 fn scope(core: &Core, q: &FeedQuery) -> ApiResult<Scope> {
-    let base = core.config().public_url();
-    let tx = core.store.read()?;
+    let u = Urls::new(&core.config());
     let channel = match (&q.video_channel_name, &q.video_channel_id) {
-        (Some(name), _) => Some(channel_by_handle(core, &tx, name)?),
-        (None, Some(id)) => Some(
-            channels::get(&tx, id_param(id, "videoChannelId")?)?
-                .ok_or_else(|| ApiError::not_found("Video channel"))?,
-        ),
+        (Some(name), _) => Some(actors::channel_by_handle(core, name)?),
+        (None, Some(id)) => Some(channels::by_id(core, id_param(id, "videoChannelId")?)?),
         (None, None) => None,
     };
     if let Some(c) = channel {
         return Ok(Scope {
             title: c.display_name.clone(),
             description: c.description.clone().unwrap_or_default(),
-            link: format!("{base}/c/{}", c.name),
+            link: u.absolute(&urls::channel_page(&c.name)),
             channel_id: Some(c.id),
             account_id: None,
         });
     }
     let account = match (&q.account_name, &q.account_id) {
-        (Some(name), _) => Some(account_by_name(core, &tx, name)?),
-        (None, Some(id)) => Some(account_by_id(&tx, id_param(id, "accountId")?)?),
+        (Some(name), _) => Some(actors::account_by_handle(core, name)?),
+        (None, Some(id)) => Some(actors::account_by_id(core, id_param(id, "accountId")?)?),
         (None, None) => None,
     };
     Ok(match account {
         Some(a) => Scope {
             title: a.display_name.clone(),
             description: a.description.clone().unwrap_or_default(),
-            link: format!("{base}/a/{}", a.name),
+            link: u.absolute(&urls::account_page(&a.name)),
             channel_id: None,
             account_id: Some(a.id),
         },
         None => Scope {
             title: core.config().instance.name.clone(),
             description: core.config().instance.short_description.clone(),
-            link: base,
+            link: u.base().to_owned(),
             channel_id: None,
             account_id: None,
         },
@@ -101,22 +96,22 @@ fn scope(core: &Core, q: &FeedQuery) -> ApiResult<Scope> {
 }
 
 /// The largest progressive file of a video: the enclosure podcast readers download.
-fn enclosure(base: &str, media: &VideoMedia) -> Option<(String, u64)> {
+fn enclosure(u: &Urls, media: &VideoMedia) -> Option<(String, u64)> {
     media
         .web_videos
         .iter()
         .max_by_key(|f| f.height)
-        .map(|f| (format!("{base}/static/web-videos/{}", f.file), f.size))
+        .map(|f| (u.absolute(&urls::web_video(&f.file)), f.size))
 }
 
-fn item(core: &Core, v: &Video, channel: &Channel, media: &VideoMedia) -> Item {
-    let base = core.config().public_url();
-    let link = format!("{base}/w/{}", short_uuid(&v.uuid));
+fn item(u: &Urls, v: &Video, channel: &Channel, media: &VideoMedia) -> Item {
+    let link = u.absolute(&urls::watch(&v.uuid));
     let mut html = String::new();
     if let Some(t) = &v.preview {
         // The preview image, then the description: what feed readers show as the entry.
+        let image = u.absolute(&urls::preview(t));
         html.push_str(&format!(
-            "<p><a href=\"{link}\"><img src=\"{base}/lazy-static/previews/{t}\" alt=\"\"></a></p>"
+            "<p><a href=\"{link}\"><img src=\"{image}\" alt=\"\"></a></p>"
         ));
     }
     html.push_str(&markdown::to_html(v.description.as_deref().unwrap_or("")));
@@ -127,7 +122,7 @@ fn item(core: &Core, v: &Video, channel: &Channel, media: &VideoMedia) -> Item {
         updated_ms: v.updated_at_ms,
         html,
         author: channel.display_name.clone(),
-        enclosure: enclosure(&base, media),
+        enclosure: enclosure(u, media),
     }
 }
 
@@ -136,19 +131,21 @@ fn items(core: &Core, scope: &Scope) -> ApiResult<Vec<Item>> {
         ("sort".to_owned(), "-publishedAt".to_owned()),
         ("count".to_owned(), ITEMS.to_string()),
     ]);
-    let mut q = list_query(core, &params, None)?;
+    let mut q = query::video_query(core, &params, None)?;
     q.filter.channel_id = scope.channel_id;
     q.filter.account_id = scope.account_id;
-    let (_, list) = page_of(core, &q)?;
-    let tx = core.store.read()?;
-    list.iter()
-        .map(|v| {
-            let (c, _) = owner_of(&tx, v.channel_id)?;
-            let media: VideoMedia =
-                records::get(&tx, tables::VIDEO_MEDIA, v.id)?.unwrap_or_default();
-            Ok(item(core, v, &c, &media))
-        })
-        .collect()
+    let (_, list) = listing::page(core, &q)?;
+    let owners = listing::owners(core, &list)?;
+    let u = Urls::new(&core.config());
+    let mut out = Vec::with_capacity(list.len());
+    for v in &list {
+        let Some((c, _)) = owners.get(&v.channel_id) else {
+            continue;
+        };
+        let media = videos::files_of(core, v.id)?.media;
+        out.push(item(&u, v, c, &media));
+    }
+    Ok(out)
 }
 
 fn rfc2822(ms: i64) -> String {

@@ -9,16 +9,15 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use crate::api::error::ApiError;
-use crate::api::extract::{JsonOrMultipart, MultipartFields, blocking};
-use crate::api::videos::{
-    UpdateVideoBody, VIDEO_ARRAY_FIELDS, VIDEO_BOOLEAN_FIELDS, VIDEO_NUMBER_FIELDS, apply_update,
-    owned, remove,
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::{FileFields, JsonOrMultipart, MultipartFields, blocking};
+use crate::http::video_form::{
+    UpdateVideoBody, VIDEO_ARRAY_FIELDS, VIDEO_BOOLEAN_FIELDS, VIDEO_NUMBER_FIELDS,
 };
-use crate::app::AppState;
 use crate::model::video::{Video, VideoState, short_uuid};
 use crate::service::catalog::{Filter, SortKey};
-use crate::service::videos;
+use crate::service::{images, manage, videos, visibility};
 use crate::web::cards::{self, Card, Pager};
 use crate::web::page::{Chrome, PageError, PageForm, respond};
 use crate::web::pages::login::see_other;
@@ -166,7 +165,7 @@ pub async fn edit(
     let Some(me) = visitor.user.clone() else {
         return Ok(login_first(&visitor, &format!("/videos/update/{id}")));
     };
-    let (v, _) = owned(&state.core, &me, &id)?;
+    let (v, _) = visibility::video_to_manage(&state.core, &me, &id)?;
     let t = edit_page(&state, &visitor, &v, None);
     Ok(respond(&visitor, StatusCode::OK, &t))
 }
@@ -213,16 +212,33 @@ pub async fn save(
     }
     // A file input left empty still sends an empty part.
     let files = files.into_iter().filter(|(_, b)| !b.is_empty()).collect();
-    match apply_update(&state.core, &me, &id, body, files).await {
+    match update(&state, &me, &id, body, files).await {
         Ok(_) => Ok(see_other(&visitor, "/my-library/videos?done=saved")),
         Err(e) if e.status == StatusCode::BAD_REQUEST => {
             // Show the form again with the reason; nothing was changed.
-            let (v, _) = owned(&state.core, &me, &id)?;
+            let (v, _) = visibility::video_to_manage(&state.core, &me, &id)?;
             let t = edit_page(&state, &visitor, &v, Some(e.explanation()));
             Ok(respond(&visitor, StatusCode::BAD_REQUEST, &t))
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Apply the edit form as the API's update does.
+async fn update(
+    state: &AppState,
+    me: &crate::model::user::User,
+    id: &str,
+    body: UpdateVideoBody,
+    files: FileFields,
+) -> Result<Video, ApiError> {
+    let up = body.into_update()?;
+    let (core, me, id) = (state.core.clone(), me.clone(), id.to_owned());
+    blocking(move || {
+        let made = images::from_form_files(&files)?;
+        Ok(manage::update_video(&core, &me, &id, up, &made)?)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -238,7 +254,8 @@ pub async fn delete(
     PageForm(form): PageForm<DeleteForm>,
 ) -> Result<Response, PageError> {
     let me = visitor.form_sender(&form.csrf, "/my-library/videos")?;
-    remove(&state.core, &me, &id).await?;
+    let core = state.core.clone();
+    blocking(move || Ok(manage::delete_video(&core, &me, &id)?)).await?;
     Ok(see_other(&visitor, "/my-library/videos?done=deleted"))
 }
 

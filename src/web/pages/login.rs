@@ -8,9 +8,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::api::extract::{ClientIp, blocking};
-use crate::app::AppState;
-use crate::service::sessions;
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::{ClientIp, blocking};
+use crate::service::user_admin::{self, SignUp};
+use crate::service::{credentials, sessions};
 use crate::web::page::{Chrome, PageError, PageForm, respond};
 use crate::web::session::Visitor;
 
@@ -113,7 +115,8 @@ pub async fn submit(
             Some(msg),
         ));
     }
-    match crate::api::oauth::password_login(&state, ip, f.username.clone(), f.password).await {
+    let login = credentials::log_in(&state.core, ip, &f.username, f.password).await;
+    match login.map_err(ApiError::from) {
         Ok(issued) => {
             let life = state.core.config().auth.refresh_token_lifetime_secs;
             visitor.log_in(&issued, life).map_err(PageError::internal)?;
@@ -225,23 +228,26 @@ pub async fn signup_submit(
     PageForm(f): PageForm<SignupForm>,
 ) -> Result<Response, PageError> {
     visitor.check_form(&f.csrf)?;
-    let body = crate::api::users::RegisterBody {
+    let new = SignUp {
         username: f.username.trim().to_owned(),
         password: f.password.clone(),
         email: f.email.trim().to_owned(),
         display_name: Some(f.display_name.trim().to_owned()).filter(|d| !d.is_empty()),
         channel: None,
     };
-    if let Err(e) = crate::api::users::register_user(&state, body).await {
+    if let Err(e) = user_admin::sign_up(&state.core, new, ip)
+        .await
+        .map_err(ApiError::from)
+    {
         if e.status == StatusCode::INTERNAL_SERVER_ERROR {
             return Err(e.into());
         }
         let t = signup_page(&state, &visitor, &f, Some(e.explanation()));
         return Ok(respond(&visitor, e.status, &t));
     }
-    let issued =
-        crate::api::oauth::password_login(&state, ip, f.username.trim().to_owned(), f.password)
-            .await?;
+    let issued = credentials::log_in(&state.core, ip, f.username.trim(), f.password)
+        .await
+        .map_err(ApiError::from)?;
     let life = state.core.config().auth.refresh_token_lifetime_secs;
     visitor.log_in(&issued, life).map_err(PageError::internal)?;
     Ok(see_other(&visitor, "/videos/upload"))

@@ -7,11 +7,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::api::error::{ApiError, ApiResult};
-use crate::api::extract::blocking;
-use crate::api::videos::load_visible;
-use crate::app::AppState;
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::blocking;
 use crate::model::video::Privacy;
+use crate::service::urls::{self, Urls};
+use crate::service::visibility;
 
 #[derive(Debug, Deserialize)]
 pub struct OembedQuery {
@@ -84,17 +85,19 @@ pub async fn oembed(
             ));
         }
     }
-    let base = state.core.config().public_url();
+    let u = Urls::new(&state.core.config());
+    let base = u.base().to_owned();
     let url = q.url.as_deref().unwrap_or("");
     let key = video_key(&base, url)
         .ok_or_else(|| ApiError::invalid_param("query", "url", "Should have a valid url"))?;
     let core = state.core.clone();
-    let (video, channel, _) = blocking(move || load_visible(&core, &key, None)).await?;
+    let owned = blocking(move || Ok(visibility::load_visible(&core, &key, None)?)).await?;
+    let (video, channel) = (owned.video, owned.channel);
     if !matches!(video.privacy, Privacy::Public | Privacy::Unlisted) {
         return Err(ApiError::not_found("Video"));
     }
     let (width, height) = size(q.maxwidth.as_deref(), q.maxheight.as_deref());
-    let embed = format!("{base}/videos/embed/{}", video.uuid);
+    let embed = u.absolute(&urls::embed(&video.uuid));
     let mut title = String::new();
     let _ = pulldown_cmark_escape::escape_html(&mut title, &video.name);
     let body = Oembed {
@@ -107,13 +110,13 @@ pub async fn oembed(
         height,
         title: video.name.clone(),
         author_name: channel.display_name.clone(),
-        author_url: format!("{base}/c/{}", channel.name),
+        author_url: u.absolute(&urls::channel_page(&channel.name)),
         provider_name: state.core.config().instance.name.clone(),
         provider_url: base.clone(),
         thumbnail_url: video
             .preview
             .as_ref()
-            .map(|n| format!("{base}/lazy-static/previews/{n}")),
+            .map(|n| u.absolute(&urls::preview(n))),
         thumbnail_width: video.preview.as_ref().map(|_| 850),
         thumbnail_height: video.preview.as_ref().map(|_| 480),
     };

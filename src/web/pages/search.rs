@@ -7,8 +7,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use crate::api::extract::{Params, blocking};
-use crate::app::AppState;
+use crate::http::AppState;
+use crate::http::extract::{Params, blocking};
+use crate::http::query;
+use crate::service::finder;
 use crate::web::cards::{self, Card, Pager};
 use crate::web::page::{Chrome, PageError, respond};
 use crate::web::session::Visitor;
@@ -152,7 +154,8 @@ pub async fn search(
     let viewer = visitor.user.clone();
     let (total, list) = if searched {
         blocking(move || {
-            let r = crate::api::search::run_videos(&core, &params, viewer.as_ref())?;
+            let s = query::video_search(&core, &params, viewer.as_ref())?;
+            let r = finder::videos(&core, &s.query, &s.text, s.order)?;
             Ok((r.total, cards::cards(&core, &r.videos)?))
         })
         .await?

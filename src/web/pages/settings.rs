@@ -1,6 +1,6 @@
 //! The instance settings page (`/admin/settings`). Administrators change the run-time settings
 //! there (the instance's name and texts, sign-up, new users' quotas, the AV1 ladder) through the
-//! same `api::custom_config::change` as `PUT /api/v1/config/custom`, and can restore the file's
+//! same `service::settings::change_as` as `PUT /api/v1/config/custom`, and can restore the file's
 //! values. Moderators see the settings without the form. The settings that need the file and a
 //! restart are listed below, read-only.
 
@@ -12,11 +12,12 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use crate::api::custom_config::{self, PEERTUBE_RUNGS};
-use crate::app::AppState;
-use crate::auth::rights;
 use crate::config::Config;
+use crate::http::AppState;
+use crate::http::extract::blocking;
 use crate::model::user::User;
+use crate::service::rights;
+use crate::service::settings::{self, PEERTUBE_RUNGS};
 use crate::web::page::{Chrome, PageError, PageForm, form_status, respond};
 use crate::web::pages::account::{NsfwOption, nsfw_options};
 use crate::web::pages::admin::{admin, refusal};
@@ -60,6 +61,14 @@ impl SettingsPage {
     /// Whether `key` is set here rather than by the file (the template marks it).
     fn changed(&self, key: &str) -> bool {
         self.overridden.contains(&key)
+    }
+
+    /// `jobs.max_queued_secs_per_user` in whole minutes (-1 stays -1).
+    fn queued_minutes(&self) -> i64 {
+        match self.c.jobs.max_queued_secs_per_user {
+            s if s < 0 => -1,
+            s => s.div_euclid(60),
+        }
     }
 
     fn quota(&self, bytes: &i64) -> String {
@@ -238,6 +247,21 @@ impl Sent {
         c.user.video_quota = quota.unwrap_or(c.user.video_quota);
         let daily = self.number("video_quota_daily", "The daily video quota")?;
         c.user.video_quota_daily = daily.unwrap_or(c.user.video_quota_daily);
+        let uploads =
+            self.number::<i64>("max_concurrent_uploads", "The uploads in progress at once")?;
+        if let Some(n) = uploads {
+            c.uploads.max_concurrent_per_user = u32::try_from(n)
+                .map_err(|_| "The uploads in progress at once must be 1 or more.".to_owned())?;
+        }
+        let queued =
+            self.number::<i64>("max_queued_minutes", "The video waiting to be processed")?;
+        if let Some(minutes) = queued {
+            c.jobs.max_queued_secs_per_user = if minutes < 0 {
+                minutes
+            } else {
+                minutes.saturating_mul(60)
+            };
+        }
         Ok(())
     }
 }
@@ -262,7 +286,9 @@ pub async fn save(
         ));
     }
     let next = shown.clone();
-    match custom_config::change(&state, &me, move |c| *c = next).await {
+    let (core, admin) = (state.core.clone(), me.clone());
+    let changed = blocking(move || Ok(settings::change_as(&core, &admin, move |c| *c = next)?));
+    match changed.await {
         Ok(_) => Ok(see_other(&visitor, "/admin/settings?done=saved")),
         Err(e) if e.status.is_client_error() => Ok(page(
             &state,
@@ -288,7 +314,8 @@ pub async fn restore(
     PageForm(f): PageForm<RestoreForm>,
 ) -> Result<Response, PageError> {
     let me = administrator(&visitor, &f.csrf)?;
-    custom_config::restore_file(&state, &me).await?;
+    let core = state.core.clone();
+    blocking(move || Ok(settings::restore_file_as(&core, &me)?)).await?;
     Ok(see_other(&visitor, "/admin/settings?done=restored"))
 }
 

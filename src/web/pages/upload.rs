@@ -7,8 +7,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use crate::api::extract::blocking;
-use crate::app::AppState;
+use crate::http::AppState;
+use crate::http::extract::blocking;
 use crate::model::video::Privacy;
 use crate::service::channels;
 use crate::web::assets;
@@ -81,7 +81,7 @@ pub async fn show(State(state): State<AppState>, visitor: Visitor) -> Result<Res
     };
     let core = state.core.clone();
     let account_id = user.account_id;
-    let list = blocking(move || Ok(channels::of_account(&core.store.read()?, account_id)?)).await?;
+    let list = blocking(move || Ok(channels::of(&core, account_id)?)).await?;
     let max_bytes = state.core.config().uploads.max_file_bytes;
     let t = UploadPage {
         chrome: Chrome::new(&state, &visitor, "Upload a video", "/videos/upload"),

@@ -7,14 +7,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use crate::api::extract::{Params, blocking};
-use crate::api::videos::{list_query, load_visible, page_of};
-use crate::api::views::{self, Ctx};
-use crate::app::AppState;
-use crate::model::video::{Privacy, Video, VideoMedia, VideoSource, VideoState, short_uuid};
-use crate::store::{records, tables};
+use crate::http::AppState;
+use crate::http::extract::{Params, blocking};
+use crate::http::query;
+use crate::model::video::{Privacy, Video, VideoState};
+use crate::service::urls::{self, Urls};
+use crate::service::{ServiceError, listing, media_files, videos, visibility};
 use crate::web::cards::{self, Card};
 use crate::web::page::{Chrome, EMBED_CSP, PageError, respond, respond_with};
 use crate::web::session::Visitor;
@@ -100,7 +99,7 @@ struct Loaded {
     video: Video,
     channel: crate::model::channel::Channel,
     account: crate::model::account::Account,
-    details: views::VideoDetailsJson,
+    files: videos::Files,
 }
 
 async fn load(state: &AppState, visitor: &Visitor, id: String) -> Result<Loaded, PageError> {
@@ -110,63 +109,46 @@ async fn load(state: &AppState, visitor: &Visitor, id: String) -> Result<Loaded,
     let core = state.core.clone();
     let viewer = visitor.user.clone();
     let loaded = blocking(move || {
-        let (video, channel, account) = load_visible(&core, &id, viewer.as_ref())?;
-        let tx = core.store.read()?;
-        let media: VideoMedia =
-            records::get(&tx, tables::VIDEO_MEDIA, video.id)?.unwrap_or_default();
-        let source: Option<VideoSource> = records::get(&tx, tables::VIDEO_SOURCES, video.id)?;
-        drop(tx);
-        let ctx = Ctx::new(&core.config());
-        let details =
-            views::video_details(&ctx, &video, &account, &channel, &media, source.as_ref());
-        Ok(Loaded {
-            video,
-            channel,
-            account,
-            details,
-        })
+        let o = match visibility::load_visible(&core, &id, viewer.as_ref()) {
+            Err(ServiceError::Unauthorized(_)) => return Ok(Err(PageError::private_video())),
+            found => found?,
+        };
+        let files = videos::files_of(&core, o.video.id)?;
+        Ok(Ok(Loaded {
+            video: o.video,
+            channel: o.channel,
+            account: o.account,
+            files,
+        }))
     })
-    .await?;
+    .await??;
     Ok(loaded)
 }
 
-/// A URL of this instance as a path, so the page works under whatever host name the browser
-/// used to reach it.
-fn local_path(ctx_url: &str, url: &str) -> String {
-    url.strip_prefix(ctx_url).unwrap_or(url).to_owned()
-}
-
 /// The player's configuration as the page's `data-config` carries it (watch and embed pages).
-fn player_json(ctx_url: &str, l: &Loaded, q: &WatchQuery) -> Result<String, PageError> {
-    serde_json::to_string(&player_config(ctx_url, l, start_of(q))).map_err(PageError::internal)
+/// Addresses are paths, so the page works under whatever host name the browser used.
+fn player_json(l: &Loaded, q: &WatchQuery) -> Result<String, PageError> {
+    serde_json::to_string(&player_config(l, start_of(q))).map_err(PageError::internal)
 }
 
-fn player_config(ctx_url: &str, l: &Loaded, start: u64) -> PlayerConfig {
-    let d = &l.details;
-    let hls = d
-        .streaming_playlists
-        .first()
-        .and_then(|p| p.get("playlistUrl"))
-        .and_then(Value::as_str)
-        .map(|u| local_path(ctx_url, u));
-    let files = d
-        .files
-        .iter()
-        .filter_map(|f| {
-            Some(ProgressiveFile {
-                url: local_path(ctx_url, f.get("fileUrl")?.as_str()?),
-                height: f.get("resolution")?.get("id")?.as_u64()?,
-            })
+fn player_config(l: &Loaded, start: u64) -> PlayerConfig {
+    let v = &l.video;
+    let media = &l.files.media;
+    let files = media_files::web_files(v, media, l.files.source.as_ref())
+        .into_iter()
+        .map(|f| ProgressiveFile {
+            url: urls::web_video(&f.name),
+            height: u64::from(f.height),
         })
         .collect();
     PlayerConfig {
-        hls,
+        hls: (!media.hls.is_empty()).then(|| urls::hls_master(&v.uuid)),
         files,
-        poster: d.base.preview_path.clone(),
-        duration: l.video.duration,
-        start: start.min(l.video.duration),
-        title: l.video.name.clone(),
-        views: format!("/api/v1/videos/{}/views", l.video.uuid),
+        poster: v.preview.as_deref().map(urls::preview),
+        duration: v.duration,
+        start: start.min(v.duration),
+        title: v.name.clone(),
+        views: urls::video_views(&v.uuid),
     }
 }
 
@@ -220,36 +202,27 @@ pub async fn watch(
     Query(q): Query<WatchQuery>,
 ) -> Result<Response, PageError> {
     let l = load(&state, &visitor, id).await?;
-    let ctx = Ctx::new(&state.core.config());
-    let player = player_json(&ctx.url, &l, &q)?;
+    let u = Urls::new(&state.core.config());
+    let player = player_json(&l, &q)?;
     let v = &l.video;
-    let short = short_uuid(&v.uuid);
+    let here = urls::watch(&v.uuid);
     let meta = Meta {
-        url: format!("{}/w/{short}", ctx.url),
-        embed_url: format!("{}/videos/embed/{}", ctx.url, v.uuid),
-        image: v
-            .preview
-            .as_ref()
-            .map(|n| format!("{}/lazy-static/previews/{n}", ctx.url)),
+        url: u.absolute(&here),
+        embed_url: u.absolute(&urls::embed(&v.uuid)),
+        image: v.preview.as_ref().map(|n| u.absolute(&urls::preview(n))),
         description: summary(v.description.as_deref()),
-        oembed: format!(
-            "{}/services/oembed?url={}",
-            ctx.url,
-            url::form_urlencoded::byte_serialize(format!("{}/w/{short}", ctx.url).as_bytes())
-                .collect::<String>()
-        ),
+        oembed: u.absolute(&urls::oembed(&u.absolute(&here))),
         width: 1280,
         height: 720,
     };
     let more = more_from_channel(&state, &visitor, v).await?;
-    let here = format!("/w/{short}");
     let t = WatchPage {
         chrome: Chrome::new(&state, &visitor, v.name.clone(), &here),
         title: v.name.clone(),
         channel: l.channel.display_name.clone(),
-        channel_href: format!("/c/{}", l.channel.name),
+        channel_href: urls::channel_page(&l.channel.name),
         account: l.account.display_name.clone(),
-        account_href: format!("/a/{}", l.account.name),
+        account_href: urls::account_page(&l.account.name),
         views: format::views(v.views),
         published: format::age(v.published_at_ms, crate::model::now_ms()),
         published_iso: crate::model::iso8601(v.published_at_ms),
@@ -280,9 +253,9 @@ async fn more_from_channel(
             ("sort".to_owned(), "-publishedAt".to_owned()),
             ("count".to_owned(), "9".to_owned()),
         ]);
-        let mut q = list_query(&core, &params, viewer.as_ref())?;
+        let mut q = query::video_query(&core, &params, viewer.as_ref())?;
         q.filter.channel_id = Some(channel_id);
-        let (_, list) = page_of(&core, &q)?;
+        let (_, list) = listing::page(&core, &q)?;
         let others: Vec<Video> = list.into_iter().filter(|o| o.id != id).take(8).collect();
         cards::cards(&core, &others)
     })
@@ -296,12 +269,11 @@ pub async fn embed(
     Query(q): Query<WatchQuery>,
 ) -> Result<Response, PageError> {
     let l = load(&state, &visitor, id).await?;
-    let ctx = Ctx::new(&state.core.config());
     let t = EmbedPage {
         title: l.video.name.clone(),
         instance: state.core.config().instance.name.clone(),
-        watch_href: format!("/w/{}", short_uuid(&l.video.uuid)),
-        player: player_json(&ctx.url, &l, &q)?,
+        watch_href: urls::watch(&l.video.uuid),
+        player: player_json(&l, &q)?,
         player_js: assets::url("player.js"),
         css: assets::url("style.css"),
     };

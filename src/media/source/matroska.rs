@@ -11,7 +11,7 @@
 //! positive), and durations from the next frame's time.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Read, Seek, Write};
 use std::path::Path;
 
 use matroska_demuxer::{Frame, MatroskaFile, TrackEntry, TrackType};
@@ -22,10 +22,11 @@ use mp4_atom::{
     Vmhd, Vp09, VpcC,
 };
 
-use super::{MAX_SAMPLES, RemuxError, Source, Track};
-use crate::media::audio::{AudioFormat, ForeignAudio, InputCodec};
-use crate::media::probe::{Budget, MAX_IO_OPS};
-use crate::media::samples::Sample;
+use super::{ContainerError, MAX_SAMPLES, Source, Tables, Track};
+use crate::media::interrupt::Interrupt;
+use crate::media::source::foreign::{AudioFormat, ForeignAudio, InputCodec};
+use crate::media::source::io::{Budget, MAX_IO_OPS, PastEnd};
+use crate::media::source::samples::Sample;
 
 /// What one kept frame became in the scratch file.
 struct Raw {
@@ -35,20 +36,66 @@ struct Raw {
     key: bool,
 }
 
-fn unsupported(what: impl Into<String>) -> RemuxError {
-    RemuxError::Unsupported(what.into())
+fn unsupported(what: impl Into<String>) -> ContainerError {
+    ContainerError::Unsupported(what.into())
 }
 
 /// Demux `path` into `scratch` and describe it as a `Source`.
-pub fn open(path: &Path, scratch: &Path) -> Result<Source, RemuxError> {
+pub fn open(path: &Path, scratch: &Path) -> Result<Source, ContainerError> {
+    open_watched(path, scratch, &Interrupt::never())
+}
+
+/// `open`, stopping when `interrupt` is raised (the demux reads the whole file), and the source
+/// made watching it too.
+pub fn open_watched(
+    path: &Path,
+    scratch: &Path,
+    interrupt: &Interrupt,
+) -> Result<Source, ContainerError> {
     let file = File::open(path)?;
     let len = file.metadata()?.len();
-    // The demuxer reads every block; the budget still stops a parser stuck in a loop.
-    let reader = Budget::new(
+    let mut out = BufWriter::with_capacity(256 * 1024, File::create(scratch)?);
+    let tables = read(
         BufReader::with_capacity(256 * 1024, file),
-        MAX_IO_OPS + len / 8,
-    );
-    let mut mkv = MatroskaFile::open(reader).map_err(malformed)?;
+        len,
+        &mut out,
+        MAX_SAMPLES,
+        interrupt,
+    )?;
+    out.flush()?;
+    out.get_ref().sync_data()?;
+    drop(out);
+    let mut source = Source::from_tables(scratch, tables)?;
+    source.watch(interrupt.clone());
+    Ok(source)
+}
+
+/// A Matroska reader for matroska-demuxer: within a budget of reads and seeks (which still stops
+/// a parser stuck in a loop, however many small frames a valid file has), and seekable past the
+/// end (`io::PastEnd`: what a live recording's unknown sizes need).
+pub(crate) fn demuxer_reader<R: Read + Seek>(
+    mut reader: R,
+    len: u64,
+) -> Result<impl Read + Seek, ContainerError> {
+    crate::media::source::structure::check_ebml(&mut reader, len).map_err(|e| {
+        ContainerError::Malformed(format!("its Matroska elements are not well formed: {e}"))
+    })?;
+    reader.seek(std::io::SeekFrom::Start(0))?;
+    let reader = PastEnd::new(reader, len)?;
+    Ok(Budget::new(reader, MAX_IO_OPS + len.saturating_mul(4)))
+}
+
+/// Read the Matroska file in `reader` (`len` bytes): every kept frame is written to `out` in
+/// file order (a scratch file, or nothing for the probe), and the tables say where each sample
+/// is in what was written. More than `max_video_frames` video frames are refused.
+pub fn read<R: Read + Seek>(
+    reader: R,
+    len: u64,
+    out: &mut impl Write,
+    max_video_frames: usize,
+    interrupt: &Interrupt,
+) -> Result<Tables, ContainerError> {
+    let mut mkv = MatroskaFile::open(demuxer_reader(reader, len)?).map_err(malformed)?;
     let scale = mkv.info().timestamp_scale().get();
     let timescale = u32::try_from(1_000_000_000 / scale)
         .ok()
@@ -57,16 +104,19 @@ pub fn open(path: &Path, scratch: &Path) -> Result<Source, RemuxError> {
     let video_track =
         kept(mkv.tracks(), TrackType::Video)?.ok_or_else(|| unsupported("no video track"))?;
     let audio_track = kept(mkv.tracks(), TrackType::Audio)?;
-    let video_entry = video_entry(&video_track)?;
+    let mut video_entry = video_entry(&video_track)?;
+    let mut in_band = (video_track.codec_id() == "V_MPEG4/ISO/AVC"
+        && video_track.codec_private().is_none())
+    .then(InBand::default);
     let audio_entry = audio_track.as_ref().map(audio_entry).transpose()?;
 
-    let mut out = BufWriter::with_capacity(256 * 1024, File::create(scratch)?);
     let (mut video, mut audio) = (Vec::new(), Vec::new());
     let mut at = 0u64;
     let mut frame = Frame::default();
     let video_number = video_track.track_number().get();
     let audio_number = audio_track.as_ref().map(|t| t.track_number().get());
     while next_frame(&mut mkv, &mut frame)? {
+        interrupt.check().map_err(ContainerError::Interrupted)?;
         let list = if frame.track == video_number {
             &mut video
         } else if Some(frame.track) == audio_number {
@@ -74,8 +124,20 @@ pub fn open(path: &Path, scratch: &Path) -> Result<Source, RemuxError> {
         } else {
             continue;
         };
-        if list.len() >= MAX_SAMPLES {
-            return Err(unsupported("too many frames"));
+        let max = if frame.track == video_number {
+            max_video_frames
+        } else {
+            MAX_SAMPLES
+        };
+        if list.len() >= max {
+            return Err(ContainerError::Malformed(format!(
+                "it has more than the {max} frames accepted in one track"
+            )));
+        }
+        if frame.track == video_number
+            && let Some(in_band) = &mut in_band
+        {
+            in_band.convert(&mut frame.data);
         }
         let size = u32::try_from(frame.data.len()).map_err(|_| unsupported("a huge frame"))?;
         out.write_all(&frame.data)?;
@@ -87,11 +149,11 @@ pub fn open(path: &Path, scratch: &Path) -> Result<Source, RemuxError> {
         });
         at += u64::from(size);
     }
-    out.flush()?;
-    out.get_ref().sync_data()?;
-    drop(out);
+    if let (Some(in_band), Codec::Avc1(entry)) = (in_band, &mut video_entry) {
+        entry.avcc = in_band.avcc()?;
+    }
     if video.is_empty() || !video[0].key {
-        return Err(RemuxError::Malformed(
+        return Err(ContainerError::Malformed(
             "the video does not start with a keyframe".into(),
         ));
     }
@@ -175,18 +237,39 @@ pub fn open(path: &Path, scratch: &Path) -> Result<Source, RemuxError> {
     if let Some(a) = &audio {
         moov.trak.push(a.trak.clone());
     }
-    let mut source = Source::from_parts(scratch, moov, video, audio)?;
-    source.foreign_audio = foreign_audio;
-    Ok(source)
+    let mut tables = Tables::from_parts(moov, video, audio)?;
+    tables.foreign_audio = foreign_audio;
+    Ok(tables)
 }
 
-fn malformed(e: matroska_demuxer::DemuxError) -> RemuxError {
-    RemuxError::Malformed(format!("unreadable Matroska: {e}"))
+fn malformed(e: matroska_demuxer::DemuxError) -> ContainerError {
+    ContainerError::Malformed(format!("unreadable Matroska: {}", describe(&e)))
+}
+
+/// matroska-demuxer's error in an uploader's words (its own text shows `None` for an I/O error).
+pub fn describe(e: &matroska_demuxer::DemuxError) -> String {
+    use matroska_demuxer::DemuxError as E;
+    match e {
+        E::IoError(io) => io.to_string(),
+        E::CantFindCluster => "it holds no frames (no Cluster element was found)".into(),
+        E::ElementSizeExceedsStream {
+            declared,
+            available,
+        } => format!(
+            "an element claims {declared} bytes where {available} are left: the file is probably truncated"
+        ),
+        E::InvalidBlockSize => "a block's size does not match its contents".into(),
+        E::InvalidEbmlElementId | E::InvalidEbmlDataSize => {
+            "an element header is invalid: the file is damaged".into()
+        }
+        E::UnsupportedDocType(t) => format!("its document type '{t}' is neither Matroska nor WebM"),
+        other => other.to_string(),
+    }
 }
 
 /// The first track of a kind, refusing content encodings (compression, header stripping), whose
 /// frames would not be the codec's own bytes.
-fn kept(tracks: &[TrackEntry], kind: TrackType) -> Result<Option<TrackEntry>, RemuxError> {
+fn kept(tracks: &[TrackEntry], kind: TrackType) -> Result<Option<TrackEntry>, ContainerError> {
     let Some(t) = tracks.iter().find(|t| t.track_type() == kind) else {
         return Ok(None);
     };
@@ -206,10 +289,10 @@ fn visual(width: u16, height: u16) -> Visual {
 }
 
 /// The MP4 sample entry of the video track.
-fn video_entry(t: &TrackEntry) -> Result<Codec, RemuxError> {
+fn video_entry(t: &TrackEntry) -> Result<Codec, ContainerError> {
     let v = t
         .video()
-        .ok_or_else(|| RemuxError::Malformed("no video settings".into()))?;
+        .ok_or_else(|| ContainerError::Malformed("no video settings".into()))?;
     let size = |n: std::num::NonZeroU64| u16::try_from(n.get()).unwrap_or(u16::MAX);
     let (w, h) = (size(v.pixel_width()), size(v.pixel_height()));
     let colr = v.colour().and_then(colour_box);
@@ -222,10 +305,21 @@ fn video_entry(t: &TrackEntry) -> Result<Codec, RemuxError> {
             ..Vp09::default()
         }));
     }
-    let private = t.codec_private().ok_or_else(|| {
-        RemuxError::Malformed("the video track has no codec configuration".into())
-    })?;
-    let bad = |e: mp4_atom::Error| RemuxError::Malformed(format!("codec configuration: {e}"));
+    let Some(private) = t.codec_private() else {
+        if t.codec_id() == "V_MPEG4/ISO/AVC" {
+            // A browser recording (Chromium's MediaRecorder): no avcC, its frames in Annex B
+            // with the parameter sets in-band; `InBand` makes both as the frames are read.
+            return Ok(Codec::Avc1(Avc1 {
+                visual: visual(w, h),
+                colr,
+                ..Avc1::default()
+            }));
+        }
+        return Err(ContainerError::Malformed(
+            "the video track has no codec configuration".into(),
+        ));
+    };
+    let bad = |e: mp4_atom::Error| ContainerError::Malformed(format!("codec configuration: {e}"));
     match t.codec_id() {
         "V_MPEG4/ISO/AVC" => Ok(Codec::Avc1(Avc1 {
             visual: visual(w, h),
@@ -320,10 +414,75 @@ fn colour_box(c: &matroska_demuxer::Colour) -> Option<mp4_atom::Colr> {
 fn next_frame<R: std::io::Read + std::io::Seek>(
     mkv: &mut MatroskaFile<R>,
     frame: &mut Frame,
-) -> Result<bool, RemuxError> {
+) -> Result<bool, ContainerError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| mkv.next_frame(frame)))
-        .map_err(|_| RemuxError::Malformed("a Matroska block's lacing cannot be read".into()))?
+        .map_err(|_| ContainerError::Malformed("a Matroska block's lacing cannot be read".into()))?
         .map_err(malformed)
+}
+
+/// An H.264 track without its configuration (Chromium's MediaRecorder writes none): its frames
+/// are Annex B byte streams (start codes) repeating the parameter sets before each keyframe.
+/// Each frame is rewritten as MP4 has it (each NAL unit after its 4-byte length), and the first
+/// sequence and picture parameter sets become the `avcC`. Written by hand: no crate converts a
+/// Matroska H.264 track, and it is a scan for start codes.
+#[derive(Default)]
+struct InBand {
+    sps: Option<Vec<u8>>,
+    pps: Option<Vec<u8>>,
+}
+
+impl InBand {
+    /// Rewrite one frame from Annex B to length-prefixed NAL units, noting parameter sets.
+    fn convert(&mut self, frame: &mut Vec<u8>) {
+        let mut out = Vec::with_capacity(frame.len() + 16);
+        for nal in annex_b_units(frame) {
+            match nal.first().map(|b| b & 0x1F) {
+                Some(7) if self.sps.is_none() => self.sps = Some(nal.to_vec()),
+                Some(8) if self.pps.is_none() => self.pps = Some(nal.to_vec()),
+                _ => {}
+            }
+            out.extend_from_slice(&(nal.len() as u32).to_be_bytes());
+            out.extend_from_slice(nal);
+        }
+        *frame = out;
+    }
+
+    fn avcc(self) -> Result<Avcc, ContainerError> {
+        let (Some(sps), Some(pps)) = (self.sps, self.pps) else {
+            return Err(ContainerError::Malformed(
+                "the H.264 track carries no parameter sets".into(),
+            ));
+        };
+        Avcc::new(&sps, &pps)
+            .map_err(|e| ContainerError::Malformed(format!("its H.264 parameter sets: {e}")))
+    }
+}
+
+/// The NAL units of an Annex B byte stream: what lies between start codes (`00 00 01`, or
+/// `00 00 00 01`), without the zero bytes that end one before the next start code.
+fn annex_b_units(stream: &[u8]) -> Vec<&[u8]> {
+    let mut starts = Vec::new();
+    let mut i = 0;
+    while i + 3 <= stream.len() {
+        if stream[i] == 0 && stream[i + 1] == 0 && stream[i + 2] == 1 {
+            starts.push(i + 3);
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    let mut units = Vec::with_capacity(starts.len());
+    for (k, &start) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).map_or(stream.len(), |next| next - 3);
+        let mut unit = &stream[start..end.max(start)];
+        while let [rest @ .., 0] = unit {
+            unit = rest;
+        }
+        if !unit.is_empty() {
+            units.push(unit);
+        }
+    }
+    units
 }
 
 /// The `vpcC` of a VP9 track from Matroska's optional feature list (`ID, length, value` triples:
@@ -366,7 +525,7 @@ enum AudioEntry {
     Foreign(AudioFormat, u32),
 }
 
-fn audio_entry(t: &TrackEntry) -> Result<AudioEntry, RemuxError> {
+fn audio_entry(t: &TrackEntry) -> Result<AudioEntry, ContainerError> {
     let private = t.codec_private().unwrap_or_default();
     let settings = t.audio();
     let channels = settings
@@ -382,12 +541,14 @@ fn audio_entry(t: &TrackEntry) -> Result<AudioEntry, RemuxError> {
     match t.codec_id() {
         "A_AAC" | "A_AAC/MPEG4/LC" | "A_AAC/MPEG2/LC" => {
             let [a, b, ..] = private else {
-                return Err(RemuxError::Malformed(
+                return Err(ContainerError::Malformed(
                     "AAC without its configuration".into(),
                 ));
             };
             if rate == 0 {
-                return Err(RemuxError::Malformed("AAC without a sample rate".into()));
+                return Err(ContainerError::Malformed(
+                    "AAC without a sample rate".into(),
+                ));
             }
             let specific = DecoderSpecific {
                 profile: a >> 3,
@@ -420,7 +581,9 @@ fn audio_entry(t: &TrackEntry) -> Result<AudioEntry, RemuxError> {
         "A_OPUS" => {
             // OpusHead (RFC 7845 §5.1): magic, version, channels, pre-skip, rate, gain, family.
             if private.len() < 19 || &private[..8] != b"OpusHead" {
-                return Err(RemuxError::Malformed("Opus without its OpusHead".into()));
+                return Err(ContainerError::Malformed(
+                    "Opus without its OpusHead".into(),
+                ));
             }
             if private[18] != 0 {
                 return Err(unsupported("Opus with more than two channels"));
@@ -459,7 +622,7 @@ fn audio_entry(t: &TrackEntry) -> Result<AudioEntry, RemuxError> {
             let stream_info = private
                 .get(8..42)
                 .filter(|_| private.starts_with(b"fLaC"))
-                .ok_or_else(|| RemuxError::Malformed("FLAC without its STREAMINFO".into()))?;
+                .ok_or_else(|| ContainerError::Malformed("FLAC without its STREAMINFO".into()))?;
             foreign(
                 InputCodec::Flac {
                     stream_info: stream_info.to_vec(),
@@ -489,9 +652,9 @@ fn audio_entry(t: &TrackEntry) -> Result<AudioEntry, RemuxError> {
 }
 
 /// A track to re-encode (`media::audio`): its format, and its packets' time base.
-fn foreign(codec: InputCodec, rate: u32, channels: u16) -> Result<AudioEntry, RemuxError> {
+fn foreign(codec: InputCodec, rate: u32, channels: u16) -> Result<AudioEntry, ContainerError> {
     if rate == 0 {
-        return Err(RemuxError::Malformed(format!(
+        return Err(ContainerError::Malformed(format!(
             "{} audio without a sample rate",
             codec.label()
         )));

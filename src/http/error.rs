@@ -105,6 +105,13 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, code, "Token is invalid")
     }
 
+    /// An internal failure while doing `context`: the cause is logged, the client gets the
+    /// generic 500.
+    pub fn internal_from(context: &str, cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "{context}");
+        Self::internal()
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -180,7 +187,16 @@ impl From<ServiceError> for ApiError {
                 ApiError::invalid_param("body", field, message)
             }
             ServiceError::Conflict(m) => ApiError::conflict(m),
+            ServiceError::Refused(m) => ApiError::bad_request(m),
             ServiceError::Forbidden(m) => ApiError::forbidden(m),
+            ServiceError::Unauthorized(m) => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized_request", m)
+            }
+            e @ ServiceError::CurrentPasswordInvalid => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "current_password_is_invalid",
+                e.to_string(),
+            ),
             ServiceError::QuotaReached(m) => {
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "quota_reached", m)
             }
@@ -190,15 +206,23 @@ impl From<ServiceError> for ApiError {
             ServiceError::UnsupportedMedia(m) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_media", m)
             }
+            ServiceError::UnsupportedType(m) => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                m,
+            ),
+            ServiceError::Throttled {
+                message,
+                retry_after_secs,
+            } => ApiError {
+                retry_after_secs: Some(retry_after_secs),
+                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message)
+            },
             ServiceError::Unavailable(m) => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", m)
             }
-            ServiceError::Store(e) => {
-                tracing::error!(error = %e, "store error");
-                ApiError::internal()
-            }
-            ServiceError::Internal(m) => {
-                tracing::error!(error = %m, "internal error");
+            e @ (ServiceError::Store(_) | ServiceError::Internal { .. }) => {
+                tracing::error!(error = %e, "internal error");
                 ApiError::internal()
             }
         }
@@ -212,18 +236,13 @@ impl From<GrantError> for ApiError {
             | GrantError::BadRefreshToken
             | GrantError::ExpiredRefreshToken => "invalid_grant",
             GrantError::Blocked => "access_denied",
-            GrantError::Service(_) => "",
+            GrantError::Service(_) | GrantError::Throttled(_) => "",
         };
         match e {
             GrantError::Service(s) => s.into(),
+            GrantError::Throttled(secs) => ApiError::too_many(secs),
             other => ApiError::new(StatusCode::BAD_REQUEST, code, other.to_string()),
         }
-    }
-}
-
-impl From<crate::store::StoreError> for ApiError {
-    fn from(e: crate::store::StoreError) -> Self {
-        ServiceError::from(e).into()
     }
 }
 

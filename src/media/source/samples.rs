@@ -27,10 +27,15 @@ fn inconsistent(what: impl Into<String>) -> SampleTableError {
     SampleTableError(what.into())
 }
 
-/// Expand a track's sample tables, refusing more than `max_samples`. Every count is checked
-/// against the others, so a table that claims more samples than it describes is an error rather
-/// than a huge allocation.
-pub fn samples(trak: &Trak, max_samples: usize) -> Result<Vec<Sample>, SampleTableError> {
+/// Expand a track's sample tables, refusing more than `max_samples` and any sample not wholly
+/// inside the first `file_len` bytes. Every count is checked against the others, so a table that
+/// claims more samples than it describes is an error rather than a huge allocation, and a sample
+/// is what the file holds: a size of 4 GiB never becomes an allocation of 4 GiB.
+pub fn samples(
+    trak: &Trak,
+    max_samples: usize,
+    file_len: u64,
+) -> Result<Vec<Sample>, SampleTableError> {
     let stbl = &trak.mdia.minf.stbl;
     let claimed = match &stbl.stsz.samples {
         StszSamples::Different { sizes } => sizes.len(),
@@ -57,6 +62,15 @@ pub fn samples(trak: &Trak, max_samples: usize) -> Result<Vec<Sample>, SampleTab
             vec![*size; *count as usize]
         }
     };
+    if let Some(big) = sizes
+        .iter()
+        .find(|s| u64::from(**s) > super::sanity::MAX_SAMPLE_BYTES)
+    {
+        return Err(inconsistent(format!(
+            "a sample of {big} bytes, more than the {} accepted",
+            super::sanity::MAX_SAMPLE_BYTES
+        )));
+    }
     let count = sizes.len();
     let mut out = Vec::with_capacity(count);
 
@@ -69,7 +83,9 @@ pub fn samples(trak: &Trak, max_samples: usize) -> Result<Vec<Sample>, SampleTab
                 return Err(inconsistent("stts describes more samples than stsz"));
             }
             timing.push((dts, e.sample_delta));
-            dts += u64::from(e.sample_delta);
+            dts = dts
+                .checked_add(u64::from(e.sample_delta))
+                .ok_or_else(|| inconsistent("decode times overflow"))?;
         }
     }
     if timing.len() != count {
@@ -93,14 +109,19 @@ pub fn samples(trak: &Trak, max_samples: usize) -> Result<Vec<Sample>, SampleTab
 
     // Offsets: chunks hold runs of consecutive samples (stsc), each chunk starts at stco/co64.
     let mut offsets = Vec::with_capacity(count);
-    for (start, in_chunk) in chunks(trak, usize::MAX)? {
+    // A chunk holds at least one sample: there cannot be more chunks than samples.
+    for (start, in_chunk) in chunks(trak, count.max(1))? {
         let mut at = start;
         for _ in 0..in_chunk {
             let Some(&size) = sizes.get(offsets.len()) else {
                 return Err(inconsistent("stsc describes more samples than stsz"));
             };
+            let end = at
+                .checked_add(u64::from(size))
+                .filter(|end| *end <= file_len)
+                .ok_or_else(|| inconsistent("a sample lies beyond the end of the file"))?;
             offsets.push(at);
-            at += u64::from(size);
+            at = end;
         }
     }
     if offsets.len() != count {
@@ -137,6 +158,7 @@ pub fn pcm_packets(
     trak: &Trak,
     bytes_per_frame: u32,
     max_chunks: usize,
+    file_len: u64,
 ) -> Result<Vec<Sample>, SampleTableError> {
     let stbl = &trak.mdia.minf.stbl;
     // Frame durations, run-length coded; consumed chunk by chunk.
@@ -156,7 +178,10 @@ pub fn pcm_packets(
                 continue;
             }
             let take = run.0.min(frames);
-            span += take * run.1;
+            span = take
+                .checked_mul(run.1)
+                .and_then(|s| s.checked_add(span))
+                .ok_or_else(|| inconsistent("decode times overflow"))?;
             run.0 -= take;
             frames -= take;
         }
@@ -169,6 +194,12 @@ pub fn pcm_packets(
         let frames = u64::from(frames);
         let size = u32::try_from(frames * u64::from(bytes_per_frame))
             .map_err(|_| inconsistent("a chunk of over 4 GiB"))?;
+        if offset
+            .checked_add(u64::from(size))
+            .is_none_or(|end| end > file_len)
+        {
+            return Err(inconsistent("a sample lies beyond the end of the file"));
+        }
         let span = span_of(frames)?;
         out.push(Sample {
             offset,
@@ -178,9 +209,30 @@ pub fn pcm_packets(
             cts_offset: 0,
             sync: true,
         });
-        dts += span;
+        dts = dts
+            .checked_add(span)
+            .ok_or_else(|| inconsistent("decode times overflow"))?;
     }
     Ok(out)
+}
+
+/// How long `samples` are shown: from the earliest presentation time to the end of the latest,
+/// in milliseconds of a track whose clock ticks `timescale` times a second. The one duration an
+/// upload has: the probe and every later step count it from the samples the file holds, not
+/// from a header that may say anything.
+pub fn span_ms(samples: &[Sample], timescale: u64) -> u64 {
+    if timescale == 0 {
+        return 0;
+    }
+    let shown = |s: &Sample| i128::from(s.dts) + i128::from(s.cts_offset);
+    let first = samples.iter().map(shown).min().unwrap_or(0);
+    let last = samples
+        .iter()
+        .map(|s| shown(s) + i128::from(s.duration))
+        .max()
+        .unwrap_or(0);
+    let ms = (last - first).max(0) * 1000 / i128::from(timescale);
+    u64::try_from(ms).unwrap_or(u64::MAX)
 }
 
 /// Every chunk of a track, in order: where it starts (`stco`/`co64`) and how many samples it

@@ -1,6 +1,10 @@
 //! `vireo serve`: prepare the data directory, open the store, create the first administrator,
 //! start the job worker and the admin socket, then serve HTTP until SIGTERM/SIGINT and shut down
-//! cleanly (in-flight requests finish, then redb is closed).
+//! cleanly (in-flight requests finish, then redb is closed). `listener` is the accept loop,
+//! `connections` the caps on open connections.
+
+pub mod connections;
+pub mod listener;
 
 use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
@@ -11,6 +15,7 @@ use anyhow::Context;
 
 use crate::admin;
 use crate::app::{AppState, app};
+use crate::auth::address::TrustedProxies;
 use crate::auth::{password, secret};
 use crate::config::{Config, env_secret};
 use crate::jobs::Worker;
@@ -106,21 +111,20 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let worker = Worker::start(core.clone())?;
     let view_writer = tokio::spawn(write_views_periodically(core.clone()));
     let addr: SocketAddr = core.config().listen_addr()?;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("listening on {addr}"))?;
+    let listener = listener::bind(addr).with_context(|| format!("listening on {addr}"))?;
     let socket_path = core.config().admin_socket_path();
     let admin_task = admin::socket::listen(&socket_path, core.clone())
         .with_context(|| format!("admin socket {}", socket_path.display()))?;
     announce(&core, &listener.local_addr()?, &root);
     tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "ready");
     let router = app(AppState::new(core.clone()));
-    axum::serve(
+    listener::serve(
         listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
+        router,
+        listener_settings(&core.config().server),
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    .await;
     tracing::info!("shutting down");
     admin_task.abort();
     let _ = admin_task.await;
@@ -137,6 +141,61 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     drop(core);
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// Descriptors kept for everything but client connections: the store, media files being read
+/// and written, the search index, the admin socket, outgoing connections.
+const RESERVED_DESCRIPTORS: u64 = 512;
+
+/// How the listener serves connections, with the caps fitted to the descriptors this process
+/// may open (raised to the hard limit first, as servers do).
+fn listener_settings(server: &crate::config::Server) -> listener::Settings {
+    let descriptors = raise_descriptor_limit();
+    let fits = descriptors.map_or(usize::MAX, |n| {
+        usize::try_from(n.saturating_sub(RESERVED_DESCRIPTORS).max(64)).unwrap_or(usize::MAX)
+    });
+    let total = server.max_connections.min(fits);
+    if total < server.max_connections {
+        tracing::warn!(
+            configured = server.max_connections,
+            used = total,
+            descriptors,
+            "server.max_connections is more than the open-file limit allows; raise `ulimit -n` (LimitNOFILE=)"
+        );
+    }
+    // Every connection through a reverse proxy comes from the proxy: no per-address cap there.
+    let uncapped = TrustedProxies::parse(&server.trusted_proxies).unwrap_or_default();
+    listener::Settings {
+        header_timeout: std::time::Duration::from_secs(server.header_timeout_secs),
+        caps: connections::Caps {
+            total,
+            per_address: server.max_connections_per_address,
+            uncapped,
+        },
+        shutdown_grace: std::time::Duration::from_secs(SHUTDOWN_GRACE_SECS),
+    }
+}
+
+/// Requests still running this long after SIGTERM are cut off, so a stop never hangs on a slow
+/// client.
+const SHUTDOWN_GRACE_SECS: u64 = 10;
+
+/// Raise the soft limit on open files to the hard one; returns the limit in force, `None` when
+/// unlimited.
+fn raise_descriptor_limit() -> Option<u64> {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        let raised = Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        match setrlimit(Resource::Nofile, raised) {
+            Ok(()) => return limit.maximum,
+            Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),
+        }
+    }
+    limit.current
 }
 
 /// How often counted views reach the store: a crash loses at most this much counting.

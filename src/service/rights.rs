@@ -1,13 +1,12 @@
-//! Role rules: who may manage whom. Mirrors PeerTube: administrators manage everyone but
-//! themselves' role; moderators manage plain users only.
+//! Role rules: who may manage whom. Mirrors PeerTube: administrators manage every user,
+//! themselves included (the root user's role and existence are guarded in `user_admin`);
+//! moderators manage plain users only.
 
 use crate::model::user::{Role, User};
 
-/// May `actor` view, edit, block or delete `target`?
+/// May `actor` view, edit, block or delete `target`? (Blocking or deleting oneself is refused
+/// by `user_admin`, whatever the role.)
 pub fn can_manage_user(actor: &User, target: &User) -> bool {
-    if actor.id == target.id {
-        return false;
-    }
     match actor.role {
         Role::Administrator => true,
         Role::Moderator => target.role == Role::User,
@@ -35,7 +34,9 @@ pub fn can_manage_configuration(actor: &User) -> bool {
     actor.role == Role::Administrator
 }
 
-/// May `actor` edit or delete content owned by another user (videos, channels)?
+/// May `actor` edit or delete content owned by another user (videos, channels)? Whoever the
+/// owner is: PeerTube's moderators hold `UPDATE_ANY_VIDEO`, `REMOVE_ANY_VIDEO` and
+/// `MANAGE_ANY_VIDEO_CHANNEL` with no rank check; ranks apply to managing users.
 pub fn can_moderate_content(actor: &User) -> bool {
     actor.role <= Role::Moderator
 }
