@@ -475,7 +475,7 @@ pub const DOCS: &[(&str, &str)] = &[
     ),
     (
         "transcoding.resolutions",
-        "Rungs by their shorter side (144 to 4320); none above the source's own.",
+        "Rungs by their shorter side (144 to 4320); none above the source's own. A source smaller than every rung, or an empty list, gets one rung at the source's own size (as PeerTube transcodes the original resolution when no resolution is chosen).",
     ),
     (
         "transcoding.speed",
@@ -699,12 +699,22 @@ impl Config {
         {
             return bad("instance.name must be 1 to 120 characters on one line");
         }
-        if chars(&i.short_description) > 250 || i.short_description.contains(['\n', '\r']) {
+        if chars(&i.short_description) > 250 || i.short_description.chars().any(char::is_control) {
             return bad("instance.short_description must be at most 250 characters on one line");
         }
         if chars(&i.description) > 100_000 || chars(&i.terms) > 100_000 {
             return bad(
                 "instance.description and instance.terms must be at most 100 000 characters",
+            );
+        }
+        // As every text of Vireo's: tabs and line breaks, but no other control character.
+        let controls = |s: &str| {
+            s.chars()
+                .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        };
+        if controls(&i.description) || controls(&i.terms) {
+            return bad(
+                "instance.description and instance.terms must not hold control characters other than tabs and line breaks",
             );
         }
         Ok(())
@@ -713,9 +723,6 @@ impl Config {
     fn validate_transcoding(&self) -> Result<(), ConfigError> {
         let t = &self.transcoding;
         let bad = |m: &str| Err(ConfigError::Invalid(m.into()));
-        if t.enabled && t.resolutions.is_empty() {
-            return bad("transcoding.resolutions must name at least one rung when enabled");
-        }
         if t.resolutions.iter().any(|r| !(144..=4320).contains(r)) {
             return bad("transcoding.resolutions must each be 144 to 4320");
         }

@@ -18,7 +18,8 @@ use serde_json::{Value, json};
 use crate::config::Config;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{Auth, RequiredJson, blocking};
+use crate::http::extract::{Auth, RequiredBody, blocking};
+use crate::http::strict::Origin;
 use crate::service::settings::{self, PEERTUBE_RUNGS};
 
 /// The settings in PeerTube's custom configuration document. The parts Vireo has no setting for
@@ -153,6 +154,9 @@ struct TranscodingBody {
     enabled: Option<bool>,
     resolutions: Option<BTreeMap<String, bool>>,
     web_videos: Option<Enabled>,
+    profile: Option<String>,
+    /// Vireo's job workers are set in its file (`jobs.workers`); PeerTube's rule still applies.
+    concurrency: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -184,8 +188,9 @@ fn ladder(resolutions: &BTreeMap<String, bool>) -> ApiResult<Vec<u32>> {
     Ok(out)
 }
 
-/// Reject what PeerTube offers and Vireo cannot do, rather than ignore a hoster's wish for it.
-fn refuse_missing_features(b: &CustomBody) -> ApiResult<()> {
+/// Reject what PeerTube offers and Vireo cannot do, rather than ignore a hoster's wish for it,
+/// and what PeerTube's own rules refuse in the parts Vireo has no setting for.
+fn check_rules(b: &CustomBody) -> ApiResult<()> {
     let missing = [
         (b.signup.requires_approval, "signup.requiresApproval"),
         (
@@ -193,6 +198,24 @@ fn refuse_missing_features(b: &CustomBody) -> ApiResult<()> {
             "signup.requiresEmailVerification",
         ),
     ];
+    if b.transcoding.concurrency == Some(0) {
+        return Err(ApiError::invalid_param(
+            "body",
+            "transcoding.concurrency",
+            "should be 1 or more",
+        ));
+    }
+    if b.transcoding
+        .profile
+        .as_deref()
+        .is_some_and(|p| p != "default")
+    {
+        return Err(ApiError::invalid_param(
+            "body",
+            "transcoding.profile",
+            "Vireo has one transcoding profile: default",
+        ));
+    }
     for (wanted, field) in missing {
         if wanted == Some(true) {
             return Err(ApiError::invalid_param(
@@ -203,6 +226,52 @@ fn refuse_missing_features(b: &CustomBody) -> ApiResult<()> {
         }
     }
     Ok(())
+}
+
+/// PeerTube checks the type of every part of the document, also the parts Vireo has no setting
+/// for; so does Vireo, against the document it answers: a part that is sent must be of the kind
+/// (object, list, text, number, true or false) of the same part there. Parts the document does
+/// not have are left alone, as PeerTube's clients send parts of newer versions. Where the document
+/// has a whole number, a fraction is refused. A form body's
+/// values are all text, so only its structure is checked.
+fn check_shape(sent: &Value, shape: &Value, origin: Origin, path: &str) -> ApiResult<()> {
+    let kind = |v: &Value| match v {
+        Value::Null => "null",
+        Value::Bool(_) => "true or false",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    };
+    match (sent, shape) {
+        (Value::Object(sent), Value::Object(shape)) => {
+            for (key, value) in sent {
+                if let Some(expected) = shape.get(key) {
+                    let inner = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    check_shape(value, expected, origin, &inner)?;
+                }
+            }
+            Ok(())
+        }
+        (_, Value::Null) => Ok(()),
+        (Value::Number(n), Value::Number(whole)) if whole.is_f64() || !n.is_f64() => Ok(()),
+        (Value::Number(_), Value::Number(_)) => Err(ApiError::invalid_param(
+            "body",
+            path,
+            "should be a whole number",
+        )),
+        (Value::String(_), Value::Bool(_) | Value::Number(_)) if origin == Origin::Form => Ok(()),
+        (sent, shape) if std::mem::discriminant(sent) == std::mem::discriminant(shape) => Ok(()),
+        (sent, shape) => Err(ApiError::invalid_param(
+            "body",
+            if path.is_empty() { "body" } else { path },
+            format!("should be {}, not {}", kind(shape), kind(sent)),
+        )),
+    }
 }
 
 /// `body` applied to `c`. Values are checked afterwards, with the configuration file's rules.
@@ -249,9 +318,12 @@ pub async fn get(State(state): State<AppState>, Auth(me): Auth) -> ApiResult<Res
 pub async fn put(
     State(state): State<AppState>,
     Auth(me): Auth,
-    RequiredJson(body): RequiredJson<CustomBody>,
+    body: RequiredBody,
 ) -> ApiResult<Response> {
-    refuse_missing_features(&body)?;
+    let shape = document(&*settings::read_as(&state.core, &me)?, "");
+    check_shape(&body.value, &shape, body.origin, "")?;
+    let body: CustomBody = body.parse()?;
+    check_rules(&body)?;
     if let Some(email) = &body.admin.email {
         crate::service::validate::email(email)?;
     }
@@ -291,6 +363,24 @@ mod tests {
         assert_eq!(doc["0p"], false);
         let back: BTreeMap<String, bool> = serde_json::from_value(doc).unwrap();
         assert_eq!(ladder(&back).unwrap(), vec![1080, 540, 240]);
+    }
+
+    #[test]
+    fn parts_vireo_ignores_are_still_type_checked() {
+        let shape = document(&Config::default(), "admin@example.org");
+        let check = |body: Value| check_shape(&body, &shape, Origin::Json, "");
+        assert!(check(json!({"followers": {"instance": {"manualApproval": false}}})).is_ok());
+        assert!(check(json!({"followers": {"instance": {"manualApproval": "yes"}}})).is_err());
+        assert!(check(json!({"cache": {"previews": {"size": "big"}}})).is_err());
+        assert!(check(json!({"live": []})).is_err());
+        assert!(check(json!({"transcoding": {"threads": 2.5}})).is_err());
+        assert!(check(json!({"transcoding": {"threads": 2}})).is_ok());
+        assert!(check(json!({"instance": {"languages": ["fr"]}})).is_ok());
+        // Parts of newer PeerTube versions are left alone.
+        assert!(check(json!({"newFeature": {"enabled": 3}})).is_ok());
+        // A form's values are text.
+        let form = json!({"signup": {"enabled": "true"}});
+        assert!(check_shape(&form, &shape, Origin::Form, "").is_ok());
     }
 
     #[test]

@@ -268,6 +268,21 @@ pub struct UpdateMeBody {
     pub(crate) email: Option<String>,
     pub(crate) password: Option<String>,
     pub(crate) current_password: Option<String>,
+    // Preferences PeerTube's clients send that Vireo has no use for (its player does not play the
+    // next video by itself, it keeps no watch history and shows no pop-ups): type-checked as
+    // PeerTube checks them, `null` refused, then dropped.
+    #[serde(rename = "autoPlayNextVideo")]
+    _auto_play_next_video: Option<bool>,
+    #[serde(rename = "autoPlayNextVideoPlaylist")]
+    _auto_play_next_video_playlist: Option<bool>,
+    #[serde(rename = "videosHistoryEnabled")]
+    _videos_history_enabled: Option<bool>,
+    #[serde(rename = "noInstanceConfigWarningModal")]
+    _no_instance_config_warning_modal: Option<bool>,
+    #[serde(rename = "noAccountSetupWarningModal")]
+    _no_account_setup_warning_modal: Option<bool>,
+    #[serde(rename = "noWelcomeModal")]
+    _no_welcome_modal: Option<bool>,
 }
 
 pub async fn update_me(

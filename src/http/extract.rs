@@ -30,16 +30,28 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// As `ApiJson`, for the routes whose body is the whole document (`PUT /config/custom`):
-/// a request with no body at all is refused rather than read as no fields.
+/// For the routes whose body is the whole document (`PUT /config/custom`): the body read as
+/// `ApiJson` reads it, kept untyped so the route can check parts it does not take, then parsed
+/// with `parse`. A request with no body at all is refused rather than read as no fields.
 #[derive(Debug)]
-pub struct RequiredJson<T>(pub T);
+pub struct RequiredBody {
+    pub value: serde_json::Value,
+    pub origin: Origin,
+}
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for RequiredJson<T> {
+impl RequiredBody {
+    /// The body as `T`, under the same rules as `ApiJson`.
+    pub fn parse<T: DeserializeOwned>(self) -> Result<T, ApiError> {
+        strict::from_value(self.value, self.origin).map_err(refused_field)
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for RequiredBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        read_body(req, state, true).await.map(RequiredJson)
+        let (value, origin) = read_value(req, state, true).await?;
+        Ok(RequiredBody { value, origin })
     }
 }
 
@@ -48,6 +60,15 @@ async fn read_body<T: DeserializeOwned, S: Send + Sync>(
     state: &S,
     required: bool,
 ) -> Result<T, ApiError> {
+    let (value, origin) = read_value(req, state, required).await?;
+    strict::from_value(value, origin).map_err(refused_field)
+}
+
+async fn read_value<S: Send + Sync>(
+    req: Request,
+    state: &S,
+    required: bool,
+) -> Result<(serde_json::Value, Origin), ApiError> {
     let kind = BodyKind::of(req.headers())?;
     let bytes = axum::body::Bytes::from_request(req, state)
         .await
@@ -55,8 +76,7 @@ async fn read_body<T: DeserializeOwned, S: Send + Sync>(
     if required && bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request("This request needs a body"));
     }
-    let (value, origin) = body_value(kind, &bytes)?;
-    strict::from_value(value, origin).map_err(refused_field)
+    body_value(kind, &bytes)
 }
 
 /// The body formats every PeerTube route reads.

@@ -52,7 +52,7 @@ pub fn from_video(src: &mut Source, rotation: u16) -> Result<Images, ThumbnailEr
     images_of(&DynamicImage::ImageRgb8(rgb))
 }
 
-/// Make both images from an uploaded JPEG, PNG or other supported image.
+/// Make both images from an uploaded JPEG, PNG, WebP or GIF (its first frame).
 pub fn from_image(bytes: &[u8]) -> Result<Images, ThumbnailError> {
     let mut reader = ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
@@ -207,6 +207,20 @@ pub fn rotate(image: RgbImage, rotation: u16) -> RgbImage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// PeerTube's clients send WebP thumbnails and GIF avatars (its /config lists both).
+    #[test]
+    fn webp_and_gif_images_are_read() {
+        let picture = DynamicImage::ImageRgba8(image::RgbaImage::from_fn(40, 30, |x, y| {
+            image::Rgba([x as u8 * 6, y as u8 * 8, 90, 255])
+        }));
+        for format in [image::ImageFormat::WebP, image::ImageFormat::Gif] {
+            let mut bytes = std::io::Cursor::new(Vec::new());
+            picture.write_to(&mut bytes, format).unwrap();
+            let images = from_image(bytes.get_ref()).unwrap();
+            assert!(images.thumbnail.starts_with(&[0xff, 0xd8]), "{format:?}");
+        }
+    }
 
     fn flat(value: u8) -> Picture {
         Picture {

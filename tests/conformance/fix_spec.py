@@ -624,18 +624,20 @@ BIGINT_MAX = 2**63 - 1
 
 
 def user_video_quota_bounds(spec):
-    """NOT in SOURCE.md: the spec lets `videoQuota` and `videoQuotaDaily` of POST /users and
-    PUT /users/{id} be any integer, though PeerTube refuses those under -1 (-1 is "unlimited") and
+    """NOT in SOURCE.md: the spec lets `videoQuota` and `videoQuotaDaily` of POST /users,
+    PUT /users/{id} and the `user` part of PUT /config/custom be any integer, though PeerTube refuses those under -1 (-1 is "unlimited") and
     cannot store those past a BIGINT.
 
     PeerTube's usersAddValidator and usersUpdateValidator check them with isUserVideoQuotaValid and
-    isUserVideoQuotaDailyValid: isInt({ min: -1 }) (CONSTRAINTS_FIELDS.USERS.VIDEO_QUOTA{,_DAILY});
+    isUserVideoQuotaDailyValid: isInt({ min: -1 }) (CONSTRAINTS_FIELDS.USERS.VIDEO_QUOTA{,_DAILY}), as
+    customConfigUpdateValidator checks `user.videoQuota` and `user.videoQuotaDaily`;
     UserModel stores them in BIGINT columns (and a JavaScript number of 1e21 or more is written with an
     exponent, which isInt refuses), so the largest quota is 2^63 - 1."""
-    for name in ("AddUser", "UpdateUser"):
-        props = schemas(spec)[name]["properties"]
+    quotas = [schemas(spec)[name]["properties"] for name in ("AddUser", "UpdateUser")]
+    quotas.append(schemas(spec)["ServerConfigCustom"]["properties"]["user"]["properties"])
+    for props in quotas:
         for field in ("videoQuota", "videoQuotaDaily"):
-            expect("minimum" not in props[field], f"{name}.{field} has a minimum already")
+            expect("minimum" not in props[field], f"{field} has a minimum already")
             props[field]["minimum"] = -1
             props[field]["maximum"] = BIGINT_MAX
 
@@ -976,6 +978,57 @@ def exclude_already_watched_needs_a_token(spec):
     expect(removed > 0, "no operation offers excludeAlreadyWatched")
 
 
+def custom_config_camel_case_names(spec):
+    """NOT in SOURCE.md: `ServerConfigCustom` names two parts in snake case,
+    `transcoding.web_videos` and `import.video_channel_synchronization`, where PeerTube's server reads
+    and answers `transcoding.webVideos` and `import.videoChannelSynchronization`
+    (customConfigUpdateValidator in validators/config.ts checks `transcoding.webVideos.enabled` and
+    `import.videoChannelSynchronization.enabled`; its client's admin form sends the same names). The
+    two parts get the names the server uses."""
+    props = schemas(spec)["ServerConfigCustom"]["properties"]
+    renames = [(props["transcoding"], "web_videos", "webVideos"),
+               (props["import"], "video_channel_synchronization", "videoChannelSynchronization")]
+    for parent, wrong, right in renames:
+        names = parent["properties"]
+        expect(wrong in names and right not in names, f"ServerConfigCustom no longer names {wrong}")
+        parent["properties"] = {right if k == wrong else k: v for k, v in names.items()}
+
+
+FILENAME_FORBIDDEN = "/\\\\\\u0000-\\u001f\\u007f-\\u009f"
+
+
+def custom_config_concurrency_is_a_count(spec):
+    """NOT in SOURCE.md: `transcoding.concurrency` of `ServerConfigCustom` is any number, though
+    PeerTube's customConfigUpdateValidator checks it with isInt({ min: 1 }) (validators/config.ts)."""
+    concurrency = schemas(spec)["ServerConfigCustom"]["properties"]["transcoding"]["properties"]["concurrency"]
+    expect(concurrency.get("type") == "number", "transcoding.concurrency is no longer a bare number")
+    concurrency.update({"type": "integer", "minimum": 1})
+
+
+def vireo_upload_filename_is_a_name(spec):
+    """Vireo's rule, asked for by its PeerTube-API issue (checks made at init, not when the bytes
+    arrive): a resumable upload's `filename` is a file's name, 1 to 255 characters without folders
+    (`/`, `\\`, `.`, `..`) or control characters, refused with 400 at init (PeerTube checks only that
+    it exists, and its extension later)."""
+    changed = 0
+    for method, path, op in operations(spec):
+        if op.get("operationId") != "uploadResumableInit":
+            continue
+        body = resolve(spec, op["requestBody"])
+        for content in body["content"].values():
+            for part in resolve(spec, content["schema"]).get("allOf", []):
+                filename = resolve(spec, part).get("properties", {}).get("filename")
+                if isinstance(filename, dict) and "pattern" not in filename:
+                    filename.update({
+                        "minLength": 1, "maxLength": 255,
+                        # No `not` for "." and "..": schemathesis' coverage phase cannot judge
+                        # a `not` beside the body's binary parts; the alternatives say it.
+                        "pattern": "^(?:[^.{0}][^{0}]*|\\.[^.{0}][^{0}]*|\\.\\.[^{0}]+)$".format(FILENAME_FORBIDDEN),
+                    })
+                    changed += 1
+    expect(changed > 0, "no filename in the resumable upload's initialisation")
+
+
 CORRECTIONS = [
     js_regex_literals_to_ecma,
     drop_hostname_format_on_hosts,
@@ -1019,6 +1072,8 @@ CORRECTIONS = [
     update_me_secrets_need_current_password,
     view_current_time_minimum,
     video_description_and_support_lengths,
+    custom_config_camel_case_names,
+    custom_config_concurrency_is_a_count,
 ]
 
 # Applied after CORRECTIONS with --anonymous, for the run without a token.
@@ -1134,12 +1189,40 @@ def vireo_instance_needs_a_name(spec):
     name.update({"minLength": 1, "maxLength": 120})
 
 
+def vireo_custom_config_refuses_what_it_lacks(spec):
+    """Vireo's rule: `PUT /config/custom` refuses to switch on what Vireo has not built rather than
+    ignore a hoster's wish for it: an audio-only rendition (`transcoding.resolutions.0p`) and e-mail
+    verification at sign-up (`signup.requiresEmailVerification`) may only be false. And a sign-up
+    limit is -1 (none) or more (PeerTube takes any integer)."""
+    props = schemas(spec)["ServerConfigCustom"]["properties"]
+    limit = props["signup"]["properties"]["limit"]
+    expect("minimum" not in limit, "signup.limit has a minimum already")
+    limit["minimum"] = -1
+    audio_only = props["transcoding"]["properties"]["resolutions"]["properties"]["0p"]
+    verification = props["signup"]["properties"]["requiresEmailVerification"]
+    for flag in (audio_only, verification):
+        expect(flag.get("type") == "boolean" and "enum" not in flag, "a flag Vireo refuses changed shape")
+        flag["enum"] = [False]
+
+
+def vireo_refuses_empty_uploads_at_init(spec):
+    """Vireo's rule, asked for by its PeerTube-API issue (checks made at init, not when the bytes
+    arrive): a resumable upload announced as 0 bytes can never be a video, so its initialisation is
+    refused with 400 (PeerTube accepts it and fails the empty file later)."""
+    header = spec["components"]["parameters"]["resumableUploadInitContentLengthHeader"]["schema"]
+    expect(header.get("minimum") == 0, "X-Upload-Content-Length has no minimum of 0 to raise")
+    header["minimum"] = 1
+
+
 VIREO_RULES = [
     vireo_names_and_texts_refuse_controls,
     vireo_language_from_its_list,
     vireo_has_no_password_protected_videos,
     vireo_has_one_theme,
     vireo_instance_needs_a_name,
+    vireo_custom_config_refuses_what_it_lacks,
+    vireo_refuses_empty_uploads_at_init,
+    vireo_upload_filename_is_a_name,
 ]
 
 

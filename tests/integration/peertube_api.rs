@@ -219,6 +219,22 @@ fn null_is_refused_where_a_value_is_required() {
     );
     let e = assert_error(r, 400, "invalid_params");
     assert!(e["invalid-params"]["theme"].is_object(), "{e}");
+    // Preferences Vireo drops are still checked as PeerTube checks them.
+    let r = s.send_json(
+        Method::PUT,
+        "/api/v1/users/me",
+        &root,
+        &json!({"noWelcomeModal": null}),
+    );
+    let e = assert_error(r, 400, "invalid_params");
+    assert!(e["invalid-params"]["noWelcomeModal"].is_object(), "{e}");
+    let r = s.send_json(
+        Method::PUT,
+        "/api/v1/users/me",
+        &root,
+        &json!({"noWelcomeModal": true, "autoPlayNextVideo": false}),
+    );
+    assert_eq!(r.status(), 204);
 
     // Where PeerTube clears a field with null, so does Vireo.
     let r = s.send_json(

@@ -139,6 +139,10 @@ fn hostile_or_impossible_settings_are_refused_and_store_nothing() {
         ),
         (json!({"instance": {"name": "two\nlines"}}), "instance.name"),
         (
+            json!({"instance": {"description": "a bell \u{7}"}}),
+            "control characters",
+        ),
+        (
             json!({"instance": {"terms": "x".repeat(100_001)}}),
             "100 000 characters",
         ),
@@ -148,9 +152,19 @@ fn hostile_or_impossible_settings_are_refused_and_store_nothing() {
         ),
         (json!({"signup": {"limit": -7}}), "signup.limit"),
         (json!({"user": {"videoQuota": -2}}), "video_quota"),
+        // Parts Vireo has no setting for are still type-checked, as PeerTube does.
         (
-            json!({"transcoding": {"enabled": true, "resolutions": {"240p": false}}}),
-            "at least one rung",
+            json!({"followers": {"instance": {"manualApproval": "yes"}}}),
+            "followers.instance.manualApproval",
+        ),
+        (json!({"live": {"enabled": 1}}), "live.enabled"),
+        (
+            json!({"transcoding": {"profile": "fast"}}),
+            "transcoding.profile",
+        ),
+        (
+            json!({"transcoding": {"concurrency": 0}}),
+            "transcoding.concurrency",
         ),
         (
             json!({"transcoding": {"resolutions": {"100p": true}}}),

@@ -43,7 +43,8 @@ pub fn compat_rung(width: usize, height: usize, resolutions: &[u32]) -> Rung {
 }
 
 /// The rungs for a `width × height` source from `resolutions`, smallest first (the order they
-/// are encoded and published in). A source smaller than every rung gets one at its own size.
+/// are encoded and published in). A source smaller than every rung, or an empty list, gets one
+/// at its own size (PeerTube, with no resolution chosen, transcodes the original one).
 pub fn rungs(width: usize, height: usize, resolutions: &[u32]) -> Vec<Rung> {
     let short = width.min(height).max(2);
     let mut out: Vec<Rung> = resolutions
@@ -86,6 +87,16 @@ mod tests {
     use super::*;
 
     const DEFAULT: [u32; 5] = [1080, 720, 480, 360, 240];
+
+    #[test]
+    fn no_rung_chosen_means_one_at_the_source_size() {
+        let only = rungs(1280, 720, &[]);
+        assert_eq!(
+            only.iter().map(|r| (r.width, r.height)).collect::<Vec<_>>(),
+            [(1280, 720)]
+        );
+        assert_eq!(compat_rung(1280, 720, &[]).height, 720);
+    }
 
     #[test]
     fn rungs_keep_the_aspect_never_exceed_the_source_and_are_even() {
