@@ -41,6 +41,12 @@ pub fn app(state: AppState) -> Router {
         .merge(api::media::router())
         .route("/livez", get(livez))
         .route("/readyz", get(readyz))
+        .merge(
+            crate::federation::router().layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                timeout,
+            )),
+        )
         .merge(crate::web::router().layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,

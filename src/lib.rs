@@ -8,6 +8,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod federation;
 pub mod http;
 pub mod jobs;
 pub mod media;

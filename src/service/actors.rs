@@ -96,3 +96,28 @@ pub fn owner_of(tx: &impl Tx, channel_id: u64) -> Result<(Channel, Account)> {
 pub fn account_by_id(core: &Core, id: u64) -> Result<Account> {
     account(&core.store.read()?, id)
 }
+
+/// A local actor, as discovery (WebFinger) finds it by name.
+#[derive(Debug, Clone)]
+pub enum Local {
+    Account(Account),
+    Channel(Channel),
+}
+
+/// The local account or channel a handle (`name` or `name@this-host`) names, if it exists;
+/// `None` for another host's handle and for the names of deleted actors, which stay taken.
+pub fn local_by_handle(core: &Core, handle: &str) -> Result<Option<Local>> {
+    let Some(name) = local_name(handle, &core.config().public_host()) else {
+        return Ok(None);
+    };
+    let tx = core.store.read()?;
+    Ok(match resolve_actor(&tx, name)? {
+        Some(ActorRef::Account(id)) => {
+            records::get::<Account>(&tx, tables::ACCOUNTS, id)?.map(Local::Account)
+        }
+        Some(ActorRef::Channel(id)) => {
+            records::get::<Channel>(&tx, tables::CHANNELS, id)?.map(Local::Channel)
+        }
+        None => None,
+    })
+}

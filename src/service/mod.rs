@@ -28,6 +28,7 @@ pub mod transcoding;
 pub mod upload_limits;
 pub mod uploads;
 pub mod urls;
+pub mod usage;
 pub mod user_admin;
 pub mod users;
 pub mod validate;

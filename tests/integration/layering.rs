@@ -26,8 +26,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // code or the job runner.
     ("api", &["config", "http", "model", "service"]),
     ("web", &["auth", "config", "http", "model", "service"]),
+    ("federation", &["config", "http", "model", "service"]),
     ("admin", &["config", "model", "service"]),
-    ("app", &["api", "http", "web"]),
+    ("app", &["api", "federation", "http", "web"]),
     (
         "server",
         &[

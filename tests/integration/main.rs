@@ -11,6 +11,7 @@ mod common;
 mod conformance;
 mod encode;
 mod endpoints;
+mod federation;
 mod files;
 mod flow;
 mod hostile;
