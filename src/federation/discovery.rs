@@ -28,6 +28,11 @@ const JRD: &str = "application/jrd+json; charset=utf-8";
 const XRD: &str = "application/xrd+xml; charset=utf-8";
 const ACTIVITY_JSON: &str = "application/activity+json";
 const NODEINFO_SCHEMA: &str = "http://nodeinfo.diaspora.software/ns/schema/";
+/// The media types of NodeInfo 2.0 and 2.1, as the schema's `profile` names them.
+const NODEINFO_20: &str =
+    "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.0#\"; charset=utf-8";
+const NODEINFO_21: &str =
+    "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\"; charset=utf-8";
 
 #[derive(Debug, Deserialize)]
 pub struct WebfingerQuery {
@@ -44,7 +49,9 @@ pub async fn webfinger(
         .filter(|r| !r.trim().is_empty())
         .ok_or_else(|| ApiError::invalid_param("query", "resource", "Should have a resource"))?;
     let core = state.core.clone();
-    let urls = Urls::new(&core.config());
+    let config = core.config();
+    let urls = Urls::new(&config);
+    let host = config.public_host();
     let handle = handle_of(&resource, &urls).ok_or_else(|| {
         ApiError::invalid_param(
             "query",
@@ -54,7 +61,6 @@ pub async fn webfinger(
     })?;
     let found = blocking(move || Ok(actors::local_by_handle(&core, &handle)?)).await?;
     let actor = found.ok_or_else(|| ApiError::not_found("Actor"))?;
-    let host = state.core.config().public_host();
     let doc = jrd(&actor, &host, &urls);
     Ok((
         [(header::CONTENT_TYPE, HeaderValue::from_static(JRD))],
@@ -129,9 +135,9 @@ pub async fn nodeinfo(
     State(state): State<AppState>,
     axum::extract::Path(document): axum::extract::Path<String>,
 ) -> ApiResult<Response> {
-    let version = match document.as_str() {
-        "2.0.json" | "2.0" => "2.0",
-        "2.1.json" | "2.1" => "2.1",
+    let (version, content_type) = match document.as_str() {
+        "2.0.json" | "2.0" => ("2.0", NODEINFO_20),
+        "2.1.json" | "2.1" => ("2.1", NODEINFO_21),
         _ => return Err(ApiError::not_found("NodeInfo version")),
     };
     let core = state.core.clone();
@@ -158,11 +164,11 @@ pub async fn nodeinfo(
             "nodeDescription": config.instance.short_description
         }
     });
-    let content_type =
-        format!("application/json; profile=\"{NODEINFO_SCHEMA}{version}#\"; charset=utf-8");
-    let content_type = HeaderValue::from_str(&content_type)
-        .map_err(|e| ApiError::internal_from("the NodeInfo content type", e))?;
-    Ok(([(header::CONTENT_TYPE, content_type)], doc.to_string()).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+        doc.to_string(),
+    )
+        .into_response())
 }
 
 /// `GET /.well-known/host-meta`: the WebFinger template, as XRD.

@@ -61,18 +61,16 @@ pub fn find_channel(tx: &impl Tx, handle: &str, local_host: &str) -> Result<Opti
 
 /// A local channel by handle (`name` or `name@host`).
 pub fn channel_by_handle(core: &Core, handle: &str) -> Result<Channel> {
-    let tx = core.store.read()?;
-    find_channel(&tx, handle, &core.config().public_host())?
-        .ok_or(ServiceError::NotFound("video channel"))
+    match local_by_handle(core, handle)? {
+        Some(Local::Channel(c)) => Ok(c),
+        _ => Err(ServiceError::NotFound("video channel")),
+    }
 }
 
 /// A local account by handle (`name` or `name@host`).
 pub fn account_by_handle(core: &Core, handle: &str) -> Result<Account> {
-    let name = local_name(handle, &core.config().public_host())
-        .ok_or(ServiceError::NotFound("account"))?;
-    let tx = core.store.read()?;
-    match resolve_actor(&tx, name)? {
-        Some(ActorRef::Account(id)) => account(&tx, id),
+    match local_by_handle(core, handle)? {
+        Some(Local::Account(a)) => Ok(a),
         _ => Err(ServiceError::NotFound("account")),
     }
 }
