@@ -36,6 +36,12 @@ pub fn app(state: AppState) -> Router {
             ));
     let body_idle = Duration::from_secs(state.core.config().uploads.body_idle_timeout_secs);
     let api = bounded.merge(api::upload_router(max_body, body_idle));
+    let objects = crate::federation::object_router()
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .with_state(state.clone());
     Router::new()
         .nest("/api/v1", api)
         .merge(api::media::router())
@@ -53,6 +59,9 @@ pub fn app(state: AppState) -> Router {
         )))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(move |req, next| {
+            negotiate(objects.clone(), req, next)
+        }))
         // Outside the routes, so a preflight is answered before any route or its method
         // fallback (which would say 405 without CORS headers).
         .layer(cors())
@@ -96,6 +105,36 @@ fn cors() -> CorsLayer {
             header::ACCEPT_RANGES,
             header::RETRY_AFTER,
         ])
+}
+
+/// A page that is also an ActivityPub object (an account, a channel) is answered by the
+/// federation edge when the request asks for ActivityPub, else by the web UI; both answers say
+/// `Vary: Accept`, so a cache keeps them apart.
+async fn negotiate(objects: Router, req: axum::extract::Request, next: Next) -> Response {
+    use crate::federation::negotiate;
+    use tower::ServiceExt;
+    if !negotiate::is_object_page(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let mut res = if negotiate::wants_activity(req.method(), req.headers()) {
+        // A fresh request: this one already carries the outer router's path parameters, which
+        // the federation router's own would be added to. A GET has no body to keep.
+        let (parts, _) = req.into_parts();
+        let mut fresh = axum::extract::Request::new(axum::body::Body::empty());
+        *fresh.method_mut() = parts.method;
+        *fresh.uri_mut() = parts.uri;
+        *fresh.version_mut() = parts.version;
+        *fresh.headers_mut() = parts.headers;
+        match objects.oneshot(fresh).await {
+            Ok(res) => res,
+            Err(never) => match never {},
+        }
+    } else {
+        next.run(req).await
+    };
+    res.headers_mut()
+        .append(header::VARY, HeaderValue::from_static("accept"));
+    res
 }
 
 /// tower-http answers a preflight with 200; PeerTube (the `cors` package) with 204 and no body.

@@ -104,6 +104,11 @@ fn jrd(actor: &Local, host: &str, urls: &Urls) -> Value {
             urls.absolute(&urls::channel_actor(&c.name)),
             urls.absolute(&urls::channel_page(&c.name)),
         ),
+        Local::Instance(name) => (
+            name,
+            urls.absolute(&urls::account_actor(name)),
+            urls.absolute(urls::INSTANCE_PAGE),
+        ),
     };
     json!({
         "subject": format!("acct:{name}@{host}"),

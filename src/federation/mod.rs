@@ -2,15 +2,45 @@
 //! It calls `service/` and `http/` only, never another edge (ARCHITECTURE.md, "Layers").
 //!
 //! Built so far: discovery (`discovery`): WebFinger for local accounts and channels, NodeInfo
-//! 2.0 and 2.1, host-meta. The actors, signatures, inbox and delivery follow (issue 22; the
-//! decisions taken for them are in ARCHITECTURE.md, "Federation").
+//! 2.0 and 2.1, host-meta; the local actors as documents (`actors`), served on their pages' URLs
+//! to servers that ask for ActivityPub (`negotiate`). The signatures, inbox and delivery follow
+//! (issue 22; the decisions taken for them are in ARCHITECTURE.md, "Federation").
 
+pub mod actors;
 pub mod discovery;
+pub mod negotiate;
 
 use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use serde_json::Value;
 
 use crate::http::AppState;
+
+/// The routes whose URL is also a web page: `app` sends a request here instead of to the page
+/// when `negotiate::wants_activity` says it asks for ActivityPub (and `is_object_page` matches).
+pub fn object_router() -> Router<AppState> {
+    Router::new()
+        .route("/accounts/{name}", get(actors::account))
+        .route("/a/{name}", get(actors::account))
+        .route("/a/{name}/{tab}", get(actors::account_tab))
+        .route("/video-channels/{name}", get(actors::channel))
+        .route("/c/{name}", get(actors::channel))
+        .route("/c/{name}/{tab}", get(actors::channel_tab))
+}
+
+/// An ActivityPub document as an answer.
+pub fn activity_response(doc: &Value) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(negotiate::ACTIVITY_JSON),
+        )],
+        doc.to_string(),
+    )
+        .into_response()
+}
 
 /// Every federation route.
 pub fn router() -> Router<AppState> {

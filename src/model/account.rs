@@ -31,6 +31,9 @@ impl Record for Account {
 pub enum ActorRef {
     Account(u64),
     Channel(u64),
+    /// The instance's own `Application` actor, which follows other instances (its name is
+    /// `peertube` unless a user had taken it before federation existed: see `service::actors`).
+    Instance,
 }
 
 impl Record for ActorRef {

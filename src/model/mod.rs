@@ -7,6 +7,7 @@
 pub mod account;
 pub mod channel;
 pub mod job;
+pub mod key;
 pub mod languages;
 pub mod media;
 pub mod token;

@@ -100,6 +100,19 @@ pub fn account_by_id(core: &Core, id: u64) -> Result<Account> {
 pub enum Local {
     Account(Account),
     Channel(Channel),
+    /// The instance actor, by its name.
+    Instance(String),
+}
+
+impl Local {
+    /// Which entry of the name index this is (what its key is kept under).
+    pub fn actor_ref(&self) -> ActorRef {
+        match self {
+            Local::Account(a) => ActorRef::Account(a.id),
+            Local::Channel(c) => ActorRef::Channel(c.id),
+            Local::Instance(_) => ActorRef::Instance,
+        }
+    }
 }
 
 /// The local account or channel a handle (`name` or `name@this-host`) names, if it exists;
@@ -116,6 +129,66 @@ pub fn local_by_handle(core: &Core, handle: &str) -> Result<Option<Local>> {
         Some(ActorRef::Channel(id)) => {
             records::get::<Channel>(&tx, tables::CHANNELS, id)?.map(Local::Channel)
         }
+        Some(ActorRef::Instance) => Some(Local::Instance(instance_actor_name(&tx)?)),
         None => None,
     })
+}
+
+/// Where the instance actor's name is kept in `META`.
+const INSTANCE_ACTOR_KEY: &str = "instance_actor_name";
+
+/// The names the instance actor may take, in order. PeerTube's is `peertube`, and older
+/// PeerTube finds another instance only through WebFinger of `peertube@host`, so Vireo takes it
+/// too; the others are for an instance where a user took `peertube` before federation existed
+/// (the newest PeerTube finds the actor through NodeInfo instead).
+const INSTANCE_ACTOR_NAMES: [&str; 3] = ["peertube", "vireo_instance", "vireo_instance_actor"];
+
+/// The instance actor's name (`peertube` unless it was taken).
+pub fn instance_actor_name(tx: &impl Tx) -> Result<String> {
+    let meta = tx.table(tables::META)?;
+    let name = meta.get(INSTANCE_ACTOR_KEY)?;
+    match name {
+        Some(v) => String::from_utf8(v.value().to_vec())
+            .map_err(|_| ServiceError::internal("reading the instance actor's name", "not UTF-8")),
+        None => Ok(INSTANCE_ACTOR_NAMES[0].to_owned()),
+    }
+}
+
+/// Reserve the instance actor's name in the actor index, once (at start): from then on no user
+/// or channel can take it.
+pub fn reserve_instance_actor(tx: &WriteTransaction) -> Result<()> {
+    if tx
+        .open_table(tables::META)?
+        .get(INSTANCE_ACTOR_KEY)?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let mut name = None;
+    for candidate in INSTANCE_ACTOR_NAMES {
+        if !actor_exists(tx, candidate)? {
+            name = Some(candidate.to_owned());
+            break;
+        }
+    }
+    // All three taken by users: a numbered name is free for certain, since the index is finite.
+    let name = match name {
+        Some(n) => n,
+        None => first_free_numbered(tx)?,
+    };
+    set_actor_name(tx, &name, ActorRef::Instance)?;
+    tx.open_table(tables::META)?
+        .insert(INSTANCE_ACTOR_KEY, name.as_bytes())?;
+    Ok(())
+}
+
+fn first_free_numbered(tx: &WriteTransaction) -> Result<String> {
+    let mut n: u64 = 2;
+    loop {
+        let name = format!("vireo_instance_{n}");
+        if !actor_exists(tx, &name)? {
+            return Ok(name);
+        }
+        n += 1;
+    }
 }

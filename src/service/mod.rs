@@ -13,6 +13,7 @@ pub mod file_facts;
 pub mod finder;
 pub mod images;
 pub mod indexing;
+pub mod keys;
 pub mod ladder;
 pub mod listing;
 pub mod manage;
@@ -162,6 +163,7 @@ impl Core {
     /// rebuilds it in the background (`search::rebuild_in_background`), `vireo reindex` at once.
     pub fn open(config: Config) -> Result<Arc<Core>> {
         let store = Store::open(&config.database_path())?;
+        store.write(actors::reserve_instance_actor)?;
         let catalog = catalog::Catalog::load(&store)?;
         let (search, fresh) = crate::search::Search::open(&config.storage.data_dir.join("search"))
             .map_err(|e| ServiceError::internal("opening the search index", e))?;

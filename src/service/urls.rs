@@ -59,6 +59,12 @@ pub fn channel_page(name: &str) -> String {
     format!("/c/{name}")
 }
 
+/// The inbox every local actor shares (`endpoints.sharedInbox`).
+pub const SHARED_INBOX: &str = "/inbox";
+
+/// The web UI's page about the instance (the instance actor's profile page).
+pub const INSTANCE_PAGE: &str = "/about/instance";
+
 /// The web UI's account page.
 pub fn account_page(name: &str) -> String {
     format!("/a/{name}")

@@ -158,6 +158,7 @@ fn create_tables(tx: &WriteTransaction) -> Result<()> {
     tx.open_table(ACCOUNTS)?;
     tx.open_table(CHANNELS)?;
     tx.open_table(ACTORS_BY_NAME)?;
+    tx.open_table(ACTOR_KEYS)?;
     tx.open_table(CHANNELS_BY_ACCOUNT)?;
     tx.open_table(VIDEOS)?;
     tx.open_table(VIDEOS_BY_UUID)?;

@@ -24,6 +24,9 @@ pub const CHANNELS: TableDefinition<u64, &[u8]> = TableDefinition::new("channels
 /// Lower-cased actor name → `ActorRef`. Accounts and channels share one namespace, as in PeerTube,
 /// so `/accounts/x` and `/video-channels/x` can never name two different things.
 pub const ACTORS_BY_NAME: TableDefinition<&str, &[u8]> = TableDefinition::new("actors_by_name");
+/// Local actor (`instance`, `account/{id}`, `channel/{id}`) → `ActorKey`: its RSA keypair,
+/// made the first time the actor is served or signs, and kept for good (peers cache it).
+pub const ACTOR_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("actor_keys");
 /// (account id, channel id) → (): the channels an account owns, in creation order.
 pub const CHANNELS_BY_ACCOUNT: TableDefinition<(u64, u64), ()> =
     TableDefinition::new("channels_by_account");

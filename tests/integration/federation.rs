@@ -1,5 +1,6 @@
 //! Federation, from the outside: how another server finds this instance and its actors
-//! (WebFinger, NodeInfo, host-meta), against the real binary.
+//! (WebFinger, NodeInfo, host-meta) and reads them (actor documents on the pages' URLs),
+//! against the real binary.
 
 use serde_json::Value;
 
@@ -142,4 +143,124 @@ fn nodeinfo_and_host_meta_describe_the_instance() {
         )),
         "{xml}"
     );
+}
+
+const AP: &str = "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"";
+
+fn get_activity(s: &Server, path: &str) -> reqwest::blocking::Response {
+    s.get(path).header("accept", AP).send().unwrap()
+}
+
+#[test]
+fn actors_are_documents_for_servers_and_pages_for_browsers() {
+    let dir = tempdir();
+    let s = Server::start(dir.path());
+    let root = s.root_token();
+    s.create_user(&root, "carol", "carol-password", 2);
+    let channels = s.get_json("/api/v1/accounts/carol/video-channels");
+    let channel = channels["data"][0]["name"].as_str().unwrap().to_owned();
+
+    // The account: a Person, the same document from its page's URL.
+    let r = get_activity(&s, "/accounts/carol");
+    assert_eq!(r.status(), 200);
+    assert_eq!(content_type(&r), "application/activity+json; charset=utf-8");
+    assert!(r.headers()["vary"].to_str().unwrap().contains("accept"));
+    let person: Value = r.json().unwrap();
+    let id = format!("{}/accounts/carol", s.url);
+    assert_eq!(person["type"], "Person");
+    assert_eq!(person["id"], id);
+    assert_eq!(person["preferredUsername"], "carol");
+    assert_eq!(person["inbox"], format!("{id}/inbox"));
+    assert_eq!(person["outbox"], format!("{id}/outbox"));
+    assert_eq!(person["followers"], format!("{id}/followers"));
+    assert_eq!(
+        person["endpoints"]["sharedInbox"],
+        format!("{}/inbox", s.url)
+    );
+    assert_eq!(person["publicKey"]["id"], format!("{id}#main-key"));
+    assert_eq!(person["publicKey"]["owner"], id);
+    let pem = person["publicKey"]["publicKeyPem"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----"), "{pem}");
+    assert_eq!(
+        person["@context"][0],
+        "https://www.w3.org/ns/activitystreams"
+    );
+    for page in ["/a/carol", "/a/carol/videos", "/a/carol/video-channels"] {
+        let again: Value = get_activity(&s, page).json().unwrap();
+        assert_eq!(again, person, "{page}");
+    }
+
+    // The key is made once: the document is the same after a restart.
+    let s = {
+        assert!(s.stop());
+        Server::start(dir.path())
+    };
+    let person_again: Value = get_activity(&s, "/accounts/carol").json().unwrap();
+    assert_eq!(person_again["publicKey"]["publicKeyPem"], pem.as_str());
+    // (The restarted server listens on another port, so its URLs changed.)
+    let id = format!("{}/accounts/carol", s.url);
+
+    // The channel: a Group attributed to its owner, with its own key.
+    let group: Value = get_activity(&s, &format!("/video-channels/{channel}"))
+        .json()
+        .unwrap();
+    assert_eq!(group["type"], "Group");
+    assert_eq!(group["id"], format!("{}/video-channels/{channel}", s.url));
+    assert_eq!(group["attributedTo"][0]["type"], "Person");
+    assert_eq!(group["attributedTo"][0]["id"], id);
+    assert_ne!(group["publicKey"]["publicKeyPem"], pem.as_str());
+    let via_page: Value = get_activity(&s, &format!("/c/{channel}/videos"))
+        .json()
+        .unwrap();
+    assert_eq!(via_page, group);
+
+    // The instance actor: an Application named `peertube`, found by WebFinger too; the name
+    // is no user's to take.
+    let app: Value = get_activity(&s, "/accounts/peertube").json().unwrap();
+    assert_eq!(app["type"], "Application");
+    assert_eq!(app["preferredUsername"], "peertube");
+    let host = host(&s);
+    let jrd: Value = get(
+        &s,
+        &format!("/.well-known/webfinger?resource=acct:peertube@{host}"),
+    )
+    .json()
+    .unwrap();
+    assert_eq!(
+        jrd["links"][0]["href"],
+        format!("{}/accounts/peertube", s.url)
+    );
+    let r = s
+        .post("/api/v1/users")
+        .bearer_auth(&root)
+        .json(&serde_json::json!({
+            "username": "peertube", "password": "peertube-password",
+            "email": "pt@example.com", "role": 2, "videoQuota": -1, "videoQuotaDaily": -1
+        }))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 409);
+
+    // Accounts are not channels and back; unknown names are 404 in JSON.
+    assert_eq!(
+        get_activity(&s, &format!("/accounts/{channel}")).status(),
+        404
+    );
+    assert_eq!(get_activity(&s, "/video-channels/carol").status(), 404);
+    assert_eq!(get_activity(&s, "/accounts/nobody").status(), 404);
+
+    // A browser, or a client asking for anything, gets the page.
+    for accept in [
+        "text/html,application/xhtml+xml,*/*;q=0.8",
+        "*/*",
+        "application/json",
+    ] {
+        let r = s.get("/a/carol").header("accept", accept).send().unwrap();
+        assert_eq!(r.status(), 200, "{accept}");
+        assert!(content_type(&r).starts_with("text/html"), "{accept}");
+        assert!(r.headers()["vary"].to_str().unwrap().contains("accept"));
+    }
 }
