@@ -9,6 +9,7 @@
 pub mod actors;
 pub mod discovery;
 pub mod negotiate;
+pub mod signatures;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};

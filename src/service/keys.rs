@@ -118,15 +118,22 @@ pub struct PublicKey {
 }
 
 impl PublicKey {
-    /// Read an SPKI (`BEGIN PUBLIC KEY`) or PKCS#1 (`BEGIN RSA PUBLIC KEY`) PEM.
+    /// Read an SPKI (`BEGIN PUBLIC KEY`) or PKCS#1 (`BEGIN RSA PUBLIC KEY`) PEM. The base64 may
+    /// be wrapped at any width or not at all: the RustCrypto PEM reader wants exactly 64
+    /// columns, which not every fediverse server writes, so the armour is taken off here.
     pub fn from_pem(pem: &str) -> std::result::Result<Self, KeyError> {
         if pem.len() > MAX_PUBLIC_PEM {
             return Err(KeyError::PublicKeyTooLong);
         }
-        let pem = pem.trim();
-        let key = rsa::RsaPublicKey::from_public_key_pem(pem)
-            .or_else(|_| rsa::RsaPublicKey::from_pkcs1_pem(pem))
-            .map_err(|_| KeyError::UnreadablePublicKey)?;
+        let (label, der) = pem_contents(pem).ok_or(KeyError::UnreadablePublicKey)?;
+        let key = match label {
+            "PUBLIC KEY" => rsa::RsaPublicKey::from_public_key_der(&der),
+            "RSA PUBLIC KEY" => {
+                rsa::RsaPublicKey::from_pkcs1_der(&der).map_err(rsa::pkcs8::spki::Error::from)
+            }
+            _ => return Err(KeyError::UnreadablePublicKey),
+        }
+        .map_err(|_| KeyError::UnreadablePublicKey)?;
         let pkcs1 = key
             .to_pkcs1_der()
             .map_err(|_| KeyError::UnreadablePublicKey)?;
@@ -142,6 +149,18 @@ impl PublicKey {
             .verify(message, signature_bytes)
             .is_ok()
     }
+}
+
+/// The label and the decoded bytes of a PEM block, whatever its line width.
+fn pem_contents(pem: &str) -> Option<(&str, Vec<u8>)> {
+    let rest = pem.trim().strip_prefix("-----BEGIN ")?;
+    let (label, rest) = rest.split_once("-----")?;
+    let (body, end) = rest.split_once("-----END ")?;
+    if end.trim_end().strip_suffix("-----")? != label {
+        return None;
+    }
+    let b64: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    Some((label, STANDARD.decode(b64).ok()?))
 }
 
 #[cfg(test)]
@@ -185,5 +204,16 @@ mod tests {
             Err(KeyError::PublicKeyTooLong)
         ));
         Ok(())
+    }
+}
+
+/// Keys for other modules' unit tests.
+#[cfg(test)]
+pub mod tests_support {
+    use super::*;
+
+    /// A fresh keypair.
+    pub fn new_key() -> ActorKey {
+        generate().expect("an RSA key")
     }
 }
