@@ -531,7 +531,10 @@ fn over_http(work: &Path, list: &[IndexedVideo], classes: &[(&'static str, Vec<Q
     let t = Instant::now();
     let server = start_vireo(&data, port);
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::blocking::Client::new();
+    let client = reqwest::blocking::Client::builder()
+        .tls_backend_preconfigured(vireo::federation::client::tls_config().unwrap())
+        .build()
+        .unwrap();
     // The index is built from the store at first start; searches say 503 until then.
     while http_search(&client, &base, &[("search", "zzzz")]).0 == 503 {
         std::thread::sleep(Duration::from_millis(50));

@@ -48,6 +48,7 @@ pub struct Config {
     pub jobs: Jobs,
     pub transcoding: Transcoding,
     pub auth: Auth,
+    pub federation: Federation,
     pub log: Log,
 }
 
@@ -168,6 +169,17 @@ pub struct Auth {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+pub struct Federation {
+    pub allow_private_addresses: bool,
+    pub max_activity_bytes: usize,
+    pub fetch_timeout_secs: u64,
+    pub max_fetch_bytes: usize,
+    pub delivery_concurrency: usize,
+    pub delivery_give_up_hours: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Log {
     pub format: LogFormat,
     pub level: String,
@@ -259,6 +271,15 @@ impl Default for Config {
                 signups_per_address: 5,
                 max_concurrent_hashes: 0,
             },
+            // Fetch bounds as PeerTube's (7 s, about 3 MB); retries over a week, as Mastodon.
+            federation: Federation {
+                allow_private_addresses: false,
+                max_activity_bytes: 1024 * 1024,
+                fetch_timeout_secs: 10,
+                max_fetch_bytes: 3 * 1024 * 1024,
+                delivery_concurrency: 8,
+                delivery_give_up_hours: 7 * 24,
+            },
             log: Log {
                 format: LogFormat::Pretty,
                 level: "info".into(),
@@ -315,6 +336,11 @@ impl Default for Transcoding {
 impl Default for Auth {
     fn default() -> Self {
         Config::default().auth
+    }
+}
+impl Default for Federation {
+    fn default() -> Self {
+        Config::default().federation
     }
 }
 impl Default for Log {
@@ -534,6 +560,34 @@ pub const DOCS: &[(&str, &str)] = &[
         "auth.max_concurrent_hashes",
         "Password hashes (about 20 ms and 19 MiB each) computed at once; others wait briefly, then get 429. 0 means one per CPU core.",
     ),
+    (
+        "federation",
+        "ActivityPub: how this instance talks to other servers.",
+    ),
+    (
+        "federation.allow_private_addresses",
+        "Let federation reach loopback, private and link-local addresses, over plain http and on any port. For tests and labs only: off, only public https hosts are fetched or delivered to.",
+    ),
+    (
+        "federation.max_activity_bytes",
+        "Largest activity an inbox accepts (413 above).",
+    ),
+    (
+        "federation.fetch_timeout_secs",
+        "How long a fetch of a remote actor or object, or a delivery, may take.",
+    ),
+    (
+        "federation.max_fetch_bytes",
+        "Largest remote document read; a larger one is refused.",
+    ),
+    (
+        "federation.delivery_concurrency",
+        "Deliveries to other servers in flight at once.",
+    ),
+    (
+        "federation.delivery_give_up_hours",
+        "A delivery still failing after this long is dropped (retries back off exponentially).",
+    ),
     ("log", "Logging (RUST_LOG, when set, overrides the level)."),
     ("log.format", "pretty for people, json for log collectors."),
     (
@@ -668,6 +722,7 @@ impl Config {
             return bad("server.header_timeout_secs and server.max_connections must be > 0".into());
         }
         self.validate_instance()?;
+        self.validate_federation()?;
         if self.signup.limit < -1 || self.user.video_quota < -1 || self.user.video_quota_daily < -1
         {
             return bad(
@@ -691,6 +746,21 @@ impl Config {
 
     /// The instance's texts appear in every page's title and in federation: bounded, and the
     /// name on one line.
+    fn validate_federation(&self) -> Result<(), ConfigError> {
+        let f = &self.federation;
+        if f.max_activity_bytes < 1024
+            || f.max_fetch_bytes < 1024
+            || f.fetch_timeout_secs == 0
+            || f.delivery_concurrency == 0
+            || f.delivery_give_up_hours == 0
+        {
+            return Err(ConfigError::Invalid(
+                "federation: the byte limits must be at least 1024, the others above 0".into(),
+            ));
+        }
+        Ok(())
+    }
+
     fn validate_instance(&self) -> Result<(), ConfigError> {
         let i = &self.instance;
         let bad = |m: &str| Err(ConfigError::Invalid(m.into()));

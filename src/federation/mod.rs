@@ -7,17 +7,23 @@
 //! (issue 22; the decisions taken for them are in ARCHITECTURE.md, "Federation").
 
 pub mod actors;
+pub mod client;
+pub mod collections;
+pub mod delivery;
 pub mod discovery;
+pub mod fetcher;
+pub mod inbox;
 pub mod negotiate;
 pub mod signatures;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::Value;
 
 use crate::http::AppState;
+use crate::service::urls;
 
 /// The routes whose URL is also a web page: `app` sends a request here instead of to the page
 /// when `negotiate::wants_activity` says it asks for ActivityPub (and `is_object_page` matches).
@@ -50,4 +56,23 @@ pub fn router() -> Router<AppState> {
         .route("/.well-known/nodeinfo", get(discovery::nodeinfo_links))
         .route("/nodeinfo/{version}", get(discovery::nodeinfo))
         .route("/.well-known/host-meta", get(discovery::host_meta))
+        .route(urls::SHARED_INBOX, post(inbox::receive))
+        .route("/accounts/{name}/inbox", post(inbox::receive))
+        .route("/video-channels/{name}/inbox", post(inbox::receive))
+        .route(
+            "/accounts/{name}/followers",
+            get(collections::account_followers),
+        )
+        .route(
+            "/video-channels/{name}/followers",
+            get(collections::channel_followers),
+        )
+        .route(
+            "/accounts/{name}/following",
+            get(collections::account_following),
+        )
+        .route(
+            "/video-channels/{name}/following",
+            get(collections::channel_following),
+        )
 }

@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod channel;
+pub mod federation;
 pub mod job;
 pub mod key;
 pub mod languages;

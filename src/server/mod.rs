@@ -110,6 +110,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let worker = Worker::start(core.clone())?;
     let view_writer = tokio::spawn(write_views_periodically(core.clone()));
+    let deliveries = crate::federation::delivery::start(core.clone());
     let addr: SocketAddr = core.config().listen_addr()?;
     let listener = listener::bind(addr).with_context(|| format!("listening on {addr}"))?;
     let socket_path = core.config().admin_socket_path();
@@ -130,6 +131,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let _ = admin_task.await;
     view_writer.abort();
     let _ = view_writer.await;
+    // A delivery in flight is tried again after its lease (`service::deliveries`).
+    deliveries.abort();
+    let _ = deliveries.await;
     write_views(core.clone()).await;
     admin::socket::cleanup(&socket_path);
     worker.stop(&core);

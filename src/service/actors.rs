@@ -192,3 +192,41 @@ fn first_free_numbered(tx: &WriteTransaction) -> Result<String> {
         n += 1;
     }
 }
+
+/// The local actor an index entry points at (`None` for a deleted account or channel).
+pub fn local_by_ref(core: &Core, actor: ActorRef) -> Result<Option<Local>> {
+    let tx = core.store.read()?;
+    Ok(match actor {
+        ActorRef::Account(id) => {
+            records::get::<Account>(&tx, tables::ACCOUNTS, id)?.map(Local::Account)
+        }
+        ActorRef::Channel(id) => {
+            records::get::<Channel>(&tx, tables::CHANNELS, id)?.map(Local::Channel)
+        }
+        ActorRef::Instance => Some(Local::Instance(instance_actor_name(&tx)?)),
+    })
+}
+
+/// The local actor a URL of this instance names (`/accounts/{name}`, `/video-channels/{name}`,
+/// absolute, as activities name them).
+pub fn local_by_url(core: &Core, url: &str) -> Result<Option<Local>> {
+    let base = core.config().public_url();
+    let Some(path) = url.strip_prefix(base.as_str()) else {
+        return Ok(None);
+    };
+    let (channel, name) = if let Some(n) = path.strip_prefix("/accounts/") {
+        (false, n)
+    } else if let Some(n) = path.strip_prefix("/video-channels/") {
+        (true, n)
+    } else {
+        return Ok(None);
+    };
+    if name.is_empty() || name.contains(['/', '?', '#', '@']) {
+        return Ok(None);
+    }
+    Ok(match local_by_handle(core, name)? {
+        Some(Local::Channel(c)) if channel => Some(Local::Channel(c)),
+        Some(l @ (Local::Account(_) | Local::Instance(_))) if !channel => Some(l),
+        _ => None,
+    })
+}

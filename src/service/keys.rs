@@ -37,19 +37,10 @@ pub enum KeyError {
     UnreadablePrivateKey,
 }
 
-/// Where an actor's key is kept in `ACTOR_KEYS`.
-fn slot(owner: ActorRef) -> String {
-    match owner {
-        ActorRef::Instance => "instance".to_owned(),
-        ActorRef::Account(id) => format!("account/{id}"),
-        ActorRef::Channel(id) => format!("channel/{id}"),
-    }
-}
-
 /// The keypair of a local actor, made and stored the first time it is asked for. Making a key
 /// takes a few hundred milliseconds: call this from a blocking thread.
 pub fn actor_key(core: &Core, owner: ActorRef) -> Result<ActorKey> {
-    let slot = slot(owner);
+    let slot = super::follows::slot(owner);
     if let Some(key) = stored_key(&core.store.read()?, &slot)? {
         return Ok(key);
     }

@@ -9,8 +9,10 @@ pub mod actors;
 pub mod catalog;
 pub mod channels;
 pub mod credentials;
+pub mod deliveries;
 pub mod file_facts;
 pub mod finder;
+pub mod follows;
 pub mod images;
 pub mod indexing;
 pub mod keys;
@@ -21,8 +23,10 @@ pub mod media_files;
 pub mod pipeline;
 pub mod processing;
 pub mod progress;
+pub mod remote_actors;
 pub mod rights;
 pub mod search;
+pub mod seen;
 pub mod sessions;
 pub mod settings;
 pub mod transcoding;
@@ -138,6 +142,8 @@ pub struct Core {
     pub catalog: catalog::Catalog,
     /// Rung after a commit that enqueued a job.
     pub jobs_wake: wake::Wake,
+    /// Rung after a commit that enqueued a delivery to another server.
+    pub deliveries_wake: tokio::sync::Notify,
     /// Videos being processed and how far they have got.
     pub progress: progress::Progress,
     /// Login throttling and the slots password hashes run in.
@@ -178,6 +184,7 @@ impl Core {
             settings,
             catalog,
             jobs_wake: wake::Wake::default(),
+            deliveries_wake: tokio::sync::Notify::new(),
             progress: progress::Progress::default(),
             receiving: upload_limits::Receiving::default(),
             uploads_writing: std::sync::Arc::new(uploads::InFlight::default()),

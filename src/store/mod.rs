@@ -159,6 +159,13 @@ fn create_tables(tx: &WriteTransaction) -> Result<()> {
     tx.open_table(CHANNELS)?;
     tx.open_table(ACTORS_BY_NAME)?;
     tx.open_table(ACTOR_KEYS)?;
+    tx.open_table(REMOTE_ACTORS)?;
+    tx.open_table(FOLLOWERS)?;
+    tx.open_table(FOLLOWS_BY_ACTIVITY)?;
+    tx.open_table(SEEN_ACTIVITIES)?;
+    tx.open_table(SEEN_BY_TIME)?;
+    tx.open_table(DELIVERIES)?;
+    tx.open_table(DELIVERIES_DUE)?;
     tx.open_table(CHANNELS_BY_ACCOUNT)?;
     tx.open_table(VIDEOS)?;
     tx.open_table(VIDEOS_BY_UUID)?;

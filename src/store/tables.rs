@@ -27,6 +27,22 @@ pub const ACTORS_BY_NAME: TableDefinition<&str, &[u8]> = TableDefinition::new("a
 /// Local actor (`instance`, `account/{id}`, `channel/{id}`) → `ActorKey`: its RSA keypair,
 /// made the first time the actor is served or signs, and kept for good (peers cache it).
 pub const ACTOR_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("actor_keys");
+/// Remote actor id → `RemoteActor`: the actors of other servers as last fetched.
+pub const REMOTE_ACTORS: TableDefinition<&str, &[u8]> = TableDefinition::new("remote_actors");
+/// (local actor slot, as in `ACTOR_KEYS`; follower actor id) → `Follower`.
+pub const FOLLOWERS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("followers");
+/// `Follow` activity id → (local actor slot, follower actor id), for the `Undo` that names it.
+pub const FOLLOWS_BY_ACTIVITY: TableDefinition<&str, (&str, &str)> =
+    TableDefinition::new("follows_by_activity");
+/// Activity id → unix ms received: the signed activities of the last two hours, so that one
+/// replayed within its signature's lifetime is refused.
+pub const SEEN_ACTIVITIES: TableDefinition<&str, i64> = TableDefinition::new("seen_activities");
+/// (unix ms received, activity id) → (): `SEEN_ACTIVITIES` by age, to forget the old ones.
+pub const SEEN_BY_TIME: TableDefinition<(i64, &str), ()> = TableDefinition::new("seen_by_time");
+/// Delivery id → `Delivery`: activities waiting to reach another server's inbox.
+pub const DELIVERIES: TableDefinition<u64, &[u8]> = TableDefinition::new("deliveries");
+/// (unix ms due, delivery id) → (): deliveries in the order they may be tried.
+pub const DELIVERIES_DUE: TableDefinition<(i64, u64), ()> = TableDefinition::new("deliveries_due");
 /// (account id, channel id) → (): the channels an account owns, in creation order.
 pub const CHANNELS_BY_ACCOUNT: TableDefinition<(u64, u64), ()> =
     TableDefinition::new("channels_by_account");

@@ -60,6 +60,7 @@ impl Server {
             }
         });
         let http = Client::builder()
+            .tls_backend_preconfigured(vireo::federation::client::tls_config().unwrap())
             .no_proxy()
             .timeout(Duration::from_secs(30))
             .build()

@@ -264,3 +264,120 @@ fn actors_are_documents_for_servers_and_pages_for_browsers() {
         assert!(r.headers()["vary"].to_str().unwrap().contains("accept"));
     }
 }
+
+/// Run the Node peer (`tests/federation/peer.js`, signing and verifying with PeerTube's own
+/// `@peertube/http-signature`) against `s`, following `actor_path`; what it saw.
+fn run_peer(s: &Server, actor_path: &str, mode: Option<&str>) -> Value {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/federation");
+    assert!(
+        dir.join("node_modules/@peertube/http-signature").exists(),
+        "run tests/run.sh once: it installs the federation peers"
+    );
+    let mut cmd = std::process::Command::new("node");
+    cmd.current_dir(&dir)
+        .arg("peer.js")
+        .arg(&s.url)
+        .arg(actor_path);
+    if let Some(m) = mode {
+        cmd.arg(m);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "peer.js failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn status(v: &Value, step: &str) -> u64 {
+    v[step]["status"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{step}: {v}"))
+}
+
+#[test]
+fn a_peer_signing_as_peertube_follows_a_channel_and_forgeries_fail() {
+    let dir = tempdir();
+    let s = Server::start_with(
+        dir.path(),
+        &[("VIREO_FEDERATION__ALLOW_PRIVATE_ADDRESSES", "true")],
+    );
+    let root = s.root_token();
+    s.create_user(&root, "dora", "dora-password", 2);
+    let channels = s.get_json("/api/v1/accounts/dora/video-channels");
+    let channel = channels["data"][0]["name"].as_str().unwrap().to_owned();
+    let path = format!("/video-channels/{channel}");
+
+    let seen = run_peer(&s, &path, None);
+    let peer = seen["actor"].as_str().unwrap();
+
+    // Refused with 401, and nothing kept: the follower count stayed 0.
+    for step in ["unsigned", "forged", "altered", "stale", "mismatched"] {
+        assert_eq!(status(&seen, step), 401, "{step}: {seen}");
+        let e: Value = serde_json::from_str(seen[step]["body"].as_str().unwrap()).unwrap();
+        assert_eq!(e["code"], "invalid_signature", "{step}");
+    }
+    assert_eq!(seen["followersAfterRefusals"], 0);
+
+    // The follow: accepted, counted, and its Accept delivered to the peer, signed by the
+    // channel's key, which PeerTube's library verified after fetching it from Vireo.
+    assert_eq!(status(&seen, "follow"), 202);
+    assert_eq!(seen["followersAfterFollow"], 1);
+    assert_eq!(seen["followersPage"], serde_json::json!([peer]));
+    let accept = &seen["accept"];
+    assert!(accept.is_object(), "no Accept arrived: {seen}");
+    assert_eq!(accept["error"], Value::Null, "{accept}");
+    assert_eq!(accept["signatureValid"], true, "{accept}");
+    assert_eq!(accept["digestValid"], true, "{accept}");
+    assert_eq!(accept["signerOwnsKey"], true, "{accept}");
+    let channel_id = format!("{}{path}", s.url);
+    assert_eq!(accept["keyId"], format!("{channel_id}#main-key"));
+    assert_eq!(accept["activity"]["type"], "Accept");
+    assert_eq!(accept["activity"]["actor"], channel_id.as_str());
+    assert_eq!(accept["activity"]["object"]["type"], "Follow");
+    assert_eq!(accept["activity"]["object"]["actor"], peer);
+
+    // The same signed request again: a replay.
+    assert_eq!(status(&seen, "replayed"), 403);
+
+    // Undo ends the follow.
+    assert_eq!(status(&seen, "undo"), 202);
+    assert_eq!(seen["followersAfterUndo"], 0);
+
+    // Hostile or unknown JSON, correctly signed: a clear answer, never a 500.
+    assert_eq!(status(&seen, "notJson"), 400);
+    assert_eq!(status(&seen, "nested"), 400);
+    assert_eq!(status(&seen, "unknownType"), 202);
+    assert_eq!(status(&seen, "followOfNobody"), 404);
+
+    // An activity larger than `federation.max_activity_bytes` (1 MiB): refused unread.
+    let big = vec![b' '; 10 * 1024 * 1024];
+    let r = s
+        .post("/inbox")
+        .header("content-type", "application/activity+json")
+        .body(big)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 413);
+
+    // From Vireo's side too, and the server still serves.
+    let followers: Value = get_activity(&s, &format!("{path}/followers"))
+        .json()
+        .unwrap();
+    assert_eq!(followers["type"], "OrderedCollection");
+    assert_eq!(followers["totalItems"], 0);
+    assert_eq!(get(&s, "/livez").status(), 200);
+}
+
+#[test]
+fn without_the_lab_setting_actors_on_private_addresses_are_never_fetched() {
+    let dir = tempdir();
+    let s = Server::start(dir.path());
+    let seen = run_peer(&s, "/accounts/root", Some("refused"));
+    assert_eq!(status(&seen, "follow"), 401, "{seen}");
+    let body = seen["follow"]["body"].as_str().unwrap();
+    assert!(body.contains("is not a URL Vireo fetches"), "{body}");
+    let followers: Value = get_activity(&s, "/accounts/root/followers").json().unwrap();
+    assert_eq!(followers["totalItems"], 0);
+}

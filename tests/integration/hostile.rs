@@ -425,6 +425,7 @@ fn livez_answers_under_twenty_thousand_slowloris_connections() {
         let (probing, url) = (probing.clone(), format!("{}/livez", s.url));
         std::thread::spawn(move || {
             let client = reqwest::blocking::Client::builder()
+                .tls_backend_preconfigured(vireo::federation::client::tls_config().unwrap())
                 .no_proxy()
                 .pool_max_idle_per_host(0)
                 .local_address(IpAddr::from([127, 0, 0, 1]))
@@ -516,6 +517,7 @@ fn livez_answers_under_twenty_thousand_slowloris_connections() {
 /// A client whose connections come from `ip` (any of 127.0.0.0/8).
 fn client_from(ip: [u8; 4]) -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
+        .tls_backend_preconfigured(vireo::federation::client::tls_config().unwrap())
         .no_proxy()
         .local_address(IpAddr::from(ip))
         .timeout(Duration::from_secs(60))

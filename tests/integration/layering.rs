@@ -32,7 +32,16 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "server",
         &[
-            "admin", "app", "auth", "config", "http", "jobs", "model", "service", "web",
+            "admin",
+            "app",
+            "auth",
+            "config",
+            "federation",
+            "http",
+            "jobs",
+            "model",
+            "service",
+            "web",
         ],
     ),
 ];

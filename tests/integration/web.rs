@@ -24,6 +24,7 @@ struct Visitor<'a> {
 impl<'a> Visitor<'a> {
     fn new(s: &'a Server) -> Self {
         let http = Client::builder()
+            .tls_backend_preconfigured(vireo::federation::client::tls_config().unwrap())
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -1,0 +1,153 @@
+//! The collections of local actors, in PeerTube's paging (`activityPubCollectionPagination`):
+//! the root gives `totalItems` and `first`; `?page=N` (from 1) gives ten items, with `next` and
+//! `prev`. Followers are the remote actors that follow (`service::follows`); local actors follow
+//! nobody yet, so `following` is empty until instance follows exist.
+
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::activity_response;
+use super::actors::actor_id;
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::blocking;
+use crate::service::actors::{self, Local};
+use crate::service::follows;
+use crate::service::urls::Urls;
+
+const PAGE_SIZE: usize = 10;
+/// Pages past this are refused: no collection is that long, and a crawler asking is lost.
+const MAX_PAGE: u64 = 100_000;
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    page: Option<u64>,
+}
+
+/// `GET /accounts/{name}/followers`.
+pub async fn account_followers(
+    state: State<AppState>,
+    Path(name): Path<String>,
+    q: Query<PageQuery>,
+) -> ApiResult<Response> {
+    followers(state, name, false, q).await
+}
+
+/// `GET /video-channels/{name}/followers`.
+pub async fn channel_followers(
+    state: State<AppState>,
+    Path(name): Path<String>,
+    q: Query<PageQuery>,
+) -> ApiResult<Response> {
+    followers(state, name, true, q).await
+}
+
+/// `GET /accounts/{name}/following`.
+pub async fn account_following(
+    state: State<AppState>,
+    Path(name): Path<String>,
+    q: Query<PageQuery>,
+) -> ApiResult<Response> {
+    following(state, name, false, q).await
+}
+
+/// `GET /video-channels/{name}/following`.
+pub async fn channel_following(
+    state: State<AppState>,
+    Path(name): Path<String>,
+    q: Query<PageQuery>,
+) -> ApiResult<Response> {
+    following(state, name, true, q).await
+}
+
+async fn followers(
+    State(state): State<AppState>,
+    name: String,
+    channel: bool,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Response> {
+    let page = checked_page(q.page)?;
+    let core = state.core.clone();
+    let (id, total, items) = blocking(move || {
+        let local = local(&core, &name, channel)?;
+        let offset = page.map_or(0, |p| usize::try_from(p - 1).unwrap_or(usize::MAX));
+        let offset = offset.saturating_mul(PAGE_SIZE);
+        let (total, items) = follows::followers(&core, local.actor_ref(), offset, PAGE_SIZE)?;
+        let id = format!("{}/followers", actor_id(&Urls::new(&core.config()), &local));
+        Ok((id, total, items))
+    })
+    .await?;
+    Ok(activity_response(&collection(&id, total, page, items)))
+}
+
+async fn following(
+    State(state): State<AppState>,
+    name: String,
+    channel: bool,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Response> {
+    let page = checked_page(q.page)?;
+    let core = state.core.clone();
+    let id = blocking(move || {
+        let local = local(&core, &name, channel)?;
+        Ok(format!(
+            "{}/following",
+            actor_id(&Urls::new(&core.config()), &local)
+        ))
+    })
+    .await?;
+    Ok(activity_response(&collection(&id, 0, page, Vec::new())))
+}
+
+fn checked_page(page: Option<u64>) -> ApiResult<Option<u64>> {
+    match page {
+        Some(p) if p == 0 || p > MAX_PAGE => Err(ApiError::invalid_param(
+            "query",
+            "page",
+            format!("Should be 1 to {MAX_PAGE}"),
+        )),
+        other => Ok(other),
+    }
+}
+
+fn local(core: &crate::service::Core, name: &str, channel: bool) -> ApiResult<Local> {
+    match actors::local_by_handle(core, name)? {
+        Some(l @ Local::Channel(_)) if channel => Ok(l),
+        Some(l @ (Local::Account(_) | Local::Instance(_))) if !channel => Ok(l),
+        _ => Err(ApiError::not_found("Actor")),
+    }
+}
+
+/// The root of a collection, or one of its pages.
+fn collection(id: &str, total: u64, page: Option<u64>, items: Vec<String>) -> Value {
+    let context = "https://www.w3.org/ns/activitystreams";
+    let Some(page) = page else {
+        let mut root = json!({
+            "@context": context,
+            "id": id,
+            "type": "OrderedCollection",
+            "totalItems": total,
+        });
+        if total > 0 {
+            root["first"] = json!(format!("{id}?page=1"));
+        }
+        return root;
+    };
+    let mut doc = json!({
+        "@context": context,
+        "id": format!("{id}?page={page}"),
+        "type": "OrderedCollectionPage",
+        "partOf": id,
+        "totalItems": total,
+        "orderedItems": items,
+    });
+    if page > 1 {
+        doc["prev"] = json!(format!("{id}?page={}", page - 1));
+    }
+    if total > page.saturating_mul(PAGE_SIZE as u64) {
+        doc["next"] = json!(format!("{id}?page={}", page + 1));
+    }
+    doc
+}

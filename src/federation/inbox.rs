@@ -1,0 +1,208 @@
+//! The inboxes (`POST /inbox`, shared, and each actor's `…/inbox`): where other servers deliver
+//! activities. Every activity must come signed by its own actor (`signatures`), checked before
+//! anything of it is read further; what it asks is then done through `service/`.
+//!
+//! Answers: 202 when accepted (or understood and ignored: an unknown type, an Undo of nothing),
+//! 401 when the signature is missing, wrong, stale, or not the actor's, 403 for a replayed
+//! activity, 400 for what is not an activity, 404 for a follow of nobody here, 413 over
+//! `federation.max_activity_bytes`. Nothing is stored unless everything holds.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::actors::actor_id;
+use super::fetcher::{self, ActorError, id_of};
+use super::signatures::{self, Incoming, Params, SignatureError};
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::blocking;
+use crate::model::federation::RemoteActor;
+use crate::model::now_ms;
+use crate::service::actors;
+use crate::service::keys::PublicKey;
+use crate::service::urls::Urls;
+use crate::service::{Core, follows};
+
+/// `POST /inbox`, `/accounts/{name}/inbox`, `/video-channels/{name}/inbox`: one processing for
+/// all, since an activity names its own target.
+pub async fn receive(State(state): State<AppState>, req: Request) -> ApiResult<Response> {
+    let core = state.core.clone();
+    let limit = core.config().federation.max_activity_bytes;
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("An activity may be at most {limit} bytes"),
+        )
+    })?;
+    let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let incoming = Incoming {
+        method: &parts.method,
+        target,
+        headers: &parts.headers,
+        body: &body,
+    };
+    let params = signatures::check(incoming, SystemTime::now()).map_err(refused)?;
+    let activity: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("The body is not JSON: {e}")))?;
+    let actor_id = id_of(&activity["actor"])
+        .ok_or_else(|| ApiError::bad_request("The activity has no actor"))?;
+    if actor_id != params.key_owner() {
+        return Err(unauthorized(
+            "The signer and the actor of the activity do not match",
+        ));
+    }
+    let actor = verified_signer(&core, incoming, &params).await?;
+    if let Some(id) = activity["id"].as_str()
+        && !same_host(id, &actor.host)
+    {
+        return Err(ApiError::bad_request(
+            "The activity's id is on another server than its actor",
+        ));
+    }
+    act(&core, &activity, actor).await?;
+    Ok(StatusCode::ACCEPTED.into_response())
+}
+
+/// The signer, fetched (or cached), whose key verifies the request. A cached key that does not
+/// verify is fetched again once: the actor may have changed its key.
+async fn verified_signer(
+    core: &Arc<Core>,
+    req: Incoming<'_>,
+    params: &Params,
+) -> ApiResult<RemoteActor> {
+    let mut refresh = false;
+    loop {
+        let actor = fetcher::key_owner(core, &params.key_id, refresh)
+            .await
+            .map_err(|e| match e {
+                ActorError::Service(s) => ApiError::from(s),
+                other => unauthorized(&format!("The signer's key cannot be used: {other}")),
+            })?;
+        let key =
+            PublicKey::from_pem(&actor.public_key_pem).map_err(|e| unauthorized(&e.to_string()))?;
+        match signatures::verify(req, params, &key) {
+            Ok(()) => return Ok(actor),
+            Err(e) if refresh => return Err(refused(e)),
+            Err(_) => refresh = true,
+        }
+    }
+}
+
+fn same_host(url: &str, host: &str) -> bool {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| signatures::host_header(&u))
+        .is_some_and(|h| h.eq_ignore_ascii_case(host))
+}
+
+fn refused(e: SignatureError) -> ApiError {
+    unauthorized(&e.to_string())
+}
+
+fn unauthorized(detail: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_signature", detail)
+}
+
+/// Do what a verified activity asks.
+async fn act(core: &Arc<Core>, activity: &Value, actor: RemoteActor) -> ApiResult<()> {
+    let kind = activity["type"].as_str().unwrap_or_default();
+    match kind {
+        "Follow" => follow(core, activity, actor).await,
+        "Undo" => undo(core, activity, actor).await,
+        // Understood later (videos, views, likes, announces); accepted and ignored meanwhile, as
+        // PeerTube drops what it does not handle.
+        _ => {
+            tracing::debug!(kind, actor = %actor.id, "activity ignored");
+            Ok(())
+        }
+    }
+}
+
+/// A remote actor follows a local account, channel or the instance: accepted at once.
+async fn follow(core: &Arc<Core>, activity: &Value, actor: RemoteActor) -> ApiResult<()> {
+    let follow_id = activity_id(activity)?;
+    let object = id_of(&activity["object"])
+        .ok_or_else(|| ApiError::bad_request("The Follow has no object"))?
+        .to_owned();
+    let core = core.clone();
+    blocking(move || {
+        let local =
+            actors::local_by_url(&core, &object)?.ok_or_else(|| ApiError::not_found("Actor"))?;
+        let urls = Urls::new(&core.config());
+        let local_id = actor_id(&urls, &local);
+        let accept = json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{local_id}#accepts/follows/{}", uuid::Uuid::new_v4()),
+            "type": "Accept",
+            "actor": local_id,
+            "object": {
+                "id": follow_id,
+                "type": "Follow",
+                "actor": actor.id,
+                "object": local_id,
+            },
+        });
+        follows::accept(
+            &core,
+            local.actor_ref(),
+            &actor,
+            &follow_id,
+            &accept.to_string(),
+            now_ms(),
+        )?;
+        tracing::info!(follower = %actor.id, following = %local_id, "follow accepted");
+        Ok(())
+    })
+    .await
+}
+
+/// An `Undo`: of a `Follow` (by the same actor), the follow ends; of anything else, nothing yet.
+async fn undo(core: &Arc<Core>, activity: &Value, actor: RemoteActor) -> ApiResult<()> {
+    let undo_id = activity_id(activity)?;
+    let object = &activity["object"];
+    // The undone activity, embedded (Mastodon) or named by id.
+    let embedded_type = object["type"].as_str();
+    if embedded_type.is_some_and(|t| t != "Follow") {
+        return Ok(());
+    }
+    if let Some(by) = object.get("actor").and_then(|a| id_of(a))
+        && by != actor.id
+    {
+        return Err(ApiError::forbidden("Only its actor may undo an activity"));
+    }
+    let follow_id = id_of(object).map(str::to_owned);
+    let following_url = id_of(&object["object"]).map(str::to_owned);
+    let core = core.clone();
+    blocking(move || {
+        let following = match following_url {
+            Some(url) => actors::local_by_url(&core, &url)?.map(|l| l.actor_ref()),
+            None => None,
+        };
+        let removed = follows::undo(
+            &core,
+            &actor.id,
+            follow_id.as_deref(),
+            following,
+            &undo_id,
+            now_ms(),
+        )?;
+        tracing::info!(follower = %actor.id, removed, "follow undone");
+        Ok(())
+    })
+    .await
+}
+
+fn activity_id(activity: &Value) -> ApiResult<String> {
+    activity["id"]
+        .as_str()
+        .filter(|id| !id.is_empty() && id.len() <= 2000)
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::bad_request("The activity has no id"))
+}

@@ -1,0 +1,71 @@
+//! What federation keeps: remote actors as last fetched, the remote followers of local actors,
+//! and the activities waiting to be delivered.
+
+use serde::{Deserialize, Serialize};
+
+use super::Record;
+use super::account::ActorRef;
+
+/// A remote actor (a Person, Group, Application, Service or Organization of another server), as
+/// its document said when last fetched: what signature checks and deliveries need.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoteActor {
+    /// Its id (URL).
+    pub id: String,
+    /// `Person`, `Group`, `Application`, `Service` or `Organization`.
+    pub kind: String,
+    pub preferred_username: String,
+    pub name: Option<String>,
+    /// Its host (with a port that is not the default).
+    pub host: String,
+    pub inbox: String,
+    pub shared_inbox: Option<String>,
+    pub key_id: String,
+    pub public_key_pem: String,
+    pub fetched_at_ms: i64,
+}
+
+impl Record for RemoteActor {
+    const KIND: &'static str = "remote actor";
+    const VERSION: u8 = 1;
+}
+
+/// A remote actor that follows a local one (accepted: Vireo accepts every follow of a public
+/// account or channel, as PeerTube does).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Follower {
+    /// The follower's actor id.
+    pub actor: String,
+    /// The local actor followed.
+    pub following: ActorRef,
+    /// The id of the `Follow` activity, which an `Undo` names.
+    pub activity_id: String,
+    pub created_at_ms: i64,
+}
+
+impl Record for Follower {
+    const KIND: &'static str = "follower";
+    const VERSION: u8 = 1;
+}
+
+/// An activity to deliver to one inbox, signed by one local actor when it is sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    pub id: u64,
+    pub signer: ActorRef,
+    pub inbox: String,
+    /// The activity, serialised once: the bytes signed (their digest) are the bytes sent.
+    pub activity: String,
+    pub attempts: u32,
+    pub created_at_ms: i64,
+    pub next_at_ms: i64,
+    pub last_error: Option<String>,
+}
+
+impl Record for Delivery {
+    const KIND: &'static str = "delivery";
+    const VERSION: u8 = 1;
+}
