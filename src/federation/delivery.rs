@@ -26,6 +26,11 @@ pub fn start(core: Arc<Core>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             let wake = core.deliveries_wake.notified();
+            match super::fanout::run(&core).await {
+                Ok(0) => {}
+                Ok(_) => continue,
+                Err(e) => tracing::warn!(error = %e, "fanning out video changes"),
+            }
             match run_due(&core).await {
                 Ok(0) => {}
                 // More may be due: look again at once.

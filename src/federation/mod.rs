@@ -11,10 +11,12 @@ pub mod client;
 pub mod collections;
 pub mod delivery;
 pub mod discovery;
+pub mod fanout;
 pub mod fetcher;
 pub mod inbox;
 pub mod negotiate;
 pub mod signatures;
+pub mod videos;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
@@ -35,6 +37,8 @@ pub fn object_router() -> Router<AppState> {
         .route("/video-channels/{name}", get(actors::channel))
         .route("/c/{name}", get(actors::channel))
         .route("/c/{name}/{tab}", get(actors::channel_tab))
+        .route("/videos/watch/{id}", get(videos::video))
+        .route("/w/{id}", get(videos::video))
 }
 
 /// An ActivityPub document as an answer.
@@ -75,4 +79,5 @@ pub fn router() -> Router<AppState> {
             "/video-channels/{name}/following",
             get(collections::channel_following),
         )
+        .route("/videos/watch/{id}/{which}", get(videos::collection))
 }

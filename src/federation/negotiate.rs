@@ -46,8 +46,9 @@ fn quality(m: &mime::Mime) -> f32 {
 }
 
 /// Whether `path` is one of the pages that are also an ActivityPub object: an account
-/// (`/accounts/{name}`, `/a/{name}`, with `/videos` or `/video-channels`) or a channel
-/// (`/video-channels/{name}`, `/c/{name}`, with `/videos`).
+/// (`/accounts/{name}`, `/a/{name}`, with `/videos` or `/video-channels`), a channel
+/// (`/video-channels/{name}`, `/c/{name}`, with `/videos`) or a video (`/videos/watch/{id}`,
+/// `/w/{id}`).
 pub fn is_object_page(path: &str) -> bool {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
     matches!(
@@ -55,6 +56,8 @@ pub fn is_object_page(path: &str) -> bool {
         ["accounts" | "a" | "video-channels" | "c", name]
             | ["a", name, "videos" | "video-channels"]
             | ["c", name, "videos"]
+            | ["videos", "watch", name]
+            | ["w", name]
             if !name.is_empty()
     )
 }
@@ -111,6 +114,8 @@ mod tests {
             "/c/bob_channel",
             "/c/bob_channel/videos",
             "/c/bob_channel/",
+            "/videos/watch/9c9de5e8-0a1b-4b5d-9a7e-2f1e2d3c4b5a",
+            "/w/kkGMgK9ZtnKfYAgnEtQxbv",
         ] {
             assert!(is_object_page(p), "{p}");
         }

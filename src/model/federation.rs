@@ -69,3 +69,35 @@ impl Record for Delivery {
     const KIND: &'static str = "delivery";
     const VERSION: u8 = 1;
 }
+
+/// What other servers must be told about a local video, recorded in the transaction of the
+/// change; the federation worker turns it into deliveries to the followers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum VideoNews {
+    /// It became public or unlisted and published: `Create` (and the channel's `Announce`).
+    Create,
+    /// It changed while federated: `Update`.
+    Update,
+    /// It was deleted, or stopped being federated: `Delete`.
+    Delete,
+}
+
+/// One video change to federate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxEvent {
+    pub id: u64,
+    pub news: VideoNews,
+    pub video_id: u64,
+    pub uuid: uuid::Uuid,
+    /// The owner and channel at the time (a deleted video's are gone by fan-out time).
+    pub account_id: u64,
+    pub channel_id: u64,
+    pub created_at_ms: i64,
+}
+
+impl Record for OutboxEvent {
+    const KIND: &'static str = "outbox event";
+    const VERSION: u8 = 1;
+}

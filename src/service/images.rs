@@ -13,6 +13,10 @@ use crate::media::thumbnail::{self, Images};
 use crate::model::video::Video;
 use crate::store::{records, tables};
 
+/// The sizes of the two images (PeerTube's), as peers are told them.
+pub const THUMBNAIL_SIZE: (u32, u32) = thumbnail::THUMBNAIL;
+pub const PREVIEW_SIZE: (u32, u32) = thumbnail::PREVIEW;
+
 /// Largest image file accepted from an uploader (PeerTube's limit too).
 pub const MAX_IMAGE_BYTES: usize = 8 * 1024 * 1024;
 

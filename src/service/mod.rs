@@ -20,6 +20,7 @@ pub mod ladder;
 pub mod listing;
 pub mod manage;
 pub mod media_files;
+pub mod outbox;
 pub mod pipeline;
 pub mod processing;
 pub mod progress;

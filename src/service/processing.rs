@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::catalog::{Change, FileKinds, Row};
 use super::images::{self, Kind};
 use super::media_files::VideoDirs;
-use super::{Core, ServiceError, channels, videos};
+use super::{Core, ServiceError, channels, outbox, videos};
 use crate::media::interrupt::{Interrupt, Why};
 use crate::media::probe::VideoCodec;
 use crate::media::source::{self, Source};
@@ -233,6 +233,7 @@ pub(super) fn commit(
             video.aspect_ratio_e4 = Some(publish.aspect_ratio_e4);
             let channel = channels::get(tx, video.channel_id)?;
             let now = now_ms();
+            let was_federated = outbox::is_federated(&video);
             if video.state != VideoState::Published {
                 video.published_at_ms = now;
             }
@@ -244,6 +245,11 @@ pub(super) fn commit(
                 store_jobs::enqueue(tx, JobKind::TranscodeLadder { video_id }, now)?;
             }
             let account = channel.map(|c| c.account_id).unwrap_or(0);
+            // Only its first publication is news: the rungs that follow change no field
+            // that peers keep.
+            if !was_federated {
+                outbox::video_changed(tx, was_federated, &video, false, account, now)?;
+            }
             Ok((
                 Some(media),
                 vec![Change::Upsert(Row::new(&video, account)), files],
@@ -255,6 +261,7 @@ pub(super) fn commit(
     } else if enqueues {
         core.jobs_wake.notify();
     }
+    core.deliveries_wake.notify_one();
     Ok(kept)
 }
 

@@ -4,7 +4,7 @@
 use redb::{ReadableTable, WriteTransaction};
 
 use super::catalog::{Change, Filter, Row, SortKey};
-use super::{Core, Result, ServiceError, indexing, validate};
+use super::{Core, Result, ServiceError, indexing, outbox, validate};
 use crate::model::channel::Channel;
 use crate::model::job::JobKind;
 use crate::model::now_ms;
@@ -303,15 +303,27 @@ pub fn update(core: &Core, id: u64, up: VideoUpdate, channel_owner: Option<u64>)
                     v.channel_id = target.id;
                     channel = target;
                 }
+                let was_federated = outbox::is_federated(&v);
                 apply_update(&mut v, &up);
                 v.updated_at_ms = now_ms();
                 records::put(tx, tables::VIDEOS, id, &v)?;
+                outbox::video_changed(
+                    tx,
+                    was_federated,
+                    &v,
+                    false,
+                    channel.account_id,
+                    v.updated_at_ms,
+                )?;
                 indexing::enqueue_indexing(tx, vec![id])?;
                 let row = Row::new(&v, channel.account_id);
                 Ok((v, vec![Change::Upsert(row)]))
             })
         })
-        .inspect(|_| core.jobs_wake.notify())
+        .inspect(|_| {
+            core.jobs_wake.notify();
+            core.deliveries_wake.notify_one();
+        })
 }
 
 fn apply_update(v: &mut Video, up: &VideoUpdate) {
@@ -368,6 +380,7 @@ pub fn delete(core: &Core, id: u64) -> Result<()> {
         })
         .inspect(|uuid| core.work.cancel(uuid))?;
     core.jobs_wake.notify();
+    core.deliveries_wake.notify_one();
     Ok(())
 }
 
@@ -378,6 +391,10 @@ fn delete_in(tx: &WriteTransaction, v: &Video) -> Result<()> {
         tx,
         |k| matches!(k, JobKind::ProcessUpload { video_id } | JobKind::TranscodeLadder { video_id } if *video_id == v.id),
     )?;
+    if outbox::is_federated(v) {
+        let account = channel_by_id(tx, v.channel_id)?.map_or(0, |c| c.account_id);
+        outbox::video_changed(tx, true, v, true, account, now_ms())?;
+    }
     records::remove(tx, tables::VIDEOS, v.id)?;
     tx.open_table(tables::VIDEOS_BY_UUID)?
         .remove(v.uuid.as_u128())?;

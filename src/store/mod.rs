@@ -165,6 +165,7 @@ fn create_tables(tx: &WriteTransaction) -> Result<()> {
     tx.open_table(SEEN_ACTIVITIES)?;
     tx.open_table(SEEN_BY_TIME)?;
     tx.open_table(DELIVERIES)?;
+    tx.open_table(OUTBOX)?;
     tx.open_table(DELIVERIES_DUE)?;
     tx.open_table(CHANNELS_BY_ACCOUNT)?;
     tx.open_table(VIDEOS)?;

@@ -39,6 +39,8 @@ pub const FOLLOWS_BY_ACTIVITY: TableDefinition<&str, (&str, &str)> =
 pub const SEEN_ACTIVITIES: TableDefinition<&str, i64> = TableDefinition::new("seen_activities");
 /// (unix ms received, activity id) → (): `SEEN_ACTIVITIES` by age, to forget the old ones.
 pub const SEEN_BY_TIME: TableDefinition<(i64, &str), ()> = TableDefinition::new("seen_by_time");
+/// Event id → `OutboxEvent`: local video changes not yet turned into deliveries.
+pub const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 /// Delivery id → `Delivery`: activities waiting to reach another server's inbox.
 pub const DELIVERIES: TableDefinition<u64, &[u8]> = TableDefinition::new("deliveries");
 /// (unix ms due, delivery id) → (): deliveries in the order they may be tried.

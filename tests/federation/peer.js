@@ -6,9 +6,12 @@
 // replayed and mismatched requests, then undoes the follow. It prints one JSON object of what
 // it saw; the Rust test judges it.
 //
-// usage: node peer.js <vireo base URL> <actor path, e.g. /video-channels/x> [refused]
+// usage: node peer.js <vireo base URL> <actor path, e.g. /video-channels/x> [refused|listen]
 //   refused: only send one signed Follow and report its status (for an instance that must not
 //   fetch this actor, which lives on a private address).
+//   listen: follow, print {"ready":true,...} once accepted, then answer commands read from
+//   stdin, one JSON per line: {"wait":"<activity type>"} prints the next such activity received
+//   (verified, and for an Announce the object it names, fetched from Vireo); {"quit":true} ends.
 
 'use strict'
 
@@ -81,8 +84,10 @@ async function handle (req, res, body) {
       entry.error = e.name + ': ' + e.message
     }
     received.push(entry)
-    waiters.forEach(w => w())
+    // A waiter that finds nothing yet registers again: take the list before calling them.
+    const woken = waiters
     waiters = []
+    woken.forEach(w => w())
     res.writeHead(202)
     res.end()
     return
@@ -171,6 +176,9 @@ async function main () {
     result.follow = await post(signedHeaders(follow), follow)
     return result
   }
+  if (mode === 'listen') {
+    return listen(follow)
+  }
 
   // Unsigned, forged, altered, stale and mismatched requests: refused, nothing kept.
   const unsigned = { host: inboxUrl.host, date: new Date().toUTCString(), 'content-type': 'application/activity+json' }
@@ -217,8 +225,36 @@ async function main () {
   return result
 }
 
+async function listen (follow) {
+  const followed = await post(signedHeaders(follow), follow)
+  const accept = await waitFor(e => e.body.includes('"Accept"'), 30000)
+  process.stdout.write(JSON.stringify({ ready: !!accept, follow: followed, actor: base + '/actor' }) + '\n')
+  const taken = new Set()
+  const lines = require('node:readline').createInterface({ input: process.stdin })
+  for await (const line of lines) {
+    const command = JSON.parse(line)
+    if (command.quit) break
+    const entry = await waitFor(e => {
+      if (taken.has(e)) return false
+      try { return JSON.parse(e.body).type === command.wait } catch (_) { return false }
+    }, 60000)
+    if (!entry) {
+      process.stdout.write(JSON.stringify({ timeout: command.wait, received: received.map(e => e.body) }) + '\n')
+      continue
+    }
+    taken.add(entry)
+    const activity = JSON.parse(entry.body)
+    const answer = { ...entry, activity }
+    if (activity.type === 'Announce' && typeof activity.object === 'string') {
+      answer.object = await getJson(activity.object)
+    }
+    process.stdout.write(JSON.stringify(answer) + '\n')
+  }
+  return null
+}
+
 main().then(r => {
-  process.stdout.write(JSON.stringify(r) + '\n')
+  if (r) process.stdout.write(JSON.stringify(r) + '\n')
   server.close()
   process.exit(0)
 }, e => {

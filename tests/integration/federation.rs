@@ -381,3 +381,178 @@ fn without_the_lab_setting_actors_on_private_addresses_are_never_fetched() {
     let followers: Value = get_activity(&s, "/accounts/root/followers").json().unwrap();
     assert_eq!(followers["totalItems"], 0);
 }
+
+/// The Node peer in `listen` mode: it follows, then reports the activities it receives.
+struct Listener {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    lines: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+}
+
+impl Listener {
+    fn follow(s: &Server, actor_path: &str) -> (Listener, Value) {
+        use std::io::BufRead;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/federation");
+        let mut child = std::process::Command::new("node")
+            .current_dir(&dir)
+            .args(["peer.js", &s.url, actor_path, "listen"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut l = Listener {
+            child,
+            stdin,
+            lines,
+        };
+        let ready = l.next();
+        (l, ready)
+    }
+
+    fn next(&mut self) -> Value {
+        let line = self.lines.next().unwrap().unwrap();
+        serde_json::from_str(&line).unwrap()
+    }
+
+    /// The next activity of `kind` the peer received, checked as PeerTube's library checks.
+    fn wait(&mut self, kind: &str) -> Value {
+        use std::io::Write;
+        writeln!(self.stdin, "{}", serde_json::json!({ "wait": kind })).unwrap();
+        let got = self.next();
+        assert!(got["timeout"].is_null(), "no {kind} arrived: {got}");
+        assert_eq!(got["error"], Value::Null, "{got}");
+        assert_eq!(got["signatureValid"], true, "{got}");
+        assert_eq!(got["digestValid"], true, "{got}");
+        assert_eq!(got["signerOwnsKey"], true, "{got}");
+        got
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        use std::io::Write;
+        let _ = writeln!(self.stdin, "{}", serde_json::json!({"quit": true}));
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_channel_follower_hears_of_new_edited_and_deleted_videos() {
+    let dir = tempdir();
+    let s = Server::start_with(
+        dir.path(),
+        &[("VIREO_FEDERATION__ALLOW_PRIVATE_ADDRESSES", "true")],
+    );
+    let root = s.root_token();
+    s.create_user(&root, "erin", "erin-password", 2);
+    let token = crate::common::token_of(&s.login("erin", "erin-password"));
+    let channels = s.get_json("/api/v1/accounts/erin/video-channels");
+    let channel = channels["data"][0]["name"].as_str().unwrap().to_owned();
+    let channel_id = format!("{}/video-channels/{channel}", s.url);
+    let account_id = format!("{}/accounts/erin", s.url);
+
+    let (mut peer, ready) = Listener::follow(&s, &format!("/video-channels/{channel}"));
+    assert_eq!(ready["ready"], true, "{ready}");
+
+    // A new public video: the account's Create, and the channel's Announce.
+    let uuid = crate::ladder::upload_named(&s, &token, "Heard afar", crate::uploads::clip());
+    crate::uploads::wait_for_state(&s, &uuid, 1);
+    let video_id = format!("{}/videos/watch/{uuid}", s.url);
+    let create = peer.wait("Create");
+    assert_eq!(create["keyId"], format!("{account_id}#main-key"));
+    let activity = &create["activity"];
+    assert_eq!(activity["actor"], account_id.as_str());
+    assert_eq!(
+        activity["to"][0],
+        "https://www.w3.org/ns/activitystreams#Public"
+    );
+    let video = &activity["object"];
+    assert_eq!(video["type"], "Video");
+    assert_eq!(video["id"], video_id.as_str());
+    assert_eq!(video["uuid"], uuid.as_str());
+    assert_eq!(video["name"], "Heard afar");
+    assert!(video["duration"].as_str().unwrap().starts_with("PT"));
+    assert_eq!(video["attributedTo"][0]["id"], account_id.as_str());
+    assert_eq!(video["attributedTo"][1]["id"], channel_id.as_str());
+    assert!(video["commentsPolicy"].as_u64().is_some());
+    assert!(!video["icon"].as_array().unwrap().is_empty(), "{video}");
+    let urls = video["url"].as_array().unwrap();
+    assert_eq!(urls[0]["mediaType"], "text/html");
+    assert!(
+        urls.iter().any(|u| u["mediaType"] == "video/mp4"),
+        "{video}"
+    );
+
+    let announce = peer.wait("Announce");
+    assert_eq!(announce["keyId"], format!("{channel_id}#main-key"));
+    assert_eq!(announce["activity"]["actor"], channel_id.as_str());
+    assert_eq!(announce["activity"]["object"], video_id.as_str());
+    // The peer fetched the announced video from Vireo: the same object.
+    assert_eq!(announce["object"]["uuid"], uuid.as_str());
+    assert_eq!(announce["object"]["name"], "Heard afar");
+
+    // Its collections load, as PeerTube needs them to.
+    for (which, total) in [
+        ("likes", 0),
+        ("dislikes", 0),
+        ("announces", 0),
+        ("comments", 0),
+    ] {
+        let c: Value = get_activity(&s, &format!("/videos/watch/{uuid}/{which}"))
+            .json()
+            .unwrap();
+        assert_eq!(c["totalItems"], total, "{which}");
+    }
+
+    // An edit: an Update with the new name.
+    let r = s
+        .put(&format!("/api/v1/videos/{uuid}"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"name": "Heard afar, renamed"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let update = peer.wait("Update");
+    assert_eq!(update["activity"]["object"]["name"], "Heard afar, renamed");
+
+    // Made private: gone for other servers (a Delete), and no longer served to them.
+    let r = s
+        .put(&format!("/api/v1/videos/{uuid}"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"privacy": 3}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let delete = peer.wait("Delete");
+    assert_eq!(delete["activity"]["object"], video_id.as_str());
+    assert_eq!(delete["activity"]["actor"], account_id.as_str());
+    assert_eq!(
+        get_activity(&s, &format!("/videos/watch/{uuid}")).status(),
+        404
+    );
+
+    // Public again (a Create), then deleted (a Delete).
+    let r = s
+        .put(&format!("/api/v1/videos/{uuid}"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"privacy": 1}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    peer.wait("Create");
+    let r = s
+        .delete(&format!("/api/v1/videos/{uuid}"))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let delete = peer.wait("Delete");
+    assert_eq!(delete["activity"]["object"], video_id.as_str());
+    assert_eq!(
+        get_activity(&s, &format!("/videos/watch/{uuid}")).status(),
+        404
+    );
+}
