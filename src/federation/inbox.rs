@@ -18,15 +18,17 @@ use serde_json::{Value, json};
 use super::actors::actor_id;
 use super::fetcher::{self, ActorError, id_of};
 use super::signatures::{self, Incoming, Params, SignatureError};
+use super::videos;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::blocking;
+use crate::model::federation::RateKind;
 use crate::model::federation::RemoteActor;
 use crate::model::now_ms;
 use crate::service::actors;
 use crate::service::keys::PublicKey;
 use crate::service::urls::Urls;
-use crate::service::{Core, follows};
+use crate::service::{Core, follows, rates, seen};
 
 /// `POST /inbox`, `/accounts/{name}/inbox`, `/video-channels/{name}/inbox`: one processing for
 /// all, since an activity names its own target.
@@ -116,6 +118,9 @@ async fn act(core: &Arc<Core>, activity: &Value, actor: RemoteActor) -> ApiResul
     match kind {
         "Follow" => follow(core, activity, actor).await,
         "Undo" => undo(core, activity, actor).await,
+        "Like" => rate(core, activity, actor, RateKind::Like).await,
+        "Dislike" => rate(core, activity, actor, RateKind::Dislike).await,
+        "View" => view(core, activity).await,
         // Understood later (videos, views, likes, announces); accepted and ignored meanwhile, as
         // PeerTube drops what it does not handle.
         _ => {
@@ -163,37 +168,100 @@ async fn follow(core: &Arc<Core>, activity: &Value, actor: RemoteActor) -> ApiRe
     .await
 }
 
-/// An `Undo`: of a `Follow` (by the same actor), the follow ends; of anything else, nothing yet.
+/// An `Undo`: of a `Follow` (by the same actor), the follow ends; of a `Like` or `Dislike`, the
+/// rate is taken back; of anything else, nothing.
 async fn undo(core: &Arc<Core>, activity: &Value, actor: RemoteActor) -> ApiResult<()> {
     let undo_id = activity_id(activity)?;
     let object = &activity["object"];
-    // The undone activity, embedded (Mastodon) or named by id.
-    let embedded_type = object["type"].as_str();
-    if embedded_type.is_some_and(|t| t != "Follow") {
-        return Ok(());
-    }
+    // The undone activity, embedded (Mastodon, PeerTube) or named by id.
     if let Some(by) = object.get("actor").and_then(|a| id_of(a))
         && by != actor.id
     {
         return Err(ApiError::forbidden("Only its actor may undo an activity"));
     }
-    let follow_id = id_of(object).map(str::to_owned);
-    let following_url = id_of(&object["object"]).map(str::to_owned);
+    let undone_id = id_of(object).map(str::to_owned);
+    let target_url = id_of(&object["object"]).map(str::to_owned);
+    let core = core.clone();
+    match object["type"].as_str() {
+        Some("Like" | "Dislike") => {
+            blocking(move || {
+                let video = match target_url {
+                    Some(url) => videos::find_by_url(&core, &url)?.map(|l| l.owned.video.id),
+                    None => None,
+                };
+                let removed = rates::unrate(
+                    &core,
+                    &actor.id,
+                    undone_id.as_deref(),
+                    video,
+                    &undo_id,
+                    now_ms(),
+                )?;
+                tracing::info!(actor = %actor.id, removed, "rate undone");
+                Ok(())
+            })
+            .await
+        }
+        Some("Follow") | None => {
+            blocking(move || {
+                let following = match target_url {
+                    Some(url) => actors::local_by_url(&core, &url)?.map(|l| l.actor_ref()),
+                    None => None,
+                };
+                let removed = follows::undo(
+                    &core,
+                    &actor.id,
+                    undone_id.as_deref(),
+                    following,
+                    &undo_id,
+                    now_ms(),
+                )?;
+                tracing::info!(follower = %actor.id, removed, "follow undone");
+                Ok(())
+            })
+            .await
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// A `Like` or `Dislike` of a local video: one per actor, the latest kind counts.
+async fn rate(
+    core: &Arc<Core>,
+    activity: &Value,
+    actor: RemoteActor,
+    kind: RateKind,
+) -> ApiResult<()> {
+    let id = activity_id(activity)?;
+    let object = id_of(&activity["object"])
+        .ok_or_else(|| ApiError::bad_request("The activity has no object"))?
+        .to_owned();
     let core = core.clone();
     blocking(move || {
-        let following = match following_url {
-            Some(url) => actors::local_by_url(&core, &url)?.map(|l| l.actor_ref()),
-            None => None,
-        };
-        let removed = follows::undo(
-            &core,
-            &actor.id,
-            follow_id.as_deref(),
-            following,
-            &undo_id,
-            now_ms(),
-        )?;
-        tracing::info!(follower = %actor.id, removed, "follow undone");
+        let video =
+            videos::find_by_url(&core, &object)?.ok_or_else(|| ApiError::not_found("Video"))?;
+        rates::rate(&core, video.owned.video.id, &actor.id, kind, &id, now_ms())?;
+        Ok(())
+    })
+    .await
+}
+
+/// A `View` of a local video: one more view. One with `expires` is PeerTube's "watching now"
+/// beacon for live viewer counts, not a view.
+async fn view(core: &Arc<Core>, activity: &Value) -> ApiResult<()> {
+    if activity.get("expires").is_some_and(|e| !e.is_null()) {
+        return Ok(());
+    }
+    let id = activity_id(activity)?;
+    let object = id_of(&activity["object"])
+        .ok_or_else(|| ApiError::bad_request("The View has no object"))?
+        .to_owned();
+    let core = core.clone();
+    blocking(move || {
+        let video =
+            videos::find_by_url(&core, &object)?.ok_or_else(|| ApiError::not_found("Video"))?;
+        seen::remember_now(&core, &id, now_ms())?;
+        core.views.add_remote(video.owned.video.id);
         Ok(())
     })
     .await

@@ -56,6 +56,23 @@ pub fn find(core: &crate::service::Core, id: &str) -> Result<Option<Loaded>, Ser
     }))
 }
 
+/// The federated local video an activity's object names (its `/videos/watch/{uuid}` or
+/// `/w/{id}` URL on this instance).
+pub fn find_by_url(core: &crate::service::Core, url: &str) -> Result<Option<Loaded>, ServiceError> {
+    let base = core.config().public_url();
+    let Some(path) = url.strip_prefix(base.as_str()) else {
+        return Ok(None);
+    };
+    let id = path
+        .strip_prefix("/videos/watch/")
+        .or_else(|| path.strip_prefix("/w/"))
+        .filter(|id| !id.is_empty() && !id.contains(['/', '?', '#']));
+    match id {
+        Some(id) => find(core, id),
+        None => Ok(None),
+    }
+}
+
 fn load(core: &crate::service::Core, id: &str) -> ApiResult<Loaded> {
     find(core, id)?.ok_or_else(|| ApiError::not_found("Video"))
 }

@@ -101,3 +101,26 @@ impl Record for OutboxEvent {
     const KIND: &'static str = "outbox event";
     const VERSION: u8 = 1;
 }
+
+/// A remote actor's like or dislike of a local video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RateKind {
+    Like,
+    Dislike,
+}
+
+/// A rate, as kept (`VIDEO_RATES`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rate {
+    pub kind: RateKind,
+    /// The `Like` or `Dislike` activity's id, which an `Undo` names.
+    pub activity_id: String,
+    pub created_at_ms: i64,
+}
+
+impl Record for Rate {
+    const KIND: &'static str = "rate";
+    const VERSION: u8 = 1;
+}

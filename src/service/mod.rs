@@ -24,6 +24,7 @@ pub mod outbox;
 pub mod pipeline;
 pub mod processing;
 pub mod progress;
+pub mod rates;
 pub mod remote_actors;
 pub mod rights;
 pub mod search;

@@ -43,3 +43,9 @@ fn forget_old(tx: &WriteTransaction, now_ms: i64) -> Result<()> {
     }
     Ok(())
 }
+
+/// Record `id` on its own (for activities whose effect is not a store write, such as a `View`
+/// counted in memory first); 403 when it was already received.
+pub fn remember_now(core: &super::Core, id: &str, now_ms: i64) -> Result<()> {
+    core.store.write(|tx| remember(tx, id, now_ms))
+}

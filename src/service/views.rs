@@ -114,6 +114,16 @@ impl Views {
         true
     }
 
+    /// Count a view another server reports (an ActivityPub `View`), stored with the next flush.
+    pub fn add_remote(&self, video_id: u64) {
+        *self
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(video_id)
+            .or_default() += 1;
+    }
+
     /// Forget viewers gone for longer than a view's lifetime.
     pub fn expire(&self, now: Instant) {
         expire(

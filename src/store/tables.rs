@@ -39,6 +39,12 @@ pub const FOLLOWS_BY_ACTIVITY: TableDefinition<&str, (&str, &str)> =
 pub const SEEN_ACTIVITIES: TableDefinition<&str, i64> = TableDefinition::new("seen_activities");
 /// (unix ms received, activity id) → (): `SEEN_ACTIVITIES` by age, to forget the old ones.
 pub const SEEN_BY_TIME: TableDefinition<(i64, &str), ()> = TableDefinition::new("seen_by_time");
+/// (local video id, remote actor id) → `Rate`: likes and dislikes of local videos by remote
+/// actors, one per actor and video (the video's `likes` and `dislikes` count them).
+pub const VIDEO_RATES: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("video_rates");
+/// Rate activity id → (video id, actor id), for the `Undo` that names it.
+pub const RATES_BY_ACTIVITY: TableDefinition<&str, (u64, &str)> =
+    TableDefinition::new("rates_by_activity");
 /// Event id → `OutboxEvent`: local video changes not yet turned into deliveries.
 pub const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 /// Delivery id → `Delivery`: activities waiting to reach another server's inbox.

@@ -11,7 +11,9 @@
 //   fetch this actor, which lives on a private address).
 //   listen: follow, print {"ready":true,...} once accepted, then answer commands read from
 //   stdin, one JSON per line: {"wait":"<activity type>"} prints the next such activity received
-//   (verified, and for an Announce the object it names, fetched from Vireo); {"quit":true} ends.
+//   (verified, and for an Announce the object it names, fetched from Vireo); {"send":{...}}
+//   signs and posts that activity to the followed actor's inbox and prints the answer;
+//   {"quit":true} ends.
 
 'use strict'
 
@@ -234,6 +236,11 @@ async function listen (follow) {
   for await (const line of lines) {
     const command = JSON.parse(line)
     if (command.quit) break
+    if (command.send) {
+      const body = JSON.stringify(command.send)
+      process.stdout.write(JSON.stringify(await post(signedHeaders(body), body)) + '\n')
+      continue
+    }
     const entry = await waitFor(e => {
       if (taken.has(e)) return false
       try { return JSON.parse(e.body).type === command.wait } catch (_) { return false }

@@ -411,6 +411,13 @@ impl Listener {
         (l, ready)
     }
 
+    /// Have the peer sign and post `activity`; Vireo's answer.
+    fn send(&mut self, activity: Value) -> Value {
+        use std::io::Write;
+        writeln!(self.stdin, "{}", serde_json::json!({ "send": activity })).unwrap();
+        self.next()
+    }
+
     fn next(&mut self) -> Value {
         let line = self.lines.next().unwrap().unwrap();
         serde_json::from_str(&line).unwrap()
@@ -506,6 +513,64 @@ fn a_channel_follower_hears_of_new_edited_and_deleted_videos() {
             .unwrap();
         assert_eq!(c["totalItems"], total, "{which}");
     }
+
+    // Likes, dislikes and views from the peer count on the video.
+    let me = ready["actor"].as_str().unwrap().to_owned();
+    let base = me.trim_end_matches("/actor").to_owned();
+    let rated = |kind: &str, n: u32| {
+        serde_json::json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{base}/{kind}/{n}"), "type": kind, "actor": me, "object": video_id,
+        })
+    };
+    let counts = |s: &Server| {
+        let v = s.get_json(&format!("/api/v1/videos/{uuid}"));
+        (
+            v["likes"].as_u64().unwrap(),
+            v["dislikes"].as_u64().unwrap(),
+            v["views"].as_u64().unwrap(),
+        )
+    };
+    assert_eq!(peer.send(rated("Like", 1))["status"], 202);
+    assert_eq!(counts(&s).0, 1);
+    // Liking twice is still one like; a replayed activity is refused.
+    assert_eq!(peer.send(rated("Like", 2))["status"], 202);
+    assert_eq!(peer.send(rated("Like", 2))["status"], 403);
+    assert_eq!(counts(&s).0, 1);
+    let likes: Value = get_activity(&s, &format!("/videos/watch/{uuid}/likes"))
+        .json()
+        .unwrap();
+    assert_eq!(likes["totalItems"], 1);
+    // A dislike replaces the like; its Undo takes it back.
+    assert_eq!(peer.send(rated("Dislike", 3))["status"], 202);
+    let (likes, dislikes, _) = counts(&s);
+    assert_eq!((likes, dislikes), (0, 1));
+    let undo = serde_json::json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{base}/Dislike/3/undo"), "type": "Undo", "actor": me,
+        "object": rated("Dislike", 3),
+    });
+    assert_eq!(peer.send(undo)["status"], 202);
+    assert_eq!(counts(&s).1, 0);
+    // A View counts one view (stored with the next flush of views, every few seconds); a
+    // "watching now" View with `expires` does not.
+    let mut beacon = rated("View", 5);
+    beacon["expires"] = "2030-01-01T00:00:00.000Z".into();
+    assert_eq!(peer.send(beacon)["status"], 202);
+    assert_eq!(peer.send(rated("View", 4))["status"], 202);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while counts(&s).2 < 1 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(counts(&s).2, 1);
+    // A like of something that is no video here.
+    let mut stray = rated("Like", 6);
+    stray["object"] = format!(
+        "{}/videos/watch/00000000-0000-4000-8000-000000000000",
+        s.url
+    )
+    .into();
+    assert_eq!(peer.send(stray)["status"], 404);
 
     // An edit: an Update with the new name.
     let r = s
