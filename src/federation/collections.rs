@@ -1,7 +1,8 @@
 //! The collections of local actors, in PeerTube's paging (`activityPubCollectionPagination`):
 //! the root gives `totalItems` and `first`; `?page=N` (from 1) gives ten items, with `next` and
 //! `prev`. Followers are the remote actors that follow (`service::follows`); local actors follow
-//! nobody yet, so `following` is empty until instance follows exist.
+//! nobody yet, so `following` is empty until instance follows exist. Outboxes hold one activity
+//! per federated video (`outbox`).
 
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -10,12 +11,16 @@ use serde_json::{Value, json};
 
 use super::activity_response;
 use super::actors::actor_id;
+use super::videos as fed_videos;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::blocking;
+use crate::model::video::Privacy;
 use crate::service::actors::{self, Local};
+use crate::service::catalog::{Filter, SortKey};
 use crate::service::follows;
 use crate::service::urls::Urls;
+use crate::service::videos;
 
 const PAGE_SIZE: usize = 10;
 /// Pages past this are refused: no collection is that long, and a crawler asking is lost.
@@ -98,7 +103,12 @@ async fn following(
         ))
     })
     .await?;
-    Ok(activity_response(&collection(&id, 0, page, Vec::new())))
+    Ok(activity_response(&collection(
+        &id,
+        0,
+        page,
+        Vec::<String>::new(),
+    )))
 }
 
 fn checked_page(page: Option<u64>) -> ApiResult<Option<u64>> {
@@ -121,7 +131,7 @@ fn local(core: &crate::service::Core, name: &str, channel: bool) -> ApiResult<Lo
 }
 
 /// The root of a collection, or one of its pages.
-fn collection(id: &str, total: u64, page: Option<u64>, items: Vec<String>) -> Value {
+fn collection(id: &str, total: u64, page: Option<u64>, items: Vec<impl serde::Serialize>) -> Value {
     let context = "https://www.w3.org/ns/activitystreams";
     let Some(page) = page else {
         let mut root = json!({
@@ -150,4 +160,90 @@ fn collection(id: &str, total: u64, page: Option<u64>, items: Vec<String>) -> Va
         doc["next"] = json!(format!("{id}?page={}", page + 1));
     }
     doc
+}
+
+/// `GET /accounts/{name}/outbox`.
+pub async fn account_outbox(
+    state: State<AppState>,
+    Path(name): Path<String>,
+    q: Query<PageQuery>,
+) -> ApiResult<Response> {
+    outbox(state, name, false, q).await
+}
+
+/// `GET /video-channels/{name}/outbox`.
+pub async fn channel_outbox(
+    state: State<AppState>,
+    Path(name): Path<String>,
+    q: Query<PageQuery>,
+) -> ApiResult<Response> {
+    outbox(state, name, true, q).await
+}
+
+/// An actor's outbox, as PeerTube crawls it after a follow is accepted: one activity per
+/// federated video, newest first: an account's `Create`s (the full video), a channel's and the
+/// instance's `Announce`s.
+async fn outbox(
+    State(state): State<AppState>,
+    name: String,
+    channel: bool,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Response> {
+    let page = checked_page(q.page)?;
+    let core = state.core.clone();
+    let (id, total, items) = blocking(move || {
+        let local = local(&core, &name, channel)?;
+        let urls = Urls::new(&core.config());
+        let actor = actor_id(&urls, &local);
+        let filter = Filter {
+            account_id: match &local {
+                Local::Account(a) => Some(a.id),
+                _ => None,
+            },
+            channel_id: match &local {
+                Local::Channel(c) => Some(c.id),
+                _ => None,
+            },
+            is_local: Some(true),
+            privacy_one_of: Some(vec![Privacy::Public, Privacy::Unlisted]),
+            listable_only: true,
+            ..Filter::default()
+        };
+        let start = page
+            .map_or(0, |p| usize::try_from(p - 1).unwrap_or(usize::MAX))
+            .saturating_mul(PAGE_SIZE);
+        let count = if page.is_some() { PAGE_SIZE } else { 0 };
+        let (total, found) =
+            videos::list(&core, &filter, SortKey::PublishedAt, true, start, count)?;
+        let mut items = Vec::with_capacity(found.len());
+        for v in found {
+            let Some(loaded) = fed_videos::find(&core, &v.uuid.to_string())? else {
+                continue;
+            };
+            items.push(match &local {
+                Local::Account(_) => fed_videos::create(&urls, &loaded),
+                Local::Channel(_) => fed_videos::announce(&urls, &loaded),
+                Local::Instance(_) => {
+                    let id = format!(
+                        "{}/announces/instance",
+                        fed_videos::video_id(&urls, &loaded.owned.video)
+                    );
+                    fed_videos::announce_by(
+                        &urls,
+                        &loaded.owned.video,
+                        &loaded.owned.account,
+                        &actor,
+                        id,
+                    )
+                }
+            });
+        }
+        Ok((
+            format!("{actor}/outbox"),
+            u64::try_from(total).unwrap_or(0),
+            items,
+        ))
+    })
+    .await?;
+    Ok(activity_response(&collection(&id, total, page, items)))
 }

@@ -79,5 +79,10 @@ pub fn router() -> Router<AppState> {
             "/video-channels/{name}/following",
             get(collections::channel_following),
         )
+        .route("/accounts/{name}/outbox", get(collections::account_outbox))
+        .route(
+            "/video-channels/{name}/outbox",
+            get(collections::channel_outbox),
+        )
         .route("/videos/watch/{id}/{which}", get(videos::collection))
 }

@@ -369,17 +369,31 @@ pub fn update(urls: &Urls, loaded: &Loaded) -> Value {
 /// `Announce` of the video by its channel, which is how a channel's followers (a Mastodon user
 /// following it, a PeerTube instance) hear of it.
 pub fn announce(urls: &Urls, loaded: &Loaded) -> Value {
-    let v = &loaded.owned.video;
-    let id = video_id(urls, v);
     let channel = channel_id(urls, &loaded.owned.channel);
-    let (mut to, cc) = audience(urls, v, &loaded.owned.account);
-    to.push(format!("{channel}/followers"));
+    let id = format!(
+        "{}/announces/{}",
+        video_id(urls, &loaded.owned.video),
+        loaded.owned.channel.id
+    );
+    announce_by(
+        urls,
+        &loaded.owned.video,
+        &loaded.owned.account,
+        &channel,
+        id,
+    )
+}
+
+/// `Announce` of a video by `actor` (its channel, or the instance in the instance's outbox).
+pub fn announce_by(urls: &Urls, v: &Video, owner: &Account, actor: &str, id: String) -> Value {
+    let (mut to, cc) = audience(urls, v, owner);
+    to.push(format!("{actor}/followers"));
     json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "type": "Announce",
-        "id": format!("{id}/announces/{}", loaded.owned.channel.id),
-        "actor": channel,
-        "object": id,
+        "id": id,
+        "actor": actor,
+        "object": video_id(urls, v),
         "to": to,
         "cc": cc,
     })

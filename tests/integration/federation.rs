@@ -514,6 +514,34 @@ fn a_channel_follower_hears_of_new_edited_and_deleted_videos() {
         assert_eq!(c["totalItems"], total, "{which}");
     }
 
+    // The outboxes PeerTube crawls after a follow: the account's Create, the channel's and the
+    // instance's Announce.
+    for (actor, kind) in [
+        (account_id.clone(), "Create"),
+        (channel_id.clone(), "Announce"),
+        (format!("{}/accounts/peertube", s.url), "Announce"),
+    ] {
+        let path = format!("{}/outbox", actor.strip_prefix(s.url.as_str()).unwrap());
+        let root: Value = get_activity(&s, &path).json().unwrap();
+        assert_eq!(root["type"], "OrderedCollection");
+        assert_eq!(root["totalItems"], 1, "{path}");
+        assert_eq!(root["first"], format!("{actor}/outbox?page=1"));
+        let page: Value = get_activity(&s, &format!("{path}?page=1")).json().unwrap();
+        let item = &page["orderedItems"][0];
+        assert_eq!(item["type"], kind, "{path}");
+        assert_eq!(item["actor"], actor.as_str(), "{path}");
+        let object = if kind == "Create" {
+            &item["object"]["id"]
+        } else {
+            &item["object"]
+        };
+        assert_eq!(object, video_id.as_str());
+    }
+    assert_eq!(
+        get_activity(&s, "/accounts/erin/outbox?page=0").status(),
+        400
+    );
+
     // Likes, dislikes and views from the peer count on the video.
     let me = ready["actor"].as_str().unwrap().to_owned();
     let base = me.trim_end_matches("/actor").to_owned();
