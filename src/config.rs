@@ -176,6 +176,7 @@ pub struct Federation {
     pub max_fetch_bytes: usize,
     pub delivery_concurrency: usize,
     pub delivery_give_up_hours: u64,
+    pub delivery_first_retry_secs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -279,6 +280,7 @@ impl Default for Config {
                 max_fetch_bytes: 3 * 1024 * 1024,
                 delivery_concurrency: 8,
                 delivery_give_up_hours: 7 * 24,
+                delivery_first_retry_secs: 30,
             },
             log: Log {
                 format: LogFormat::Pretty,
@@ -588,6 +590,10 @@ pub const DOCS: &[(&str, &str)] = &[
         "federation.delivery_give_up_hours",
         "A delivery still failing after this long is dropped (retries back off exponentially).",
     ),
+    (
+        "federation.delivery_first_retry_secs",
+        "How long after a failed delivery it is tried again; the wait doubles each time, to 12 hours at most.",
+    ),
     ("log", "Logging (RUST_LOG, when set, overrides the level)."),
     ("log.format", "pretty for people, json for log collectors."),
     (
@@ -753,6 +759,7 @@ impl Config {
             || f.fetch_timeout_secs == 0
             || f.delivery_concurrency == 0
             || f.delivery_give_up_hours == 0
+            || f.delivery_first_retry_secs == 0
         {
             return Err(ConfigError::Invalid(
                 "federation: the byte limits must be at least 1024, the others above 0".into(),

@@ -87,15 +87,19 @@ async fn run_due(core: &Arc<Core>) -> Result<usize, ServiceError> {
 async fn deliver(core: &Arc<Core>, d: Delivery) {
     let outcome = send(core, &d).await;
     let c = core.clone();
-    let give_up_ms = i64::try_from(core.config().federation.delivery_give_up_hours)
-        .unwrap_or(168)
-        .saturating_mul(3_600_000);
+    let config = core.config();
+    let backoff = deliveries::Backoff {
+        first_retry_ms: i64::try_from(config.federation.delivery_first_retry_secs)
+            .unwrap_or(30)
+            .saturating_mul(1000),
+        give_up_after_ms: i64::try_from(config.federation.delivery_give_up_hours)
+            .unwrap_or(168)
+            .saturating_mul(3_600_000),
+    };
     let record = tokio::task::spawn_blocking(move || match outcome {
         Ok(()) => deliveries::delivered(&c, d.id).map(|()| None),
-        Err((error, is_final)) => {
-            deliveries::failed(&c, d.id, &error, is_final, now_ms(), give_up_ms)
-                .map(|next| Some((error, next)))
-        }
+        Err((error, is_final)) => deliveries::failed(&c, d.id, &error, is_final, now_ms(), backoff)
+            .map(|next| Some((error, next))),
     })
     .await;
     match record {

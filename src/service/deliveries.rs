@@ -4,8 +4,9 @@
 //!
 //! The federation edge's worker claims due deliveries (moving them a lease ahead, so a delivery
 //! in flight when the process is killed is tried again when the lease runs out), sends them,
-//! and reports back: delivered (removed) or failed (tried again after 30 s, doubling up to
-//! 12 h, until `federation.delivery_give_up_hours` have passed since it was enqueued).
+//! and reports back: delivered (removed) or failed (tried again after
+//! `federation.delivery_first_retry_secs`, 30 s by default, doubling up to 12 h, until
+//! `federation.delivery_give_up_hours` have passed since it was enqueued).
 
 use redb::{ReadableTable, WriteTransaction};
 
@@ -14,8 +15,14 @@ use crate::model::account::ActorRef;
 use crate::model::federation::Delivery;
 use crate::store::{self, records, tables};
 
-const FIRST_RETRY_MS: i64 = 30_000;
 const LONGEST_RETRY_MS: i64 = 12 * 3600 * 1000;
+
+/// How retries are spaced and when they stop.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub first_retry_ms: i64,
+    pub give_up_after_ms: i64,
+}
 
 /// Enqueue `activity` (serialised) for `inbox`, signed by `signer` when sent. Ring
 /// `Core::deliveries_wake` after the commit.
@@ -98,28 +105,28 @@ pub fn failed(
     error: &str,
     is_final: bool,
     now_ms: i64,
-    give_up_after_ms: i64,
+    backoff: Backoff,
 ) -> Result<Option<i64>> {
     core.store.write(|tx| {
         let Some(mut d) = records::get::<Delivery>(tx, tables::DELIVERIES, id)? else {
             return Ok(None);
         };
-        if is_final || now_ms.saturating_sub(d.created_at_ms) >= give_up_after_ms {
+        if is_final || now_ms.saturating_sub(d.created_at_ms) >= backoff.give_up_after_ms {
             remove(tx, id)?;
             return Ok(None);
         }
         d.attempts = d.attempts.saturating_add(1);
         d.last_error = Some(error.chars().take(500).collect());
-        let at = now_ms + retry_delay_ms(d.attempts);
+        let at = now_ms + retry_delay_ms(backoff.first_retry_ms, d.attempts);
         reschedule(tx, &mut d, at)?;
         Ok(Some(at))
     })
 }
 
-/// 30 s after the first failure, doubling, at most 12 h.
-pub fn retry_delay_ms(attempts: u32) -> i64 {
+/// `first_ms` after the first failure, doubling, at most 12 h.
+pub fn retry_delay_ms(first_ms: i64, attempts: u32) -> i64 {
     let doublings = attempts.saturating_sub(1).min(20);
-    FIRST_RETRY_MS
+    first_ms
         .saturating_mul(1_i64 << doublings)
         .min(LONGEST_RETRY_MS)
 }
@@ -145,10 +152,10 @@ mod tests {
 
     #[test]
     fn retries_back_off_to_twelve_hours() {
-        assert_eq!(retry_delay_ms(1), 30_000);
-        assert_eq!(retry_delay_ms(2), 60_000);
-        assert_eq!(retry_delay_ms(5), 480_000);
-        assert_eq!(retry_delay_ms(12), LONGEST_RETRY_MS);
-        assert_eq!(retry_delay_ms(u32::MAX), LONGEST_RETRY_MS);
+        assert_eq!(retry_delay_ms(30_000, 1), 30_000);
+        assert_eq!(retry_delay_ms(30_000, 2), 60_000);
+        assert_eq!(retry_delay_ms(30_000, 5), 480_000);
+        assert_eq!(retry_delay_ms(30_000, 12), LONGEST_RETRY_MS);
+        assert_eq!(retry_delay_ms(30_000, u32::MAX), LONGEST_RETRY_MS);
     }
 }

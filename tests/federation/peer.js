@@ -13,7 +13,8 @@
 //   stdin, one JSON per line: {"wait":"<activity type>"} prints the next such activity received
 //   (verified, and for an Announce the object it names, fetched from Vireo); {"send":{...}}
 //   signs and posts that activity to the followed actor's inbox and prints the answer;
-//   {"quit":true} ends.
+//   {"inbox":"down"|"up"} makes the inbox answer 503 or not; {"stats":true} prints how many
+//   deliveries were turned away and received; {"quit":true} ends.
 
 'use strict'
 
@@ -38,6 +39,9 @@ const otherKeys = crypto.generateKeyPairSync('rsa', {
 
 const received = []
 let waiters = []
+// While true, the inbox answers 503 (a server that is down), counting what it turned away.
+let inboxDown = false
+let refused = 0
 
 const server = http.createServer((req, res) => {
   const chunks = []
@@ -67,6 +71,12 @@ async function handle (req, res, body) {
   if (req.method === 'GET' && req.url === '/actor') {
     res.writeHead(200, { 'content-type': 'application/activity+json' })
     res.end(JSON.stringify(actorDoc()))
+    return
+  }
+  if (req.method === 'POST' && req.url === '/inbox' && inboxDown) {
+    refused++
+    res.writeHead(503)
+    res.end()
     return
   }
   if (req.method === 'POST' && req.url === '/inbox') {
@@ -236,6 +246,15 @@ async function listen (follow) {
   for await (const line of lines) {
     const command = JSON.parse(line)
     if (command.quit) break
+    if (command.inbox) {
+      inboxDown = command.inbox === 'down'
+      process.stdout.write(JSON.stringify({ inbox: command.inbox }) + '\n')
+      continue
+    }
+    if (command.stats) {
+      process.stdout.write(JSON.stringify({ refused, received: received.length }) + '\n')
+      continue
+    }
     if (command.send) {
       const body = JSON.stringify(command.send)
       process.stdout.write(JSON.stringify(await post(signedHeaders(body), body)) + '\n')

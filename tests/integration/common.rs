@@ -34,7 +34,20 @@ fn free_port() -> u16 {
 impl Server {
     /// Start on `data_dir` with extra `VIREO_*` environment.
     pub fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Server {
-        let port = free_port();
+        Server::start_at(data_dir, free_port(), env)
+    }
+
+    /// The port this server listens on (to start it again at the same address).
+    pub fn port(&self) -> u16 {
+        self.url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("a port")
+    }
+
+    /// Start on `data_dir` at `port` with extra `VIREO_*` environment.
+    pub fn start_at(data_dir: &Path, port: u16, env: &[(&str, &str)]) -> Server {
         let url = format!("http://127.0.0.1:{port}");
         let mut cmd = Command::new(bin());
         cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])

@@ -411,6 +411,13 @@ impl Listener {
         (l, ready)
     }
 
+    /// Send the peer a command and read its answer.
+    fn command(&mut self, command: Value) -> Value {
+        use std::io::Write;
+        writeln!(self.stdin, "{command}").unwrap();
+        self.next()
+    }
+
     /// Have the peer sign and post `activity`; Vireo's answer.
     fn send(&mut self, activity: Value) -> Value {
         use std::io::Write;
@@ -648,4 +655,45 @@ fn a_channel_follower_hears_of_new_edited_and_deleted_videos() {
         get_activity(&s, &format!("/videos/watch/{uuid}")).status(),
         404
     );
+}
+
+#[test]
+fn deliveries_wait_out_a_dead_inbox_and_a_kill_9() {
+    let dir = tempdir();
+    let env = [
+        ("VIREO_FEDERATION__ALLOW_PRIVATE_ADDRESSES", "true"),
+        ("VIREO_FEDERATION__DELIVERY_FIRST_RETRY_SECS", "1"),
+    ];
+    let s = Server::start_with(dir.path(), &env);
+    let root = s.root_token();
+    s.create_user(&root, "fred", "fred-password", 2);
+    let token = crate::common::token_of(&s.login("fred", "fred-password"));
+    let (mut peer, ready) = Listener::follow(&s, "/accounts/fred");
+    assert_eq!(ready["ready"], true, "{ready}");
+
+    // The follower's server goes down; a video is published meanwhile.
+    peer.command(serde_json::json!({"inbox": "down"}));
+    let uuid = crate::ladder::upload_named(&s, &token, "Kept for later", crate::uploads::clip());
+    crate::uploads::wait_for_state(&s, &uuid, 1);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let refused = loop {
+        let stats = peer.command(serde_json::json!({"stats": true}));
+        let refused = stats["refused"].as_u64().unwrap();
+        if refused >= 2 || std::time::Instant::now() > deadline {
+            break refused;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    // Tried, refused, and tried again after the backoff.
+    assert!(refused >= 2, "Vireo did not retry: {refused}");
+
+    // Vireo is killed mid-retry; the follower's server comes back; Vireo restarts at the
+    // same address and the delivery arrives, signed.
+    let port = s.port();
+    s.kill9();
+    peer.command(serde_json::json!({"inbox": "up"}));
+    let s = Server::start_at(dir.path(), port, &env);
+    let create = peer.wait("Create");
+    assert_eq!(create["activity"]["object"]["uuid"], uuid.as_str());
+    assert_eq!(get(&s, "/livez").status(), 200);
 }
