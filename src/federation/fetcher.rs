@@ -173,11 +173,6 @@ fn url_field(v: &Value) -> Option<url::Url> {
     matches!(u.scheme(), "http" | "https").then_some(u)
 }
 
-/// The id of an object or link: the string itself, or its `id`.
-pub fn id_of(v: &Value) -> Option<&str> {
-    v.as_str().or_else(|| v["id"].as_str())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,14 +15,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::activity::{self, ActivityError, Incoming, Undone};
 use super::actors::actor_id;
-use super::fetcher::{self, ActorError, id_of};
-use super::signatures::{self, Incoming, Params, SignatureError};
+use super::fetcher::{self, ActorError};
+use super::signatures::{self, Params, SignatureError, SignedRequest};
 use super::videos;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::blocking;
-use crate::model::federation::RateKind;
 use crate::model::federation::RemoteActor;
 use crate::model::now_ms;
 use crate::service::actors;
@@ -44,31 +44,33 @@ pub async fn receive(State(state): State<AppState>, req: Request) -> ApiResult<R
         )
     })?;
     let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let incoming = Incoming {
+    let incoming = SignedRequest {
         method: &parts.method,
         target,
         headers: &parts.headers,
         body: &body,
     };
     let params = signatures::check(incoming, SystemTime::now()).map_err(refused)?;
-    let activity: Value = serde_json::from_slice(&body)
+    let json: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("The body is not JSON: {e}")))?;
-    let actor_id = id_of(&activity["actor"])
-        .ok_or_else(|| ApiError::bad_request("The activity has no actor"))?;
-    if actor_id != params.key_owner() {
+    let activity = activity::read(&json).map_err(|e| match e {
+        ActivityError::UndoByOther => ApiError::forbidden(e.to_string()),
+        other => ApiError::bad_request(other.to_string()),
+    })?;
+    if activity.actor != params.key_owner() {
         return Err(unauthorized(
             "The signer and the actor of the activity do not match",
         ));
     }
     let actor = verified_signer(&core, incoming, &params).await?;
-    if let Some(id) = activity["id"].as_str()
+    if let Some(id) = &activity.id
         && !same_host(id, &actor.host)
     {
         return Err(ApiError::bad_request(
             "The activity's id is on another server than its actor",
         ));
     }
-    act(&core, &activity, actor).await?;
+    act(&core, activity.what, actor).await?;
     Ok(StatusCode::ACCEPTED.into_response())
 }
 
@@ -76,7 +78,7 @@ pub async fn receive(State(state): State<AppState>, req: Request) -> ApiResult<R
 /// verify is fetched again once: the actor may have changed its key.
 async fn verified_signer(
     core: &Arc<Core>,
-    req: Incoming<'_>,
+    req: SignedRequest<'_>,
     params: &Params,
 ) -> ApiResult<RemoteActor> {
     let mut refresh = false;
@@ -113,164 +115,105 @@ fn unauthorized(detail: &str) -> ApiError {
 }
 
 /// Do what a verified activity asks.
-async fn act(core: &Arc<Core>, activity: &Value, actor: RemoteActor) -> ApiResult<()> {
-    let kind = activity["type"].as_str().unwrap_or_default();
-    match kind {
-        "Follow" => follow(core, activity, actor).await,
-        "Undo" => undo(core, activity, actor).await,
-        "Like" => rate(core, activity, actor, RateKind::Like).await,
-        "Dislike" => rate(core, activity, actor, RateKind::Dislike).await,
-        "View" => view(core, activity).await,
-        // Understood later (videos, views, likes, announces); accepted and ignored meanwhile, as
-        // PeerTube drops what it does not handle.
-        _ => {
-            tracing::debug!(kind, actor = %actor.id, "activity ignored");
-            Ok(())
-        }
-    }
-}
-
-/// A remote actor follows a local account, channel or the instance: accepted at once.
-async fn follow(core: &Arc<Core>, activity: &Value, actor: RemoteActor) -> ApiResult<()> {
-    let follow_id = activity_id(activity)?;
-    let object = id_of(&activity["object"])
-        .ok_or_else(|| ApiError::bad_request("The Follow has no object"))?
-        .to_owned();
+async fn act(core: &Arc<Core>, what: Incoming, actor: RemoteActor) -> ApiResult<()> {
     let core = core.clone();
     blocking(move || {
-        let local =
-            actors::local_by_url(&core, &object)?.ok_or_else(|| ApiError::not_found("Actor"))?;
-        let urls = Urls::new(&core.config());
-        let local_id = actor_id(&urls, &local);
-        let accept = json!({
-            "@context": "https://www.w3.org/ns/activitystreams",
-            "id": format!("{local_id}#accepts/follows/{}", uuid::Uuid::new_v4()),
-            "type": "Accept",
-            "actor": local_id,
-            "object": {
-                "id": follow_id,
-                "type": "Follow",
-                "actor": actor.id,
-                "object": local_id,
-            },
-        });
-        follows::accept(
-            &core,
-            local.actor_ref(),
-            &actor,
-            &follow_id,
-            &accept.to_string(),
-            now_ms(),
-        )?;
-        tracing::info!(follower = %actor.id, following = %local_id, "follow accepted");
-        Ok(())
+        let now = now_ms();
+        match what {
+            Incoming::Follow { id, object } => follow(&core, &id, &object, &actor, now),
+            Incoming::Undo { id, undone } => undo(&core, &id, undone, &actor, now),
+            Incoming::Rate { id, object, kind } => {
+                let video = local_video(&core, &object)?;
+                rates::rate(&core, video, &actor.id, kind, &id, now)?;
+                Ok(())
+            }
+            Incoming::View { id, object } => {
+                let video = local_video(&core, &object)?;
+                seen::remember_now(&core, &id, now)?;
+                core.views.add_remote(video);
+                Ok(())
+            }
+            // Understood later (videos, comments, announces, reports); accepted and ignored
+            // meanwhile, as PeerTube drops what it does not handle.
+            Incoming::Ignored { kind } => {
+                tracing::debug!(kind, actor = %actor.id, "activity ignored");
+                Ok(())
+            }
+        }
     })
     .await
 }
 
-/// An `Undo`: of a `Follow` (by the same actor), the follow ends; of a `Like` or `Dislike`, the
-/// rate is taken back; of anything else, nothing.
-async fn undo(core: &Arc<Core>, activity: &Value, actor: RemoteActor) -> ApiResult<()> {
-    let undo_id = activity_id(activity)?;
-    let object = &activity["object"];
-    // The undone activity, embedded (Mastodon, PeerTube) or named by id.
-    if let Some(by) = object.get("actor").and_then(|a| id_of(a))
-        && by != actor.id
-    {
-        return Err(ApiError::forbidden("Only its actor may undo an activity"));
-    }
-    let undone_id = id_of(object).map(str::to_owned);
-    let target_url = id_of(&object["object"]).map(str::to_owned);
-    let core = core.clone();
-    match object["type"].as_str() {
-        Some("Like" | "Dislike") => {
-            blocking(move || {
-                let video = match target_url {
-                    Some(url) => videos::find_by_url(&core, &url)?.map(|l| l.owned.video.id),
-                    None => None,
-                };
-                let removed = rates::unrate(
-                    &core,
-                    &actor.id,
-                    undone_id.as_deref(),
-                    video,
-                    &undo_id,
-                    now_ms(),
-                )?;
-                tracing::info!(actor = %actor.id, removed, "rate undone");
-                Ok(())
-            })
-            .await
-        }
-        Some("Follow") | None => {
-            blocking(move || {
-                let following = match target_url {
-                    Some(url) => actors::local_by_url(&core, &url)?.map(|l| l.actor_ref()),
-                    None => None,
-                };
-                let removed = follows::undo(
-                    &core,
-                    &actor.id,
-                    undone_id.as_deref(),
-                    following,
-                    &undo_id,
-                    now_ms(),
-                )?;
-                tracing::info!(follower = %actor.id, removed, "follow undone");
-                Ok(())
-            })
-            .await
-        }
-        Some(_) => Ok(()),
-    }
-}
-
-/// A `Like` or `Dislike` of a local video: one per actor, the latest kind counts.
-async fn rate(
-    core: &Arc<Core>,
-    activity: &Value,
-    actor: RemoteActor,
-    kind: RateKind,
+/// A remote actor follows a local account, channel or the instance: accepted at once, the
+/// `Accept` queued to its inbox.
+fn follow(
+    core: &Core,
+    follow_id: &str,
+    object: &str,
+    actor: &RemoteActor,
+    now: i64,
 ) -> ApiResult<()> {
-    let id = activity_id(activity)?;
-    let object = id_of(&activity["object"])
-        .ok_or_else(|| ApiError::bad_request("The activity has no object"))?
-        .to_owned();
-    let core = core.clone();
-    blocking(move || {
-        let video =
-            videos::find_by_url(&core, &object)?.ok_or_else(|| ApiError::not_found("Video"))?;
-        rates::rate(&core, video.owned.video.id, &actor.id, kind, &id, now_ms())?;
-        Ok(())
-    })
-    .await
+    let local = actors::local_by_url(core, object)?.ok_or_else(|| ApiError::not_found("Actor"))?;
+    let urls = Urls::new(&core.config());
+    let local_id = actor_id(&urls, &local);
+    let accept = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{local_id}#accepts/follows/{}", uuid::Uuid::new_v4()),
+        "type": "Accept",
+        "actor": local_id,
+        "object": {
+            "id": follow_id,
+            "type": "Follow",
+            "actor": actor.id,
+            "object": local_id,
+        },
+    });
+    follows::accept(
+        core,
+        local.actor_ref(),
+        actor,
+        follow_id,
+        &accept.to_string(),
+        now,
+    )?;
+    tracing::info!(follower = %actor.id, following = %local_id, "follow accepted");
+    Ok(())
 }
 
-/// A `View` of a local video: one more view. One with `expires` is PeerTube's "watching now"
-/// beacon for live viewer counts, not a view.
-async fn view(core: &Arc<Core>, activity: &Value) -> ApiResult<()> {
-    if activity.get("expires").is_some_and(|e| !e.is_null()) {
-        return Ok(());
+/// An `Undo`: of a `Follow`, the follow ends; of a `Like` or `Dislike`, the rate is taken back;
+/// of anything else, nothing.
+fn undo(
+    core: &Core,
+    undo_id: &str,
+    undone: Undone,
+    actor: &RemoteActor,
+    now: i64,
+) -> ApiResult<()> {
+    match undone {
+        Undone::Follow { id, object } => {
+            let following = match object {
+                Some(url) => actors::local_by_url(core, &url)?.map(|l| l.actor_ref()),
+                None => None,
+            };
+            let removed = follows::undo(core, &actor.id, id.as_deref(), following, undo_id, now)?;
+            tracing::info!(follower = %actor.id, removed, "follow undone");
+        }
+        Undone::Rate { id, object } => {
+            let video = match object {
+                Some(url) => videos::find_by_url(core, &url)?.map(|l| l.owned.video.id),
+                None => None,
+            };
+            let removed = rates::unrate(core, &actor.id, id.as_deref(), video, undo_id, now)?;
+            tracing::info!(actor = %actor.id, removed, "rate undone");
+        }
+        Undone::Other => {}
     }
-    let id = activity_id(activity)?;
-    let object = id_of(&activity["object"])
-        .ok_or_else(|| ApiError::bad_request("The View has no object"))?
-        .to_owned();
-    let core = core.clone();
-    blocking(move || {
-        let video =
-            videos::find_by_url(&core, &object)?.ok_or_else(|| ApiError::not_found("Video"))?;
-        seen::remember_now(&core, &id, now_ms())?;
-        core.views.add_remote(video.owned.video.id);
-        Ok(())
-    })
-    .await
+    Ok(())
 }
 
-fn activity_id(activity: &Value) -> ApiResult<String> {
-    activity["id"]
-        .as_str()
-        .filter(|id| !id.is_empty() && id.len() <= 2000)
-        .map(str::to_owned)
-        .ok_or_else(|| ApiError::bad_request("The activity has no id"))
+/// The id of the federated local video at `url`, or 404.
+fn local_video(core: &Core, url: &str) -> ApiResult<u64> {
+    videos::find_by_url(core, url)?
+        .map(|l| l.owned.video.id)
+        .ok_or_else(|| ApiError::not_found("Video"))
 }

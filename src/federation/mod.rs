@@ -6,6 +6,7 @@
 //! to servers that ask for ActivityPub (`negotiate`). The signatures, inbox and delivery follow
 //! (issue 22; the decisions taken for them are in ARCHITECTURE.md, "Federation").
 
+pub mod activity;
 pub mod actors;
 pub mod client;
 pub mod collections;
@@ -13,6 +14,7 @@ pub mod delivery;
 pub mod discovery;
 pub mod fanout;
 pub mod fetcher;
+pub mod fuzz;
 pub mod inbox;
 pub mod negotiate;
 pub mod signatures;

@@ -126,7 +126,7 @@ pub fn sha256_digest(body: &[u8]) -> String {
 
 /// A received request, as much of it as a signature covers.
 #[derive(Debug, Clone, Copy)]
-pub struct Incoming<'a> {
+pub struct SignedRequest<'a> {
     pub method: &'a Method,
     /// The path and query as received.
     pub target: &'a str,
@@ -158,7 +158,7 @@ impl Params {
 /// Everything that can be checked before the signer's key is fetched: the header's form, the
 /// algorithm, what it covers, the time and the body's digest. Cheap, so a forged request costs
 /// no fetch.
-pub fn check(req: Incoming<'_>, now: SystemTime) -> Result<Params, SignatureError> {
+pub fn check(req: SignedRequest<'_>, now: SystemTime) -> Result<Params, SignatureError> {
     if req.headers.contains_key("signature-input") {
         return Err(SignatureError::Rfc9421);
     }
@@ -198,7 +198,11 @@ pub fn check(req: Incoming<'_>, now: SystemTime) -> Result<Params, SignatureErro
 }
 
 /// Whether the signature verifies with the signer's key (`check` passed first).
-pub fn verify(req: Incoming<'_>, params: &Params, key: &PublicKey) -> Result<(), SignatureError> {
+pub fn verify(
+    req: SignedRequest<'_>,
+    params: &Params,
+    key: &PublicKey,
+) -> Result<(), SignatureError> {
     // Signers disagree on whether the query is part of the target (Mastodon signs it, PeerTube
     // and Fedify do not): accept either, as Mastodon does.
     let path = req.target.split_once('?').map(|(p, _)| p);
@@ -369,7 +373,7 @@ fn header_value(headers: &HeaderMap, name: &str) -> Result<String, SignatureErro
 }
 
 fn signing_string(
-    req: Incoming<'_>,
+    req: SignedRequest<'_>,
     params: &Params,
     target: &str,
 ) -> Result<String, SignatureError> {
@@ -434,8 +438,8 @@ mod tests {
         h
     }
 
-    fn incoming<'a>(headers: &'a HeaderMap, body: &'a [u8]) -> Incoming<'a> {
-        Incoming {
+    fn incoming<'a>(headers: &'a HeaderMap, body: &'a [u8]) -> SignedRequest<'a> {
+        SignedRequest {
             method: &Method::POST,
             target: "/accounts/bob/inbox",
             headers,
@@ -469,7 +473,7 @@ mod tests {
         );
         // Another target: the signature no longer verifies.
         let params = check(incoming(&h, body), now).unwrap();
-        let other = Incoming {
+        let other = SignedRequest {
             target: "/accounts/carol/inbox",
             ..incoming(&h, body)
         };
@@ -601,7 +605,7 @@ mod tests {
         h.insert("date", HeaderValue::from_str(&s.date).unwrap());
         h.insert("signature", HeaderValue::from_str(&s.signature).unwrap());
         // Signed without the query (as PeerTube and Fedify sign), received with it.
-        let req = Incoming {
+        let req = SignedRequest {
             method: &Method::GET,
             target: "/accounts/bob/outbox?page=2",
             headers: &h,

@@ -1,0 +1,243 @@
+//! What an incoming activity says, read once from its JSON into a type the inbox acts on: the
+//! activities Vireo understands, with the fields each needs checked, and everything else named
+//! and ignored. Pure (no I/O), so the fuzz target (`federation::fuzz`) runs it on any bytes.
+
+use serde_json::Value;
+
+use crate::model::federation::RateKind;
+
+/// The longest id or URL accepted in an activity (PeerTube's bound).
+const MAX_URL: usize = 2000;
+
+/// Why an activity cannot be acted on.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ActivityError {
+    #[error("The body is not a JSON object")]
+    NotAnObject,
+    #[error("The activity has no actor")]
+    NoActor,
+    #[error("The {0} has no id")]
+    NoId(String),
+    #[error("The {0} has no object")]
+    NoObject(String),
+    #[error("Only its actor may undo an activity")]
+    UndoByOther,
+}
+
+/// A read activity: who sends it, and what it asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    pub actor: String,
+    /// Its id, when it has one (every activity Vireo acts on must).
+    pub id: Option<String>,
+    pub what: Incoming,
+}
+
+/// What an activity asks of this instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incoming {
+    /// Follow the local actor at `object`.
+    Follow { id: String, object: String },
+    /// Take back an earlier activity.
+    Undo { id: String, undone: Undone },
+    /// Like or dislike the local video at `object`.
+    Rate {
+        id: String,
+        object: String,
+        kind: RateKind,
+    },
+    /// One view of the local video at `object`.
+    View { id: String, object: String },
+    /// Understood or not, nothing to do (yet): its type.
+    Ignored { kind: String },
+}
+
+/// What an `Undo` takes back: the activity's id and its object, when given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Undone {
+    Follow {
+        id: Option<String>,
+        object: Option<String>,
+    },
+    Rate {
+        id: Option<String>,
+        object: Option<String>,
+    },
+    Other,
+}
+
+/// Read `value` as an activity.
+pub fn read(value: &Value) -> Result<Envelope, ActivityError> {
+    if !value.is_object() {
+        return Err(ActivityError::NotAnObject);
+    }
+    let actor = id_of(&value["actor"])
+        .ok_or(ActivityError::NoActor)?
+        .to_owned();
+    let kind = value["type"].as_str().unwrap_or_default();
+    let id = id_of(&value["id"]).map(str::to_owned);
+    let need_id = || {
+        id.clone()
+            .ok_or_else(|| ActivityError::NoId(kind.to_owned()))
+    };
+    let object = || {
+        id_of(&value["object"])
+            .map(str::to_owned)
+            .ok_or_else(|| ActivityError::NoObject(kind.to_owned()))
+    };
+    let what = match kind {
+        "Follow" => Incoming::Follow {
+            id: need_id()?,
+            object: object()?,
+        },
+        "Like" | "Dislike" => Incoming::Rate {
+            id: need_id()?,
+            object: object()?,
+            kind: if kind == "Like" {
+                RateKind::Like
+            } else {
+                RateKind::Dislike
+            },
+        },
+        // A View with `expires` is PeerTube's "watching now" beacon for live viewer counts.
+        "View" if value.get("expires").is_some_and(|e| !e.is_null()) => Incoming::Ignored {
+            kind: "View (viewer beacon)".to_owned(),
+        },
+        "View" => Incoming::View {
+            id: need_id()?,
+            object: object()?,
+        },
+        "Undo" => Incoming::Undo {
+            id: need_id()?,
+            undone: undone(&value["object"], &actor)?,
+        },
+        other => Incoming::Ignored {
+            kind: other.chars().take(64).collect(),
+        },
+    };
+    Ok(Envelope { actor, id, what })
+}
+
+/// The activity an `Undo` names: embedded (Mastodon, PeerTube) or by id alone (then taken to be
+/// a Follow, the only one undone without embedding it).
+fn undone(object: &Value, actor: &str) -> Result<Undone, ActivityError> {
+    if let Some(by) = object.get("actor").and_then(id_of)
+        && by != actor
+    {
+        return Err(ActivityError::UndoByOther);
+    }
+    let id = id_of(object).map(str::to_owned);
+    let target = id_of(&object["object"]).map(str::to_owned);
+    Ok(match object["type"].as_str() {
+        Some("Follow") | None => Undone::Follow { id, object: target },
+        Some("Like" | "Dislike") => Undone::Rate { id, object: target },
+        Some(_) => Undone::Other,
+    })
+}
+
+/// The id of an object or link: the string itself, or its `id`; bounded in length.
+pub fn id_of(v: &Value) -> Option<&str> {
+    v.as_str()
+        .or_else(|| v.get("id").and_then(Value::as_str))
+        .filter(|s| !s.is_empty() && s.len() <= MAX_URL)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fixture(path: &str) -> Value {
+        let text = std::fs::read_to_string(format!(
+            "{}/../shared/fixtures/activitypub/{path}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    #[test]
+    fn real_mastodon_and_peertube_activities_are_read() {
+        let follow = read(&fixture("mastodon/activities/follow.json")).unwrap();
+        assert!(matches!(follow.what, Incoming::Follow { .. }), "{follow:?}");
+        let undo = read(&fixture("mastodon/activities/undo_follow.json")).unwrap();
+        assert!(
+            matches!(
+                &undo.what,
+                Incoming::Undo {
+                    undone: Undone::Follow {
+                        id: Some(_),
+                        object: Some(_)
+                    },
+                    ..
+                }
+            ),
+            "{undo:?}"
+        );
+        let like = read(&fixture("mastodon/activities/like_page.json")).unwrap();
+        assert!(matches!(
+            like.what,
+            Incoming::Rate {
+                kind: RateKind::Like,
+                ..
+            }
+        ));
+        let unlike = read(&fixture("mastodon/activities/undo_like_page.json")).unwrap();
+        assert!(matches!(
+            unlike.what,
+            Incoming::Undo {
+                undone: Undone::Rate { .. },
+                ..
+            }
+        ));
+        // Understood later (comments, reports, deletions, announces): read, and ignored.
+        for path in [
+            "mastodon/activities/create_note.json",
+            "mastodon/activities/delete.json",
+            "mastodon/activities/flag.json",
+            "peertube/activities/announce_video.json",
+        ] {
+            let a = read(&fixture(path)).unwrap();
+            assert!(matches!(a.what, Incoming::Ignored { .. }), "{path}: {a:?}");
+        }
+    }
+
+    #[test]
+    fn what_cannot_be_acted_on_says_why() {
+        assert_eq!(read(&json!([1])), Err(ActivityError::NotAnObject));
+        assert_eq!(
+            read(&json!({"type": "Follow", "id": "https://a.example/1"})),
+            Err(ActivityError::NoActor)
+        );
+        assert_eq!(
+            read(&json!({"type": "Follow", "actor": "https://a.example/u"})),
+            Err(ActivityError::NoId("Follow".into()))
+        );
+        assert_eq!(
+            read(
+                &json!({"type": "Like", "id": "https://a.example/1", "actor": "https://a.example/u"})
+            ),
+            Err(ActivityError::NoObject("Like".into()))
+        );
+        assert_eq!(
+            read(&json!({
+                "type": "Undo", "id": "https://a.example/2", "actor": "https://a.example/u",
+                "object": {"type": "Follow", "id": "https://b.example/1", "actor": "https://b.example/v"}
+            })),
+            Err(ActivityError::UndoByOther)
+        );
+        let long = format!("https://a.example/{}", "x".repeat(MAX_URL));
+        assert_eq!(
+            read(
+                &json!({"type": "Follow", "id": long, "actor": "https://a.example/u", "object": "x"})
+            ),
+            Err(ActivityError::NoId("Follow".into()))
+        );
+        let beacon = read(&json!({
+            "type": "View", "id": "https://a.example/v/1", "actor": "https://a.example/u",
+            "object": "https://v.example/videos/watch/x", "expires": "2030-01-01T00:00:00Z"
+        }))
+        .unwrap();
+        assert!(matches!(beacon.what, Incoming::Ignored { .. }));
+    }
+}
