@@ -145,16 +145,8 @@ pub fn id_of(v: &Value) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::federation::fixture;
     use serde_json::json;
-
-    fn fixture(path: &str) -> Value {
-        let text = std::fs::read_to_string(format!(
-            "{}/../shared/fixtures/activitypub/{path}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap();
-        serde_json::from_str(&text).unwrap()
-    }
 
     #[test]
     fn real_mastodon_and_peertube_activities_are_read() {

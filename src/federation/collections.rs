@@ -31,40 +31,37 @@ pub struct PageQuery {
     page: Option<u64>,
 }
 
-/// `GET /accounts/{name}/followers`.
-pub async fn account_followers(
+/// `GET /accounts/{name}/{followers|following|outbox}`.
+pub async fn account_collection(
     state: State<AppState>,
-    Path(name): Path<String>,
+    Path((name, which)): Path<(String, String)>,
     q: Query<PageQuery>,
 ) -> ApiResult<Response> {
-    followers(state, name, false, q).await
+    collection_of(state, name, false, &which, q).await
 }
 
-/// `GET /video-channels/{name}/followers`.
-pub async fn channel_followers(
+/// `GET /video-channels/{name}/{followers|following|outbox}`.
+pub async fn channel_collection(
     state: State<AppState>,
-    Path(name): Path<String>,
+    Path((name, which)): Path<(String, String)>,
     q: Query<PageQuery>,
 ) -> ApiResult<Response> {
-    followers(state, name, true, q).await
+    collection_of(state, name, true, &which, q).await
 }
 
-/// `GET /accounts/{name}/following`.
-pub async fn account_following(
+async fn collection_of(
     state: State<AppState>,
-    Path(name): Path<String>,
+    name: String,
+    channel: bool,
+    which: &str,
     q: Query<PageQuery>,
 ) -> ApiResult<Response> {
-    following(state, name, false, q).await
-}
-
-/// `GET /video-channels/{name}/following`.
-pub async fn channel_following(
-    state: State<AppState>,
-    Path(name): Path<String>,
-    q: Query<PageQuery>,
-) -> ApiResult<Response> {
-    following(state, name, true, q).await
+    match which {
+        "followers" => followers(state, name, channel, q).await,
+        "following" => following(state, name, channel, q).await,
+        "outbox" => outbox(state, name, channel, q).await,
+        _ => Err(ApiError::not_found("Collection")),
+    }
 }
 
 async fn followers(
@@ -160,24 +157,6 @@ fn collection(id: &str, total: u64, page: Option<u64>, items: Vec<impl serde::Se
         doc["next"] = json!(format!("{id}?page={}", page + 1));
     }
     doc
-}
-
-/// `GET /accounts/{name}/outbox`.
-pub async fn account_outbox(
-    state: State<AppState>,
-    Path(name): Path<String>,
-    q: Query<PageQuery>,
-) -> ApiResult<Response> {
-    outbox(state, name, false, q).await
-}
-
-/// `GET /video-channels/{name}/outbox`.
-pub async fn channel_outbox(
-    state: State<AppState>,
-    Path(name): Path<String>,
-    q: Query<PageQuery>,
-) -> ApiResult<Response> {
-    outbox(state, name, true, q).await
 }
 
 /// An actor's outbox, as PeerTube crawls it after a follow is accepted: one activity per

@@ -176,15 +176,7 @@ fn url_field(v: &Value) -> Option<url::Url> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fixture(path: &str) -> Value {
-        let text = std::fs::read_to_string(format!(
-            "{}/../shared/fixtures/activitypub/{path}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap();
-        serde_json::from_str(&text).unwrap()
-    }
+    use crate::federation::fixture;
 
     #[test]
     fn real_peertube_and_mastodon_actors_are_read() {

@@ -43,6 +43,17 @@ pub fn object_router() -> Router<AppState> {
         .route("/w/{id}", get(videos::video))
 }
 
+/// The real PeerTube and Mastodon payloads of the shared fixtures, for the unit tests.
+#[cfg(test)]
+pub(crate) fn fixture(path: &str) -> Value {
+    let text = std::fs::read_to_string(format!(
+        "{}/../shared/fixtures/activitypub/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("the shared fixtures beside this repository");
+    serde_json::from_str(&text).expect("a JSON fixture")
+}
+
 /// An ActivityPub document as an answer.
 pub fn activity_response(doc: &Value) -> Response {
     (
@@ -66,25 +77,12 @@ pub fn router() -> Router<AppState> {
         .route("/accounts/{name}/inbox", post(inbox::receive))
         .route("/video-channels/{name}/inbox", post(inbox::receive))
         .route(
-            "/accounts/{name}/followers",
-            get(collections::account_followers),
+            "/accounts/{name}/{collection}",
+            get(collections::account_collection),
         )
         .route(
-            "/video-channels/{name}/followers",
-            get(collections::channel_followers),
-        )
-        .route(
-            "/accounts/{name}/following",
-            get(collections::account_following),
-        )
-        .route(
-            "/video-channels/{name}/following",
-            get(collections::channel_following),
-        )
-        .route("/accounts/{name}/outbox", get(collections::account_outbox))
-        .route(
-            "/video-channels/{name}/outbox",
-            get(collections::channel_outbox),
+            "/video-channels/{name}/{collection}",
+            get(collections::channel_collection),
         )
         .route("/videos/watch/{id}/{which}", get(videos::collection))
 }

@@ -410,7 +410,7 @@ mod tests {
     fn key() -> ActorKey {
         // One key for the module's tests: making one takes a moment.
         static KEY: std::sync::OnceLock<ActorKey> = std::sync::OnceLock::new();
-        KEY.get_or_init(crate::service::keys::tests_support::new_key)
+        KEY.get_or_init(|| crate::service::keys::generate_key().unwrap())
             .clone()
     }
 

@@ -46,7 +46,7 @@ pub fn actor_key(core: &Core, owner: ActorRef) -> Result<ActorKey> {
     }
     // Made outside the write transaction (it is slow), then kept only if no other request
     // stored one meanwhile: an actor's key never changes once a peer may have seen it.
-    let fresh = generate()?;
+    let fresh = generate_key()?;
     core.store.write(|tx| {
         if let Some(existing) = stored_key(tx, &slot)? {
             return Ok(existing);
@@ -66,8 +66,8 @@ fn stored_key(tx: &impl Tx, slot: &str) -> Result<Option<ActorKey>> {
     })
 }
 
-/// A new RSA keypair.
-fn generate() -> Result<ActorKey> {
+/// A new RSA keypair (also what the benches sign as a remote actor with).
+pub fn generate_key() -> Result<ActorKey> {
     let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, KEY_BITS)
         .map_err(|e| ServiceError::internal("making an RSA key", e))?;
     let pkcs8 = private
@@ -160,7 +160,7 @@ mod tests {
 
     #[test]
     fn a_new_key_signs_what_its_public_pem_verifies() -> Result<()> {
-        let key = generate()?;
+        let key = generate_key()?;
         assert!(key.public_pem.starts_with("-----BEGIN PUBLIC KEY-----"));
         let signature = sign(&key, b"(request-target): post /inbox")?;
         let public =
@@ -175,7 +175,7 @@ mod tests {
 
     #[test]
     fn public_keys_in_pkcs1_form_are_read_and_junk_is_refused() -> Result<()> {
-        let key = generate()?;
+        let key = generate_key()?;
         let public = rsa::RsaPublicKey::from_public_key_pem(&key.public_pem)
             .map_err(|e| ServiceError::internal("pem", e))?;
         let pkcs1_pem = public
@@ -195,16 +195,5 @@ mod tests {
             Err(KeyError::PublicKeyTooLong)
         ));
         Ok(())
-    }
-}
-
-/// Keys for other modules' unit tests.
-#[cfg(test)]
-pub mod tests_support {
-    use super::*;
-
-    /// A fresh keypair.
-    pub fn new_key() -> ActorKey {
-        generate().expect("an RSA key")
     }
 }

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::common::{Server, assert_error, tempdir, token_of};
 use crate::uploads::{channel_id, clip, files_in};
 
-fn addr_of(s: &Server) -> SocketAddr {
+pub(crate) fn addr_of(s: &Server) -> SocketAddr {
     s.url.trim_start_matches("http://").parse().unwrap()
 }
 
@@ -48,7 +48,7 @@ fn open_descriptors(pid: u32) -> usize {
 /// Send `head` then a body of `body_len` bytes made by `fill` in 64 KiB chunks, on a raw
 /// connection, while reading the answer: returns its status (None when the connection ended
 /// without one) and the body bytes sent before the answer came or the server hung up.
-fn send_streaming(
+pub(crate) fn send_streaming(
     addr: SocketAddr,
     head: &str,
     body_len: u64,
