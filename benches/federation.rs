@@ -5,8 +5,8 @@
 //! distinct `Follow`s of Vireo's root account with its own RSA key, ahead of time. The same
 //! client then sends them all, `CONCURRENCY` at once, to Vireo's inbox (each is checked, its key
 //! taken from the cache after the first, the follower stored and an `Accept` queued and sent back
-//! to nginx) and to nginx. Run: `bash benches/run.sh --bench federation` (or
-//! `cargo bench --bench federation` with nginx installed).
+//! to nginx) and to nginx. Run: `cargo bench --bench federation` (nginx installed, as
+//! `bash benches/run.sh` installs it).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 mod common;

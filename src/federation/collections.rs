@@ -74,9 +74,8 @@ async fn followers(
     let core = state.core.clone();
     let (id, total, items) = blocking(move || {
         let local = local(&core, &name, channel)?;
-        let offset = page.map_or(0, |p| usize::try_from(p - 1).unwrap_or(usize::MAX));
-        let offset = offset.saturating_mul(PAGE_SIZE);
-        let (total, items) = follows::followers(&core, local.actor_ref(), offset, PAGE_SIZE)?;
+        let (total, items) =
+            follows::followers(&core, local.actor_ref(), first_item(page), PAGE_SIZE)?;
         let id = format!("{}/followers", actor_id(&Urls::new(&core.config()), &local));
         Ok((id, total, items))
     })
@@ -106,6 +105,12 @@ async fn following(
         page,
         Vec::<String>::new(),
     )))
+}
+
+/// The index of the first item of `page` (1-based; the root starts at 0).
+fn first_item(page: Option<u64>) -> usize {
+    page.map_or(0, |p| usize::try_from(p - 1).unwrap_or(usize::MAX))
+        .saturating_mul(PAGE_SIZE)
 }
 
 fn checked_page(page: Option<u64>) -> ApiResult<Option<u64>> {
@@ -188,12 +193,16 @@ async fn outbox(
             listable_only: true,
             ..Filter::default()
         };
-        let start = page
-            .map_or(0, |p| usize::try_from(p - 1).unwrap_or(usize::MAX))
-            .saturating_mul(PAGE_SIZE);
+        // The root gives only the total.
         let count = if page.is_some() { PAGE_SIZE } else { 0 };
-        let (total, found) =
-            videos::list(&core, &filter, SortKey::PublishedAt, true, start, count)?;
+        let (total, found) = videos::list(
+            &core,
+            &filter,
+            SortKey::PublishedAt,
+            true,
+            first_item(page),
+            count,
+        )?;
         let mut items = Vec::with_capacity(found.len());
         for v in found {
             let Some(loaded) = fed_videos::find(&core, &v.uuid.to_string())? else {

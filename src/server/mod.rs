@@ -137,6 +137,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     write_views(core.clone()).await;
     admin::socket::cleanup(&socket_path);
     worker.stop(&core);
+    // A delivery aborted mid-send may still have a blocking step running (signing, recording
+    // the outcome); each takes milliseconds, so wait for them, half a second at most.
+    for _ in 0..25 {
+        if Arc::strong_count(&core) == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     // The router, the admin task and the worker have released their handles: this is the last
     // one, and dropping it closes redb cleanly.
     if Arc::strong_count(&core) > 1 {
