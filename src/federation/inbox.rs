@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use super::activity::{self, ActivityError, Incoming, Undone};
 use super::actors::actor_id;
+use super::client::FetchError;
 use super::fetcher::{self, ActorError};
 use super::signatures::{self, Params, SignatureError, SignedRequest};
 use super::videos;
@@ -62,7 +63,16 @@ pub async fn receive(State(state): State<AppState>, req: Request) -> ApiResult<R
             "The signer and the actor of the activity do not match",
         ));
     }
-    let actor = verified_signer(&core, incoming, &params).await?;
+    let actor = match verified_signer(&core, incoming, &params).await {
+        Ok(actor) => actor,
+        // An actor announcing its own deletion is gone by the time its Delete arrives: there is
+        // no key left to check, and nothing of it to act on. Refusing would make its server
+        // retry for days (Mastodon sends these to every server it ever talked to).
+        Err(Refusal::Gone) if is_self_delete(&json, &activity.actor) => {
+            return Ok(StatusCode::ACCEPTED.into_response());
+        }
+        Err(e) => return Err(e.into()),
+    };
     if let Some(id) = &activity.id
         && !same_host(id, &actor.host)
     {
@@ -74,29 +84,57 @@ pub async fn receive(State(state): State<AppState>, req: Request) -> ApiResult<R
     Ok(StatusCode::ACCEPTED.into_response())
 }
 
+/// Why the signer could not be verified.
+enum Refusal {
+    /// Its actor document is gone (404 or 410).
+    Gone,
+    Other(ApiError),
+}
+
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> ApiError {
+        match r {
+            Refusal::Gone => unauthorized("The signer's actor is gone"),
+            Refusal::Other(e) => e,
+        }
+    }
+}
+
 /// The signer, fetched (or cached), whose key verifies the request. A cached key that does not
 /// verify is fetched again once: the actor may have changed its key.
 async fn verified_signer(
     core: &Arc<Core>,
     req: SignedRequest<'_>,
     params: &Params,
-) -> ApiResult<RemoteActor> {
+) -> Result<RemoteActor, Refusal> {
     let mut refresh = false;
     loop {
         let actor = fetcher::key_owner(core, &params.key_id, refresh)
             .await
             .map_err(|e| match e {
-                ActorError::Service(s) => ApiError::from(s),
-                other => unauthorized(&format!("The signer's key cannot be used: {other}")),
+                ActorError::Service(s) => Refusal::Other(ApiError::from(s)),
+                ActorError::Fetch(FetchError::Status { status, .. })
+                    if status == StatusCode::GONE || status == StatusCode::NOT_FOUND =>
+                {
+                    Refusal::Gone
+                }
+                other => Refusal::Other(unauthorized(&format!(
+                    "The signer's key cannot be used: {other}"
+                ))),
             })?;
-        let key =
-            PublicKey::from_pem(&actor.public_key_pem).map_err(|e| unauthorized(&e.to_string()))?;
+        let key = PublicKey::from_pem(&actor.public_key_pem)
+            .map_err(|e| Refusal::Other(unauthorized(&e.to_string())))?;
         match signatures::verify(req, params, &key) {
             Ok(()) => return Ok(actor),
-            Err(e) if refresh => return Err(refused(e)),
+            Err(e) if refresh => return Err(Refusal::Other(refused(e))),
             Err(_) => refresh = true,
         }
     }
+}
+
+/// A `Delete` whose object is its own actor.
+fn is_self_delete(json: &Value, actor: &str) -> bool {
+    json["type"] == "Delete" && activity::id_of(&json["object"]) == Some(actor)
 }
 
 fn same_host(url: &str, host: &str) -> bool {

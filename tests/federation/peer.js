@@ -234,6 +234,15 @@ async function main () {
   result.unknownType = await post(signedHeaders(unknown), unknown)
   const nobody = JSON.stringify({ id: base + '/follows/3', type: 'Follow', actor: me, object: vireo + '/accounts/nobody-here' })
   result.followOfNobody = await post(signedHeaders(nobody), nobody)
+
+  // An actor whose document is gone (this server answers 404 for it): its own Delete is taken
+  // without a key to check, anything else it sends is refused.
+  const gone = base + '/gone'
+  const goneKey = { keyId: gone + '#main-key' }
+  const selfDelete = JSON.stringify({ id: gone + '#delete', type: 'Delete', actor: gone, object: gone })
+  result.goneSelfDelete = await post(signedHeaders(selfDelete, goneKey), selfDelete)
+  const goneFollow = JSON.stringify({ id: gone + '/follows/1', type: 'Follow', actor: gone, object: target })
+  result.goneFollow = await post(signedHeaders(goneFollow, goneKey), goneFollow)
   return result
 }
 

@@ -350,6 +350,10 @@ fn a_peer_signing_as_peertube_follows_a_channel_and_forgeries_fail() {
     assert_eq!(status(&seen, "nested"), 400);
     assert_eq!(status(&seen, "unknownType"), 202);
     assert_eq!(status(&seen, "followOfNobody"), 404);
+    // A deleted actor's own Delete is taken (its server would retry for days otherwise);
+    // anything else from it is refused.
+    assert_eq!(status(&seen, "goneSelfDelete"), 202);
+    assert_eq!(status(&seen, "goneFollow"), 401);
 
     // An activity larger than `federation.max_activity_bytes` (1 MiB): refused unread.
     // (Streamed on a raw socket: the answer comes before the body is sent, and the server closes
