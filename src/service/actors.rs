@@ -230,3 +230,52 @@ pub fn local_by_url(core: &Core, url: &str) -> Result<Option<Local>> {
         _ => None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("vireo.redb")).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn the_instance_actor_is_peertube_and_keeps_its_name() {
+        let (_dir, store) = store();
+        store.write(reserve_instance_actor).unwrap();
+        store.write(reserve_instance_actor).unwrap();
+        let tx = store.read().unwrap();
+        assert_eq!(instance_actor_name(&tx).unwrap(), "peertube");
+        assert_eq!(
+            resolve_actor(&tx, "PeerTube").unwrap(),
+            Some(ActorRef::Instance)
+        );
+    }
+
+    #[test]
+    fn a_user_named_peertube_before_federation_keeps_the_name() {
+        let (_dir, store) = store();
+        store
+            .write(|tx| {
+                for (i, name) in ["peertube", "vireo_instance"].iter().enumerate() {
+                    set_actor_name(tx, name, ActorRef::Account(i as u64 + 1))?;
+                }
+                Ok::<_, ServiceError>(())
+            })
+            .unwrap();
+        store.write(reserve_instance_actor).unwrap();
+        let tx = store.read().unwrap();
+        assert_eq!(instance_actor_name(&tx).unwrap(), "vireo_instance_actor");
+        assert_eq!(
+            resolve_actor(&tx, "peertube").unwrap(),
+            Some(ActorRef::Account(1))
+        );
+        assert_eq!(
+            resolve_actor(&tx, "vireo_instance_actor").unwrap(),
+            Some(ActorRef::Instance)
+        );
+    }
+}
