@@ -170,6 +170,7 @@ pub struct Auth {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Federation {
+    pub enabled: bool,
     pub allow_private_addresses: bool,
     pub max_activity_bytes: usize,
     pub fetch_timeout_secs: u64,
@@ -177,6 +178,8 @@ pub struct Federation {
     pub delivery_concurrency: usize,
     pub delivery_give_up_hours: u64,
     pub delivery_first_retry_secs: u64,
+    pub instance_followers: bool,
+    pub followers_manual_approval: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -274,6 +277,7 @@ impl Default for Config {
             },
             // Fetch bounds as PeerTube's (7 s, about 3 MB); retries over a week, as Mastodon.
             federation: Federation {
+                enabled: true,
                 allow_private_addresses: false,
                 max_activity_bytes: 1024 * 1024,
                 fetch_timeout_secs: 10,
@@ -281,6 +285,8 @@ impl Default for Config {
                 delivery_concurrency: 8,
                 delivery_give_up_hours: 7 * 24,
                 delivery_first_retry_secs: 30,
+                instance_followers: true,
+                followers_manual_approval: false,
             },
             log: Log {
                 format: LogFormat::Pretty,
@@ -567,6 +573,10 @@ pub const DOCS: &[(&str, &str)] = &[
         "ActivityPub: how this instance talks to other servers.",
     ),
     (
+        "federation.enabled",
+        "Talk to other servers. Off: nothing is fetched from or sent to them (follows and deliveries wait in the queue until it is on again) and the inbox refuses activities with 403.",
+    ),
+    (
         "federation.allow_private_addresses",
         "Let federation reach loopback, private and link-local addresses, over plain http and on any port. For tests and labs only: off, only public https hosts are fetched or delivered to.",
     ),
@@ -593,6 +603,14 @@ pub const DOCS: &[(&str, &str)] = &[
     (
         "federation.delivery_first_retry_secs",
         "How long after a failed delivery it is tried again; the wait doubles each time, to 12 hours at most.",
+    ),
+    (
+        "federation.instance_followers",
+        "Let other instances follow this instance (PeerTube's followers.instance.enabled); off, their follows are rejected. Follows of accounts and channels are always accepted.",
+    ),
+    (
+        "federation.followers_manual_approval",
+        "Hold other instances' follows of this instance until an administrator accepts them (PeerTube's followers.instance.manualApproval). Follows of accounts and channels are always accepted.",
     ),
     ("log", "Logging (RUST_LOG, when set, overrides the level)."),
     ("log.format", "pretty for people, json for log collectors."),

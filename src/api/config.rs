@@ -104,7 +104,7 @@ pub async fn config(State(state): State<AppState>) -> ApiResult<Response> {
         "trending": {"videos": {"intervalDays": 7, "algorithms": {"enabled": ["most-viewed"], "default": "most-viewed"}}},
         "tracker": {"enabled": false},
         "followings": {"instance": {"autoFollowIndex": {"indexUrl": ""}}},
-        "federation": {"enabled": false},
+        "federation": {"enabled": c.federation.enabled},
         "broadcastMessage": {"enabled": false, "message": "", "level": "info", "dismissable": false},
         "homepage": {"enabled": false},
         "openTelemetry": {"metrics": {"enabled": false, "playbackStatsInterval": 15000}},

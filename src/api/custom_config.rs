@@ -82,7 +82,8 @@ pub fn document(c: &Config, admin_email: &str) -> Value {
         "import": {"videos": {"http": {"enabled": false}, "torrent": {"enabled": false}},
                    "videoChannelSynchronization": {"enabled": false}},
         "autoBlacklist": {"videos": {"ofUsers": {"enabled": false}}},
-        "followers": {"instance": {"enabled": false, "manualApproval": false}},
+        "followers": {"instance": {"enabled": c.federation.instance_followers,
+                                   "manualApproval": c.federation.followers_manual_approval}},
         "storyboard": {"enabled": false},
         "defaults": {"publish": {"downloadEnabled": true, "commentsPolicy": 1, "privacy": 1}}
     })
@@ -110,6 +111,21 @@ pub struct CustomBody {
     user: UserBody,
     transcoding: TranscodingBody,
     admin: AdminBody,
+    followers: FollowersBody,
+}
+
+/// `followers.instance`: whether other instances' follows wait for an administrator.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct FollowersBody {
+    instance: InstanceFollowersBody,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct InstanceFollowersBody {
+    enabled: Option<bool>,
+    manual_approval: Option<bool>,
 }
 
 /// `admin.email` is shown as the root user's address and changed where that user's is; what
@@ -306,6 +322,12 @@ fn apply_body(c: &mut Config, b: CustomBody, ladder: Option<Vec<u32>>) {
     }
     if let Some(on) = b.transcoding.web_videos.and_then(|w| w.enabled) {
         c.transcoding.web_videos = on;
+    }
+    if let Some(enabled) = b.followers.instance.enabled {
+        c.federation.instance_followers = enabled;
+    }
+    if let Some(manual) = b.followers.instance.manual_approval {
+        c.federation.followers_manual_approval = manual;
     }
 }
 

@@ -9,6 +9,7 @@ pub mod media;
 pub mod oauth;
 pub mod pagination;
 pub mod search;
+pub mod server_follows;
 pub mod transcoding;
 pub mod uploads;
 pub mod users;
@@ -89,6 +90,24 @@ pub fn router() -> Router<AppState> {
         .route(
             "/videos/{id}/web-videos",
             delete(transcoding::delete_web_videos),
+        )
+        .route(
+            "/server/following",
+            get(server_follows::following_list).post(server_follows::follow),
+        )
+        .route(
+            "/server/following/{target}",
+            delete(server_follows::unfollow),
+        )
+        .route("/server/followers", get(server_follows::followers_list))
+        .route("/server/followers/{handle}", delete(server_follows::remove))
+        .route(
+            "/server/followers/{handle}/accept",
+            post(server_follows::accept),
+        )
+        .route(
+            "/server/followers/{handle}/reject",
+            post(server_follows::reject),
         )
         .route("/config", get(config::config))
         .route("/config/about", get(config::about))

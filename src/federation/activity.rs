@@ -48,6 +48,13 @@ pub enum Incoming {
     },
     /// One view of the local video at `object`.
     View { id: String, object: String },
+    /// The answer to a `Follow` this instance sent: `Accept` (`accepted`) or `Reject`; `follow`
+    /// is the follow's id when the answer names it.
+    Answer {
+        id: String,
+        follow: Option<String>,
+        accepted: bool,
+    },
     /// Understood or not, nothing to do (yet): its type.
     Ignored { kind: String },
 }
@@ -107,6 +114,15 @@ pub fn read(value: &Value) -> Result<Envelope, ActivityError> {
             id: need_id()?,
             object: object()?,
         },
+        // An Accept or Reject of anything but a follow (PeerTube's of a Like, say) needs nothing.
+        "Accept" | "Reject" if !answers_follow(&value["object"]) => Incoming::Ignored {
+            kind: format!("{kind} of another activity"),
+        },
+        "Accept" | "Reject" => Incoming::Answer {
+            id: need_id()?,
+            follow: id_of(&value["object"]).map(str::to_owned),
+            accepted: kind == "Accept",
+        },
         "Undo" => Incoming::Undo {
             id: need_id()?,
             undone: undone(&value["object"], &actor)?,
@@ -116,6 +132,15 @@ pub fn read(value: &Value) -> Result<Envelope, ActivityError> {
         },
     };
     Ok(Envelope { actor, id, what })
+}
+
+/// Whether an `Accept` or `Reject` answers a follow: its object is a `Follow`, or an id alone
+/// (Mastodon and PeerTube embed it; some servers send only the id).
+fn answers_follow(object: &Value) -> bool {
+    match object.get("type") {
+        Some(t) => t == "Follow",
+        None => object.is_string(),
+    }
 }
 
 /// The activity an `Undo` names: embedded (Mastodon, PeerTube) or by id alone (then taken to be
@@ -225,6 +250,42 @@ mod tests {
             ),
             Err(ActivityError::NoId("Follow".into()))
         );
+        // PeerTube's Accept of a follow (its shape), a Reject by id alone, and an Accept of
+        // something else.
+        let accept = read(&json!({
+            "type": "Accept", "id": "https://pt.example/accepts/follows/93",
+            "actor": "https://pt.example/accounts/peertube",
+            "object": {"type": "Follow", "id": "https://v.example/accounts/peertube/follows/4",
+                       "actor": "https://v.example/accounts/peertube",
+                       "object": "https://pt.example/accounts/peertube"}
+        }))
+        .unwrap();
+        assert_eq!(
+            accept.what,
+            Incoming::Answer {
+                id: "https://pt.example/accepts/follows/93".into(),
+                follow: Some("https://v.example/accounts/peertube/follows/4".into()),
+                accepted: true
+            }
+        );
+        let reject = read(&json!({
+            "type": "Reject", "id": "https://a.example/r/1", "actor": "https://a.example/u",
+            "object": "https://v.example/accounts/peertube/follows/4"
+        }))
+        .unwrap();
+        assert!(matches!(
+            reject.what,
+            Incoming::Answer {
+                accepted: false,
+                ..
+            }
+        ));
+        let other = read(&json!({
+            "type": "Accept", "id": "https://a.example/r/2", "actor": "https://a.example/u",
+            "object": {"type": "Offer", "id": "https://v.example/o/1"}
+        }))
+        .unwrap();
+        assert!(matches!(other.what, Incoming::Ignored { .. }));
         let beacon = read(&json!({
             "type": "View", "id": "https://a.example/v/1", "actor": "https://a.example/u",
             "object": "https://v.example/videos/watch/x", "expires": "2030-01-01T00:00:00Z"

@@ -197,9 +197,19 @@ pub async fn send(config: &Config, request: Request<'_>) -> Result<Answer, Fetch
 pub async fn get_json(
     config: &Config,
     url: &url::Url,
-    mut headers: HeaderMap,
+    headers: HeaderMap,
 ) -> Result<serde_json::Value, FetchError> {
-    headers.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT_ACTIVITY));
+    get_json_as(config, url, headers, ACCEPT_ACTIVITY).await
+}
+
+/// GET a JSON document asking for `accept` (WebFinger's JRD, NodeInfo), within the same bounds.
+pub async fn get_json_as(
+    config: &Config,
+    url: &url::Url,
+    mut headers: HeaderMap,
+    accept: &'static str,
+) -> Result<serde_json::Value, FetchError> {
+    headers.insert(header::ACCEPT, HeaderValue::from_static(accept));
     let answer = send(
         config,
         Request {
@@ -217,6 +227,18 @@ pub async fn get_json(
         });
     }
     serde_json::from_slice(&answer.body).map_err(|e| FetchError::NotJson(url.to_string(), e))
+}
+
+/// Add a header whose value Vireo made (always visible ASCII).
+pub fn insert(
+    h: &mut HeaderMap,
+    name: &'static str,
+    value: &str,
+) -> Result<(), crate::service::ServiceError> {
+    let v = HeaderValue::from_str(value)
+        .map_err(|e| crate::service::ServiceError::internal("making a header", e))?;
+    h.insert(name, v);
+    Ok(())
 }
 
 /// The resolver every federation connection goes through.

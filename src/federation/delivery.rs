@@ -1,7 +1,8 @@
-//! The delivery worker: sends the queued activities (`service::deliveries`) to other servers'
-//! inboxes, signed by their local actor, a bounded number at once, and reports each outcome so
-//! that failures are tried again with backoff. It waits on `Core::deliveries_wake` (rung by every
-//! commit that queues one) or until the next retry is due.
+//! The federation worker: runs the chores (`chores`), fans out video changes (`fanout`), and
+//! sends the queued activities (`service::deliveries`) to other servers' inboxes, signed by
+//! their local actor, a bounded number at once, reporting each outcome so that failures are
+//! tried again with backoff. It waits on `Core::deliveries_wake` (rung by every commit that
+//! queues a chore, an event or a delivery) or until the next retry is due.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -9,13 +10,12 @@ use std::time::{Duration, SystemTime};
 use axum::http::{HeaderMap, Method, StatusCode};
 
 use super::actors::actor_id;
-use super::client::{self, Request};
-use super::fetcher::insert;
+use super::client::{self, Request, insert};
 use super::signatures;
 use crate::model::federation::Delivery;
 use crate::model::now_ms;
 use crate::service::urls::Urls;
-use crate::service::{Core, ServiceError, actors, deliveries, keys};
+use crate::service::{Core, ServiceError, actors, chores, deliveries, keys};
 
 /// The longest the worker sleeps without looking at the queue.
 const IDLE_POLL: Duration = Duration::from_secs(60);
@@ -26,6 +26,11 @@ pub fn start(core: Arc<Core>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             let wake = core.deliveries_wake.notified();
+            match super::chores::run(&core).await {
+                Ok(0) => {}
+                Ok(_) => continue,
+                Err(e) => tracing::warn!(error = %e, "federation chores"),
+            }
             match super::fanout::run(&core).await {
                 Ok(0) => {}
                 Ok(_) => continue,
@@ -45,11 +50,14 @@ pub fn start(core: Arc<Core>) -> tokio::task::JoinHandle<()> {
 
 async fn until_next(core: &Arc<Core>) -> Duration {
     let c = core.clone();
-    let next = tokio::task::spawn_blocking(move || deliveries::next_due_ms(&c))
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .flatten();
+    let next = tokio::task::spawn_blocking(move || {
+        let delivery = deliveries::next_due_ms(&c).ok().flatten();
+        let chore = chores::next_due_ms(&c).ok().flatten();
+        delivery.into_iter().chain(chore).min()
+    })
+    .await
+    .ok()
+    .flatten();
     match next {
         Some(at) => {
             let ms = u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0);

@@ -120,10 +120,22 @@ fn jrd(actor: &Local, host: &str, urls: &Urls) -> Value {
     })
 }
 
-/// `GET /.well-known/nodeinfo`: where the NodeInfo documents are.
-pub async fn nodeinfo_links(State(state): State<AppState>) -> Response {
+/// The NodeInfo link to the instance actor, by which PeerTube finds whom to follow on a host.
+pub const APPLICATION_REL: &str = "https://www.w3.org/ns/activitystreams#Application";
+
+/// `GET /.well-known/nodeinfo`: where the NodeInfo documents are, and the instance actor.
+pub async fn nodeinfo_links(State(state): State<AppState>) -> ApiResult<Response> {
     let urls = Urls::new(&state.core.config());
-    let links: Vec<Value> = ["2.0", "2.1"]
+    let core = state.core.clone();
+    let instance = blocking(move || {
+        let tx = core
+            .store
+            .read()
+            .map_err(crate::service::ServiceError::from)?;
+        Ok(actors::instance_actor_name(&tx)?)
+    })
+    .await?;
+    let mut links: Vec<Value> = ["2.0", "2.1"]
         .iter()
         .map(|v| {
             json!({
@@ -132,7 +144,11 @@ pub async fn nodeinfo_links(State(state): State<AppState>) -> Response {
             })
         })
         .collect();
-    axum::Json(json!({ "links": links })).into_response()
+    links.push(json!({
+        "rel": APPLICATION_REL,
+        "href": urls.absolute(&urls::account_actor(&instance)),
+    }));
+    Ok(axum::Json(json!({ "links": links })).into_response())
 }
 
 /// `GET /nodeinfo/2.0.json` and `/nodeinfo/2.1.json`.

@@ -91,7 +91,7 @@ fn current(core: &Core, event: &OutboxEvent) -> Result<Option<Loaded>, ServiceEr
 fn inboxes(core: &Core, of: &[ActorRef]) -> Result<Vec<String>, ServiceError> {
     let mut by_inbox = BTreeMap::new();
     for actor in of {
-        let (_, followers) = follows::followers(core, *actor, 0, usize::MAX)?;
+        let followers = follows::audience(core, *actor)?;
         for follower in followers {
             if let Some(remote) = remote_actors::get(core, &follower)? {
                 let inbox = remote.shared_inbox.unwrap_or(remote.inbox);

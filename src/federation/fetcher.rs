@@ -4,10 +4,10 @@
 
 use std::time::SystemTime;
 
-use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::http::{HeaderMap, Method};
 use serde_json::Value;
 
-use super::client::{self, FetchError};
+use super::client::{self, FetchError, insert};
 use super::signatures;
 use crate::model::account::ActorRef;
 use crate::model::federation::RemoteActor;
@@ -64,14 +64,6 @@ async fn sign_as_instance(
         .map_err(|e| ServiceError::internal("signing a fetch", e))?
 }
 
-/// Add a header whose value Vireo made (always visible ASCII).
-pub fn insert(h: &mut HeaderMap, name: &'static str, value: &str) -> Result<(), ServiceError> {
-    let v =
-        HeaderValue::from_str(value).map_err(|e| ServiceError::internal("making a header", e))?;
-    h.insert(name, v);
-    Ok(())
-}
-
 /// The actor that owns `key_id` (`<actor>#main-key`), from the cache when fresh and `refresh`
 /// is false, else fetched, checked and cached.
 pub async fn key_owner(
@@ -94,23 +86,35 @@ pub async fn key_owner(
     }
     let url = url::Url::parse(&actor_id)
         .map_err(|_| ActorError::Invalid(actor_id.clone(), "its id is not a URL".into()))?;
-    let doc = signed_get(core, &url).await?;
-    let actor = parse_actor(&doc, &url, key_id)?;
+    fetch(core, &url, Some(key_id)).await
+}
+
+/// Fetch the actor at `url` (signed), check it, and keep it: the actor a follow is sent to.
+pub async fn actor(core: &std::sync::Arc<Core>, url: &url::Url) -> Result<RemoteActor, ActorError> {
+    fetch(core, url, None).await
+}
+
+async fn fetch(
+    core: &std::sync::Arc<Core>,
+    url: &url::Url,
+    key_id: Option<&str>,
+) -> Result<RemoteActor, ActorError> {
+    let doc = signed_get(core, url).await?;
+    let actor = parse_actor(&doc, url, key_id)?;
     let core = core.clone();
-    let kept = actor.clone();
-    tokio::task::spawn_blocking(move || remote_actors::put(&core, &kept))
+    let kept = tokio::task::spawn_blocking(move || remote_actors::put(&core, &actor))
         .await
         .map_err(|e| ServiceError::internal("keeping an actor", e))??;
-    Ok(actor)
+    Ok(kept)
 }
 
 /// Check a fetched actor document and take what Vireo keeps of it. Its `id` must be the URL it
 /// was fetched from (an actor cannot speak for another URL, let alone another server), and it
-/// must publish `key_id` as a key it owns.
+/// must publish `key_id` as a key it owns (or, when none is named, some key it owns: the first).
 pub fn parse_actor(
     doc: &Value,
     fetched: &url::Url,
-    key_id: &str,
+    key_id: Option<&str>,
 ) -> Result<RemoteActor, ActorError> {
     let bad = |why: &str| ActorError::Invalid(fetched.to_string(), why.to_owned());
     let kind = doc["type"].as_str().unwrap_or_default();
@@ -135,11 +139,17 @@ pub fn parse_actor(
             .collect()
     });
     let key = published_keys(&doc["publicKey"])
-        .find(|k| k["id"].as_str() == Some(key_id))
-        .ok_or_else(|| ActorError::NoSuchKey(id.to_string(), key_id.to_owned()))?;
+        .find(|k| match key_id {
+            Some(wanted) => k["id"].as_str() == Some(wanted),
+            None => k["owner"].as_str() == Some(id.as_str()) && url_field(&k["id"]).is_some(),
+        })
+        .ok_or_else(|| {
+            ActorError::NoSuchKey(id.to_string(), key_id.unwrap_or("(any)").to_owned())
+        })?;
     if key["owner"].as_str() != Some(id.as_str()) {
         return Err(bad("its key is owned by another actor"));
     }
+    let key_id = key["id"].as_str().unwrap_or_default();
     let pem = key["publicKeyPem"]
         .as_str()
         .filter(|p| p.len() <= keys::MAX_PUBLIC_PEM)
@@ -153,9 +163,11 @@ pub fn parse_actor(
         host,
         inbox: inbox.to_string(),
         shared_inbox: shared_inbox.map(|u| u.to_string()),
+        outbox: url_field(&doc["outbox"]).map(|u| u.to_string()),
         key_id: key_id.to_owned(),
         public_key_pem: pem.to_owned(),
         fetched_at_ms: now_ms(),
+        number: 0,
     })
 }
 
@@ -189,7 +201,9 @@ mod tests {
             let id = doc["id"].as_str().unwrap();
             let key_id = doc["publicKey"]["id"].as_str().unwrap();
             let url = url::Url::parse(id).unwrap();
-            let actor = parse_actor(&doc, &url, key_id).unwrap();
+            let actor = parse_actor(&doc, &url, Some(key_id)).unwrap();
+            let any = parse_actor(&doc, &url, None).unwrap();
+            assert_eq!(any.key_id, key_id, "{path}");
             assert_eq!(actor.kind, kind, "{path}");
             assert_eq!(actor.id, id);
             assert!(actor.inbox.starts_with("https://"), "{path}");
@@ -205,26 +219,27 @@ mod tests {
         let url = url::Url::parse(&id).unwrap();
         // Fetched from elsewhere: the id is another server's.
         let elsewhere = url::Url::parse("https://evil.example/users/x").unwrap();
-        assert!(parse_actor(&doc, &elsewhere, &key_id).is_err());
+        assert!(parse_actor(&doc, &elsewhere, Some(&key_id)).is_err());
         // A key it does not publish.
         assert!(matches!(
-            parse_actor(&doc, &url, "https://evil.example/key"),
+            parse_actor(&doc, &url, Some("https://evil.example/key")),
             Err(ActorError::NoSuchKey(..))
         ));
         // A key owned by someone else.
         let mut stolen = doc.clone();
         stolen["publicKey"]["owner"] = "https://evil.example/users/x".into();
-        assert!(parse_actor(&stolen, &url, &key_id).is_err());
+        assert!(parse_actor(&stolen, &url, Some(&key_id)).is_err());
+        assert!(parse_actor(&stolen, &url, None).is_err());
         // Not an actor, no inbox, junk key.
         let mut note = doc.clone();
         note["type"] = "Note".into();
-        assert!(parse_actor(&note, &url, &key_id).is_err());
+        assert!(parse_actor(&note, &url, Some(&key_id)).is_err());
         let mut no_inbox = doc.clone();
         no_inbox["inbox"] = Value::Null;
-        assert!(parse_actor(&no_inbox, &url, &key_id).is_err());
+        assert!(parse_actor(&no_inbox, &url, Some(&key_id)).is_err());
         let mut junk = doc;
         junk["publicKey"]["publicKeyPem"] =
             "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----".into();
-        assert!(parse_actor(&junk, &url, &key_id).is_err());
+        assert!(parse_actor(&junk, &url, Some(&key_id)).is_err());
     }
 }

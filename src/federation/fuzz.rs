@@ -17,7 +17,8 @@ pub fn exercise(data: &[u8]) {
             let key_id = json["publicKey"]["id"]
                 .as_str()
                 .unwrap_or("https://peer.example/users/a#main-key");
-            let _ = fetcher::parse_actor(&json, &url, key_id);
+            let _ = fetcher::parse_actor(&json, &url, Some(key_id));
+            let _ = fetcher::parse_actor(&json, &url, None);
         }
     }
 }

@@ -4,8 +4,9 @@
 //!
 //! Answers: 202 when accepted (or understood and ignored: an unknown type, an Undo of nothing),
 //! 401 when the signature is missing, wrong, stale, or not the actor's, 403 for a replayed
-//! activity, 400 for what is not an activity, 404 for a follow of nobody here, 413 over
-//! `federation.max_activity_bytes`. Nothing is stored unless everything holds.
+//! activity (and for every activity while `federation.enabled` is off), 400 for what is not an
+//! activity, 404 for a follow of nobody here, 413 over `federation.max_activity_bytes`. Nothing
+//! is stored unless everything holds.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -13,10 +14,9 @@ use std::time::SystemTime;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::activity::{self, ActivityError, Incoming, Undone};
-use super::actors::actor_id;
 use super::client::FetchError;
 use super::fetcher::{self, ActorError};
 use super::signatures::{self, Params, SignatureError, SignedRequest};
@@ -28,13 +28,19 @@ use crate::model::federation::RemoteActor;
 use crate::model::now_ms;
 use crate::service::actors;
 use crate::service::keys::PublicKey;
-use crate::service::urls::Urls;
-use crate::service::{Core, follows, rates, seen};
+use crate::service::{Core, following, follows, rates, seen};
 
 /// `POST /inbox`, `/accounts/{name}/inbox`, `/video-channels/{name}/inbox`: one processing for
 /// all, since an activity names its own target.
 pub async fn receive(State(state): State<AppState>, req: Request) -> ApiResult<Response> {
     let core = state.core.clone();
+    if !core.config().federation.enabled {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "federation_disabled",
+            "This instance does not federate",
+        ));
+    }
     let limit = core.config().federation.max_activity_bytes;
     let (parts, body) = req.into_parts();
     let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
@@ -160,6 +166,11 @@ async fn act(core: &Arc<Core>, what: Incoming, actor: RemoteActor) -> ApiResult<
         match what {
             Incoming::Follow { id, object } => follow(&core, &id, &object, &actor, now),
             Incoming::Undo { id, undone } => undo(&core, &id, undone, &actor, now),
+            Incoming::Answer {
+                id,
+                follow,
+                accepted,
+            } => answered(&core, &id, follow.as_deref(), accepted, &actor, now),
             Incoming::Rate { id, object, kind } => {
                 let video = local_video(&core, &object)?;
                 rates::rate(&core, video, &actor.id, kind, &id, now)?;
@@ -182,8 +193,8 @@ async fn act(core: &Arc<Core>, what: Incoming, actor: RemoteActor) -> ApiResult<
     .await
 }
 
-/// A remote actor follows a local account, channel or the instance: accepted at once, the
-/// `Accept` queued to its inbox.
+/// A remote actor follows a local account, channel or the instance: accepted at once (the
+/// `Accept` queued to its inbox), or held for an administrator's approval.
 fn follow(
     core: &Core,
     follow_id: &str,
@@ -192,29 +203,23 @@ fn follow(
     now: i64,
 ) -> ApiResult<()> {
     let local = actors::local_by_url(core, object)?.ok_or_else(|| ApiError::not_found("Actor"))?;
-    let urls = Urls::new(&core.config());
-    let local_id = actor_id(&urls, &local);
-    let accept = json!({
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": format!("{local_id}#accepts/follows/{}", uuid::Uuid::new_v4()),
-        "type": "Accept",
-        "actor": local_id,
-        "object": {
-            "id": follow_id,
-            "type": "Follow",
-            "actor": actor.id,
-            "object": local_id,
-        },
-    });
-    follows::accept(
-        core,
-        local.actor_ref(),
-        actor,
-        follow_id,
-        &accept.to_string(),
-        now,
-    )?;
-    tracing::info!(follower = %actor.id, following = %local_id, "follow accepted");
+    let state = follows::receive(core, local.actor_ref(), actor, follow_id, now)?;
+    tracing::info!(follower = %actor.id, following = %object, state = state.as_str(), "follow received");
+    Ok(())
+}
+
+/// The answer to a follow the instance sent: the follow is settled when the signer is the
+/// actor followed (nothing happens otherwise: an answer to nothing of ours).
+fn answered(
+    core: &Core,
+    id: &str,
+    follow: Option<&str>,
+    accepted: bool,
+    actor: &RemoteActor,
+    now: i64,
+) -> ApiResult<()> {
+    let settled = following::answered(core, &actor.id, follow, accepted, id, now)?;
+    tracing::info!(target = %actor.id, accepted, settled = settled.is_some(), "follow answered");
     Ok(())
 }
 

@@ -1,13 +1,16 @@
 //! The third edge beside `api/` and `web/`: how Vireo talks to other fediverse servers.
 //! It calls `service/` and `http/` only, never another edge (ARCHITECTURE.md, "Layers").
 //!
-//! Built so far: discovery (`discovery`): WebFinger for local accounts and channels, NodeInfo
-//! 2.0 and 2.1, host-meta; the local actors as documents (`actors`), served on their pages' URLs
-//! to servers that ask for ActivityPub (`negotiate`). The signatures, inbox and delivery follow
-//! (issue 22; the decisions taken for them are in ARCHITECTURE.md, "Federation").
+//! What is here: discovery (`discovery`); the local actors and videos as documents (`actors`,
+//! `videos`, `collections`), served on their pages' URLs to servers that ask for ActivityPub
+//! (`negotiate`); HTTP Signatures (`signatures`); the inbox (`activity`, `inbox`); outgoing
+//! requests (`client`, `fetcher`, `resolve`); and the worker (`delivery`) that runs the chores
+//! (`chores`: following, answering followers), fans out video changes (`fanout`) and delivers.
+//! The decisions are in ARCHITECTURE.md, "Federation".
 
 pub mod activity;
 pub mod actors;
+pub mod chores;
 pub mod client;
 pub mod collections;
 pub mod delivery;
@@ -17,6 +20,7 @@ pub mod fetcher;
 pub mod fuzz;
 pub mod inbox;
 pub mod negotiate;
+pub mod resolve;
 pub mod signatures;
 pub mod videos;
 

@@ -1,5 +1,6 @@
 //! What federation keeps: remote actors as last fetched, the remote followers of local actors,
-//! and the activities waiting to be delivered.
+//! the remote actors the instance follows, the federation chores waiting to run, and the
+//! activities waiting to be delivered.
 
 use serde::{Deserialize, Serialize};
 
@@ -21,9 +22,15 @@ pub struct RemoteActor {
     pub host: String,
     pub inbox: String,
     pub shared_inbox: Option<String>,
+    /// Its outbox, read when the instance starts following it.
+    #[serde(default)]
+    pub outbox: Option<String>,
     pub key_id: String,
     pub public_key_pem: String,
     pub fetched_at_ms: i64,
+    /// Its number here, given when first kept (PeerTube's API shows actors with integer ids).
+    #[serde(default)]
+    pub number: u64,
 }
 
 impl Record for RemoteActor {
@@ -31,8 +38,35 @@ impl Record for RemoteActor {
     const VERSION: u8 = 1;
 }
 
-/// A remote actor that follows a local one (accepted: Vireo accepts every follow of a public
-/// account or channel, as PeerTube does).
+/// Where a follow stands, as PeerTube names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FollowState {
+    /// Asked, not yet answered (or held for an administrator's approval).
+    Pending,
+    Accepted,
+    Rejected,
+}
+
+impl FollowState {
+    /// The name PeerTube's API gives it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FollowState::Pending => "pending",
+            FollowState::Accepted => "accepted",
+            FollowState::Rejected => "rejected",
+        }
+    }
+}
+
+/// Followers kept before follows could wait for approval were all accepted.
+fn accepted() -> FollowState {
+    FollowState::Accepted
+}
+
+/// A remote actor that follows a local one. Follows of accounts and channels are accepted at
+/// once (every local actor is public, as on PeerTube); follows of the instance wait for an
+/// administrator when `federation.followers_manual_approval` is on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Follower {
@@ -43,10 +77,81 @@ pub struct Follower {
     /// The id of the `Follow` activity, which an `Undo` names.
     pub activity_id: String,
     pub created_at_ms: i64,
+    #[serde(default = "accepted")]
+    pub state: FollowState,
+    /// The follow's number here (for the API); 0 for follows kept before it had one.
+    #[serde(default)]
+    pub id: u64,
+    #[serde(default)]
+    pub updated_at_ms: i64,
 }
 
 impl Record for Follower {
     const KIND: &'static str = "follower";
+    const VERSION: u8 = 1;
+}
+
+/// A remote actor the instance follows (or asked to follow): PeerTube's "following".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Following {
+    pub id: u64,
+    /// The followed actor's id.
+    pub target: String,
+    /// Its `preferredUsername` and host, by which the API names it (`name@host`).
+    pub name: String,
+    pub host: String,
+    /// The id of the `Follow` sent, which its `Accept` or `Reject` and our `Undo` name.
+    pub follow_id: String,
+    pub state: FollowState,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+impl Record for Following {
+    const KIND: &'static str = "following";
+    const VERSION: u8 = 1;
+}
+
+/// A federation chore that needs the network or an activity built: queued in the transaction
+/// of the change that asks for it (an administrator's follow, unfollow or answer to a follower,
+/// a follow received), and run by the federation worker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "type")]
+pub enum Chore {
+    /// Find the actor (a host's instance actor when `name` is `None`), fetch it, and follow it.
+    Follow { host: String, name: Option<String> },
+    /// Tell `target` (at `inbox`) that the instance no longer follows it (`Undo` of `follow_id`).
+    Unfollow {
+        target: String,
+        inbox: String,
+        follow_id: String,
+    },
+    /// Answer `follower`'s `Follow` (`follow_id`) of the local actor `following`: `Accept` or
+    /// `Reject`, to the follower's own inbox.
+    Answer {
+        following: ActorRef,
+        follower: String,
+        inbox: String,
+        follow_id: String,
+        accept: bool,
+    },
+}
+
+/// A chore, as queued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueuedChore {
+    pub id: u64,
+    pub chore: Chore,
+    pub attempts: u32,
+    pub created_at_ms: i64,
+    pub next_at_ms: i64,
+    pub last_error: Option<String>,
+}
+
+impl Record for QueuedChore {
+    const KIND: &'static str = "federation chore";
     const VERSION: u8 = 1;
 }
 

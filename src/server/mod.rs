@@ -110,7 +110,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let worker = Worker::start(core.clone())?;
     let view_writer = tokio::spawn(write_views_periodically(core.clone()));
-    let deliveries = crate::federation::delivery::start(core.clone());
+    // With federation off, chores and deliveries stay queued until it is on again.
+    let deliveries = core
+        .config()
+        .federation
+        .enabled
+        .then(|| crate::federation::delivery::start(core.clone()));
     let addr: SocketAddr = core.config().listen_addr()?;
     let listener = listener::bind(addr).with_context(|| format!("listening on {addr}"))?;
     let socket_path = core.config().admin_socket_path();
@@ -132,8 +137,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     view_writer.abort();
     let _ = view_writer.await;
     // A delivery in flight is tried again after its lease (`service::deliveries`).
-    deliveries.abort();
-    let _ = deliveries.await;
+    if let Some(deliveries) = deliveries {
+        deliveries.abort();
+        let _ = deliveries.await;
+    }
     write_views(core.clone()).await;
     admin::socket::cleanup(&socket_path);
     worker.stop(&core);

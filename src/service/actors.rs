@@ -95,6 +95,15 @@ pub fn account_by_id(core: &Core, id: u64) -> Result<Account> {
     account(&core.store.read()?, id)
 }
 
+/// The key of a local actor in the tables kept per actor (`FOLLOWERS`, `ACTOR_KEYS`).
+pub fn slot(actor: ActorRef) -> String {
+    match actor {
+        ActorRef::Instance => "instance".to_owned(),
+        ActorRef::Account(id) => format!("account/{id}"),
+        ActorRef::Channel(id) => format!("channel/{id}"),
+    }
+}
+
 /// A local actor, as discovery (WebFinger) finds it by name.
 #[derive(Debug, Clone)]
 pub enum Local {

@@ -40,7 +40,7 @@ pub enum KeyError {
 /// The keypair of a local actor, made and stored the first time it is asked for. Making a key
 /// takes a few hundred milliseconds: call this from a blocking thread.
 pub fn actor_key(core: &Core, owner: ActorRef) -> Result<ActorKey> {
-    let slot = super::follows::slot(owner);
+    let slot = super::actors::slot(owner);
     if let Some(key) = stored_key(&core.store.read()?, &slot)? {
         return Ok(key);
     }

@@ -8,10 +8,12 @@
 pub mod actors;
 pub mod catalog;
 pub mod channels;
+pub mod chores;
 pub mod credentials;
 pub mod deliveries;
 pub mod file_facts;
 pub mod finder;
+pub mod following;
 pub mod follows;
 pub mod images;
 pub mod indexing;

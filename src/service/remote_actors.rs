@@ -25,12 +25,17 @@ pub fn find(tx: &impl Tx, id: &str) -> Result<Option<RemoteActor>> {
     })
 }
 
-/// Keep (or refresh) a remote actor.
-pub fn put(core: &Core, actor: &RemoteActor) -> Result<()> {
+/// Keep (or refresh) a remote actor; it keeps the number it was first given.
+pub fn put(core: &Core, actor: &RemoteActor) -> Result<RemoteActor> {
     core.store.write(|tx| {
+        let mut kept = actor.clone();
+        kept.number = match find(tx, &actor.id)?.map(|a| a.number) {
+            Some(n) if n != 0 => n,
+            _ => crate::store::next_id(tx, "remote_actor")?,
+        };
         tx.open_table(tables::REMOTE_ACTORS)?
-            .insert(actor.id.as_str(), codec::encode(actor).as_slice())?;
-        Ok(())
+            .insert(actor.id.as_str(), codec::encode(&kept).as_slice())?;
+        Ok(kept)
     })
 }
 

@@ -47,3 +47,9 @@ pub fn can_moderate_content(actor: &User) -> bool {
 pub fn can_manage_video_files(actor: &User) -> bool {
     actor.role == Role::Administrator
 }
+
+/// May `actor` follow other servers, and accept, reject or remove the instance's followers?
+/// Administrators only, as PeerTube's `MANAGE_SERVER_FOLLOW` right.
+pub fn can_manage_server_follows(actor: &User) -> bool {
+    actor.role == Role::Administrator
+}

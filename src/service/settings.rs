@@ -36,6 +36,8 @@ pub const EDITABLE: &[&str] = &[
     "transcoding.enabled",
     "transcoding.resolutions",
     "transcoding.web_videos",
+    "federation.instance_followers",
+    "federation.followers_manual_approval",
 ];
 
 const META_KEY: &str = "settings";

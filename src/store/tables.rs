@@ -34,6 +34,11 @@ pub const FOLLOWERS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new
 /// `Follow` activity id → (local actor slot, follower actor id), for the `Undo` that names it.
 pub const FOLLOWS_BY_ACTIVITY: TableDefinition<&str, (&str, &str)> =
     TableDefinition::new("follows_by_activity");
+/// Followed actor id → `Following`: the remote actors the instance follows or asked to.
+pub const FOLLOWING: TableDefinition<&str, &[u8]> = TableDefinition::new("following");
+/// Chore id → `QueuedChore`: federation chores waiting for the worker (follows to find and
+/// send, answers and undos to build).
+pub const CHORES: TableDefinition<u64, &[u8]> = TableDefinition::new("federation_chores");
 /// Activity id → unix ms received: the signed activities of the last two hours, so that one
 /// replayed within its signature's lifetime is refused.
 pub const SEEN_ACTIVITIES: TableDefinition<&str, i64> = TableDefinition::new("seen_activities");

@@ -1029,6 +1029,77 @@ def vireo_upload_filename_is_a_name(spec):
     expect(changed > 0, "no filename in the resumable upload's initialisation")
 
 
+# --- instance follows ---------------------------------------------------------------------------------
+
+FOLLOWING_PATH = "/api/v1/server/following"
+FOLLOWER_PATHS = (
+    ("delete", "/api/v1/server/followers/{nameWithHost}"),
+    ("post", "/api/v1/server/followers/{nameWithHost}/accept"),
+    ("post", "/api/v1/server/followers/{nameWithHost}/reject"),
+)
+UNFOLLOW_PATH = "/api/v1/server/following/{hostOrHandle}"
+
+
+def _path_parameter(spec, method, path, name):
+    for parameter in operation(spec, method, path).get("parameters", []):
+        parameter = resolve(spec, parameter)
+        if parameter.get("name") == name and parameter.get("in") == "path":
+            return parameter
+    raise CorrectionNoLongerApplies(f"no path parameter {name} in {method.upper()} {path}")
+
+
+def server_follow_targets_as_the_server_reads_them(spec):
+    """NOT in SOURCE.md: `POST /server/following` documents `hosts` and `handles` as arrays that may
+    both be left out, but PeerTube's followValidator (middlewares/validators/follows.ts) passes each
+    through toArray (a string is a list of one), refuses the request unless one of them names
+    something ("You must provide at least one handle or one host."), and takes as a handle any string
+    with an `@` (isRemoteHandleValid, helpers/custom-validators/follows.ts). The followers' paths take
+    a handle (getFollowerValidator: isValidActorHandle), `hostOrHandle` a host or a handle; the spec
+    says `format: email` and nothing."""
+    body = resolve(spec, operation(spec, "post", FOLLOWING_PATH)["requestBody"])
+    schema = resolve(spec, body["content"]["application/json"]["schema"])
+    props = schema["properties"]
+    expect(props["hosts"].get("type") == "array", "hosts is no longer a bare array")
+    body["required"] = True
+    for field in ("hosts", "handles"):
+        item = props[field]["items"]
+        if field == "handles":
+            item["pattern"] = "@"
+        props[field] = {"anyOf": [copy.deepcopy(item), {"type": "array", "items": item, "uniqueItems": True}]}
+    schema["anyOf"] = [
+        {"required": [field], "properties": {field: {"anyOf": [{"type": "string"}, {"type": "array", "minItems": 1}]}}}
+        for field in ("hosts", "handles")
+    ]
+    for method, path in FOLLOWER_PATHS:
+        _path_parameter(spec, method, path, "nameWithHost")["schema"] = {"type": "string", "pattern": "@"}
+
+
+# Vireo's hosts and handles (api::server_follows::host and ::handle).
+HOST_PATTERN = (
+    "(?:[A-Za-z0-9-]{1,63}\\.)*[A-Za-z0-9-]{1,63}"
+    "(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?"
+)
+HANDLE_PATTERN = "@?[A-Za-z0-9_.-]{1,255}@" + HOST_PATTERN
+
+
+def vireo_follow_targets_are_hosts_and_handles(spec):
+    """Vireo's rule: a host is DNS labels with an optional port and a handle is `name@host`, checked
+    when the request arrives (400), where PeerTube takes any string with an `@` as a handle and finds
+    out in a background job that it names nobody; at most 100 of each, as PeerTube's validator says
+    in its message."""
+    body = resolve(spec, operation(spec, "post", FOLLOWING_PATH)["requestBody"])
+    props = resolve(spec, body["content"]["application/json"]["schema"])["properties"]
+    for field, pattern in (("hosts", HOST_PATTERN), ("handles", HANDLE_PATTERN)):
+        one, many = props[field]["anyOf"]
+        expect(many.get("type") == "array", f"{field} is no longer a string or a list")
+        item = {"type": "string", "maxLength": 255, "pattern": f"^{pattern}$"}
+        props[field]["anyOf"] = [item, {"type": "array", "items": item, "uniqueItems": True, "maxItems": 100}]
+    for method, path in FOLLOWER_PATHS:
+        _path_parameter(spec, method, path, "nameWithHost")["schema"]["pattern"] = f"^{HANDLE_PATTERN}$"
+    _path_parameter(spec, "delete", UNFOLLOW_PATH, "hostOrHandle")["schema"] = {
+        "type": "string", "pattern": f"^(?:{HOST_PATTERN}|{HANDLE_PATTERN})$"}
+
+
 CORRECTIONS = [
     js_regex_literals_to_ecma,
     drop_hostname_format_on_hosts,
@@ -1074,6 +1145,7 @@ CORRECTIONS = [
     video_description_and_support_lengths,
     custom_config_camel_case_names,
     custom_config_concurrency_is_a_count,
+    server_follow_targets_as_the_server_reads_them,
 ]
 
 # Applied after CORRECTIONS with --anonymous, for the run without a token.
@@ -1223,6 +1295,7 @@ VIREO_RULES = [
     vireo_custom_config_refuses_what_it_lacks,
     vireo_refuses_empty_uploads_at_init,
     vireo_upload_filename_is_a_name,
+    vireo_follow_targets_are_hosts_and_handles,
 ]
 
 

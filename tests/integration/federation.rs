@@ -102,7 +102,13 @@ fn nodeinfo_and_host_meta_describe_the_instance() {
 
     let links: Value = get(&s, "/.well-known/nodeinfo").json().unwrap();
     let links = links["links"].as_array().unwrap();
-    assert_eq!(links.len(), 2);
+    assert_eq!(links.len(), 3);
+    // The instance actor, as PeerTube looks for it before following a host.
+    assert_eq!(
+        links[2]["rel"],
+        "https://www.w3.org/ns/activitystreams#Application"
+    );
+    assert_eq!(links[2]["href"], format!("{}/accounts/peertube", s.url));
     for (link, version) in links.iter().zip(["2.0", "2.1"]) {
         assert_eq!(
             link["rel"],

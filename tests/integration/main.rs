@@ -17,6 +17,7 @@ mod flow;
 mod hostile;
 mod hostile_media;
 mod inprocess;
+mod instance_follows;
 mod ladder;
 mod ladder_inputs;
 mod layering;

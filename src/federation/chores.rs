@@ -1,0 +1,191 @@
+//! The federation worker's chores (`service::chores`): finding and following the actor an
+//! administrator named, and building the `Undo`, `Accept` and `Reject` that unfollows and
+//! answers to followers send. A chore that needs the network and fails (a host that does not
+//! answer) is tried again with backoff; what a chore sends is queued as a delivery in the
+//! transaction that ends it.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use super::actors::actor_id;
+use super::fetcher::{self, ActorError};
+use super::resolve::{self, ResolveError};
+use crate::model::account::ActorRef;
+use crate::model::federation::{Chore, QueuedChore};
+use crate::model::now_ms;
+use crate::service::urls::{self, Urls};
+use crate::service::{Core, ServiceError, actors, chores, deliveries, following};
+
+const AS_CONTEXT: &str = "https://www.w3.org/ns/activitystreams";
+
+/// Why a chore failed.
+#[derive(Debug, thiserror::Error)]
+enum ChoreError {
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    #[error(transparent)]
+    Actor(#[from] ActorError),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    #[error("{0} is an actor of this instance")]
+    Local(String),
+}
+
+/// Run the chores that are due; how many.
+pub async fn run(core: &Arc<Core>) -> Result<usize, ServiceError> {
+    let lease_ms = i64::try_from(core.config().federation.fetch_timeout_secs)
+        .unwrap_or(60)
+        .saturating_mul(4000);
+    let c = core.clone();
+    let due = tokio::task::spawn_blocking(move || chores::claim_due(&c, now_ms(), lease_ms))
+        .await
+        .map_err(|e| ServiceError::internal("claiming chores", e))??;
+    let n = due.len();
+    let mut running = tokio::task::JoinSet::new();
+    for chore in due {
+        let core = core.clone();
+        running.spawn(async move { run_one(&core, chore).await });
+    }
+    while running.join_next().await.is_some() {}
+    Ok(n)
+}
+
+async fn run_one(core: &Arc<Core>, queued: QueuedChore) {
+    let id = queued.id;
+    let outcome = match queued.chore {
+        Chore::Follow { host, name } => follow(core, id, &host, name.as_deref()).await,
+        other => {
+            let c = core.clone();
+            tokio::task::spawn_blocking(move || send_built(&c, id, other))
+                .await
+                .unwrap_or_else(|e| Err(ServiceError::internal("a chore", e)))
+                .map_err(ChoreError::from)
+        }
+    };
+    let Err(error) = outcome else {
+        return;
+    };
+    let c = core.clone();
+    let text = error.to_string();
+    let recorded =
+        tokio::task::spawn_blocking(move || chores::failed(&c, id, &text, now_ms())).await;
+    match recorded {
+        Ok(Ok(Some(at))) => tracing::info!(%error, retry_at_ms = at, "federation chore failed"),
+        Ok(Ok(None)) => tracing::warn!(%error, "federation chore failed; given up"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "recording a chore"),
+        Err(e) => tracing::warn!(error = %e, "recording a chore"),
+    }
+}
+
+/// Find the actor, fetch it, and follow it.
+async fn follow(
+    core: &Arc<Core>,
+    chore: u64,
+    host: &str,
+    name: Option<&str>,
+) -> Result<(), ChoreError> {
+    let config = core.config();
+    let url = resolve::actor_url(&config, host, name).await?;
+    let urls = Urls::new(&config);
+    if url.as_str().starts_with(&format!("{}/", urls.base())) {
+        return Err(ChoreError::Local(url.to_string()));
+    }
+    let target = fetcher::actor(core, &url).await?;
+    let c = core.clone();
+    tokio::task::spawn_blocking(move || {
+        let me = instance_actor(&c)?;
+        let sent = following::start(
+            &c,
+            &target,
+            |n| format!("{me}/follows/{n}"),
+            |follow_id| {
+                json!({
+                    "@context": AS_CONTEXT,
+                    "id": follow_id,
+                    "type": "Follow",
+                    "actor": me,
+                    "object": target.id,
+                })
+                .to_string()
+            },
+            now_ms(),
+        )?;
+        tracing::info!(target = %target.id, sent, "following");
+        chores::done(&c, chore)
+    })
+    .await
+    .map_err(|e| ServiceError::internal("a follow", e))??;
+    Ok(())
+}
+
+/// The instance actor's id.
+fn instance_actor(core: &Core) -> Result<String, ServiceError> {
+    let name = actors::instance_actor_name(&core.store.read()?)?;
+    Ok(Urls::new(&core.config()).absolute(&urls::account_actor(&name)))
+}
+
+/// Build the activity a chore sends and queue its delivery, ending the chore.
+fn send_built(core: &Core, chore: u64, what: Chore) -> Result<(), ServiceError> {
+    let (signer, inbox, activity) = match what {
+        Chore::Follow { .. } => return Ok(()),
+        Chore::Unfollow {
+            target,
+            inbox,
+            follow_id,
+        } => {
+            let me = instance_actor(core)?;
+            (
+                ActorRef::Instance,
+                inbox,
+                undo_follow(&me, &target, &follow_id),
+            )
+        }
+        Chore::Answer {
+            following,
+            follower,
+            inbox,
+            follow_id,
+            accept,
+        } => {
+            // The followed actor may be gone (a deleted channel): nothing to answer for it.
+            let Some(local) = actors::local_by_ref(core, following)? else {
+                return chores::done(core, chore);
+            };
+            let me = actor_id(&Urls::new(&core.config()), &local);
+            (following, inbox, answer(&me, &follower, &follow_id, accept))
+        }
+    };
+    let text = activity.to_string();
+    chores::finish(core, chore, |tx| {
+        deliveries::enqueue(tx, signer, &inbox, &text, now_ms())?;
+        Ok(())
+    })
+}
+
+/// The `Undo` of the instance's `Follow` of `target`.
+fn undo_follow(me: &str, target: &str, follow_id: &str) -> Value {
+    json!({
+        "@context": AS_CONTEXT,
+        "id": format!("{follow_id}/undo"),
+        "type": "Undo",
+        "actor": me,
+        "object": {"id": follow_id, "type": "Follow", "actor": me, "object": target},
+    })
+}
+
+/// The `Accept` or `Reject` of `follower`'s `Follow` of `me`.
+fn answer(me: &str, follower: &str, follow_id: &str, accept: bool) -> Value {
+    let (kind, path) = if accept {
+        ("Accept", "accepts")
+    } else {
+        ("Reject", "rejects")
+    };
+    json!({
+        "@context": AS_CONTEXT,
+        "id": format!("{me}#{path}/follows/{}", uuid::Uuid::new_v4()),
+        "type": kind,
+        "actor": me,
+        "object": {"id": follow_id, "type": "Follow", "actor": follower, "object": me},
+    })
+}
