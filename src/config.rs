@@ -98,6 +98,7 @@ pub struct Signup {
 pub struct UserDefaults {
     pub video_quota: i64,
     pub video_quota_daily: i64,
+    pub max_channels: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -229,6 +230,7 @@ impl Default for Config {
             user: UserDefaults {
                 video_quota: -1,
                 video_quota_daily: -1,
+                max_channels: 20,
             },
             uploads: Uploads {
                 max_file_bytes: 8 * 1024 * 1024 * 1024,
@@ -435,6 +437,10 @@ pub const DOCS: &[(&str, &str)] = &[
     (
         "user.video_quota_daily",
         "Upload quota per 24 hours in bytes; -1 for unlimited.",
+    ),
+    (
+        "user.max_channels",
+        "Most channels one user may own (PeerTube's video_channels.max_per_user).",
     ),
     ("uploads", "Video uploads."),
     (
@@ -710,6 +716,9 @@ impl Config {
         }
         if !["x-forwarded-for", "forwarded"].contains(&self.server.forwarded_header.as_str()) {
             return bad("server.forwarded_header must be x-forwarded-for or forwarded".into());
+        }
+        if self.user.max_channels == 0 {
+            return bad("user.max_channels must be 1 or more".into());
         }
         if !["display", "blur", "do_not_list"].contains(&self.instance.default_nsfw_policy.as_str())
         {

@@ -100,7 +100,7 @@ pub async fn config(State(state): State<AppState>) -> ApiResult<Response> {
         },
         "videoCaption": {"file": {"size": {"max": 20_971_520}, "extensions": [".vtt", ".srt"]}},
         "user": {"videoQuota": c.user.video_quota, "videoQuotaDaily": c.user.video_quota_daily},
-        "videoChannels": {"maxPerUser": crate::service::channels::MAX_PER_ACCOUNT},
+        "videoChannels": {"maxPerUser": c.user.max_channels},
         "trending": {"videos": {"intervalDays": 7, "algorithms": {"enabled": ["most-viewed"], "default": "most-viewed"}}},
         "tracker": {"enabled": false},
         "followings": {"instance": {"autoFollowIndex": {"indexUrl": ""}}},

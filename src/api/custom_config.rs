@@ -62,7 +62,7 @@ pub fn document(c: &Config, admin_email: &str) -> Value {
             "videoQuota": c.user.video_quota,
             "videoQuotaDaily": c.user.video_quota_daily
         },
-        "videoChannels": {"maxPerUser": crate::service::channels::MAX_PER_ACCOUNT},
+        "videoChannels": {"maxPerUser": c.user.max_channels},
         "transcoding": {
             "enabled": t.enabled,
             "originalFile": {"keep": true},

@@ -1,6 +1,7 @@
 //! The PeerTube-compatible REST API under `/api/v1`: routes, extractors, the error type, and the
 //! JSON views. Handlers parse and authorize; `service` does the work.
 
+pub mod blocklist;
 pub mod channels;
 pub mod config;
 pub mod custom_config;
@@ -100,6 +101,23 @@ pub fn router() -> Router<AppState> {
             delete(server_follows::unfollow),
         )
         .route("/server/followers", get(server_follows::followers_list))
+        .route(
+            "/server/blocklist/servers",
+            get(blocklist::servers).post(blocklist::block_server),
+        )
+        .route(
+            "/server/blocklist/servers/{host}",
+            delete(blocklist::unblock_server),
+        )
+        .route(
+            "/server/blocklist/accounts",
+            get(blocklist::accounts).post(blocklist::block_account),
+        )
+        .route(
+            "/server/blocklist/accounts/{name}",
+            delete(blocklist::unblock_account),
+        )
+        .route("/blocklist/status", get(blocklist::status))
         .route("/server/followers/{handle}", delete(server_follows::remove))
         .route(
             "/server/followers/{handle}/accept",

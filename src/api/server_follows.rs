@@ -171,7 +171,7 @@ fn strings(v: Option<&Value>, field: &str) -> ApiResult<Vec<String>> {
 /// lower-cased, without the default ports `:443` and `:80` (PeerTube strips them too). Written
 /// by hand, not with the `url` crate, so that it is exactly the pattern the conformance run
 /// gives schemathesis (`tests/conformance/fix_spec.py`, `HOST_PATTERN`).
-fn host(s: &str) -> Option<String> {
+pub fn host(s: &str) -> Option<String> {
     if s.is_empty() || s.len() > 255 {
         return None;
     }

@@ -15,7 +15,7 @@ use crate::model::account::ActorRef;
 use crate::model::federation::{Chore, QueuedChore};
 use crate::model::now_ms;
 use crate::service::urls::{self, Urls};
-use crate::service::{Core, ServiceError, actors, chores, deliveries, following};
+use crate::service::{Core, ServiceError, actors, blocklist, chores, deliveries, following};
 
 const AS_CONTEXT: &str = "https://www.w3.org/ns/activitystreams";
 
@@ -86,6 +86,19 @@ async fn follow(
     name: Option<&str>,
 ) -> Result<(), ChoreError> {
     let config = core.config();
+    let c = core.clone();
+    let lowered = host.to_ascii_lowercase();
+    let blocked = tokio::task::spawn_blocking(move || blocklist::is_host_blocked(&c, &lowered))
+        .await
+        .map_err(|e| ServiceError::internal("a follow", e))??;
+    if blocked {
+        tracing::info!(host, "not following a blocked server");
+        let c = core.clone();
+        return tokio::task::spawn_blocking(move || chores::done(&c, chore))
+            .await
+            .map_err(|e| ServiceError::internal("a follow", e))?
+            .map_err(ChoreError::from);
+    }
     let url = resolve::actor_url(&config, host, name).await?;
     let urls = Urls::new(&config);
     if url.as_str().starts_with(&format!("{}/", urls.base())) {

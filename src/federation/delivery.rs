@@ -15,7 +15,7 @@ use super::signatures;
 use crate::model::federation::Delivery;
 use crate::model::now_ms;
 use crate::service::urls::Urls;
-use crate::service::{Core, ServiceError, actors, chores, deliveries, keys};
+use crate::service::{Core, ServiceError, actors, blocklist, chores, deliveries, keys};
 
 /// The longest the worker sleeps without looking at the queue.
 const IDLE_POLL: Duration = Duration::from_secs(60);
@@ -124,6 +124,16 @@ async fn deliver(core: &Arc<Core>, d: Delivery) {
 /// pointless (the inbox refused it for good).
 async fn send(core: &Arc<Core>, d: &Delivery) -> Result<(), (String, bool)> {
     let url = url::Url::parse(&d.inbox).map_err(|e| (format!("bad inbox URL: {e}"), true))?;
+    if let Some(host) = signatures::host_header(&url) {
+        let c = core.clone();
+        let blocked = tokio::task::spawn_blocking(move || blocklist::is_host_blocked(&c, &host))
+            .await
+            .map_err(|e| (e.to_string(), false))?
+            .map_err(|e| (e.to_string(), false))?;
+        if blocked {
+            return Err((format!("{} is on a blocked server", d.inbox), true));
+        }
+    }
     let headers = sign(core, d, &url)
         .await
         .map_err(|e| (e.to_string(), false))?;

@@ -4,7 +4,8 @@
 //!
 //! Answers: 202 when accepted (or understood and ignored: an unknown type, an Undo of nothing),
 //! 401 when the signature is missing, wrong, stale, or not the actor's, 403 for a replayed
-//! activity (and for every activity while `federation.enabled` is off), 400 for what is not an
+//! activity (and for every activity while `federation.enabled` is off, or from an actor or a
+//! server the instance blocks), 400 for what is not an
 //! activity, 404 for a follow of nobody here, 413 over `federation.max_activity_bytes`. Nothing
 //! is stored unless everything holds.
 
@@ -28,7 +29,7 @@ use crate::model::federation::RemoteActor;
 use crate::model::now_ms;
 use crate::service::actors;
 use crate::service::keys::PublicKey;
-use crate::service::{Core, following, follows, rates, seen};
+use crate::service::{Core, blocklist, following, follows, rates, seen};
 
 /// `POST /inbox`, `/accounts/{name}/inbox`, `/video-channels/{name}/inbox`: one processing for
 /// all, since an activity names its own target.
@@ -69,6 +70,13 @@ pub async fn receive(State(state): State<AppState>, req: Request) -> ApiResult<R
             "The signer and the actor of the activity do not match",
         ));
     }
+    // A blocked server is turned away before its key is fetched: nothing is asked of it.
+    if let Some(host) = url::Url::parse(&activity.actor)
+        .ok()
+        .and_then(|u| signatures::host_header(&u))
+    {
+        refuse_blocked(&core, activity.actor.clone(), host).await?;
+    }
     let actor = match verified_signer(&core, incoming, &params).await {
         Ok(actor) => actor,
         // An actor announcing its own deletion is gone by the time its Delete arrives: there is
@@ -79,6 +87,7 @@ pub async fn receive(State(state): State<AppState>, req: Request) -> ApiResult<R
         }
         Err(e) => return Err(e.into()),
     };
+    refuse_blocked(&core, actor.id.clone(), actor.host.clone()).await?;
     if let Some(id) = &activity.id
         && !same_host(id, &actor.host)
     {
@@ -88,6 +97,20 @@ pub async fn receive(State(state): State<AppState>, req: Request) -> ApiResult<R
     }
     act(&core, activity.what, actor).await?;
     Ok(StatusCode::ACCEPTED.into_response())
+}
+
+/// 403 when the instance blocked `actor` or its server (`host`).
+async fn refuse_blocked(core: &Arc<Core>, actor: String, host: String) -> ApiResult<()> {
+    let core = core.clone();
+    let blocked = blocking(move || Ok(blocklist::is_actor_blocked(&core, &actor, &host)?)).await?;
+    match blocked {
+        true => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "blocked",
+            "This instance blocks the actor or its server",
+        )),
+        false => Ok(()),
+    }
 }
 
 /// Why the signer could not be verified.

@@ -186,6 +186,7 @@ pub fn video_query(core: &Core, p: &Params, viewer: Option<&User>) -> ApiResult<
             .map(str::to_lowercase),
         has_hls: p.bool("hasHLSFiles")?,
         has_web_videos: p.bool("hasWebVideoFiles")?,
+        exclude_accounts: reach.hidden_accounts,
         ..Filter::default()
     };
     // Every parameter is checked, even where the answer is already known to be empty.

@@ -229,3 +229,42 @@ impl Record for Rate {
     const KIND: &'static str = "rate";
     const VERSION: u8 = 1;
 }
+
+/// What the instance blocks (PeerTube's server blocklist).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "type")]
+pub enum BlockTarget {
+    /// A whole server: nothing it sends is taken, nothing is sent to it.
+    Host { host: String },
+    /// A local account: its videos leave the public lists.
+    LocalAccount { id: u64 },
+    /// A remote actor: nothing it sends is taken.
+    RemoteActor { id: String },
+}
+
+impl BlockTarget {
+    /// Its key in `BLOCKLIST`.
+    pub fn key(&self) -> String {
+        match self {
+            BlockTarget::Host { host } => format!("host/{host}"),
+            BlockTarget::LocalAccount { id } => format!("account/{id}"),
+            BlockTarget::RemoteActor { id } => format!("actor/{id}"),
+        }
+    }
+}
+
+/// One entry of the instance's blocklist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Block {
+    pub id: u64,
+    pub target: BlockTarget,
+    /// The moderator or administrator who blocked it.
+    pub by_user: u64,
+    pub created_at_ms: i64,
+}
+
+impl Record for Block {
+    const KIND: &'static str = "block";
+    const VERSION: u8 = 1;
+}

@@ -152,11 +152,14 @@ pub struct Filter {
     /// Original publication date bounds (search only); videos without one never match.
     pub originally_published_from_ms: Option<i64>,
     pub originally_published_until_ms: Option<i64>,
+    /// Accounts whose videos are left out (blocked by the instance).
+    pub exclude_accounts: Vec<u64>,
 }
 
 impl Filter {
     pub fn matches(&self, r: &Row) -> bool {
         self.channel_id.is_none_or(|c| r.channel_id == c)
+            && !self.exclude_accounts.contains(&r.account_id)
             && self.account_id.is_none_or(|a| r.account_id == a)
             && self
                 .privacy_one_of

@@ -29,19 +29,17 @@ fn validate_new(c: &NewChannel) -> Result<()> {
     Ok(())
 }
 
-/// Most channels one user may own (PeerTube's `video_channels.max_per_user` default).
-pub const MAX_PER_ACCOUNT: usize = 20;
-
 /// Create a channel owned by `account_id`.
 pub fn create(core: &Core, account_id: u64, c: NewChannel) -> Result<Channel> {
     validate_new(&c)?;
     core.store.write(|tx| {
         let account: Account = records::get(tx, tables::ACCOUNTS, account_id)?
             .ok_or(ServiceError::NotFound("account"))?;
-        if of_account(tx, account_id)?.len() >= MAX_PER_ACCOUNT {
+        let max = core.config().user.max_channels;
+        if of_account(tx, account_id)?.len() >= max {
             return Err(ServiceError::invalid(
                 "name",
-                format!("You cannot create more than {MAX_PER_ACCOUNT} channels"),
+                format!("You cannot create more than {max} channels"),
             ));
         }
         create_in(tx, &account, c.clone())

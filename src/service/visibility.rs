@@ -128,7 +128,13 @@ pub struct Reach {
     /// Nothing can match: an `autoTagOneOf` filter, since Vireo has no automatic tagging
     /// policy, so no video carries an automatic tag.
     pub nothing: bool,
+    /// The accounts whose videos the list leaves out: those the instance blocked, unless a
+    /// moderator asks for them (`include` flag 4, PeerTube's `BLOCKED_OWNER`).
+    pub hidden_accounts: Vec<u64>,
 }
+
+/// PeerTube's `include` flag for videos whose owner is blocked.
+const INCLUDE_BLOCKED_OWNER: u32 = 4;
 
 /// Check that `viewer` may ask for `wanted` and give what the list may show: without a
 /// choice, visitors see public videos and users public and internal ones.
@@ -163,10 +169,16 @@ pub fn reach(core: &Core, viewer: Option<&User>, wanted: Wanted) -> Result<Reach
             hidden.then_some(false)
         }
     };
+    let hidden_accounts = if wanted.include & INCLUDE_BLOCKED_OWNER == 0 {
+        super::blocklist::hidden_accounts(core)?
+    } else {
+        Vec::new()
+    };
     Ok(Reach {
         privacy_one_of,
         listable_only: wanted.include & 1 == 0,
         nsfw,
         nothing: wanted.auto_tags,
+        hidden_accounts,
     })
 }

@@ -36,6 +36,8 @@ pub const FOLLOWS_BY_ACTIVITY: TableDefinition<&str, (&str, &str)> =
     TableDefinition::new("follows_by_activity");
 /// Followed actor id → `Following`: the remote actors the instance follows or asked to.
 pub const FOLLOWING: TableDefinition<&str, &[u8]> = TableDefinition::new("following");
+/// `BlockTarget::key` (`host/…`, `account/…`, `actor/…`) → `Block`: the instance's blocklist.
+pub const BLOCKLIST: TableDefinition<&str, &[u8]> = TableDefinition::new("blocklist");
 /// Chore id → `QueuedChore`: federation chores waiting for the worker (follows to find and
 /// send, answers and undos to build).
 pub const CHORES: TableDefinition<u64, &[u8]> = TableDefinition::new("federation_chores");

@@ -1074,6 +1074,29 @@ def server_follow_targets_as_the_server_reads_them(spec):
         _path_parameter(spec, method, path, "nameWithHost")["schema"] = {"type": "string", "pattern": "@"}
 
 
+def video_include_is_a_bitmask(spec):
+    """NOT in SOURCE.md: the `include` parameter of the video lists lists the single flags (0, 1, 2,
+    4, 8, 16, 32) as an enum, but it is a bit mask of them: PeerTube's isVideoIncludeValid
+    (helpers/custom-validators/videos.ts) takes any integer, and its client sends sums such as 3.
+    Vireo reads it as an unsigned 32-bit mask."""
+    include = spec["components"]["parameters"]["include"]["schema"]
+    expect("enum" in include, "include is no longer an enum")
+    del include["enum"]
+    include.update({"minimum": 0, "maximum": 4294967295})
+
+
+def blocklist_answers_as_the_server_does(spec):
+    """NOT in SOURCE.md: the spec says `POST /server/blocklist/accounts` answers 200 and `DELETE
+    /server/blocklist/accounts/{accountName}` 201, but PeerTube's controllers
+    (controllers/api/server/server-blocklist.ts, blockAccount and unblockAccount) answer 204 with
+    no body, as they do for servers."""
+    post = operation(spec, "post", "/api/v1/server/blocklist/accounts")["responses"]
+    delete = operation(spec, "delete", "/api/v1/server/blocklist/accounts/{accountName}")["responses"]
+    expect("200" in post and "201" in delete, "the account block answers changed")
+    post["204"] = post.pop("200")
+    delete["204"] = delete.pop("201")
+
+
 # Vireo's hosts and handles (api::server_follows::host and ::handle).
 HOST_PATTERN = (
     "(?:[A-Za-z0-9-]{1,63}\\.)*[A-Za-z0-9-]{1,63}"
@@ -1098,6 +1121,18 @@ def vireo_follow_targets_are_hosts_and_handles(spec):
         _path_parameter(spec, method, path, "nameWithHost")["schema"]["pattern"] = f"^{HANDLE_PATTERN}$"
     _path_parameter(spec, "delete", UNFOLLOW_PATH, "hostOrHandle")["schema"] = {
         "type": "string", "pattern": f"^(?:{HOST_PATTERN}|{HANDLE_PATTERN})$"}
+
+
+def vireo_blocked_servers_are_hosts(spec):
+    """Vireo's rule: a server to block or unblock is a host as Vireo follows one (DNS labels with an
+    optional port, `HOST_PATTERN`); PeerTube's isHostValid takes what validator.js calls a URL
+    without a scheme."""
+    body = resolve(spec, operation(spec, "post", "/api/v1/server/blocklist/servers")["requestBody"])
+    host = resolve(spec, body["content"]["application/json"]["schema"])["properties"]["host"]
+    expect("pattern" not in host, "the blocked host has a pattern already")
+    host.update({"maxLength": 255, "pattern": f"^{HOST_PATTERN}$"})
+    path_host = _path_parameter(spec, "delete", "/api/v1/server/blocklist/servers/{host}", "host")
+    path_host["schema"] = {"type": "string", "maxLength": 255, "pattern": f"^{HOST_PATTERN}$"}
 
 
 CORRECTIONS = [
@@ -1146,6 +1181,8 @@ CORRECTIONS = [
     custom_config_camel_case_names,
     custom_config_concurrency_is_a_count,
     server_follow_targets_as_the_server_reads_them,
+    blocklist_answers_as_the_server_does,
+    video_include_is_a_bitmask,
 ]
 
 # Applied after CORRECTIONS with --anonymous, for the run without a token.
@@ -1296,6 +1333,7 @@ VIREO_RULES = [
     vireo_refuses_empty_uploads_at_init,
     vireo_upload_filename_is_a_name,
     vireo_follow_targets_are_hosts_and_handles,
+    vireo_blocked_servers_are_hosts,
 ]
 
 

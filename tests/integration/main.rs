@@ -5,6 +5,7 @@
 mod admin_cli;
 mod audio;
 mod bad_input;
+mod blocklist;
 mod browser;
 mod clients;
 mod common;

@@ -1,0 +1,232 @@
+//! PeerTube's server blocklist under `/api/v1/server/blocklist` (servers and accounts the
+//! instance blocks; moderators) and `GET /api/v1/blocklist/status` (whether given accounts and
+//! hosts are blocked). What a block does is `service::blocklist`'s.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use super::pagination::ListResponse;
+use super::views::{self, Ctx};
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{ApiJson, Auth, Params, blocking};
+use crate::http::query;
+use crate::model::iso8601;
+use crate::model::user::User;
+use crate::service::blocklist::{self, BlockPage, BlockedAccount};
+use crate::service::urls::{self, Urls};
+use crate::service::{Core, actors};
+
+/// The instance's own account, which PeerTube shows as the blocker (`byAccount`).
+fn instance_account(core: &Core) -> ApiResult<Value> {
+    let config = core.config();
+    let tx = core
+        .store
+        .read()
+        .map_err(crate::service::ServiceError::from)?;
+    let name = actors::instance_actor_name(&tx)?;
+    Ok(json!({
+        "id": 0,
+        "name": name,
+        "displayName": name,
+        "url": Urls::new(&config).absolute(&urls::account_actor(&name)),
+        "host": config.public_host(),
+        "avatars": [],
+    }))
+}
+
+fn account_json(ctx: &Ctx, a: &BlockedAccount) -> Value {
+    match a {
+        BlockedAccount::Local(a) => json!(views::account_summary(ctx, a)),
+        BlockedAccount::Remote(r) => json!({
+            "id": r.number,
+            "name": r.preferred_username,
+            "displayName": r.name.clone().unwrap_or_else(|| r.preferred_username.clone()),
+            "url": r.id,
+            "host": r.host,
+            "avatars": [],
+        }),
+    }
+}
+
+/// `GET /api/v1/server/blocklist/servers`.
+pub async fn servers(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    params: Params,
+) -> ApiResult<Response> {
+    let page = block_page(&params)?;
+    let core = state.core.clone();
+    blocking(move || {
+        let (total, rows) = blocklist::hosts(&core, &me, page)?;
+        let by = instance_account(&core)?;
+        let data: Vec<Value> = rows
+            .iter()
+            .map(|l| {
+                json!({
+                    "byAccount": by,
+                    "blockedServer": {"host": l.what},
+                    "createdAt": iso8601(l.block.created_at_ms),
+                })
+            })
+            .collect();
+        Ok(axum::Json(ListResponse::new(total, data)).into_response())
+    })
+    .await
+}
+
+/// `GET /api/v1/server/blocklist/accounts`.
+pub async fn accounts(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    params: Params,
+) -> ApiResult<Response> {
+    let page = block_page(&params)?;
+    let core = state.core.clone();
+    blocking(move || {
+        let (total, rows) = blocklist::accounts(&core, &me, page)?;
+        let by = instance_account(&core)?;
+        let ctx = Ctx::new(&core.config());
+        let data: Vec<Value> = rows
+            .iter()
+            .map(|l| {
+                json!({
+                    "byAccount": by,
+                    "blockedAccount": account_json(&ctx, &l.what),
+                    "createdAt": iso8601(l.block.created_at_ms),
+                })
+            })
+            .collect();
+        Ok(axum::Json(ListResponse::new(total, data)).into_response())
+    })
+    .await
+}
+
+/// `start`, `count` and `sort` (`createdAt` or `-createdAt`, PeerTube's only key; newest first
+/// by default).
+fn block_page(params: &Params) -> ApiResult<BlockPage> {
+    let page = query::page(params)?;
+    let ((), newest_first) = query::sort(params, &[("createdAt", ())], ((), true))?;
+    Ok(BlockPage {
+        start: page.start,
+        count: page.count,
+        newest_first,
+    })
+}
+
+/// A required string field of a JSON body.
+fn field(body: &Value, name: &str) -> ApiResult<String> {
+    body.get(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::invalid_param("body", name, format!("Should have a valid {name}")))
+}
+
+/// `POST /api/v1/server/blocklist/servers` `{"host": …}`.
+pub async fn block_server(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Response> {
+    let host = super::server_follows::host(&field(&body, "host")?)
+        .ok_or_else(|| ApiError::invalid_param("body", "host", "Should have a valid host"))?;
+    change(state, me, move |core, me| {
+        blocklist::block_host(core, me, &host)
+    })
+    .await
+}
+
+/// `DELETE /api/v1/server/blocklist/servers/{host}`.
+pub async fn unblock_server(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path(host): Path<String>,
+) -> ApiResult<Response> {
+    let host = super::server_follows::host(&host)
+        .ok_or_else(|| ApiError::invalid_param("params", "host", "Should have a valid host"))?;
+    change(state, me, move |core, me| {
+        blocklist::unblock_host(core, me, &host)
+    })
+    .await
+}
+
+/// `POST /api/v1/server/blocklist/accounts` `{"accountName": "name@host"}`.
+pub async fn block_account(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Response> {
+    let handle = field(&body, "accountName")?;
+    change(state, me, move |core, me| {
+        blocklist::block_account(core, me, &handle)
+    })
+    .await
+}
+
+/// `DELETE /api/v1/server/blocklist/accounts/{accountName}`.
+pub async fn unblock_account(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path(handle): Path<String>,
+) -> ApiResult<Response> {
+    change(state, me, move |core, me| {
+        blocklist::unblock_account(core, me, &handle)
+    })
+    .await
+}
+
+async fn change(
+    state: AppState,
+    me: User,
+    f: impl FnOnce(&Core, &User) -> crate::service::Result<()> + Send + 'static,
+) -> ApiResult<Response> {
+    let core = state.core.clone();
+    blocking(move || {
+        f(&core, &me)?;
+        Ok(StatusCode::NO_CONTENT.into_response())
+    })
+    .await
+}
+
+/// `GET /api/v1/blocklist/status?accounts=…&hosts=…`: for each, whether the instance blocks
+/// it (`blockedByServer`); `blockedByUser` is false, as Vireo has no per-user blocklists yet.
+pub async fn status(State(state): State<AppState>, params: Params) -> ApiResult<Response> {
+    let accounts: Vec<String> = params
+        .all("accounts")
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let hosts: Vec<String> = params.all("hosts").into_iter().map(str::to_owned).collect();
+    let core = state.core.clone();
+    blocking(move || {
+        let mut by_account = Map::new();
+        for handle in accounts {
+            let blocked = match blocklist::find_account(&core, &handle)? {
+                Some(BlockedAccount::Local(a)) => {
+                    blocklist::hidden_accounts(&core)?.contains(&a.id)
+                }
+                Some(BlockedAccount::Remote(r)) => {
+                    blocklist::is_actor_blocked(&core, &r.id, &r.host)?
+                }
+                None => false,
+            };
+            by_account.insert(
+                handle,
+                json!({"blockedByServer": blocked, "blockedByUser": false}),
+            );
+        }
+        let mut by_host = Map::new();
+        for host in hosts {
+            let blocked = blocklist::is_host_blocked(&core, &host)?;
+            by_host.insert(
+                host,
+                json!({"blockedByServer": blocked, "blockedByUser": false}),
+            );
+        }
+        Ok(axum::Json(json!({"accounts": by_account, "hosts": by_host})).into_response())
+    })
+    .await
+}
