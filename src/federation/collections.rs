@@ -211,19 +211,7 @@ async fn outbox(
             items.push(match &local {
                 Local::Account(_) => fed_videos::create(&urls, &loaded),
                 Local::Channel(_) => fed_videos::announce(&urls, &loaded),
-                Local::Instance(_) => {
-                    let id = format!(
-                        "{}/announces/instance",
-                        fed_videos::video_id(&urls, &loaded.owned.video)
-                    );
-                    fed_videos::announce_by(
-                        &urls,
-                        &loaded.owned.video,
-                        &loaded.owned.account,
-                        &actor,
-                        id,
-                    )
-                }
+                Local::Instance(_) => fed_videos::instance_announce(&urls, &loaded, &actor),
             });
         }
         Ok((

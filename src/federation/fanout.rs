@@ -2,8 +2,9 @@
 //! now, from the video as it is, and queued for the inboxes of everyone who follows its account,
 //! its channel or the instance, one delivery per inbox (a server's shared inbox when it has one,
 //! so a server hears once however many of its users follow). A `Create` also goes out as the
-//! channel's `Announce` to the channel's followers: that is what Mastodon users following a
-//! channel, and PeerTube instances, list.
+//! channel's `Announce` to the channel's followers (what Mastodon users following a channel
+//! see) and as the instance's `Announce` to the instance's followers (what a PeerTube instance
+//! that follows this one lists a video by).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -60,9 +61,16 @@ fn outgoing_of(core: &Core, event: &OutboxEvent) -> Result<Vec<Outgoing>, Servic
             };
             if event.news == VideoNews::Create {
                 let announce = videos::announce(&urls, &loaded);
+                let instance = instance_actor(core, &urls)?;
+                let shared = videos::instance_announce(&urls, &loaded, &instance);
                 vec![
                     (account, videos::create(&urls, &loaded), everyone),
                     (channel, announce, inboxes(core, &[channel])?),
+                    (
+                        ActorRef::Instance,
+                        shared,
+                        inboxes(core, &[ActorRef::Instance])?,
+                    ),
                 ]
             } else {
                 vec![(account, videos::update(&urls, &loaded), everyone)]
@@ -80,6 +88,12 @@ fn outgoing_of(core: &Core, event: &OutboxEvent) -> Result<Vec<Outgoing>, Servic
             })
         })
         .collect())
+}
+
+/// The instance actor's id.
+fn instance_actor(core: &Core, urls: &Urls) -> Result<String, ServiceError> {
+    let name = actors::instance_actor_name(&core.store.read()?)?;
+    Ok(urls.absolute(&crate::service::urls::account_actor(&name)))
 }
 
 /// The video as it is now, if still federated (and still the same video).

@@ -384,7 +384,15 @@ pub fn announce(urls: &Urls, loaded: &Loaded) -> Value {
     )
 }
 
-/// `Announce` of a video by `actor` (its channel, or the instance in the instance's outbox).
+/// The instance actor's `Announce` of a video (`instance` is the instance actor's id): what a
+/// PeerTube instance that follows this one lists the video by.
+pub fn instance_announce(urls: &Urls, loaded: &Loaded, instance: &str) -> Value {
+    let v = &loaded.owned.video;
+    let id = format!("{}/announces/instance", video_id(urls, v));
+    announce_by(urls, v, &loaded.owned.account, instance, id)
+}
+
+/// `Announce` of a video by `actor` (its channel, or the instance).
 pub fn announce_by(urls: &Urls, v: &Video, owner: &Account, actor: &str, id: String) -> Value {
     let (mut to, cc) = audience(urls, v, owner);
     to.push(format!("{actor}/followers"));

@@ -711,3 +711,35 @@ fn deliveries_wait_out_a_dead_inbox_and_a_kill_9() {
     assert_eq!(create["activity"]["object"]["uuid"], uuid.as_str());
     assert_eq!(get(&s, "/livez").status(), 200);
 }
+
+#[test]
+fn an_instance_follower_hears_each_new_video_announced_by_the_instance() {
+    let dir = tempdir();
+    let s = Server::start_with(
+        dir.path(),
+        &[("VIREO_FEDERATION__ALLOW_PRIVATE_ADDRESSES", "true")],
+    );
+    let root = s.root_token();
+    let instance = format!("{}/accounts/peertube", s.url);
+    let (mut peer, ready) = Listener::follow(&s, "/accounts/peertube");
+    assert_eq!(ready["ready"], true, "{ready}");
+
+    // PeerTube lists a followed instance's videos by the instance actor's Announce.
+    let uuid = crate::ladder::upload_named(&s, &root, "Shared", crate::uploads::clip());
+    crate::uploads::wait_for_state(&s, &uuid, 1);
+    let video_id = format!("{}/videos/watch/{uuid}", s.url);
+    let create = peer.wait("Create");
+    assert_eq!(create["activity"]["object"]["id"], video_id.as_str());
+    let announce = peer.wait("Announce");
+    assert_eq!(announce["keyId"], format!("{instance}#main-key"));
+    let activity = &announce["activity"];
+    assert_eq!(activity["actor"], instance.as_str());
+    assert_eq!(activity["id"], format!("{video_id}/announces/instance"));
+    assert_eq!(activity["object"], video_id.as_str());
+    assert_eq!(announce["object"]["uuid"], uuid.as_str());
+    // The same Announce the instance's outbox lists.
+    let outbox: Value = get_activity(&s, "/accounts/peertube/outbox?page=1")
+        .json()
+        .unwrap();
+    assert_eq!(outbox["orderedItems"][0]["id"], activity["id"]);
+}
