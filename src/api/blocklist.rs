@@ -131,7 +131,7 @@ pub async fn block_server(
     Auth(me): Auth,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Response> {
-    let host = super::server_follows::host(&field(&body, "host")?)
+    let host = crate::http::hosts::host(&field(&body, "host")?)
         .ok_or_else(|| ApiError::invalid_param("body", "host", "Should have a valid host"))?;
     change(state, me, move |core, me| {
         blocklist::block_host(core, me, &host)
@@ -145,7 +145,7 @@ pub async fn unblock_server(
     Auth(me): Auth,
     Path(host): Path<String>,
 ) -> ApiResult<Response> {
-    let host = super::server_follows::host(&host)
+    let host = crate::http::hosts::host(&host)
         .ok_or_else(|| ApiError::invalid_param("params", "host", "Should have a valid host"))?;
     change(state, me, move |core, me| {
         blocklist::unblock_host(core, me, &host)

@@ -9,6 +9,7 @@ pub mod cache;
 pub mod error;
 pub mod extract;
 pub mod files;
+pub mod hosts;
 pub mod query;
 pub mod session;
 pub mod strict;

@@ -25,8 +25,8 @@ use crate::http::AppState;
 /// Every page route, and the assets.
 pub fn router() -> Router<AppState> {
     use pages::{
-        about, account, actors, admin, browse, feeds, library, login, oembed, search, settings,
-        upload, watch,
+        about, account, actors, admin, browse, federation, feeds, library, login, oembed, search,
+        settings, upload, watch,
     };
     let pages = Router::new()
         .route("/", get(browse::home))
@@ -77,6 +77,10 @@ pub fn router() -> Router<AppState> {
             axum::routing::post(admin::unblock),
         )
         .route("/admin/settings", get(settings::show).post(settings::save))
+        .route(
+            "/admin/federation",
+            get(federation::show).post(federation::act),
+        )
         .route(
             "/admin/settings/restore",
             axum::routing::post(settings::restore),

@@ -1112,3 +1112,123 @@ fn my_account_settings_and_password_change() {
     assert_eq!(s.login_response("frank", "frankpassword").status(), 400);
     assert!(s.login("frank", "a-newer-password")["access_token"].is_string());
 }
+
+#[test]
+fn the_federation_page_follows_answers_and_blocks() {
+    let lab = [("VIREO_FEDERATION__ALLOW_PRIVATE_ADDRESSES", "true")];
+    let (da, db) = (tempdir(), tempdir());
+    let a = Server::start_with(da.path(), &lab);
+    let b = Server::start_with(db.path(), &lab);
+    let host_a = a.url.trim_start_matches("http://").to_owned();
+    let host_b = b.url.trim_start_matches("http://").to_owned();
+    let tb = b.root_token();
+    b.create_user(&tb, "carol", "carolpassword", 2);
+    b.create_user(&tb, "mo", "mopassword", 1);
+
+    // Who sees it: not visitors, not users; moderators without the follow forms.
+    assert_eq!(Visitor::new(&b).get("/admin/federation").status(), 303);
+    let mut carol = Visitor::new(&b);
+    carol.log_in("carol", "carolpassword");
+    html(carol.get("/admin/federation"), 403);
+    let mut mo = Visitor::new(&b);
+    mo.log_in("mo", "mopassword");
+    let page = html(mo.get("/admin/federation"), 200);
+    assert!(page.contains("Block a server") && !page.contains("Follow an instance"));
+    let csrf = mo.csrf();
+    let r = mo.post_form(
+        "/admin/federation",
+        &[("csrf", &csrf), ("action", "follow"), ("target", &host_a)],
+    );
+    html(r, 403);
+
+    // The administrator of B follows A; A's administrator sees the follower, rejects it; B's
+    // page shows it rejected.
+    let mut root_b = Visitor::new(&b);
+    root_b.log_in("root", ROOT_PASSWORD);
+    let csrf_b = root_b.csrf();
+    let r = root_b.post_form(
+        "/admin/federation",
+        &[
+            ("csrf", &csrf_b),
+            ("action", "follow"),
+            ("target", "not a host"),
+        ],
+    );
+    assert!(html(r, 400).contains("is not a host"));
+    let r = root_b.post_form(
+        "/admin/federation",
+        &[("csrf", &csrf_b), ("action", "follow"), ("target", &host_a)],
+    );
+    assert_eq!(r.status(), 303);
+    let handle_a = format!("peertube@{host_a}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !html(root_b.get("/admin/federation"), 200).contains("accepted") {
+        assert!(std::time::Instant::now() < deadline, "never accepted");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(html(root_b.get("/admin/federation"), 200).contains(&handle_a));
+    let mut root_a = Visitor::new(&a);
+    root_a.log_in("root", ROOT_PASSWORD);
+    let page = html(root_a.get("/admin/federation"), 200);
+    let handle_b = format!("peertube@{host_b}");
+    assert!(page.contains(&handle_b), "{page}");
+    let csrf_a = root_a.csrf();
+    let r = root_a.post_form(
+        "/admin/federation",
+        &[
+            ("csrf", &csrf_a),
+            ("action", "reject"),
+            ("target", &handle_b),
+        ],
+    );
+    assert_eq!(r.status(), 303);
+    while !html(root_b.get("/admin/federation"), 200).contains("rejected") {
+        assert!(std::time::Instant::now() < deadline, "never rejected");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let r = root_b.post_form(
+        "/admin/federation",
+        &[
+            ("csrf", &csrf_b),
+            ("action", "unfollow"),
+            ("target", &handle_a),
+        ],
+    );
+    assert_eq!(r.status(), 303);
+    assert!(
+        html(root_b.get("/admin/federation?done=unfollow"), 200)
+            .contains("This instance follows no one")
+    );
+
+    // The moderator blocks a server and an account, and unblocks them.
+    for (action, target) in [("block-server", "spam.example"), ("block-account", "carol")] {
+        let r = mo.post_form(
+            "/admin/federation",
+            &[("csrf", &csrf), ("action", action), ("target", target)],
+        );
+        assert_eq!(r.status(), 303, "{action}");
+    }
+    let page = html(mo.get("/admin/federation?done=blocked"), 200);
+    assert!(page.contains("Server spam.example"), "{page}");
+    assert!(page.contains(&format!("Account carol@{host_b}")), "{page}");
+    let again = mo.post_form(
+        "/admin/federation",
+        &[
+            ("csrf", &csrf),
+            ("action", "block-server"),
+            ("target", "spam.example"),
+        ],
+    );
+    assert!(html(again, 400).contains("already blocked"));
+    for (action, target) in [
+        ("unblock-server", "spam.example".to_owned()),
+        ("unblock-account", format!("carol@{host_b}")),
+    ] {
+        let r = mo.post_form(
+            "/admin/federation",
+            &[("csrf", &csrf), ("action", action), ("target", &target)],
+        );
+        assert_eq!(r.status(), 303, "{action}");
+    }
+    assert!(html(mo.get("/admin/federation"), 200).contains("Nothing is blocked."));
+}

@@ -5,6 +5,7 @@ pub mod account;
 pub mod actors;
 pub mod admin;
 pub mod browse;
+pub mod federation;
 pub mod feeds;
 pub mod library;
 pub mod login;
