@@ -29,7 +29,7 @@ use crate::model::federation::RemoteActor;
 use crate::model::now_ms;
 use crate::service::actors;
 use crate::service::keys::PublicKey;
-use crate::service::{Core, blocklist, following, follows, rates, seen};
+use crate::service::{Core, blocklist, delivery_hosts, following, follows, rates, seen};
 
 /// `POST /inbox`, `/accounts/{name}/inbox`, `/video-channels/{name}/inbox`: one processing for
 /// all, since an activity names its own target.
@@ -186,6 +186,8 @@ async fn act(core: &Arc<Core>, what: Incoming, actor: RemoteActor) -> ApiResult<
     let core = core.clone();
     blocking(move || {
         let now = now_ms();
+        // A host that speaks is up: deliveries to it resume if they were resting.
+        delivery_hosts::heard_from(&core, &actor.host)?;
         match what {
             Incoming::Follow { id, object } => follow(&core, &id, &object, &actor, now),
             Incoming::Undo { id, undone } => undo(&core, &id, undone, &actor, now),

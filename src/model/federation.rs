@@ -155,6 +155,25 @@ impl Record for QueuedChore {
     const VERSION: u8 = 1;
 }
 
+/// How a host Vireo delivers to has been failing (`service::delivery_hosts`); a host that
+/// answers has no entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostHealth {
+    /// Failed deliveries in a row.
+    pub failures: u32,
+    pub failing_since_ms: i64,
+    /// Its queued deliveries wait until then.
+    pub resting_until_ms: i64,
+    /// Failing for longer than deliveries are kept: nothing is sent to it any more.
+    pub dead: bool,
+}
+
+impl Record for HostHealth {
+    const KIND: &'static str = "host health";
+    const VERSION: u8 = 1;
+}
+
 /// An activity to deliver to one inbox, signed by one local actor when it is sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -6,10 +6,13 @@
 //! in flight when the process is killed is tried again when the lease runs out), sends them,
 //! and reports back: delivered (removed) or failed (tried again after
 //! `federation.delivery_first_retry_secs`, 30 s by default, doubling up to 12 h, until
-//! `federation.delivery_give_up_hours` have passed since it was enqueued).
+//! `federation.delivery_give_up_hours` have passed since it was enqueued). A host whose
+//! deliveries keep failing rests, and then is dead (`delivery_hosts`): its deliveries wait for
+//! its rest, then are dropped and no longer queued.
 
 use redb::{ReadableTable, WriteTransaction};
 
+use super::delivery_hosts::{self, Verdict};
 use super::{Core, Result};
 use crate::model::account::ActorRef;
 use crate::model::federation::Delivery;
@@ -24,15 +27,21 @@ pub struct Backoff {
     pub give_up_after_ms: i64,
 }
 
-/// Enqueue `activity` (serialised) for `inbox`, signed by `signer` when sent. Ring
-/// `Core::deliveries_wake` after the commit.
+/// Enqueue `activity` (serialised) for `inbox`, signed by `signer` when sent, unless the
+/// inbox's host is dead. Ring `Core::deliveries_wake` after the commit. Returns whether it was
+/// queued.
 pub fn enqueue(
     tx: &WriteTransaction,
     signer: ActorRef,
     inbox: &str,
     activity: &str,
     now_ms: i64,
-) -> Result<u64> {
+) -> Result<bool> {
+    if let Some(host) = delivery_hosts::host_of(inbox)
+        && delivery_hosts::health(tx, &host)?.is_some_and(|h| h.dead)
+    {
+        return Ok(false);
+    }
     let id = store::next_id(tx, "delivery")?;
     let delivery = Delivery {
         id,
@@ -47,11 +56,12 @@ pub fn enqueue(
     records::put(tx, tables::DELIVERIES, id, &delivery)?;
     tx.open_table(tables::DELIVERIES_DUE)?
         .insert((now_ms, id), ())?;
-    Ok(id)
+    Ok(true)
 }
 
 /// Up to `limit` deliveries due at `now_ms`, each moved `lease_ms` ahead so no other claim
-/// takes it while it is in flight.
+/// takes it while it is in flight. Those for a resting host are moved to the end of its rest
+/// instead, and those for a dead host dropped.
 pub fn claim_due(core: &Core, now_ms: i64, limit: usize, lease_ms: i64) -> Result<Vec<Delivery>> {
     core.store.write(|tx| {
         let due: Vec<(i64, u64)> = tx
@@ -66,8 +76,18 @@ pub fn claim_due(core: &Core, now_ms: i64, limit: usize, lease_ms: i64) -> Resul
                 tx.open_table(tables::DELIVERIES_DUE)?.remove((at, id))?;
                 continue;
             };
-            reschedule(tx, &mut d, now_ms + lease_ms)?;
-            claimed.push(d);
+            let health = match delivery_hosts::host_of(&d.inbox) {
+                Some(host) => delivery_hosts::health(tx, &host)?,
+                None => None,
+            };
+            match delivery_hosts::verdict(health.as_ref(), now_ms) {
+                Verdict::Send => {
+                    reschedule(tx, &mut d, now_ms + lease_ms)?;
+                    claimed.push(d);
+                }
+                Verdict::WaitUntil(at) => reschedule(tx, &mut d, at)?,
+                Verdict::Drop => remove(tx, id)?,
+            }
         }
         Ok(claimed)
     })
@@ -82,9 +102,16 @@ fn reschedule(tx: &WriteTransaction, d: &mut Delivery, at_ms: i64) -> Result<()>
     Ok(())
 }
 
-/// The delivery arrived: forget it.
+/// The delivery arrived: forget it, and that its host was failing.
 pub fn delivered(core: &Core, id: u64) -> Result<()> {
-    core.store.write(|tx| remove(tx, id))
+    core.store.write(|tx| {
+        if let Some(d) = records::get::<Delivery>(tx, tables::DELIVERIES, id)?
+            && let Some(host) = delivery_hosts::host_of(&d.inbox)
+        {
+            delivery_hosts::delivered(tx, &host)?;
+        }
+        remove(tx, id)
+    })
 }
 
 fn remove(tx: &WriteTransaction, id: u64) -> Result<()> {
@@ -111,7 +138,15 @@ pub fn failed(
         let Some(mut d) = records::get::<Delivery>(tx, tables::DELIVERIES, id)? else {
             return Ok(None);
         };
-        if is_final || now_ms.saturating_sub(d.created_at_ms) >= backoff.give_up_after_ms {
+        // A final refusal is the inbox's answer about this activity: the host is up.
+        let host_dead = match delivery_hosts::host_of(&d.inbox) {
+            Some(host) if !is_final => delivery_hosts::failed(tx, &host, now_ms, backoff)?.dead,
+            _ => false,
+        };
+        if is_final
+            || host_dead
+            || now_ms.saturating_sub(d.created_at_ms) >= backoff.give_up_after_ms
+        {
             remove(tx, id)?;
             return Ok(None);
         }

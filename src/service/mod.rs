@@ -12,6 +12,7 @@ pub mod channels;
 pub mod chores;
 pub mod credentials;
 pub mod deliveries;
+pub mod delivery_hosts;
 pub mod file_facts;
 pub mod finder;
 pub mod following;

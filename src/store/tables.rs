@@ -56,6 +56,8 @@ pub const RATES_BY_ACTIVITY: TableDefinition<&str, (u64, &str)> =
 pub const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 /// Delivery id → `Delivery`: activities waiting to reach another server's inbox.
 pub const DELIVERIES: TableDefinition<u64, &[u8]> = TableDefinition::new("deliveries");
+/// Host (with a port when not the default) → `HostHealth`: the hosts whose deliveries fail.
+pub const DELIVERY_HOSTS: TableDefinition<&str, &[u8]> = TableDefinition::new("delivery_hosts");
 /// (unix ms due, delivery id) → (): deliveries in the order they may be tried.
 pub const DELIVERIES_DUE: TableDefinition<(i64, u64), ()> = TableDefinition::new("deliveries_due");
 /// (account id, channel id) → (): the channels an account owns, in creation order.
