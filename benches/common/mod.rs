@@ -123,13 +123,22 @@ fn wrk_with(url: &str, headers: &[&str], script: Option<&Path>) -> Wrk {
 
 /// Debian's nginx on `port` with `locations` (nginx `location` blocks) and a `/readyz`.
 pub fn start_nginx(dir: &Path, locations: &str, port: u16) -> Child {
+    let server = format!(
+        "  access_log off;\n  server {{\n    listen 127.0.0.1:{port};\n    root {d};\n\
+             {locations}\n\
+             location = /readyz {{ return 200 'ready'; }}\n  }}\n",
+        d = dir.display()
+    );
+    start_nginx_http(dir, &server, port)
+}
+
+/// Debian's nginx with `http` (the inside of its `http` block: servers, logs), ready once
+/// `/readyz` answers on `port` (which `http` must serve).
+pub fn start_nginx_http(dir: &Path, http: &str, port: u16) -> Child {
     let conf = format!(
         "worker_processes auto;\nerror_log {d}/error.log;\npid {d}/nginx.pid;\nuser root;\n\
-         events {{ worker_connections 1024; }}\n\
-         http {{\n  access_log off;\n  keepalive_requests 100000;\n\
-           server {{\n    listen 127.0.0.1:{port};\n    root {d};\n\
-             {locations}\n\
-             location = /readyz {{ return 200 'ready'; }}\n  }}\n}}\n",
+         events {{ worker_connections 4096; }}\n\
+         http {{\n  keepalive_requests 100000;\n{http}}}\n",
         d = dir.display()
     );
     std::fs::write(dir.join("nginx.conf"), conf).unwrap();

@@ -188,7 +188,7 @@ fn undo_follow(me: &str, target: &str, follow_id: &str) -> Value {
 }
 
 /// The `Accept` or `Reject` of `follower`'s `Follow` of `me`.
-fn answer(me: &str, follower: &str, follow_id: &str, accept: bool) -> Value {
+pub fn answer(me: &str, follower: &str, follow_id: &str, accept: bool) -> Value {
     let (kind, path) = if accept {
         ("Accept", "accepts")
     } else {

@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::activity::{self, ActivityError, Incoming, Undone};
+use super::actors::actor_id;
 use super::client::FetchError;
 use super::fetcher::{self, ActorError};
 use super::signatures::{self, Params, SignatureError, SignedRequest};
@@ -29,6 +30,7 @@ use crate::model::federation::RemoteActor;
 use crate::model::now_ms;
 use crate::service::actors;
 use crate::service::keys::PublicKey;
+use crate::service::urls::Urls;
 use crate::service::{Core, blocklist, delivery_hosts, following, follows, rates, seen};
 
 /// `POST /inbox`, `/accounts/{name}/inbox`, `/video-channels/{name}/inbox`: one processing for
@@ -228,7 +230,9 @@ fn follow(
     now: i64,
 ) -> ApiResult<()> {
     let local = actors::local_by_url(core, object)?.ok_or_else(|| ApiError::not_found("Actor"))?;
-    let state = follows::receive(core, local.actor_ref(), actor, follow_id, now)?;
+    let me = actor_id(&Urls::new(&core.config()), &local);
+    let accept = super::chores::answer(&me, &actor.id, follow_id, true).to_string();
+    let state = follows::receive(core, local.actor_ref(), actor, follow_id, &accept, now)?;
     tracing::info!(follower = %actor.id, following = %object, state = state.as_str(), "follow received");
     Ok(())
 }

@@ -10,14 +10,15 @@
 use redb::{ReadableTable, WriteTransaction};
 
 use super::actors::slot;
-use super::{Core, Result, ServiceError, chores, remote_actors, rights, seen};
+use super::{Core, Result, ServiceError, chores, deliveries, remote_actors, rights, seen};
 use crate::model::account::ActorRef;
 use crate::model::federation::{Chore, FollowState, Follower, RemoteActor};
 use crate::model::user::User;
 use crate::store::{self, Tx, codec, tables};
 
 /// A received, verified `Follow` of `following` by `follower`: remember it, accepted or held
-/// for approval, and queue the `Accept` when accepted, in one transaction. A repeated follow
+/// for approval, and queue the `Accept` (`accept`, serialised: built by the inbox, so the
+/// usual case costs one commit) to the follower's own inbox when accepted, in one transaction. A repeated follow
 /// replaces the earlier one (its activity id is what a later `Undo` names) and keeps an
 /// acceptance already given. Returns where the follow stands.
 pub fn receive(
@@ -25,6 +26,7 @@ pub fn receive(
     following: ActorRef,
     follower: &RemoteActor,
     follow_id: &str,
+    accept: &str,
     now_ms: i64,
 ) -> Result<FollowState> {
     let slot = slot(following);
@@ -76,7 +78,7 @@ pub fn receive(
         };
         put(tx, &slot, &record)?;
         if state == FollowState::Accepted {
-            answer(tx, &record, &follower.inbox, true, now_ms)?;
+            deliveries::enqueue(tx, following, &follower.inbox, accept, now_ms)?;
         }
         Ok::<_, ServiceError>(state)
     })?;
