@@ -318,18 +318,8 @@ impl Solo {
             r#"{"username":"solo","password":"solo-password","email":"solo@example.org","role":2}"#,
             &format!("{}/api/v1/users", vireo.url),
         ]);
-        let client = curl(&[&format!("{}/api/v1/oauth-clients/local", vireo.url)]);
-        let token = curl(&[
-            "-d",
-            &format!(
-                "client_id={}&client_secret={}&grant_type=password&username=solo&password=solo-password",
-                json_field(&client, "client_id"),
-                json_field(&client, "client_secret")
-            ),
-            &format!("{}/api/v1/users/token", vireo.url),
-        ]);
         Solo {
-            token: json_field(&token, "access_token"),
+            token: common::log_in(&vireo.url, "solo", "solo-password"),
         }
     }
 }

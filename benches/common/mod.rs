@@ -203,6 +203,21 @@ pub fn loop_fixture(dir: &Path, times: u32) -> std::path::PathBuf {
     out
 }
 
+/// An access token for `user` on the Vireo at `url`, through PeerTube's password grant.
+pub fn log_in(url: &str, user: &str, password: &str) -> String {
+    let client = curl(&[&format!("{url}/api/v1/oauth-clients/local")]);
+    let token = curl(&[
+        "-d",
+        &format!(
+            "client_id={}&client_secret={}&grant_type=password&username={user}&password={password}",
+            json_field(&client, "client_id"),
+            json_field(&client, "client_secret")
+        ),
+        &format!("{url}/api/v1/users/token"),
+    ]);
+    json_field(&token, "access_token")
+}
+
 /// The release `vireo` on a fresh data directory, with an administrator's token and channel.
 pub struct Vireo {
     pub child: Child,
@@ -227,17 +242,7 @@ impl Vireo {
         }
         let child = cmd.spawn().unwrap();
         wait_ready(&format!("{url}/readyz"), Duration::from_secs(20));
-        let client = curl(&[&format!("{url}/api/v1/oauth-clients/local")]);
-        let token = curl(&[
-            "-d",
-            &format!(
-                "client_id={}&client_secret={}&grant_type=password&username=root&password={ROOT_PASSWORD}",
-                json_field(&client, "client_id"),
-                json_field(&client, "client_secret")
-            ),
-            &format!("{url}/api/v1/users/token"),
-        ]);
-        let token = json_field(&token, "access_token");
+        let token = log_in(&url, "root", ROOT_PASSWORD);
         let me = curl(&[
             "-H",
             &format!("Authorization: Bearer {token}"),
