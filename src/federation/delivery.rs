@@ -96,7 +96,7 @@ async fn deliver(core: &Arc<Core>, d: Delivery) {
     let outcome = send(core, &d).await;
     let c = core.clone();
     let config = core.config();
-    let backoff = deliveries::Backoff {
+    let backoff = crate::service::backoff::Backoff {
         first_retry_ms: i64::try_from(config.federation.delivery_first_retry_secs)
             .unwrap_or(30)
             .saturating_mul(1000),

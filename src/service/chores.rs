@@ -8,7 +8,7 @@
 
 use redb::{ReadableTable, WriteTransaction};
 
-use super::deliveries::retry_delay_ms;
+use super::backoff::retry_delay_ms;
 use super::{Core, Result};
 use crate::model::federation::{Chore, QueuedChore};
 use crate::store::{self, records, tables};

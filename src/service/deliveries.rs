@@ -12,20 +12,12 @@
 
 use redb::{ReadableTable, WriteTransaction};
 
+use super::backoff::{Backoff, retry_delay_ms};
 use super::delivery_hosts::{self, Verdict};
 use super::{Core, Result};
 use crate::model::account::ActorRef;
 use crate::model::federation::Delivery;
 use crate::store::{self, records, tables};
-
-const LONGEST_RETRY_MS: i64 = 12 * 3600 * 1000;
-
-/// How retries are spaced and when they stop.
-#[derive(Debug, Clone, Copy)]
-pub struct Backoff {
-    pub first_retry_ms: i64,
-    pub give_up_after_ms: i64,
-}
 
 /// Enqueue `activity` (serialised) for `inbox`, signed by `signer` when sent, unless the
 /// inbox's host is dead. Ring `Core::deliveries_wake` after the commit. Returns whether it was
@@ -158,14 +150,6 @@ pub fn failed(
     })
 }
 
-/// `first_ms` after the first failure, doubling, at most 12 h.
-pub fn retry_delay_ms(first_ms: i64, attempts: u32) -> i64 {
-    let doublings = attempts.saturating_sub(1).min(20);
-    first_ms
-        .saturating_mul(1_i64 << doublings)
-        .min(LONGEST_RETRY_MS)
-}
-
 /// When the next delivery is due, if any is queued.
 pub fn next_due_ms(core: &Core) -> Result<Option<i64>> {
     let tx = core.store.read()?;
@@ -179,18 +163,4 @@ pub fn queued(core: &Core) -> Result<Vec<Delivery>> {
     let mut all: Vec<Delivery> = records::all(&core.store.read()?, tables::DELIVERIES)?;
     all.sort_by_key(|d| d.id);
     Ok(all)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retries_back_off_to_twelve_hours() {
-        assert_eq!(retry_delay_ms(30_000, 1), 30_000);
-        assert_eq!(retry_delay_ms(30_000, 2), 60_000);
-        assert_eq!(retry_delay_ms(30_000, 5), 480_000);
-        assert_eq!(retry_delay_ms(30_000, 12), LONGEST_RETRY_MS);
-        assert_eq!(retry_delay_ms(30_000, u32::MAX), LONGEST_RETRY_MS);
-    }
 }

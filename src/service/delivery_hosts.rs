@@ -11,7 +11,7 @@
 
 use redb::{ReadableTable, WriteTransaction};
 
-use super::deliveries::{Backoff, retry_delay_ms};
+use super::backoff::{Backoff, retry_delay_ms};
 use super::{Core, Result};
 use crate::model::federation::HostHealth;
 use crate::store::{Tx, codec, tables};

@@ -6,6 +6,7 @@
 //! rules live in one place.
 
 pub mod actors;
+pub mod backoff;
 pub mod blocklist;
 pub mod catalog;
 pub mod channels;
