@@ -203,11 +203,11 @@ pub async fn status(State(state): State<AppState>, params: Params) -> ApiResult<
     let core = state.core.clone();
     blocking(move || {
         let mut by_account = Map::new();
+        // Read once for the whole query, not once per account asked about.
+        let hidden = blocklist::hidden_accounts(&core)?;
         for handle in accounts {
             let blocked = match blocklist::find_account(&core, &handle)? {
-                Some(BlockedAccount::Local(a)) => {
-                    blocklist::hidden_accounts(&core)?.contains(&a.id)
-                }
+                Some(BlockedAccount::Local(a)) => hidden.contains(&a.id),
                 Some(BlockedAccount::Remote(r)) => {
                     blocklist::is_actor_blocked(&core, &r.id, &r.host)?
                 }
