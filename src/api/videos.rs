@@ -21,7 +21,7 @@ use crate::model::vocab;
 use crate::service::catalog::{Filter, SortKey};
 use crate::service::listing::{self, VideoQuery};
 use crate::service::search::Found;
-use crate::service::{Core, file_facts, images, manage, urls, videos, visibility};
+use crate::service::{Core, file_facts, images, manage, processing, urls, videos, visibility};
 
 /// Run a list query and render the page as JSON, loading each channel and account once.
 pub(super) fn render_list(core: &Core, q: VideoQuery) -> ApiResult<Bytes> {
@@ -156,7 +156,7 @@ pub async fn get(
     let files = videos::files_of(&state.core, o.video.id)?;
     let (v, a, c) = (&o.video, &o.account, &o.channel);
     let mut json = views::video_details(&ctx, v, a, c, &files.media, files.source.as_ref());
-    json.progress = state.core.progress.get(v.id).map(Into::into);
+    json.progress = processing::progress(&state.core, v.id)?.map(Into::into);
     Ok(axum::Json(json).into_response())
 }
 

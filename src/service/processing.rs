@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use super::catalog::{Change, FileKinds, Row};
 use super::images::{self, Kind};
 use super::media_files::VideoDirs;
+use super::progress::Snapshot;
 use super::{Core, ServiceError, channels, outbox, videos};
 use crate::media::interrupt::{Interrupt, Why};
 use crate::media::probe::VideoCodec;
@@ -307,6 +308,22 @@ pub(super) fn set_reason(core: &Core, video_id: u64, reason: &str) -> Result<(),
         Some(s) => Ok(set_state(core, video_id, s, reason)?),
         None => Ok(()),
     }
+}
+
+/// How far a video's processing has got: the running job's counters, or 0 % while a job for it
+/// waits in the queue (so "no progress" means its processing is over, never "between jobs").
+pub fn progress(core: &Core, video_id: u64) -> Result<Option<Snapshot>, ServiceError> {
+    if let Some(s) = core.progress.get(video_id) {
+        return Ok(Some(s));
+    }
+    let tx = core.store.read()?;
+    Ok(
+        store_jobs::media_work_left(&tx, video_id)?.then_some(Snapshot {
+            percent: 0.0,
+            eta_secs: None,
+            fps: None,
+        }),
+    )
 }
 
 /// Mark a video whose processing cannot succeed, so its owner sees why.

@@ -181,6 +181,16 @@ pub fn requeue_interrupted(tx: &WriteTransaction, now_ms: i64) -> Result<usize> 
     Ok(running.len())
 }
 
+/// Whether a job still to run or running works on this video's media (its processing is not
+/// over, even while no job is running it: between the remux and the ladder, say).
+pub fn media_work_left(tx: &impl Tx, video_id: u64) -> Result<bool> {
+    let jobs: Vec<Job> = records::all(tx, tables::JOBS)?;
+    Ok(jobs.iter().any(|j| {
+        j.state != JobState::Failed
+            && matches!(j.kind, JobKind::ProcessUpload { video_id: v } | JobKind::TranscodeLadder { video_id: v } if v == video_id)
+    }))
+}
+
 /// Every job still stored (pending, running or failed), oldest first.
 pub fn list(tx: &impl Tx) -> Result<Vec<Job>> {
     records::all(tx, tables::JOBS)
@@ -229,6 +239,25 @@ mod tests {
                 .map(|j| j.id),
             Some(other)
         );
+    }
+
+    /// A video has media work left while its job waits or runs, not once it is done or failed,
+    /// and another video's jobs or index jobs do not count.
+    #[test]
+    fn media_work_left_follows_the_video_s_media_jobs() {
+        let (_d, s) = store();
+        let left = |v| media_work_left(&s.read().unwrap(), v).unwrap();
+        s.write(|tx| enqueue(tx, JobKind::IndexVideos { video_ids: vec![7] }, 1))
+            .unwrap();
+        assert!(!left(7));
+        let job = s
+            .write(|tx| enqueue(tx, JobKind::TranscodeLadder { video_id: 7 }, 1))
+            .unwrap();
+        assert!(left(7) && !left(8));
+        s.write(|tx| claim_due(tx, 2, Lane::Media)).unwrap();
+        assert!(left(7), "running");
+        s.write(|tx| fail(tx, job, "broken", 3, 1)).unwrap();
+        assert!(!left(7), "failed for good");
     }
 
     /// A yielded job waits again without an attempt counted; `due` and `claim` take jobs the
