@@ -2,18 +2,12 @@
 //! account's videos leave the lists and search; a blocked server's follow is turned away at the
 //! inbox, and nothing is fetched from or sent to it (two real `vireo` binaries, lab setting).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{Server, assert_error, tempdir};
-
-const LAB: (&str, &str) = ("VIREO_FEDERATION__ALLOW_PRIVATE_ADDRESSES", "true");
-
-fn host(s: &Server) -> String {
-    s.url.trim_start_matches("http://").to_owned()
-}
+use crate::common::{LAB, Server, assert_error, host, tempdir, wait_for};
 
 fn names(list: &Value) -> Vec<String> {
     list["data"]
@@ -167,19 +161,6 @@ fn a_blocked_account_leaves_the_lists_and_only_moderators_manage_blocks() {
         .unwrap();
     assert_eq!(r.status(), 204);
     assert_eq!(s.get_json_as(servers, &root)["total"], 0);
-}
-
-/// Poll `path` until `ok` holds (20 s at most).
-fn wait_for(s: &Server, path: &str, ok: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let v = s.get_json(path);
-        if ok(&v) {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "{path} never matched: {v}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[test]

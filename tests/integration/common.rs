@@ -140,6 +140,11 @@ impl Server {
         child.wait().expect("reaped");
     }
 
+    /// GET an absolute URL (another server's, say) with this server's client.
+    pub fn get_url(&self, url: &str) -> RequestBuilder {
+        self.http.get(url)
+    }
+
     pub fn get(&self, path: &str) -> RequestBuilder {
         self.http.get(format!("{}{path}", self.url))
     }
@@ -406,4 +411,25 @@ pub fn tempdir() -> tempfile::TempDir {
         .prefix("vireo-test-")
         .tempdir()
         .expect("tempdir")
+}
+
+/// The setting that lets two test servers on 127.0.0.1 federate.
+pub const LAB: (&str, &str) = ("VIREO_FEDERATION__ALLOW_PRIVATE_ADDRESSES", "true");
+
+/// The host (and port) a test server calls itself.
+pub fn host(s: &Server) -> String {
+    s.url.trim_start_matches("http://").to_owned()
+}
+
+/// Poll `path` on `s` until `ok` holds of its JSON (or fail after 30 s, showing the last).
+pub fn wait_for(s: &Server, path: &str, ok: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let v = s.get_json(path);
+        if ok(&v) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "{path} never matched: {v}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::common::{Server, tempdir};
+use crate::common::{Server, host, tempdir};
 
 fn get(s: &Server, path: &str) -> reqwest::blocking::Response {
     s.get(path).send().unwrap()
@@ -16,11 +16,6 @@ fn content_type(r: &reqwest::blocking::Response) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned()
-}
-
-/// The host (and port) the test server calls itself.
-fn host(s: &Server) -> String {
-    s.url.trim_start_matches("http://").to_owned()
 }
 
 #[test]

@@ -4,31 +4,12 @@
 //! `Follow`; A accepts it (at once, or when its administrator approves), and B sees the follow
 //! accepted. Unfollowing, rejecting and removing travel back the same way.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{Server, assert_error, tempdir};
-
-const LAB: (&str, &str) = ("VIREO_FEDERATION__ALLOW_PRIVATE_ADDRESSES", "true");
-
-fn host(s: &Server) -> String {
-    s.url.trim_start_matches("http://").to_owned()
-}
-
-/// Poll `path` on `s` until `ok` holds of its JSON (or fail after 20 s, showing the last).
-fn wait_for(s: &Server, path: &str, ok: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let v = s.get_json(path);
-        if ok(&v) {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "{path} never matched: {v}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
+use crate::common::{LAB, Server, assert_error, host, tempdir, wait_for};
 
 fn states(list: &Value) -> Vec<String> {
     list["data"]
