@@ -8,7 +8,9 @@ use crate::model::account::Account;
 use crate::model::channel::Channel;
 use crate::model::iso8601;
 use crate::model::user::User;
-use crate::model::video::{TorrentFile, Video, VideoMedia, VideoSource, short_uuid};
+use crate::model::video::{
+    RemoteFile, RemoteVideo, TorrentFile, Video, VideoMedia, VideoSource, short_uuid,
+};
 use crate::model::vocab;
 use crate::service::file_facts::{self, FileFacts, Playable};
 use crate::service::media_files;
@@ -32,6 +34,20 @@ impl Ctx {
     fn host_of(&self, host: &Option<String>) -> String {
         host.clone().unwrap_or_else(|| self.host.clone())
     }
+}
+
+/// An account's actor id: its URL here, or on its own server for a remote one.
+fn account_url(ctx: &Ctx, a: &Account) -> String {
+    a.url
+        .clone()
+        .unwrap_or_else(|| ctx.urls.absolute(&urls::account_actor(&a.name)))
+}
+
+/// A channel's actor id, as `account_url`.
+fn channel_url(ctx: &Ctx, c: &Channel) -> String {
+    c.url
+        .clone()
+        .unwrap_or_else(|| ctx.urls.absolute(&urls::channel_actor(&c.name)))
 }
 
 #[derive(Debug, Serialize)]
@@ -73,7 +89,7 @@ pub struct AccountJson {
 
 pub fn account(ctx: &Ctx, a: &Account) -> AccountJson {
     AccountJson {
-        url: ctx.urls.absolute(&urls::account_actor(&a.name)),
+        url: account_url(ctx, a),
         name: a.name.clone(),
         host: ctx.host_of(&a.host),
         avatars: Vec::new(),
@@ -114,7 +130,7 @@ pub struct ChannelJson {
 
 pub fn channel(ctx: &Ctx, c: &Channel, owner: Option<&Account>) -> ChannelJson {
     ChannelJson {
-        url: ctx.urls.absolute(&urls::channel_actor(&c.name)),
+        url: channel_url(ctx, c),
         name: c.name.clone(),
         host: ctx.host_of(&c.host),
         avatars: Vec::new(),
@@ -149,7 +165,7 @@ pub fn account_summary(ctx: &Ctx, a: &Account) -> AccountSummary {
         id: a.id,
         display_name: a.display_name.clone(),
         name: a.name.clone(),
-        url: ctx.urls.absolute(&urls::account_actor(&a.name)),
+        url: account_url(ctx, a),
         host: ctx.host_of(&a.host),
         avatars: Vec::new(),
     }
@@ -171,7 +187,7 @@ pub fn channel_summary(ctx: &Ctx, c: &Channel) -> ChannelSummary {
         id: c.id,
         name: c.name.clone(),
         display_name: c.display_name.clone(),
-        url: ctx.urls.absolute(&urls::channel_actor(&c.name)),
+        url: channel_url(ctx, c),
         host: ctx.host_of(&c.host),
         avatars: Vec::new(),
     }
@@ -384,7 +400,10 @@ fn video_base<A: Serialize, C: Serialize>(
         id: v.id,
         uuid: v.uuid,
         short_uuid: short_uuid(&v.uuid),
-        url: ctx.urls.absolute(&urls::watch_long(&v.uuid)),
+        url: match &v.remote {
+            Some(r) => r.url.clone(),
+            None => ctx.urls.absolute(&urls::watch_long(&v.uuid)),
+        },
         name: v.name.clone(),
         category: IdLabel {
             id: v.category,
@@ -656,6 +675,57 @@ fn streaming_playlists(
     })]
 }
 
+/// A remote video's HLS playlist, as PeerTube shows one: the origin's URLs, nothing proxied.
+fn remote_playlists(r: &RemoteVideo) -> Vec<serde_json::Value> {
+    let Some(hls) = &r.hls else {
+        return Vec::new();
+    };
+    vec![serde_json::json!({
+        "id": 1,
+        "type": 1,
+        "playlistUrl": hls.url,
+        "segmentsSha256Url": hls.segments_sha256_url,
+        "redundancies": [],
+        "files": remote_files(&hls.files, true, 1),
+    })]
+}
+
+fn remote_hls_count(r: &RemoteVideo) -> u64 {
+    r.hls.as_ref().map_or(0, |h| h.files.len() as u64)
+}
+
+/// A remote video's files, numbered from `first_id` in the order given (the HLS files first,
+/// then the progressive ones, as local files are). An HLS file's playlist sits beside it on
+/// the origin, PeerTube's way (`…-720-fragmented.mp4` → `…-720.m3u8`).
+fn remote_files(files: &[RemoteFile], hls: bool, first_id: u64) -> Vec<serde_json::Value> {
+    files
+        .iter()
+        .zip(first_id..)
+        .map(|(f, id)| {
+            let mut json = serde_json::json!({
+                "id": id,
+                "resolution": {"id": f.height, "label": format!("{}p", f.height)},
+                "width": f.width,
+                "height": f.height,
+                "size": f.size,
+                "fps": f.fps,
+                "torrentUrl": null,
+                "torrentDownloadUrl": null,
+                "fileUrl": f.url,
+                "fileDownloadUrl": f.url,
+                "metadataUrl": null,
+                "hasAudio": true,
+                "hasVideo": true,
+                "storage": null,
+            });
+            if hls && let Some(stem) = f.url.strip_suffix("-fragmented.mp4") {
+                json["playlistUrl"] = format!("{stem}.m3u8").into();
+            }
+            json
+        })
+        .collect()
+}
+
 /// A video as `GET /api/v1/videos/{id}` returns it.
 pub fn video_details(
     ctx: &Ctx,
@@ -669,8 +739,14 @@ pub fn video_details(
         base: video_base(ctx, v, account(ctx, a), channel(ctx, c, Some(a)), true),
         blacklisted: false,
         blacklisted_reason: None,
-        streaming_playlists: streaming_playlists(ctx, v, media, source),
-        files: web_video_files(ctx, v, media, source),
+        streaming_playlists: match &v.remote {
+            Some(r) => remote_playlists(r),
+            None => streaming_playlists(ctx, v, media, source),
+        },
+        files: match &v.remote {
+            Some(r) => remote_files(&r.web_videos, false, remote_hls_count(r) + 1),
+            None => web_video_files(ctx, v, media, source),
+        },
         support: v.support.clone(),
         description_path: urls::video_description(&v.uuid),
         tags: v.tags.clone(),

@@ -55,6 +55,13 @@ pub enum Incoming {
         follow: Option<String>,
         accepted: bool,
     },
+    /// A video to fetch and keep: a `Create` of it, or an `Announce` (a server or channel
+    /// sharing it). `object` is its URL.
+    Share { id: String, object: String },
+    /// Its origin changed the video at `object` (`Update`).
+    Changed { id: String, object: String },
+    /// Its origin deleted the object at `object` (`Delete`).
+    Deleted { id: String, object: String },
     /// Understood or not, nothing to do (yet): its type.
     Ignored { kind: String },
 }
@@ -123,6 +130,27 @@ pub fn read(value: &Value) -> Result<Envelope, ActivityError> {
             follow: id_of(&value["object"]).map(str::to_owned),
             accepted: kind == "Accept",
         },
+        // Mastodon's posts and PeerTube's comments are Notes: no video to fetch.
+        "Create" | "Announce" if !names_video(&value["object"]) => Incoming::Ignored {
+            kind: format!("{kind} of another object"),
+        },
+        "Create" | "Announce" => Incoming::Share {
+            id: need_id()?,
+            object: object()?,
+        },
+        // An Update carries the object; only a video's matters here (actors are fetched again
+        // when their keys stop verifying).
+        "Update" if value["object"]["type"] != "Video" => Incoming::Ignored {
+            kind: "Update of another object".to_owned(),
+        },
+        "Update" => Incoming::Changed {
+            id: need_id()?,
+            object: object()?,
+        },
+        "Delete" => Incoming::Deleted {
+            id: need_id()?,
+            object: object()?,
+        },
         "Undo" => Incoming::Undo {
             id: need_id()?,
             undone: undone(&value["object"], &actor)?,
@@ -139,6 +167,15 @@ pub fn read(value: &Value) -> Result<Envelope, ActivityError> {
 fn answers_follow(object: &Value) -> bool {
     match object.get("type") {
         Some(t) => t == "Follow",
+        None => object.is_string(),
+    }
+}
+
+/// Whether an activity's object may be a video: a `Video`, or an id alone (PeerTube announces
+/// by id; what it is shows once fetched).
+fn names_video(object: &Value) -> bool {
+    match object.get("type") {
+        Some(t) => t == "Video",
         None => object.is_string(),
     }
 }
@@ -207,16 +244,28 @@ mod tests {
                 ..
             }
         ));
-        // Understood later (comments, reports, deletions, announces): read, and ignored.
+        // Understood later (comments, reports): read, and ignored.
         for path in [
             "mastodon/activities/create_note.json",
-            "mastodon/activities/delete.json",
             "mastodon/activities/flag.json",
-            "peertube/activities/announce_video.json",
         ] {
             let a = read(&fixture(path)).unwrap();
             assert!(matches!(a.what, Incoming::Ignored { .. }), "{path}: {a:?}");
         }
+        // A channel's Announce of its video names the video to fetch; a Delete, what is gone.
+        let announce = read(&fixture("peertube/activities/announce_video.json")).unwrap();
+        assert_eq!(
+            announce.what,
+            Incoming::Share {
+                id: "https://tilvids.com/videos/watch/e7946124-7b72-4ad7-9d22-844a84bb2de1/announces/299".into(),
+                object: "https://tilvids.com/videos/watch/e7946124-7b72-4ad7-9d22-844a84bb2de1".into(),
+            }
+        );
+        let delete = read(&fixture("mastodon/activities/delete.json")).unwrap();
+        assert!(
+            matches!(delete.what, Incoming::Deleted { .. }),
+            "{delete:?}"
+        );
     }
 
     #[test]
@@ -292,5 +341,28 @@ mod tests {
         }))
         .unwrap();
         assert!(matches!(beacon.what, Incoming::Ignored { .. }));
+        // An Update of a video is acted on; of an actor, ignored; a Create of a Video by id.
+        let update = |object: Value| {
+            read(&json!({"type": "Update", "id": "https://a.example/u/1",
+                         "actor": "https://a.example/u", "object": object}))
+            .unwrap()
+            .what
+        };
+        assert!(matches!(
+            update(json!({"type": "Video", "id": "https://a.example/v/1"})),
+            Incoming::Changed { .. }
+        ));
+        assert!(matches!(
+            update(json!({"type": "Person", "id": "https://a.example/u"})),
+            Incoming::Ignored { .. }
+        ));
+        assert!(matches!(
+            update(json!("https://a.example/v/1")),
+            Incoming::Ignored { .. }
+        ));
+        let create = read(&json!({"type": "Create", "id": "https://a.example/c/1",
+                                  "actor": "https://a.example/u", "object": "https://a.example/v/1"}))
+        .unwrap();
+        assert!(matches!(create.what, Incoming::Share { .. }));
     }
 }

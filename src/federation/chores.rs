@@ -1,6 +1,6 @@
 //! The federation worker's chores (`service::chores`): finding and following the actor an
-//! administrator named, and building the `Undo`, `Accept` and `Reject` that unfollows and
-//! answers to followers send. A chore that needs the network and fails (a host that does not
+//! administrator named, building the `Undo`, `Accept` and `Reject` that unfollows and
+//! answers to followers send, and bringing remote videos in (`ingest`). A chore that needs the network and fails (a host that does not
 //! answer) is tried again with backoff; what a chore sends is queued as a delivery in the
 //! transaction that ends it.
 
@@ -10,12 +10,15 @@ use serde_json::{Value, json};
 
 use super::actors::actor_id;
 use super::fetcher::{self, ActorError};
+use super::ingest::{self, IngestError};
 use super::resolve::{self, ResolveError};
 use crate::model::account::ActorRef;
 use crate::model::federation::{Chore, QueuedChore};
 use crate::model::now_ms;
 use crate::service::urls::{self, Urls};
-use crate::service::{Core, ServiceError, actors, blocklist, chores, deliveries, following};
+use crate::service::{
+    Core, ServiceError, actors, blocklist, chores, deliveries, following, remote_videos,
+};
 
 const AS_CONTEXT: &str = "https://www.w3.org/ns/activitystreams";
 
@@ -30,6 +33,8 @@ enum ChoreError {
     Service(#[from] ServiceError),
     #[error("{0} is an actor of this instance")]
     Local(String),
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
 }
 
 /// Run the chores that are due; how many.
@@ -38,7 +43,9 @@ pub async fn run(core: &Arc<Core>) -> Result<usize, ServiceError> {
         .unwrap_or(60)
         .saturating_mul(4000);
     let c = core.clone();
-    let due = tokio::task::spawn_blocking(move || chores::claim_due(&c, now_ms(), lease_ms))
+    // Bounded like the deliveries: a followed server's outbox queues a fetch per video.
+    let limit = core.config().federation.delivery_concurrency.max(1);
+    let due = tokio::task::spawn_blocking(move || chores::claim_due(&c, now_ms(), lease_ms, limit))
         .await
         .map_err(|e| ServiceError::internal("claiming chores", e))??;
     let n = due.len();
@@ -55,6 +62,18 @@ async fn run_one(core: &Arc<Core>, queued: QueuedChore) {
     let id = queued.id;
     let outcome = match queued.chore {
         Chore::Follow { host, name } => follow(core, id, &host, name.as_deref()).await,
+        Chore::Ingest { url, via } => {
+            let outcome = ingest::video(core, &url, via.as_deref()).await;
+            settle(core, id, &url, outcome.map(|kept| format!("{kept:?}"))).await
+        }
+        Chore::Crawl {
+            url,
+            via,
+            pages_left,
+        } => {
+            let outcome = ingest::crawl(core, &url, &via, pages_left).await;
+            settle(core, id, &url, outcome.map(|()| "read".to_owned())).await
+        }
         other => {
             let c = core.clone();
             tokio::task::spawn_blocking(move || send_built(&c, id, other))
@@ -76,6 +95,26 @@ async fn run_one(core: &Arc<Core>, queued: QueuedChore) {
         Ok(Err(e)) => tracing::warn!(error = %e, "recording a chore"),
         Err(e) => tracing::warn!(error = %e, "recording a chore"),
     }
+}
+
+/// End an `Ingest` or `Crawl` chore: done when it worked or cannot work; left to be tried
+/// again when the origin or the store may answer later.
+async fn settle(
+    core: &Arc<Core>,
+    chore: u64,
+    url: &str,
+    outcome: Result<String, IngestError>,
+) -> Result<(), ChoreError> {
+    match outcome {
+        Ok(what) => tracing::debug!(url, what, "remote video chore done"),
+        Err(e) if e.is_transient() => return Err(ChoreError::Ingest(e)),
+        Err(e) => tracing::info!(url, error = %e, "remote video not kept"),
+    }
+    let c = core.clone();
+    tokio::task::spawn_blocking(move || chores::done(&c, chore))
+        .await
+        .map_err(|e| ServiceError::internal("a chore", e))??;
+    Ok(())
 }
 
 /// Find the actor, fetch it, and follow it.
@@ -141,12 +180,15 @@ fn instance_actor(core: &Core) -> Result<String, ServiceError> {
 /// Build the activity a chore sends and queue its delivery, ending the chore.
 fn send_built(core: &Core, chore: u64, what: Chore) -> Result<(), ServiceError> {
     let (signer, inbox, activity) = match what {
-        Chore::Follow { .. } => return Ok(()),
+        Chore::Follow { .. } | Chore::Ingest { .. } | Chore::Crawl { .. } => return Ok(()),
         Chore::Unfollow {
             target,
             inbox,
             follow_id,
         } => {
+            // What came through the unfollowed actor alone goes with it.
+            let forgotten = remote_videos::forget_through(core, &target)?;
+            tracing::info!(%target, forgotten, "unfollowed");
             let me = instance_actor(core)?;
             (
                 ActorRef::Instance,

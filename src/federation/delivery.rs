@@ -26,21 +26,24 @@ pub fn start(core: Arc<Core>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             let wake = core.deliveries_wake.notified();
+            // Each queue gets its turn every round, so a long run of chores (a followed
+            // server's outbox) never holds the deliveries back.
+            let mut busy = false;
             match super::chores::run(&core).await {
-                Ok(0) => {}
-                Ok(_) => continue,
+                Ok(n) => busy |= n > 0,
                 Err(e) => tracing::warn!(error = %e, "federation chores"),
             }
             match super::fanout::run(&core).await {
-                Ok(0) => {}
-                Ok(_) => continue,
+                Ok(n) => busy |= n > 0,
                 Err(e) => tracing::warn!(error = %e, "fanning out video changes"),
             }
             match run_due(&core).await {
-                Ok(0) => {}
-                // More may be due: look again at once.
-                Ok(_) => continue,
+                Ok(n) => busy |= n > 0,
                 Err(e) => tracing::warn!(error = %e, "delivery queue"),
+            }
+            if busy {
+                // More may be due: look again at once.
+                continue;
             }
             let wait = until_next(&core).await;
             let _ = tokio::time::timeout(wait, wake).await;

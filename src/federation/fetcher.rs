@@ -94,6 +94,25 @@ pub async fn actor(core: &std::sync::Arc<Core>, url: &url::Url) -> Result<Remote
     fetch(core, url, None).await
 }
 
+/// The actor at `url`: from the cache while fresh, else fetched, checked and kept (the channel
+/// and account of a remote video, met again with each of their videos).
+pub async fn known_actor(
+    core: &std::sync::Arc<Core>,
+    url: &url::Url,
+) -> Result<RemoteActor, ActorError> {
+    let cached = {
+        let core = core.clone();
+        let id = url.to_string();
+        tokio::task::spawn_blocking(move || remote_actors::get(&core, &id))
+            .await
+            .map_err(|e| ServiceError::internal("reading an actor", e))??
+    };
+    match cached.filter(remote_actors::is_fresh) {
+        Some(actor) => Ok(actor),
+        None => fetch(core, url, None).await,
+    }
+}
+
 async fn fetch(
     core: &std::sync::Arc<Core>,
     url: &url::Url,

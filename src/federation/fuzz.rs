@@ -1,9 +1,9 @@
 //! The inbox fuzz target's entry point (`fuzz/fuzz_targets/inbox.rs`) and its corpus replay:
 //! everything the inbox and the fetcher read from another server, run on arbitrary bytes. The
-//! `Signature` header grammar, the JSON body as an activity, the same JSON as an actor document,
-//! and a public-key PEM.
+//! `Signature` header grammar, the JSON body as an activity, the same JSON as an actor document
+//! and as a `Video` object, and a public-key PEM.
 
-use super::{activity, fetcher, signatures};
+use super::{activity, fetcher, signatures, video_object};
 use crate::service::keys::PublicKey;
 
 /// Read `data` every way a peer's bytes are read, and discard the results.
@@ -20,6 +20,10 @@ pub fn exercise(data: &[u8]) {
             let _ = fetcher::parse_actor(&json, &url, Some(key_id));
             let _ = fetcher::parse_actor(&json, &url, None);
         }
+        let fetched = json["id"]
+            .as_str()
+            .unwrap_or("https://peer.example/videos/watch/1");
+        let _ = video_object::read(&json, fetched);
     }
 }
 

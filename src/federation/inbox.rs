@@ -31,7 +31,9 @@ use crate::model::now_ms;
 use crate::service::actors;
 use crate::service::keys::PublicKey;
 use crate::service::urls::Urls;
-use crate::service::{Core, blocklist, delivery_hosts, following, follows, rates, seen};
+use crate::service::{
+    Core, blocklist, delivery_hosts, following, follows, rates, remote_videos, seen,
+};
 
 /// `POST /inbox`, `/accounts/{name}/inbox`, `/video-channels/{name}/inbox`: one processing for
 /// all, since an activity names its own target.
@@ -209,8 +211,27 @@ async fn act(core: &Arc<Core>, what: Incoming, actor: RemoteActor) -> ApiResult<
                 core.views.add_remote(video);
                 Ok(())
             }
-            // Understood later (videos, comments, announces, reports); accepted and ignored
-            // meanwhile, as PeerTube drops what it does not handle.
+            Incoming::Share { id, object } => {
+                let queued = match same_host(&object, &actor.host) {
+                    true => remote_videos::shared(&core, &id, &object, &actor.id, now)?,
+                    // A server speaks for its own videos only.
+                    false => false,
+                };
+                tracing::debug!(video = %object, by = %actor.id, queued, "video shared");
+                Ok(())
+            }
+            Incoming::Changed { id, object } => {
+                let queued = remote_videos::changed(&core, &id, &object, &actor.id, now)?;
+                tracing::debug!(video = %object, by = %actor.id, queued, "video changed");
+                Ok(())
+            }
+            Incoming::Deleted { object, .. } => {
+                let removed = remote_videos::remove(&core, &object, &actor.id)?;
+                tracing::debug!(object = %object, by = %actor.id, removed, "object deleted");
+                Ok(())
+            }
+            // Understood later (comments, reports); accepted and ignored meanwhile, as
+            // PeerTube drops what it does not handle.
             Incoming::Ignored { kind } => {
                 tracing::debug!(kind, actor = %actor.id, "activity ignored");
                 Ok(())

@@ -19,9 +19,11 @@ pub mod fanout;
 pub mod fetcher;
 pub mod fuzz;
 pub mod inbox;
+pub mod ingest;
 pub mod negotiate;
 pub mod resolve;
 pub mod signatures;
+pub mod video_object;
 pub mod videos;
 
 use axum::Router;

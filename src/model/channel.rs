@@ -16,6 +16,19 @@ pub struct Channel {
     pub host: Option<String>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
+    /// A remote actor's id (its URL on its server); `None` for local ones.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+impl Channel {
+    /// How this instance's pages and API name it: `name` when local, `name@host` when remote.
+    pub fn handle(&self) -> String {
+        match &self.host {
+            Some(host) => format!("{}@{host}", self.name),
+            None => self.name.clone(),
+        }
+    }
 }
 
 impl Record for Channel {

@@ -136,6 +136,16 @@ pub enum Chore {
         follow_id: String,
         accept: bool,
     },
+    /// Fetch the remote video at `url` and keep it, or update it. `via` is the followed actor
+    /// it came through (`None`: its origin changed it, and only a known video is updated).
+    Ingest { url: String, via: Option<String> },
+    /// Read a page of a followed actor's outbox (`url`; its root first) and fetch each video
+    /// it lists, `via` that actor; then the next page, while `pages_left` is not 0.
+    Crawl {
+        url: String,
+        via: String,
+        pages_left: u32,
+    },
 }
 
 /// A chore, as queued.

@@ -87,7 +87,7 @@ pub enum CommentsPolicy {
 }
 super::numeric_enum!(CommentsPolicy, "comments policy");
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Video {
     pub id: u64,
@@ -132,11 +132,55 @@ pub struct Video {
     /// decimals); known once the video has a playable file.
     #[serde(default)]
     pub aspect_ratio_e4: Option<u32>,
+    /// Where a video of another server lives (`None` for local videos): it plays from there.
+    #[serde(default)]
+    pub remote: Option<RemoteVideo>,
 }
 
 impl Record for Video {
     const KIND: &'static str = "video";
     const VERSION: u8 = 1;
+}
+
+/// A video of another server, as its `Video` object said when last fetched: nothing of its
+/// media is copied here (its thumbnail and preview excepted), so players fetch the origin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoteVideo {
+    /// The object's id, its URL on the origin (PeerTube's `video.url`).
+    pub url: String,
+    /// Its HLS master playlist and renditions, when it has them.
+    pub hls: Option<RemotePlaylist>,
+    /// Its progressive MP4s, largest first.
+    #[serde(default)]
+    pub web_videos: Vec<RemoteFile>,
+    /// The origin's image the local thumbnail and preview are made from.
+    pub image_url: Option<String>,
+    /// The actors through which the instance has it (the announcers, and its channel and
+    /// account when the instance follows them): it stays while the instance follows one.
+    #[serde(default)]
+    pub via: Vec<String>,
+    pub fetched_at_ms: i64,
+}
+
+/// A remote video's HLS master playlist.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemotePlaylist {
+    pub url: String,
+    pub segments_sha256_url: Option<String>,
+    pub files: Vec<RemoteFile>,
+}
+
+/// One file of a remote video, as its object describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoteFile {
+    pub url: String,
+    pub width: u32,
+    pub height: u32,
+    pub fps: f64,
+    pub size: u64,
 }
 
 /// The uploaded original of a local video: its file and what the probe read from its headers.

@@ -2,7 +2,8 @@
 //! name is never both an account and a channel, and the names of deleted actors stay taken,
 //! since remote servers may still hold the old actor. Users and channels both register their
 //! names here; federation will resolve `acct:` handles through it. The lookups of accounts and
-//! channels by id and by handle are here too.
+//! channels by id and by handle are here too, and the two indexes of the records that stand
+//! for remote actors (by URL and by `name@host`).
 
 use redb::{ReadableTable, WriteTransaction};
 
@@ -59,20 +60,79 @@ pub fn find_channel(tx: &impl Tx, handle: &str, local_host: &str) -> Result<Opti
     }
 }
 
-/// A local channel by handle (`name` or `name@host`).
+/// A channel by handle: a local one (`name` or `name@this-host`), or a remote one this
+/// instance keeps (`name@host`).
 pub fn channel_by_handle(core: &Core, handle: &str) -> Result<Channel> {
     match local_by_handle(core, handle)? {
         Some(Local::Channel(c)) => Ok(c),
-        _ => Err(ServiceError::NotFound("video channel")),
+        Some(_) => Err(ServiceError::NotFound("video channel")),
+        None => match remote_record(core, handle)? {
+            Some(ActorRef::Channel(id)) => records::get(&core.store.read()?, tables::CHANNELS, id)?
+                .ok_or(ServiceError::NotFound("video channel")),
+            _ => Err(ServiceError::NotFound("video channel")),
+        },
     }
 }
 
-/// A local account by handle (`name` or `name@host`).
+/// An account by handle, local or remote, as `channel_by_handle`.
 pub fn account_by_handle(core: &Core, handle: &str) -> Result<Account> {
     match local_by_handle(core, handle)? {
         Some(Local::Account(a)) => Ok(a),
-        _ => Err(ServiceError::NotFound("account")),
+        Some(_) => Err(ServiceError::NotFound("account")),
+        None => match remote_record(core, handle)? {
+            Some(ActorRef::Account(id)) => account(&core.store.read()?, id),
+            _ => Err(ServiceError::NotFound("account")),
+        },
     }
+}
+
+/// The record standing for the remote actor a `name@host` handle names.
+fn remote_record(core: &Core, handle: &str) -> Result<Option<ActorRef>> {
+    match handle.split_once('@') {
+        Some((name, host)) => remote_by_handle(&core.store.read()?, name, host),
+        None => Ok(None),
+    }
+}
+
+/// The account or channel that stands for the remote actor at `url` here (remote videos'
+/// owners; `service::remote_videos` makes them).
+pub fn remote_by_url(tx: &impl Tx, url: &str) -> Result<Option<ActorRef>> {
+    let t = tx.table(tables::REMOTE_OWNERS)?;
+    let v = t.get(url)?;
+    Ok(match v {
+        Some(v) => Some(codec::decode(v.value())?),
+        None => None,
+    })
+}
+
+/// The remote account or channel named `name@host`.
+pub fn remote_by_handle(tx: &impl Tx, name: &str, host: &str) -> Result<Option<ActorRef>> {
+    let t = tx.table(tables::REMOTE_HANDLES)?;
+    let v = t.get(remote_handle_key(name, host).as_str())?;
+    Ok(match v {
+        Some(v) => Some(codec::decode(v.value())?),
+        None => None,
+    })
+}
+
+/// Register `record` as standing for the remote actor at `url`, named `name@host`.
+pub fn set_remote(
+    tx: &WriteTransaction,
+    url: &str,
+    name: &str,
+    host: &str,
+    record: ActorRef,
+) -> Result<()> {
+    let bytes = codec::encode(&record);
+    tx.open_table(tables::REMOTE_OWNERS)?
+        .insert(url, bytes.as_slice())?;
+    tx.open_table(tables::REMOTE_HANDLES)?
+        .insert(remote_handle_key(name, host).as_str(), bytes.as_slice())?;
+    Ok(())
+}
+
+fn remote_handle_key(name: &str, host: &str) -> String {
+    format!("{name}@{host}").to_lowercase()
 }
 
 /// Every local account, oldest first.

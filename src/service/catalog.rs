@@ -476,6 +476,7 @@ mod tests {
             thumbnail: None,
             preview: None,
             aspect_ratio_e4: None,
+            remote: None,
         }
     }
 

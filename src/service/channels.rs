@@ -70,6 +70,7 @@ pub(crate) fn create_in(
         host: None,
         created_at_ms: now,
         updated_at_ms: now,
+        url: None,
     };
     records::put(tx, tables::CHANNELS, id, &channel)?;
     actors::set_actor_name(tx, &channel.name, ActorRef::Channel(id))?;

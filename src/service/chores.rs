@@ -3,8 +3,10 @@
 //! is queued in the transaction of that change, so the change and its chore are kept, or lost,
 //! together, and a chore outlives a restart; the federation worker claims and runs them.
 //!
-//! They are few (an administrator's follows, the follows received), so they are kept in one
-//! table scanned whole rather than with a due-order index as the deliveries are.
+//! They are kept in one table scanned whole rather than with a due-order index as the
+//! deliveries are: they are few (an administrator's follows, the follows received, the videos
+//! announced by followed actors), except right after a follow, when the followed actor's
+//! outbox queues a fetch per video it lists (ten per page read, as PeerTube pages them).
 
 use redb::{ReadableTable, WriteTransaction};
 
@@ -33,14 +35,21 @@ pub fn enqueue(tx: &WriteTransaction, chore: Chore, now_ms: i64) -> Result<u64> 
     Ok(id)
 }
 
-/// The chores due at `now_ms`, each moved `lease_ms` ahead so no other claim takes it while it
+/// The chores due at `now_ms` (the `limit` longest waiting), each moved `lease_ms` ahead so no other claim takes it while it
 /// runs (and one in flight when the process dies runs again when its lease ends).
-pub fn claim_due(core: &Core, now_ms: i64, lease_ms: i64) -> Result<Vec<QueuedChore>> {
+pub fn claim_due(
+    core: &Core,
+    now_ms: i64,
+    lease_ms: i64,
+    limit: usize,
+) -> Result<Vec<QueuedChore>> {
     core.store.write(|tx| {
-        let due: Vec<QueuedChore> = records::all::<QueuedChore>(tx, tables::CHORES)?
+        let mut due: Vec<QueuedChore> = records::all::<QueuedChore>(tx, tables::CHORES)?
             .into_iter()
             .filter(|c| c.next_at_ms <= now_ms)
             .collect();
+        due.sort_by_key(|c| (c.next_at_ms, c.id));
+        due.truncate(limit);
         for c in &due {
             let mut leased = c.clone();
             leased.next_at_ms = now_ms.saturating_add(lease_ms);

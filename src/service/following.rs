@@ -13,6 +13,10 @@ use crate::model::federation::{Chore, FollowState, Following, RemoteActor};
 use crate::model::user::User;
 use crate::store::{self, Tx, codec, tables};
 
+/// Pages of a newly followed actor's outbox read at most (PeerTube's bound: 2 000 pages of
+/// 10 items, PeerTube's and Vireo's page size).
+pub const CRAWL_PAGES: u32 = 2000;
+
 /// Most hosts and handles one request may name (PeerTube's bound).
 pub const MAX_TARGETS: usize = 100;
 
@@ -108,6 +112,19 @@ pub fn start(
     Ok(sent)
 }
 
+/// Whether the instance follows `actor` and the follow was accepted.
+pub fn is_followed(tx: &impl Tx, actor: &str) -> Result<bool> {
+    Ok(find(tx, actor)?.is_some_and(|f| f.state == FollowState::Accepted))
+}
+
+/// Whether the instance follows (accepted) some actor on `host`: only then is what that
+/// server announces worth fetching.
+pub fn follows_someone_on(tx: &impl Tx, host: &str) -> Result<bool> {
+    Ok(all(tx)?
+        .iter()
+        .any(|f| f.state == FollowState::Accepted && f.host.eq_ignore_ascii_case(host)))
+}
+
 fn find(tx: &impl Tx, target: &str) -> Result<Option<Following>> {
     let t = tx.table(tables::FOLLOWING)?;
     let v = t.get(target)?;
@@ -135,23 +152,36 @@ pub fn answered(
     activity_id: &str,
     now_ms: i64,
 ) -> Result<Option<Following>> {
-    core.store.write(|tx| {
-        seen::remember(tx, activity_id, now_ms)?;
-        let Some(mut row) = find(tx, signer)? else {
-            return Ok(None);
-        };
-        if follow_id.is_some_and(|id| id != row.follow_id) {
-            return Ok(None);
-        }
-        row.state = if accepted {
-            FollowState::Accepted
-        } else {
-            FollowState::Rejected
-        };
-        row.updated_at_ms = now_ms;
-        put(tx, &row)?;
-        Ok(Some(row))
-    })
+    core.store
+        .write(|tx| {
+            seen::remember(tx, activity_id, now_ms)?;
+            let Some(mut row) = find(tx, signer)? else {
+                return Ok(None);
+            };
+            if follow_id.is_some_and(|id| id != row.follow_id) {
+                return Ok(None);
+            }
+            let newly_accepted = accepted && row.state != FollowState::Accepted;
+            row.state = if accepted {
+                FollowState::Accepted
+            } else {
+                FollowState::Rejected
+            };
+            row.updated_at_ms = now_ms;
+            put(tx, &row)?;
+            // What it published before the follow comes from its outbox, as PeerTube imports it.
+            let outbox = remote_actors::find(tx, signer)?.and_then(|a| a.outbox);
+            if let Some(url) = outbox.filter(|_| newly_accepted) {
+                let crawl = Chore::Crawl {
+                    url,
+                    via: signer.to_owned(),
+                    pages_left: CRAWL_PAGES,
+                };
+                chores::enqueue(tx, crawl, now_ms)?;
+            }
+            Ok(Some(row))
+        })
+        .inspect(|_| core.deliveries_wake.notify_one())
 }
 
 /// Stop following `name@host` (or, with no name, `host`'s instance actor), as `me`: the follow

@@ -134,6 +134,20 @@ pub fn replace_from_upload(core: &Core, video_id: u64, kind: Kind, bytes: &[u8])
     store(core, video_id, &made, &[kind], false)
 }
 
+/// Make a remote video's thumbnail and preview from its origin's image, fetched by the
+/// federation edge: served from here as the local ones are, so no viewer's browser asks the
+/// origin for them. CPU-bound: call it off the async runtime.
+pub fn from_remote(core: &Core, video_id: u64, bytes: &[u8]) -> Result<()> {
+    let made = from_uploaded(Kind::Preview, bytes)?;
+    store(
+        core,
+        video_id,
+        &made,
+        &[Kind::Thumbnail, Kind::Preview],
+        false,
+    )
+}
+
 /// An uploaded image (JPEG, PNG) made into JPEGs at PeerTube's sizes; too large or unreadable
 /// is the form field's error.
 fn from_uploaded(kind: Kind, bytes: &[u8]) -> Result<Images> {

@@ -31,6 +31,7 @@ pub mod processing;
 pub mod progress;
 pub mod rates;
 pub mod remote_actors;
+pub mod remote_videos;
 pub mod rights;
 pub mod search;
 pub mod seen;

@@ -103,6 +103,7 @@ pub(crate) fn create_in(tx: &WriteTransaction, u: &NewUser) -> Result<(User, Acc
         host: None,
         created_at_ms: now,
         updated_at_ms: now,
+        url: None,
     };
     let user = User {
         id: user_id,

@@ -167,6 +167,7 @@ pub(crate) fn create_in(
         thumbnail: None,
         preview: None,
         aspect_ratio_e4: None,
+        remote: None,
     };
     records::put(tx, tables::VIDEOS, id, &video)?;
     tx.open_table(tables::VIDEOS_BY_UUID)?
@@ -398,6 +399,10 @@ fn delete_in(tx: &WriteTransaction, v: &Video) -> Result<()> {
     records::remove(tx, tables::VIDEOS, v.id)?;
     tx.open_table(tables::VIDEOS_BY_UUID)?
         .remove(v.uuid.as_u128())?;
+    if let Some(remote) = &v.remote {
+        tx.open_table(tables::VIDEOS_BY_URL)?
+            .remove(remote.url.as_str())?;
+    }
     jobs::enqueue(tx, JobKind::RemoveVideoFiles { uuid: v.uuid }, now_ms())?;
     indexing::enqueue_indexing(tx, vec![v.id])?;
     Ok(())

@@ -176,6 +176,9 @@ fn create_tables(tx: &WriteTransaction) -> Result<()> {
     tx.open_table(CHANNELS_BY_ACCOUNT)?;
     tx.open_table(VIDEOS)?;
     tx.open_table(VIDEOS_BY_UUID)?;
+    tx.open_table(VIDEOS_BY_URL)?;
+    tx.open_table(REMOTE_OWNERS)?;
+    tx.open_table(REMOTE_HANDLES)?;
     tx.open_table(VIDEO_SOURCES)?;
     tx.open_table(VIDEO_MEDIA)?;
     tx.open_table(TOKENS)?;

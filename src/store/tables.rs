@@ -85,6 +85,13 @@ pub const USER_TOKENS: TableDefinition<(u64, &[u8]), ()> = TableDefinition::new(
 /// Resumable upload id → `UploadSession`; its bytes are in `<data dir>/uploads/<id>.part`.
 pub const UPLOADS: TableDefinition<&str, &[u8]> = TableDefinition::new("uploads");
 
+/// A remote video's URL (its object id) → its video id.
+pub const VIDEOS_BY_URL: TableDefinition<&str, u64> = TableDefinition::new("videos_by_url");
+/// A remote actor's URL → the account or channel that stands for it here (`ActorRef`).
+pub const REMOTE_OWNERS: TableDefinition<&str, &[u8]> = TableDefinition::new("remote_owners");
+/// A remote account's or channel's handle, lowercase `name@host` → `ActorRef`.
+pub const REMOTE_HANDLES: TableDefinition<&str, &[u8]> = TableDefinition::new("remote_handles");
+
 /// Job id → `Job`.
 pub const JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("jobs");
 /// (run-after unix ms, job id) → (): pending jobs in the order they may run.

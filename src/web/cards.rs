@@ -40,7 +40,7 @@ fn card(v: &Video, c: &Channel, now_ms: i64) -> Card {
         thumbnail: v.thumbnail.as_ref().map(|n| urls::thumbnail(n)),
         duration: format::duration(v.duration),
         channel: c.display_name.clone(),
-        channel_href: urls::channel_page(&c.name),
+        channel_href: urls::channel_page(&c.handle()),
         views: format::views(v.views),
         age: format::age(v.published_at_ms, now_ms),
         published: crate::model::iso8601(v.published_at_ms),

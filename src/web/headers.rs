@@ -1,5 +1,5 @@
 //! The headers every page is answered with: a Content-Security-Policy (the embed page's allows
-//! framing), nosniff, a referrer policy, and no caching of personal pages by shared caches.
+//! framing; a remote video's pages allow its server's media), nosniff, a referrer policy, and no caching of personal pages by shared caches.
 
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
@@ -16,13 +16,35 @@ pub const EMBED_CSP: &str = "default-src 'none'; script-src 'self'; style-src 's
     img-src 'self' data:; media-src 'self' blob:; connect-src 'self'; font-src 'self'; \
     form-action 'self'; base-uri 'none'; frame-ancestors *";
 
+/// `csp` with media also from `origins` (a remote video's server, whose HLS the player fetches
+/// and whose MP4s the video element may load). Origins are `scheme://host[:port]` as
+/// `url::Origin` writes them; anything else is left out.
+pub fn allowing_media_from(csp: &str, origins: &[String]) -> String {
+    let ok: Vec<&str> = origins
+        .iter()
+        .map(String::as_str)
+        .filter(|o| {
+            url::Url::parse(o).is_ok_and(|u| {
+                matches!(u.scheme(), "http" | "https") && u.origin().ascii_serialization() == *o
+            })
+        })
+        .collect();
+    if ok.is_empty() {
+        return csp.to_owned();
+    }
+    let extra = ok.join(" ");
+    csp.replace(
+        "media-src 'self' blob:",
+        &format!("media-src 'self' blob: {extra}"),
+    )
+    .replace("connect-src 'self'", &format!("connect-src 'self' {extra}"))
+}
+
 /// Put the page headers, with `csp`, on `r`.
-pub fn apply(r: &mut Response, csp: &'static str) {
+pub fn apply(r: &mut Response, csp: &str) {
     let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(csp),
-    );
+    let policy = HeaderValue::from_str(csp).unwrap_or_else(|_| HeaderValue::from_static(CSP));
+    h.insert(header::CONTENT_SECURITY_POLICY, policy);
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

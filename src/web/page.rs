@@ -85,7 +85,7 @@ pub fn respond_with(
     visitor: &Visitor,
     status: StatusCode,
     t: &impl Template,
-    csp: &'static str,
+    csp: &str,
 ) -> Response {
     let body = match t.render() {
         Ok(b) => b,

@@ -24,6 +24,7 @@ mod ladder_inputs;
 mod layering;
 mod peertube_api;
 mod persistence;
+mod remote_videos;
 mod remux;
 mod search;
 mod settings;

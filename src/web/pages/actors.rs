@@ -79,15 +79,15 @@ fn who(core: &Core, whose: &Whose, query: &mut VideoQuery) -> ApiResult<Who> {
             Who {
                 kind: "Channel",
                 display_name: c.display_name.clone(),
-                handle: format!("@{}@{host}", c.name),
+                handle: format!("@{}@{}", c.name, c.host.as_deref().unwrap_or(&host)),
                 description: c.description.clone(),
                 related_heading: "Owned by",
                 related: vec![ActorLink {
-                    href: urls::account_page(&owner.name),
+                    href: urls::account_page(&owner.handle()),
                     name: owner.display_name.clone(),
                 }],
-                here: urls::channel_page(&c.name),
-                feed: format!("/feeds/videos.xml?videoChannelName={}", c.name),
+                here: urls::channel_page(&c.handle()),
+                feed: format!("/feeds/videos.xml?videoChannelName={}", c.handle()),
             }
         }
         Whose::Account(name) => {
@@ -96,19 +96,19 @@ fn who(core: &Core, whose: &Whose, query: &mut VideoQuery) -> ApiResult<Who> {
             let related = channels::of(core, a.id)?
                 .into_iter()
                 .map(|c| ActorLink {
-                    href: urls::channel_page(&c.name),
+                    href: urls::channel_page(&c.handle()),
                     name: c.display_name,
                 })
                 .collect();
             Who {
                 kind: "Account",
                 display_name: a.display_name.clone(),
-                handle: format!("@{}@{host}", a.name),
+                handle: format!("@{}@{}", a.name, a.host.as_deref().unwrap_or(&host)),
                 description: a.description.clone(),
                 related_heading: "Channels",
                 related,
-                here: urls::account_page(&a.name),
-                feed: format!("/feeds/videos.xml?accountName={}", a.name),
+                here: urls::account_page(&a.handle()),
+                feed: format!("/feeds/videos.xml?accountName={}", a.handle()),
             }
         }
     })

@@ -11,11 +11,12 @@ use serde::{Deserialize, Serialize};
 use crate::http::AppState;
 use crate::http::extract::{Params, blocking};
 use crate::http::query;
-use crate::model::video::{Privacy, Video, VideoState};
+use crate::model::video::{Privacy, RemoteVideo, Video, VideoState};
 use crate::service::urls::{self, Urls};
 use crate::service::{ServiceError, listing, media_files, videos, visibility};
 use crate::web::cards::{self, Card};
-use crate::web::page::{Chrome, EMBED_CSP, PageError, respond, respond_with};
+use crate::web::headers::allowing_media_from;
+use crate::web::page::{CSP, Chrome, EMBED_CSP, PageError, respond_with};
 use crate::web::session::Visitor;
 use crate::web::{assets, format, markdown};
 
@@ -133,6 +134,9 @@ fn player_json(l: &Loaded, q: &WatchQuery) -> Result<String, PageError> {
 
 fn player_config(l: &Loaded, start: u64) -> PlayerConfig {
     let v = &l.video;
+    if let Some(r) = &v.remote {
+        return remote_player_config(v, r, start);
+    }
     let media = &l.files.media;
     let files = media_files::web_files(v, media, l.files.source.as_ref())
         .into_iter()
@@ -150,6 +154,45 @@ fn player_config(l: &Loaded, start: u64) -> PlayerConfig {
         title: v.name.clone(),
         views: urls::video_views(&v.uuid),
     }
+}
+
+/// A remote video plays from its origin: its HLS master and MP4s at their own addresses.
+fn remote_player_config(v: &Video, r: &RemoteVideo, start: u64) -> PlayerConfig {
+    PlayerConfig {
+        hls: r.hls.as_ref().map(|h| h.url.clone()),
+        files: r
+            .web_videos
+            .iter()
+            .map(|f| ProgressiveFile {
+                url: f.url.clone(),
+                height: u64::from(f.height),
+            })
+            .collect(),
+        poster: v.preview.as_deref().map(urls::preview),
+        duration: v.duration,
+        start: start.min(v.duration),
+        title: v.name.clone(),
+        views: urls::video_views(&v.uuid),
+    }
+}
+
+/// The page's policy: `base`, and for a remote video, its media's servers too.
+fn policy_for(base: &str, v: &Video) -> String {
+    let Some(r) = &v.remote else {
+        return base.to_owned();
+    };
+    let urls = r
+        .hls
+        .iter()
+        .map(|h| h.url.as_str())
+        .chain(r.web_videos.iter().map(|f| f.url.as_str()));
+    let mut origins: Vec<String> = urls
+        .filter_map(|u| url::Url::parse(u).ok())
+        .map(|u| u.origin().ascii_serialization())
+        .collect();
+    origins.sort();
+    origins.dedup();
+    allowing_media_from(base, &origins)
 }
 
 fn start_of(q: &WatchQuery) -> u64 {
@@ -220,9 +263,9 @@ pub async fn watch(
         chrome: Chrome::new(&state, &visitor, v.name.clone(), &here),
         title: v.name.clone(),
         channel: l.channel.display_name.clone(),
-        channel_href: urls::channel_page(&l.channel.name),
+        channel_href: urls::channel_page(&l.channel.handle()),
         account: l.account.display_name.clone(),
-        account_href: urls::account_page(&l.account.name),
+        account_href: urls::account_page(&l.account.handle()),
         views: format::views(v.views),
         published: format::age(v.published_at_ms, crate::model::now_ms()),
         published_iso: crate::model::iso8601(v.published_at_ms),
@@ -236,7 +279,8 @@ pub async fn watch(
         more,
         noindex: !matches!(v.privacy, Privacy::Public),
     };
-    Ok(respond(&visitor, StatusCode::OK, &t))
+    let csp = policy_for(CSP, v);
+    Ok(respond_with(&visitor, StatusCode::OK, &t, &csp))
 }
 
 /// Up to 8 other videos of the same channel, newest first, as the viewer may list them.
@@ -277,7 +321,8 @@ pub async fn embed(
         player_js: assets::url("player.js"),
         css: assets::url("style.css"),
     };
-    Ok(respond_with(&visitor, StatusCode::OK, &t, EMBED_CSP))
+    let csp = policy_for(EMBED_CSP, &l.video);
+    Ok(respond_with(&visitor, StatusCode::OK, &t, &csp))
 }
 
 #[cfg(test)]

@@ -1,0 +1,196 @@
+//! Remote videos, two real `vireo` binaries on 127.0.0.1: B follows A, and A's videos appear on
+//! B: those published before the follow (read from A's outbox) and those published after (A's
+//! instance `Announce`). B lists them with `isLocal=false`, finds them in search, shows them
+//! with A's addresses (the player fetches A's HLS), and follows A's edits and deletions. When B
+//! stops following A, they go.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::common::{LAB, Server, host, tempdir, wait_for};
+use crate::ladder::upload_named;
+use crate::uploads::{clip, wait_for_state};
+
+fn names(list: &Value) -> Vec<String> {
+    let mut names: Vec<String> = list["data"]
+        .as_array()
+        .map(|d| {
+            d.iter()
+                .map(|v| v["name"].as_str().unwrap_or("?").to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+fn remote_names(b: &Server) -> Vec<String> {
+    names(&b.get_json("/api/v1/videos?isLocal=false&count=50"))
+}
+
+#[test]
+fn a_followed_instance_s_videos_are_listed_searched_shown_edited_and_dropped() {
+    let (da, db) = (tempdir(), tempdir());
+    let a = Server::start_with(da.path(), &[LAB]);
+    let b = Server::start_with(db.path(), &[LAB]);
+    let (ta, tb) = (a.root_token(), b.root_token());
+    let host_a = host(&a);
+
+    // Published on A before B follows it: B reads it from A's outbox once A accepts.
+    let early = upload_named(&a, &ta, "Published before the follow", clip());
+    wait_for_state(&a, &early, 1);
+    assert!(remote_names(&b).is_empty());
+    let r = b.send_json(
+        Method::POST,
+        "/api/v1/server/following",
+        &tb,
+        &json!({"hosts": [host_a]}),
+    );
+    assert_eq!(r.status(), 204);
+    wait_for(&b, "/api/v1/videos?isLocal=false", |v| v["total"] == 1);
+
+    // Published after: A's instance announces it to B.
+    let late = upload_named(&a, &ta, "Heard from afar", clip());
+    wait_for_state(&a, &late, 1);
+    wait_for(&b, "/api/v1/videos?isLocal=false", |v| v["total"] == 2);
+    assert_eq!(
+        remote_names(&b),
+        ["Heard from afar", "Published before the follow"]
+    );
+    // B's own lists: local only is empty, all of them has both.
+    assert_eq!(b.get_json("/api/v1/videos?isLocal=true")["total"], 0);
+    assert_eq!(b.get_json("/api/v1/videos")["total"], 2);
+
+    // As B shows it: A's ids and addresses, B's own number and images.
+    let on_a = a.get_json(&format!("/api/v1/videos/{late}"));
+    let v = b.get_json(&format!("/api/v1/videos/{late}"));
+    assert_eq!(v["isLocal"], false, "{v}");
+    assert_eq!(v["uuid"], on_a["uuid"]);
+    assert_eq!(v["url"], on_a["url"]);
+    assert_eq!(v["name"], "Heard from afar");
+    assert_eq!(v["duration"], on_a["duration"]);
+    assert_eq!(v["account"]["host"], host_a);
+    assert_eq!(v["account"]["url"], on_a["account"]["url"]);
+    assert_eq!(v["channel"]["host"], host_a);
+    assert_eq!(v["channel"]["url"], on_a["channel"]["url"]);
+    assert_eq!(v["channel"]["isLocal"], false);
+    let playlist = &v["streamingPlaylists"][0];
+    assert_eq!(
+        playlist["playlistUrl"],
+        on_a["streamingPlaylists"][0]["playlistUrl"]
+    );
+    let file = &playlist["files"][0];
+    assert!(
+        file["fileUrl"]
+            .as_str()
+            .is_some_and(|u| u.starts_with(&a.url)),
+        "{file}"
+    );
+    assert_eq!(
+        file["height"],
+        on_a["streamingPlaylists"][0]["files"][0]["height"]
+    );
+    // The master playlist B points at is A's, and A serves it to any origin.
+    let master = playlist["playlistUrl"].as_str().unwrap();
+    let r = a.get_url(master).header("origin", &b.url).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    assert!(r.text().unwrap().starts_with("#EXTM3U"));
+    // The thumbnail is B's own copy, made from A's image.
+    let thumbnail = wait_for(&b, &format!("/api/v1/videos/{late}"), |v| {
+        v["thumbnailPath"].is_string()
+    })["thumbnailPath"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        thumbnail.starts_with("/lazy-static/thumbnails/"),
+        "{thumbnail}"
+    );
+    let r = b.get(&thumbnail).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+
+    // The channel and account have pages on B under their handles.
+    let channel = on_a["channel"]["name"].as_str().unwrap();
+    let handle = format!("{channel}@{host_a}");
+    let c = b.get_json(&format!("/api/v1/video-channels/{handle}"));
+    assert_eq!(c["host"], host_a, "{c}");
+    assert_eq!(
+        names(&b.get_json(&format!("/api/v1/video-channels/{handle}/videos"))),
+        ["Heard from afar", "Published before the follow"]
+    );
+    let account = b.get_json(&format!("/api/v1/accounts/root@{host_a}"));
+    assert_eq!(account["host"], host_a, "{account}");
+    assert_eq!(account["url"], on_a["account"]["url"]);
+
+    // Search finds it, as the web search does.
+    let found = wait_for(&b, "/api/v1/search/videos?search=afar", |v| v["total"] == 1);
+    assert_eq!(found["data"][0]["isLocal"], false);
+    let page = b.get("/search?search=afar").send().unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().unwrap().contains("Heard from afar"));
+
+    // The watch page plays from A: its policy lets the player fetch A's media.
+    let r = b.get(&format!("/w/{late}")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains(&format!("connect-src 'self' {}", a.url)),
+        "{csp}"
+    );
+    let html = r.text().unwrap();
+    assert!(
+        html.contains(&master.replace('/', "&#x2f;")) || html.contains(master),
+        "{html}"
+    );
+    // A local video's page allows nothing more.
+    let r = b.get("/").send().unwrap();
+    assert!(
+        !r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains(&a.url)
+    );
+
+    // A renames it: B follows.
+    let r = a.send_json(
+        Method::PUT,
+        &format!("/api/v1/videos/{late}"),
+        &ta,
+        &json!({"name": "Renamed afar"}),
+    );
+    assert_eq!(r.status(), 204);
+    wait_for(&b, &format!("/api/v1/videos/{late}"), |v| {
+        v["name"] == "Renamed afar"
+    });
+    // A deletes it: gone from B.
+    let r = a
+        .delete(&format!("/api/v1/videos/{late}"))
+        .bearer_auth(&ta)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    wait_for(&b, "/api/v1/videos?isLocal=false", |v| v["total"] == 1);
+    let r = b.get(&format!("/api/v1/videos/{late}")).send().unwrap();
+    assert_eq!(r.status(), 404);
+
+    // B unfollows A: what came through A goes.
+    let r = b
+        .delete(&format!("/api/v1/server/following/{host_a}"))
+        .bearer_auth(&tb)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    wait_for(&b, "/api/v1/videos?isLocal=false", |v| v["total"] == 0);
+    let r = b.get(&format!("/api/v1/videos/{early}")).send().unwrap();
+    assert_eq!(r.status(), 404);
+    // And a video A publishes now does not come.
+    let after = upload_named(&a, &ta, "Not followed any more", clip());
+    wait_for_state(&a, &after, 1);
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert!(remote_names(&b).is_empty());
+}
