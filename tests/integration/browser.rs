@@ -40,13 +40,47 @@ pub(crate) fn play_progressive(url: &str, screenshot: &std::path::Path) -> Value
     run_checker(url, &["--progressive".to_owned()], screenshot)
 }
 
-fn run_checker(url: &str, extra: &[String], screenshot: &std::path::Path) -> Value {
-    let dir = browser_dir();
+fn assert_installed(dir: &std::path::Path) {
     assert!(
         dir.join("node_modules/playwright-core").exists()
             && PathBuf::from("/usr/bin/chromium").exists(),
         "Chromium and playwright-core are not installed: run `bash tests/run.sh`"
     );
+}
+
+/// Open a watch page in Chromium and play the video in Vireo's own player
+/// (`tests/browser/watch.mjs`); its JSON report, which says where the media came from.
+pub(crate) fn watch(page_url: &str, screenshot: &std::path::Path) -> Value {
+    let dir = browser_dir();
+    assert_installed(&dir);
+    let out = Command::new("node")
+        .current_dir(&dir)
+        .args([
+            "watch.mjs",
+            page_url,
+            "--min-play",
+            "1.0",
+            "--timeout-ms",
+            "30000",
+        ])
+        .arg("--screenshot")
+        .arg(screenshot)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "watch.mjs printed no report ({e}): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert!(out.status.success(), "playback failed: {report:#}");
+    report
+}
+
+fn run_checker(url: &str, extra: &[String], screenshot: &std::path::Path) -> Value {
+    let dir = browser_dir();
+    assert_installed(&dir);
     let out = Command::new("node")
         .current_dir(&dir)
         .args([

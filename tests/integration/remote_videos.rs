@@ -147,6 +147,14 @@ fn a_followed_instance_s_videos_are_listed_searched_shown_edited_and_dropped() {
         html.contains(&master.replace('/', "&#x2f;")) || html.contains(master),
         "{html}"
     );
+    // Chromium plays it there, every media request going to A.
+    let shot = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/out/remote-watch.png");
+    let report = crate::browser::watch(&format!("{}/w/{late}", b.url), &shot);
+    assert_eq!(report["mediaHosts"], json!([host_a]), "{report:#}");
+    assert!(
+        report["played"]["to"].as_f64().unwrap() >= 1.0,
+        "{report:#}"
+    );
     // A local video's page allows nothing more.
     let r = b.get("/").send().unwrap();
     assert!(
