@@ -181,6 +181,7 @@ fn instance_actor(core: &Core) -> Result<String, ServiceError> {
 fn send_built(core: &Core, chore: u64, what: Chore) -> Result<(), ServiceError> {
     let (signer, inbox, activity) = match what {
         Chore::Follow { .. } | Chore::Ingest { .. } | Chore::Crawl { .. } => return Ok(()),
+        Chore::View { video, count } => return send_views(core, chore, &video, count),
         Chore::Unfollow {
             target,
             inbox,
@@ -215,6 +216,38 @@ fn send_built(core: &Core, chore: u64, what: Chore) -> Result<(), ServiceError> 
     chores::finish(core, chore, |tx| {
         deliveries::enqueue(tx, signer, &inbox, &text, now_ms())?;
         Ok(())
+    })
+}
+
+/// Send `count` views of the remote video at `video` to its origin: one `View` each, from
+/// the instance actor, to the inbox of the video's account (its server's shared inbox when it
+/// has one). A video or account gone meanwhile leaves nothing to tell.
+fn send_views(core: &Core, chore: u64, video: &str, count: u32) -> Result<(), ServiceError> {
+    let Some(inbox) = remote_videos::origin_inbox(core, video)? else {
+        return chores::done(core, chore);
+    };
+    let me = instance_actor(core)?;
+    // At most a hundred per chore: a flood of views is still a handful of requests each.
+    let views: Vec<String> = (0..count.min(100))
+        .map(|_| view(&me, video).to_string())
+        .collect();
+    chores::finish(core, chore, |tx| {
+        for activity in &views {
+            deliveries::enqueue(tx, ActorRef::Instance, &inbox, activity, now_ms())?;
+        }
+        Ok(())
+    })
+}
+
+/// One view of `video` by the instance actor `me`, as PeerTube sends one (no `expires`: a
+/// view counted, not a viewer present).
+fn view(me: &str, video: &str) -> Value {
+    json!({
+        "@context": AS_CONTEXT,
+        "id": format!("{me}/views/videos/{}", uuid::Uuid::new_v4()),
+        "type": "View",
+        "actor": me,
+        "object": video,
     })
 }
 

@@ -146,6 +146,9 @@ pub enum Chore {
         via: String,
         pages_left: u32,
     },
+    /// Tell the origin of the remote video at `video` (its URL) that it was watched `count`
+    /// times here: one `View` each, from the instance actor, as PeerTube sends them.
+    View { video: String, count: u32 },
 }
 
 /// A chore, as queued.

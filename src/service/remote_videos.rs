@@ -233,6 +233,23 @@ pub fn is_owner(core: &Core, v: &Video, actor: &str) -> Result<bool> {
     })
 }
 
+/// Where to tell the origin of the remote video at `url` something (its views): the inbox of
+/// its account, its server's shared inbox when it has one.
+pub fn origin_inbox(core: &Core, url: &str) -> Result<Option<String>> {
+    let Some(v) = by_url(core, url)? else {
+        return Ok(None);
+    };
+    let tx = core.store.read()?;
+    let Some(channel) = records::get::<Channel>(&tx, tables::CHANNELS, v.channel_id)? else {
+        return Ok(None);
+    };
+    let account = records::get::<Account>(&tx, tables::ACCOUNTS, channel.account_id)?;
+    let Some(actor) = account.and_then(|a| a.url) else {
+        return Ok(None);
+    };
+    Ok(super::remote_actors::find(&tx, &actor)?.map(|a| a.shared_inbox.unwrap_or(a.inbox)))
+}
+
 /// Delete the remote video at `url` when `actor` owns it (its origin said so); whether it went.
 pub fn remove(core: &Core, url: &str, actor: &str) -> Result<bool> {
     let Some(v) = by_url(core, url)? else {

@@ -8,13 +8,16 @@
 //! Viewers are tracked in memory only: they are short-lived and would cost a disk write per
 //! report. Counted views are buffered and added to the videos in one store transaction every
 //! few seconds (`flush`) and at shutdown, so a burst of viewers costs one commit, not one each.
+//! A remote video's views are also sent to its origin (a `View` chore, in the same commit).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::catalog::{Change, Row};
-use super::{Core, Result, channels, videos};
+use super::{Core, Result, channels, chores, videos};
+use crate::model::federation::Chore;
+use crate::model::now_ms;
 use crate::store::{records, tables};
 
 /// A viewer counts again for the same video after this long.
@@ -159,6 +162,7 @@ pub fn flush(core: &Core) -> Result<u64> {
     if counts.is_empty() {
         return Ok(0);
     }
+    let mut told = false;
     let written = core.catalog.write(|| {
         core.store.write(|tx| {
             let mut changes = Vec::new();
@@ -169,6 +173,17 @@ pub fn flush(core: &Core) -> Result<u64> {
                 };
                 video.views = video.views.saturating_add(n);
                 records::put(tx, tables::VIDEOS, id, &video)?;
+                // A remote video's views count on its origin too (which sends its own count
+                // back with its next Update).
+                if let Some(remote) = &video.remote {
+                    let count = u32::try_from(n).unwrap_or(u32::MAX);
+                    let chore = Chore::View {
+                        video: remote.url.clone(),
+                        count,
+                    };
+                    chores::enqueue(tx, chore, now_ms())?;
+                    told = true;
+                }
                 let account = channels::get(tx, video.channel_id)?.map_or(0, |c| c.account_id);
                 changes.push(Change::Upsert(Row::new(&video, account)));
                 written += n;
@@ -178,6 +193,9 @@ pub fn flush(core: &Core) -> Result<u64> {
     });
     if written.is_err() {
         core.views.put_back(counts);
+    }
+    if told {
+        core.deliveries_wake.notify_one();
     }
     written
 }

@@ -155,6 +155,11 @@ fn a_followed_instance_s_videos_are_listed_searched_shown_edited_and_dropped() {
         report["played"]["to"].as_f64().unwrap() >= 1.0,
         "{report:#}"
     );
+    // A view here counts here and on A.
+    assert_eq!(on_a["views"], 0);
+    crate::views::watch_half(&b, &late);
+    wait_for(&b, &format!("/api/v1/videos/{late}"), |v| v["views"] == 1);
+    wait_for(&a, &format!("/api/v1/videos/{late}"), |v| v["views"] == 1);
     // A local video's page allows nothing more.
     let r = b.get("/").send().unwrap();
     assert!(

@@ -18,7 +18,7 @@ fn report(s: &Server, uuid: &str, body: Value) -> reqwest::blocking::Response {
 }
 
 /// Watch the 5.3 s clip past its half: a report at 0, then one 3 s on, 1.2 s later.
-fn watch_half(s: &Server, uuid: &str) {
+pub(crate) fn watch_half(s: &Server, uuid: &str) {
     assert_eq!(report(s, uuid, json!({"currentTime": 0})).status(), 204);
     std::thread::sleep(Duration::from_millis(1200));
     assert_eq!(report(s, uuid, json!({"currentTime": 3.0})).status(), 204);
