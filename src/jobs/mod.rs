@@ -105,8 +105,11 @@ fn run(core: &Core, shared: &Shared, lane: Lane) {
     }
 }
 
+/// Videos indexed in one commit at most, when index jobs pile up.
+const INDEX_BATCH: usize = 2000;
+
 /// Claim the next job of `lane`: for media, the one `service::work` chooses; index jobs in
-/// order.
+/// order, those due together as one.
 fn claim(
     core: &Core,
     tx: &redb::WriteTransaction,
@@ -114,7 +117,7 @@ fn claim(
 ) -> Result<Option<Job>, crate::service::ServiceError> {
     let now = now_ms();
     match lane {
-        Lane::Index => Ok(jobs::claim_due(tx, now, lane)?),
+        Lane::Index => Ok(jobs::claim_index_batch(tx, now, INDEX_BATCH)?),
         Lane::Media => match crate::service::work::choose(core, tx, now)? {
             Some(job) => Ok(Some(jobs::claim(tx, job)?)),
             None => Ok(None),

@@ -100,6 +100,44 @@ pub fn claim_due(tx: &WriteTransaction, now_ms: i64, lane: Lane) -> Result<Optio
     Ok(Some(job))
 }
 
+/// Take the due search-index jobs together, as one (up to `max_ids` videos): the first claimed
+/// gets every video id of the others, written to its record in this transaction, and the
+/// others leave the queue. A burst of changes (a followed server's outbox brings thousands of
+/// videos) then costs one index commit, not one each; a crash requeues the one job with all.
+pub fn claim_index_batch(
+    tx: &WriteTransaction,
+    now_ms: i64,
+    max_ids: usize,
+) -> Result<Option<Job>> {
+    let Some(mut first) = claim_due(tx, now_ms, Lane::Index)? else {
+        return Ok(None);
+    };
+    let JobKind::IndexVideos { video_ids } = &first.kind else {
+        return Ok(Some(first));
+    };
+    let mut ids = video_ids.clone();
+    let mut absorbed = false;
+    while ids.len() < max_ids {
+        let Some(next) = claim_due(tx, now_ms, Lane::Index)? else {
+            break;
+        };
+        let JobKind::IndexVideos { video_ids: more } = next.kind else {
+            yield_back(tx, next.id, now_ms)?;
+            break;
+        };
+        ids.extend(more);
+        complete(tx, next.id)?;
+        absorbed = true;
+    }
+    if absorbed {
+        ids.sort_unstable();
+        ids.dedup();
+        first.kind = JobKind::IndexVideos { video_ids: ids };
+        records::put(tx, tables::JOBS, first.id, &first)?;
+    }
+    Ok(Some(first))
+}
+
 /// A job finished: it leaves the queue.
 pub fn complete(tx: &WriteTransaction, id: u64) -> Result<()> {
     records::remove(tx, tables::JOBS, id)?;
@@ -258,6 +296,35 @@ mod tests {
         assert!(left(7), "running");
         s.write(|tx| fail(tx, job, "broken", 3, 1)).unwrap();
         assert!(!left(7), "failed for good");
+    }
+
+    /// Due index jobs are claimed as one carrying all their ids (kept in its record); one not
+    /// yet due, and media jobs, stay queued.
+    #[test]
+    fn index_jobs_due_together_are_claimed_as_one() {
+        let (_d, s) = store();
+        let index = |ids: Vec<u64>| JobKind::IndexVideos { video_ids: ids };
+        let first = s.write(|tx| enqueue(tx, index(vec![3, 1]), 10)).unwrap();
+        s.write(|tx| enqueue(tx, JobKind::ProcessUpload { video_id: 9 }, 10))
+            .unwrap();
+        s.write(|tx| enqueue(tx, index(vec![2, 3]), 11)).unwrap();
+        let later = s.write(|tx| enqueue(tx, index(vec![4]), 50)).unwrap();
+        let job = s
+            .write(|tx| claim_index_batch(tx, 20, 100))
+            .unwrap()
+            .unwrap();
+        assert_eq!(job.id, first);
+        assert_eq!(job.kind, index(vec![1, 2, 3]));
+        let kept: Vec<Job> = list(&s.read().unwrap()).unwrap();
+        assert_eq!(kept.len(), 3, "{kept:?}");
+        assert!(
+            kept.iter()
+                .any(|j| j.id == first && j.kind == index(vec![1, 2, 3]))
+        );
+        assert!(kept.iter().any(|j| j.id == later));
+        // The cap: one job's ids are enough.
+        let next = s.write(|tx| claim_index_batch(tx, 60, 1)).unwrap().unwrap();
+        assert_eq!(next.id, later);
     }
 
     /// A yielded job waits again without an attempt counted; `due` and `claim` take jobs the
