@@ -206,9 +206,21 @@ pub async fn get_json(
 pub async fn get_json_as(
     config: &Config,
     url: &url::Url,
-    mut headers: HeaderMap,
+    headers: HeaderMap,
     accept: &'static str,
 ) -> Result<serde_json::Value, FetchError> {
+    let body = get_bytes(config, url, headers, accept).await?;
+    serde_json::from_slice(&body).map_err(|e| FetchError::NotJson(url.to_string(), e))
+}
+
+/// GET `url` asking for `accept`, within the same bounds; its body when it answers 200 (any
+/// other status is an error, redirects included: they are not followed).
+pub async fn get_bytes(
+    config: &Config,
+    url: &url::Url,
+    mut headers: HeaderMap,
+    accept: &'static str,
+) -> Result<Vec<u8>, FetchError> {
     headers.insert(header::ACCEPT, HeaderValue::from_static(accept));
     let answer = send(
         config,
@@ -226,7 +238,7 @@ pub async fn get_json_as(
             status: answer.status,
         });
     }
-    serde_json::from_slice(&answer.body).map_err(|e| FetchError::NotJson(url.to_string(), e))
+    Ok(answer.body)
 }
 
 /// Add a header whose value Vireo made (always visible ASCII).

@@ -11,11 +11,11 @@
 
 use std::sync::Arc;
 
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
 use super::activity::id_of;
-use super::client::{self, FetchError, Request};
+use super::client::{self, FetchError};
 use super::fetcher::{self, ActorError};
 use super::signatures::host_header;
 use super::video_object::{self, VideoError};
@@ -147,26 +147,7 @@ async fn owner(core: &Arc<Core>, url: &str, kind: &str) -> Result<RemoteActor, I
 /// Fetch the origin's image and make the local thumbnail and preview of video `id` from it.
 async fn fetch_image(core: &Arc<Core>, id: u64, url: &str) -> Result<(), IngestError> {
     let parsed = url::Url::parse(url).map_err(|_| IngestError::Refused("not a URL".into()))?;
-    let mut headers = HeaderMap::new();
-    headers.insert(header::ACCEPT, HeaderValue::from_static("image/*"));
-    let answer = client::send(
-        &core.config(),
-        Request {
-            method: Method::GET,
-            url: &parsed,
-            headers,
-            body: None,
-        },
-    )
-    .await?;
-    if answer.status != StatusCode::OK {
-        return Err(FetchError::Status {
-            url: url.to_owned(),
-            status: answer.status,
-        }
-        .into());
-    }
-    let bytes = answer.body;
+    let bytes = client::get_bytes(&core.config(), &parsed, HeaderMap::new(), "image/*").await?;
     blocking(core, move |c| images::from_remote(c, id, &bytes)).await?;
     Ok(())
 }

@@ -20,6 +20,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { waitPlayer } from './player.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
@@ -96,26 +97,6 @@ async function cspOf(page) {
   report.cspViolations.push(...v);
 }
 
-async function playerState(page) {
-  return page.evaluate(() => {
-    const r = document.getElementById('player');
-    const v = r.querySelector('video');
-    return { ...r.dataset, config: undefined, t: v.currentTime, paused: v.paused, error: v.error ? `${v.error.code} ${v.error.message}` : null, message: r.querySelector('.vp-message')?.hidden ? null : r.querySelector('.vp-message')?.textContent };
-  });
-}
-
-/// Wait until `pred(state)` holds, polling the player; the last state on timeout.
-async function waitPlayer(page, pred, ms) {
-  const end = Date.now() + ms;
-  let s;
-  while (Date.now() < end) {
-    s = await playerState(page);
-    if (s.error || s.message) throw new Error(`player error: ${s.error || s.message}`);
-    if (pred(s)) return s;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`timed out; player state ${JSON.stringify(s)}`);
-}
 
 let browser;
 try {

@@ -10,6 +10,7 @@
 // Env: CHROMIUM_PATH (default /usr/bin/chromium).
 
 import { chromium } from 'playwright-core';
+import { waitPlayer } from './player.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
@@ -39,26 +40,6 @@ function parseArgs(argv) {
 const o = parseArgs(process.argv.slice(2));
 const report = { ok: false, url: o.url, consoleErrors: [], cspViolations: [], failedRequests: [], mediaHosts: [] };
 
-async function playerState(page) {
-  return page.evaluate(() => {
-    const r = document.getElementById('player');
-    const v = r.querySelector('video');
-    const m = r.querySelector('.vp-message');
-    return { ...r.dataset, config: undefined, t: v.currentTime, paused: v.paused, error: v.error ? `${v.error.code} ${v.error.message}` : null, message: m && !m.hidden ? m.textContent : null };
-  });
-}
-
-async function waitPlayer(page, pred, ms) {
-  const end = Date.now() + ms;
-  let s;
-  while (Date.now() < end) {
-    s = await playerState(page);
-    if (s.error || s.message) throw new Error(`player error: ${s.error || s.message}`);
-    if (pred(s)) return s;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`timed out; player state ${JSON.stringify(s)}`);
-}
 
 let browser;
 try {

@@ -51,54 +51,38 @@ fn assert_installed(dir: &std::path::Path) {
 /// Open a watch page in Chromium and play the video in Vireo's own player
 /// (`tests/browser/watch.mjs`); its JSON report, which says where the media came from.
 pub(crate) fn watch(page_url: &str, screenshot: &std::path::Path) -> Value {
-    let dir = browser_dir();
-    assert_installed(&dir);
-    let out = Command::new("node")
-        .current_dir(&dir)
-        .args([
-            "watch.mjs",
-            page_url,
-            "--min-play",
-            "1.0",
-            "--timeout-ms",
-            "30000",
-        ])
-        .arg("--screenshot")
-        .arg(screenshot)
-        .output()
-        .unwrap();
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "watch.mjs printed no report ({e}): {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    assert!(out.status.success(), "playback failed: {report:#}");
-    report
+    let args: Vec<String> = [page_url, "--min-play", "1.0", "--timeout-ms", "30000"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    run_script("watch.mjs", &args, screenshot)
 }
 
 fn run_checker(url: &str, extra: &[String], screenshot: &std::path::Path) -> Value {
+    let mut args: Vec<String> = [url, "--min-time", "2.0", "--timeout-ms", "30000"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    args.extend_from_slice(extra);
+    run_script("play.mjs", &args, screenshot)
+}
+
+/// Run one of the browser scripts with `args` and `--screenshot`; its JSON report (the test
+/// fails, showing it, when the script says playback failed).
+fn run_script(script: &str, args: &[String], screenshot: &std::path::Path) -> Value {
     let dir = browser_dir();
     assert_installed(&dir);
     let out = Command::new("node")
         .current_dir(&dir)
-        .args([
-            "play.mjs",
-            url,
-            "--min-time",
-            "2.0",
-            "--timeout-ms",
-            "30000",
-        ])
-        .args(extra)
+        .arg(script)
+        .args(args)
         .arg("--screenshot")
         .arg(screenshot)
         .output()
         .unwrap();
     let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
-            "play.mjs printed no report ({e}): {}{}",
+            "{script} printed no report ({e}): {}{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         )
