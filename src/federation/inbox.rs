@@ -93,7 +93,7 @@ pub async fn receive(State(state): State<AppState>, req: Request) -> ApiResult<R
     };
     refuse_blocked(&core, actor.id.clone(), actor.host.clone()).await?;
     if let Some(id) = &activity.id
-        && !same_host(id, &actor.host)
+        && !signatures::is_on_host(id, &actor.host)
     {
         return Err(ApiError::bad_request(
             "The activity's id is on another server than its actor",
@@ -170,13 +170,6 @@ fn is_self_delete(json: &Value, actor: &str) -> bool {
     json["type"] == "Delete" && activity::id_of(&json["object"]) == Some(actor)
 }
 
-fn same_host(url: &str, host: &str) -> bool {
-    url::Url::parse(url)
-        .ok()
-        .and_then(|u| signatures::host_header(&u))
-        .is_some_and(|h| h.eq_ignore_ascii_case(host))
-}
-
 fn refused(e: SignatureError) -> ApiError {
     unauthorized(&e.to_string())
 }
@@ -212,7 +205,7 @@ async fn act(core: &Arc<Core>, what: Incoming, actor: RemoteActor) -> ApiResult<
                 Ok(())
             }
             Incoming::Share { id, object } => {
-                let queued = match same_host(&object, &actor.host) {
+                let queued = match signatures::is_on_host(&object, &actor.host) {
                     true => remote_videos::shared(&core, &id, &object, &actor.id, now)?,
                     // A server speaks for its own videos only.
                     false => false,

@@ -17,12 +17,12 @@ use serde_json::Value;
 use super::activity::id_of;
 use super::client::{self, FetchError};
 use super::fetcher::{self, ActorError};
-use super::signatures::host_header;
+use super::signatures::{host_header, is_on_host};
 use super::video_object::{self, VideoError};
 use crate::model::federation::{Chore, RemoteActor};
 use crate::model::now_ms;
 use crate::service::remote_videos::{self, Kept};
-use crate::service::{Core, ServiceError, blocklist, images, videos};
+use crate::service::{Core, ServiceError, blocklist, images};
 
 /// Items of one outbox page looked at (PeerTube and Vireo serve 10 a page).
 const ITEMS_PER_PAGE: usize = 100;
@@ -82,7 +82,7 @@ pub async fn video(core: &Arc<Core>, url: &str, via: Option<&str>) -> Result<Kep
             if status == StatusCode::NOT_FOUND || status == StatusCode::GONE =>
         {
             let url = url.to_owned();
-            blocking(core, move |c| forget_gone(c, &url)).await?;
+            blocking(core, move |c| remote_videos::gone(c, &url)).await?;
             return Err(IngestError::Refused(format!("its origin answers {status}")));
         }
         Err(e) => return Err(e.into()),
@@ -118,17 +118,6 @@ pub async fn video(core: &Arc<Core>, url: &str, via: Option<&str>) -> Result<Kep
         }
     }
     Ok(kept)
-}
-
-/// The video at `url` is gone from its origin: gone from here too.
-fn forget_gone(core: &Core, url: &str) -> Result<(), ServiceError> {
-    if let Some(v) = remote_videos::by_url(core, url)? {
-        match videos::delete(core, v.id) {
-            Ok(()) | Err(ServiceError::NotFound(_)) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }
 
 /// A video's channel or account: the actor at `url`, which must be of type `kind`.
@@ -207,22 +196,14 @@ fn listed_video(item: &Value, host: &str) -> Option<String> {
     if object.get("type").is_some_and(|t| t != "Video") {
         return None;
     }
-    let on_host = |u: &str| {
-        url::Url::parse(u)
-            .ok()
-            .and_then(|u| host_header(&u))
-            .is_some_and(|h| h.eq_ignore_ascii_case(host))
-    };
     let actor = id_of(&item["actor"])?;
     let video = id_of(object)?;
-    (on_host(actor) && on_host(video)).then(|| video.to_owned())
+    (is_on_host(actor, host) && is_on_host(video, host)).then(|| video.to_owned())
 }
 
 /// The chore reading the page at `url`, when it is on the outbox's host.
 fn next_page(url: &str, host: &str, pages_left: u32, via: &str) -> Option<Chore> {
-    let parsed = url::Url::parse(url).ok()?;
-    let same = host_header(&parsed).is_some_and(|h| h.eq_ignore_ascii_case(host));
-    same.then(|| Chore::Crawl {
+    is_on_host(url, host).then(|| Chore::Crawl {
         url: url.to_owned(),
         via: via.to_owned(),
         pages_left,

@@ -116,6 +116,14 @@ pub fn host_header(url: &url::Url) -> Option<String> {
     })
 }
 
+/// Whether `url` is on `host` (as `host_header` writes hosts, case aside).
+pub fn is_on_host(url: &str, host: &str) -> bool {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| host_header(&u))
+        .is_some_and(|h| h.eq_ignore_ascii_case(host))
+}
+
 /// `SHA-256=<base64>` of `body`.
 pub fn sha256_digest(body: &[u8]) -> String {
     format!(

@@ -13,7 +13,7 @@
 use redb::{ReadableTable, WriteTransaction};
 
 use super::catalog::{Change, FileKinds, Row};
-use super::{Core, Result, actors, chores, following, indexing, seen, videos};
+use super::{Core, Result, ServiceError, actors, chores, following, indexing, seen, videos};
 use crate::model::account::{Account, ActorRef};
 use crate::model::channel::Channel;
 use crate::model::federation::{Chore, RemoteActor};
@@ -225,10 +225,12 @@ pub fn is_owner(core: &Core, v: &Video, actor: &str) -> Result<bool> {
     let Some(owner) = actors::remote_by_url(&tx, actor)? else {
         return Ok(false);
     };
-    let channel: Option<Channel> = records::get(&tx, tables::CHANNELS, v.channel_id)?;
+    let Some((channel, account)) = owners(&tx, v)? else {
+        return Ok(false);
+    };
     Ok(match owner {
-        ActorRef::Channel(id) => id == v.channel_id,
-        ActorRef::Account(id) => channel.is_some_and(|c| c.account_id == id),
+        ActorRef::Channel(id) => id == channel.id,
+        ActorRef::Account(id) => id == account.id,
         ActorRef::Instance => false,
     })
 }
@@ -240,14 +242,35 @@ pub fn origin_inbox(core: &Core, url: &str) -> Result<Option<String>> {
         return Ok(None);
     };
     let tx = core.store.read()?;
-    let Some(channel) = records::get::<Channel>(&tx, tables::CHANNELS, v.channel_id)? else {
-        return Ok(None);
-    };
-    let account = records::get::<Account>(&tx, tables::ACCOUNTS, channel.account_id)?;
-    let Some(actor) = account.and_then(|a| a.url) else {
+    let Some(actor) = owners(&tx, &v)?.and_then(|(_, account)| account.url) else {
         return Ok(None);
     };
     Ok(super::remote_actors::find(&tx, &actor)?.map(|a| a.shared_inbox.unwrap_or(a.inbox)))
+}
+
+/// A video's channel and account, `None` when either is gone.
+fn owners(tx: &impl Tx, v: &Video) -> Result<Option<(Channel, Account)>> {
+    match actors::owner_of(tx, v.channel_id) {
+        Ok(found) => Ok(Some(found)),
+        Err(ServiceError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The video at `url` is gone from its origin (404, 410): gone from here too.
+pub fn gone(core: &Core, url: &str) -> Result<()> {
+    match by_url(core, url)? {
+        Some(v) => delete_if_there(core, v.id),
+        None => Ok(()),
+    }
+}
+
+/// Delete video `id`, unless something else deleted it first.
+fn delete_if_there(core: &Core, id: u64) -> Result<()> {
+    match videos::delete(core, id) {
+        Ok(()) | Err(ServiceError::NotFound(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Delete the remote video at `url` when `actor` owns it (its origin said so); whether it went.
@@ -289,10 +312,7 @@ pub fn forget_through(core: &Core, actor: &str) -> Result<usize> {
         })
     })?;
     for id in &doomed {
-        match videos::delete(core, *id) {
-            Ok(()) | Err(super::ServiceError::NotFound(_)) => {}
-            Err(e) => return Err(e),
-        }
+        delete_if_there(core, *id)?;
     }
     Ok(doomed.len())
 }
