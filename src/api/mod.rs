@@ -9,6 +9,7 @@ pub mod custom_config;
 pub mod media;
 pub mod oauth;
 pub mod pagination;
+pub mod rates;
 pub mod search;
 pub mod server_follows;
 pub mod transcoding;
@@ -19,7 +20,7 @@ pub mod videos;
 pub mod views;
 
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 
 use crate::http::AppState;
 
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/users/me", get(users::me).put(users::update_me))
         .route("/users/me/video-quota-used", get(users::quota_used))
         .route("/users/me/videos", get(videos::mine))
+        .route("/users/me/videos/{id}/rating", get(rates::mine))
         .route("/users", get(users::list).post(users::create))
         .route(
             "/users/{id}",
@@ -47,6 +49,7 @@ pub fn router() -> Router<AppState> {
             get(channels::account_channels),
         )
         .route("/accounts/{name}/videos", get(channels::account_videos))
+        .route("/accounts/{name}/ratings", get(rates::of_account))
         .route(
             "/video-channels",
             get(channels::list).post(channels::create),
@@ -85,6 +88,7 @@ pub fn router() -> Router<AppState> {
             get(videos::file_metadata),
         )
         .route("/videos/{id}/views", post(video_views::report))
+        .route("/videos/{id}/rate", put(rates::rate))
         .route("/videos/{id}/storyboards", get(videos::storyboards))
         .route("/videos/{id}/transcoding", post(transcoding::create))
         .route("/videos/{id}/hls", delete(transcoding::delete_hls))

@@ -76,6 +76,7 @@ pub enum Undone {
     Rate {
         id: Option<String>,
         object: Option<String>,
+        kind: RateKind,
     },
     Other,
 }
@@ -192,7 +193,16 @@ fn undone(object: &Value, actor: &str) -> Result<Undone, ActivityError> {
     let target = id_of(&object["object"]).map(str::to_owned);
     Ok(match object["type"].as_str() {
         Some("Follow") | None => Undone::Follow { id, object: target },
-        Some("Like" | "Dislike") => Undone::Rate { id, object: target },
+        Some("Like") => Undone::Rate {
+            id,
+            object: target,
+            kind: RateKind::Like,
+        },
+        Some("Dislike") => Undone::Rate {
+            id,
+            object: target,
+            kind: RateKind::Dislike,
+        },
         Some(_) => Undone::Other,
     })
 }
@@ -240,7 +250,10 @@ mod tests {
         assert!(matches!(
             unlike.what,
             Incoming::Undo {
-                undone: Undone::Rate { .. },
+                undone: Undone::Rate {
+                    kind: RateKind::Like,
+                    ..
+                },
                 ..
             }
         ));

@@ -13,7 +13,7 @@ use super::fetcher::{self, ActorError};
 use super::ingest::{self, IngestError};
 use super::resolve::{self, ResolveError};
 use crate::model::account::ActorRef;
-use crate::model::federation::{Chore, QueuedChore};
+use crate::model::federation::{Chore, QueuedChore, RateKind, SentRate};
 use crate::model::now_ms;
 use crate::service::urls::{self, Urls};
 use crate::service::{
@@ -182,6 +182,12 @@ fn send_built(core: &Core, chore: u64, what: Chore) -> Result<(), ServiceError> 
     let (signer, inbox, activity) = match what {
         Chore::Follow { .. } | Chore::Ingest { .. } | Chore::Crawl { .. } => return Ok(()),
         Chore::View { video, count } => return send_views(core, chore, &video, count),
+        Chore::Rate {
+            video,
+            by,
+            rate,
+            undo,
+        } => return send_rate(core, chore, &video, by, &rate, undo),
         Chore::Unfollow {
             target,
             inbox,
@@ -236,6 +242,64 @@ fn send_views(core: &Core, chore: u64, video: &str, count: u32) -> Result<(), Se
             deliveries::enqueue(tx, ActorRef::Instance, &inbox, activity, now_ms())?;
         }
         Ok(())
+    })
+}
+
+/// Send a local account's rate of the remote video at `video` (or its `Undo`) to the video's
+/// origin, signed as that account. An account or video gone meanwhile leaves nothing to tell.
+fn send_rate(
+    core: &Core,
+    chore: u64,
+    video: &str,
+    by: ActorRef,
+    rate: &SentRate,
+    undo: bool,
+) -> Result<(), ServiceError> {
+    let (Some(inbox), Some(local)) = (
+        remote_videos::origin_inbox(core, video)?,
+        actors::local_by_ref(core, by)?,
+    ) else {
+        return chores::done(core, chore);
+    };
+    let me = actor_id(&Urls::new(&core.config()), &local);
+    let activity = match undo {
+        true => undo_rate(&me, video, rate),
+        false => rated(&me, video, rate),
+    }
+    .to_string();
+    chores::finish(core, chore, |tx| {
+        deliveries::enqueue(tx, by, &inbox, &activity, now_ms())?;
+        Ok(())
+    })
+}
+
+/// `me`'s `Like` or `Dislike` of `video`, as PeerTube sends one.
+fn rated(me: &str, video: &str, rate: &SentRate) -> Value {
+    let kind = match rate.kind {
+        RateKind::Like => "Like",
+        RateKind::Dislike => "Dislike",
+    };
+    json!({
+        "@context": AS_CONTEXT,
+        "id": rate.id,
+        "type": kind,
+        "actor": me,
+        "object": video,
+    })
+}
+
+/// The `Undo` of `me`'s rate of `video`.
+fn undo_rate(me: &str, video: &str, rate: &SentRate) -> Value {
+    let mut undone = rated(me, video, rate);
+    if let Some(o) = undone.as_object_mut() {
+        o.remove("@context");
+    }
+    json!({
+        "@context": AS_CONTEXT,
+        "id": format!("{}/undo", rate.id),
+        "type": "Undo",
+        "actor": me,
+        "object": undone,
     })
 }
 

@@ -284,12 +284,17 @@ fn undo(
             let removed = follows::undo(core, &actor.id, id.as_deref(), following, undo_id, now)?;
             tracing::info!(follower = %actor.id, removed, "follow undone");
         }
-        Undone::Rate { id, object } => {
+        Undone::Rate { id, object, kind } => {
             let video = match object {
                 Some(url) => videos::find_by_url(core, &url)?.map(|l| l.owned.video.id),
                 None => None,
             };
-            let removed = rates::unrate(core, &actor.id, id.as_deref(), video, undo_id, now)?;
+            let undone = rates::Undone {
+                activity_id: id.as_deref(),
+                video_id: video,
+                kind,
+            };
+            let removed = rates::unrate(core, &actor.id, undone, undo_id, now)?;
             tracing::info!(actor = %actor.id, removed, "rate undone");
         }
         Undone::Other => {}

@@ -149,6 +149,22 @@ pub enum Chore {
     /// Tell the origin of the remote video at `video` (its URL) that it was watched `count`
     /// times here: one `View` each, from the instance actor, as PeerTube sends them.
     View { video: String, count: u32 },
+    /// Tell the origin of the remote video at `video` that local account `by` rated it
+    /// `rate` (or, with `undo`, took that rate back).
+    Rate {
+        video: String,
+        by: ActorRef,
+        rate: SentRate,
+        undo: bool,
+    },
+}
+
+/// A local user's like or dislike, as its activity names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SentRate {
+    pub kind: RateKind,
+    pub id: String,
 }
 
 /// A chore, as queued.
@@ -239,7 +255,7 @@ impl Record for OutboxEvent {
     const VERSION: u8 = 1;
 }
 
-/// A remote actor's like or dislike of a local video.
+/// A like or a dislike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum RateKind {

@@ -164,6 +164,16 @@ pub fn slot(actor: ActorRef) -> String {
     }
 }
 
+/// The actor a `slot` names; `None` for anything else (a remote actor's URL).
+pub fn parse_slot(slot: &str) -> Option<ActorRef> {
+    match slot.split_once('/') {
+        None if slot == "instance" => Some(ActorRef::Instance),
+        Some(("account", id)) => id.parse().ok().map(ActorRef::Account),
+        Some(("channel", id)) => id.parse().ok().map(ActorRef::Channel),
+        _ => None,
+    }
+}
+
 /// A local actor, as discovery (WebFinger) finds it by name.
 #[derive(Debug, Clone)]
 pub enum Local {

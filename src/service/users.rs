@@ -434,7 +434,8 @@ pub fn delete(core: &Core, id: u64) -> Result<()> {
             if user.username == ROOT {
                 return Err(ServiceError::Refused("Cannot remove the root user".into()));
             }
-            let mut removed = Vec::new();
+            // Its rates first: a video it rated may be one of its own, deleted below.
+            let mut removed = super::rates::forget_account(tx, user.account_id)?;
             for channel in channels::of_account(tx, user.account_id)? {
                 removed.extend(super::videos::delete_channel_videos_in(tx, channel.id)?);
                 channels::remove_in(tx, &channel)?;

@@ -397,6 +397,7 @@ fn delete_in(tx: &WriteTransaction, v: &Video) -> Result<()> {
         outbox::video_changed(tx, true, v, true, account, now_ms())?;
     }
     records::remove(tx, tables::VIDEOS, v.id)?;
+    super::rates::forget_video(tx, v.id)?;
     tx.open_table(tables::VIDEOS_BY_UUID)?
         .remove(v.uuid.as_u128())?;
     if let Some(remote) = &v.remote {

@@ -172,6 +172,7 @@ fn create_tables(tx: &WriteTransaction) -> Result<()> {
     tx.open_table(OUTBOX)?;
     tx.open_table(VIDEO_RATES)?;
     tx.open_table(RATES_BY_ACTIVITY)?;
+    tx.open_table(ACCOUNT_RATES)?;
     tx.open_table(DELIVERIES_DUE)?;
     tx.open_table(CHANNELS_BY_ACCOUNT)?;
     tx.open_table(VIDEOS)?;

@@ -46,9 +46,12 @@ pub const CHORES: TableDefinition<u64, &[u8]> = TableDefinition::new("federation
 pub const SEEN_ACTIVITIES: TableDefinition<&str, i64> = TableDefinition::new("seen_activities");
 /// (unix ms received, activity id) → (): `SEEN_ACTIVITIES` by age, to forget the old ones.
 pub const SEEN_BY_TIME: TableDefinition<(i64, &str), ()> = TableDefinition::new("seen_by_time");
-/// (local video id, remote actor id) → `Rate`: likes and dislikes of local videos by remote
-/// actors, one per actor and video (the video's `likes` and `dislikes` count them).
+/// (video id, rater) → `Rate`: likes and dislikes, one per rater and video (the video's `likes`
+/// and `dislikes` count them). The rater is a remote actor's id, or a local account's actor
+/// slot (`account/{id}`, never a URL).
 pub const VIDEO_RATES: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("video_rates");
+/// (local account id, video id) → (): the videos a local account rated, for its list.
+pub const ACCOUNT_RATES: TableDefinition<(u64, u64), ()> = TableDefinition::new("account_rates");
 /// Rate activity id → (video id, actor id), for the `Undo` that names it.
 pub const RATES_BY_ACTIVITY: TableDefinition<&str, (u64, &str)> =
     TableDefinition::new("rates_by_activity");

@@ -177,6 +177,26 @@ try {
   if (report.viewReports.length < 3 || report.viewReports.some((st) => st !== 204)) throw new Error(`view reports: ${JSON.stringify(report.viewReports)}`);
   step('views reported', { reports: report.viewReports.length });
 
+  // Like it, as the logged-in user: the button shows it at once, the server keeps it (the
+  // page reloaded shows it pressed), and pressing it again takes it back.
+  const likeButton = '.rating button[data-kind="like"]';
+  const likedNow = () => page.waitForFunction(
+    (sel) => document.querySelector(sel)?.getAttribute('aria-pressed') === 'true' && document.querySelector(`${sel} .n`).textContent === '1',
+    likeButton, { timeout: 5000 });
+  await page.click(likeButton);
+  await likedNow();
+  await page.reload();
+  await likedNow();
+  report.likeAfterReload = await page.textContent(`${likeButton} .n`);
+  await page.click(likeButton);
+  await page.waitForFunction(
+    (sel) => document.querySelector(sel).getAttribute('aria-pressed') === 'false' && document.querySelector(`${sel} .n`).textContent === '0',
+    likeButton, { timeout: 5000 });
+  const uuid = await page.evaluate(() => document.querySelector('.rating').dataset.rate.split('/')[4]);
+  report.ratingAfterUnlike = await page.evaluate(async (id) => (await (await fetch(`/api/v1/users/me/videos/${id}/rating`)).json()).rating, uuid);
+  if (report.ratingAfterUnlike !== 'none') throw new Error(`rating after taking the like back: ${report.ratingAfterUnlike}`);
+  step('liked, kept, taken back');
+
   // Search for it.
   await page.fill('#q', o.search);
   await Promise.all([page.waitForURL(/\/search\?/), page.press('#q', 'Enter')]);

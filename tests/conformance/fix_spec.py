@@ -172,6 +172,22 @@ def users_list_is_a_page(spec):
     }
 
 
+def account_ratings_is_a_page(spec):
+    """Not in SOURCE.md: `GET /accounts/{name}/ratings` is `{total, data}` (declared as an array).
+
+    PeerTube's listAccountRatings (controllers/api/accounts.ts) answers with getFormattedObjects:
+    `{"total": n, "data": [VideoRating]}`, as every paged list."""
+    content = json_200_schema(spec, "get", "/api/v1/accounts/{name}/ratings")
+    expect(content["schema"].get("type") == "array", "GET /accounts/{name}/ratings is no longer declared as an array")
+    content["schema"] = {
+        "type": "object",
+        "properties": {
+            "total": {"type": "integer", "example": 1},
+            "data": {"type": "array", "items": {"$ref": "#/components/schemas/VideoRating"}},
+        },
+    }
+
+
 def users_me_is_one_user(spec):
     """SOURCE.md: "`GET /users/me` one user (declared as an array)".
 
@@ -1139,6 +1155,7 @@ CORRECTIONS = [
     js_regex_literals_to_ecma,
     drop_hostname_format_on_hosts,
     users_list_is_a_page,
+    account_ratings_is_a_page,
     users_me_is_one_user,
     user_by_id_is_one_schema,
     video_constants_are_id_label_maps,

@@ -213,6 +213,8 @@ fn the_web_ui_logs_in_uploads_plays_every_quality_searches_and_logs_out() {
     });
     assert!(run.status.success(), "the web UI check failed: {report:#}");
     assert_eq!(report["ok"], true);
+    assert_eq!(report["likeAfterReload"], "1", "{report:#}");
+    assert_eq!(report["ratingAfterUnlike"], "none", "{report:#}");
     let played = report["played"].as_array().unwrap();
     assert!(played.len() >= 2, "{report:#}");
     let codecs: Vec<&str> = played.iter().filter_map(|p| p["codec"].as_str()).collect();

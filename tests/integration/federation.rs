@@ -596,6 +596,23 @@ fn a_channel_follower_hears_of_new_edited_and_deleted_videos() {
     });
     assert_eq!(peer.send(undo)["status"], 202);
     assert_eq!(counts(&s).1, 0);
+    // The Undo of a like that a dislike already replaced (sent at once, arrived late) leaves
+    // the dislike standing.
+    let undo_of = |kind: &str, n: u32| {
+        serde_json::json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{base}/{kind}/{n}/undo"), "type": "Undo", "actor": me,
+            "object": rated(kind, n),
+        })
+    };
+    assert_eq!(peer.send(rated("Like", 7))["status"], 202);
+    assert_eq!(peer.send(rated("Dislike", 8))["status"], 202);
+    assert_eq!(peer.send(undo_of("Like", 7))["status"], 202);
+    let (likes, dislikes, _) = counts(&s);
+    assert_eq!((likes, dislikes), (0, 1));
+    assert_eq!(peer.send(undo_of("Dislike", 8))["status"], 202);
+    let (likes, dislikes, _) = counts(&s);
+    assert_eq!((likes, dislikes), (0, 0));
     // A View counts one view (stored with the next flush of views, every few seconds); a
     // "watching now" View with `expires` does not.
     let mut beacon = rated("View", 5);

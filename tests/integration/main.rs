@@ -24,6 +24,7 @@ mod ladder_inputs;
 mod layering;
 mod peertube_api;
 mod persistence;
+mod rates;
 mod remote_videos;
 mod remux;
 mod search;

@@ -160,6 +160,19 @@ fn a_followed_instance_s_videos_are_listed_searched_shown_edited_and_dropped() {
     crate::views::watch_half(&b, &late);
     wait_for(&b, &format!("/api/v1/videos/{late}"), |v| v["views"] == 1);
     wait_for(&a, &format!("/api/v1/videos/{late}"), |v| v["views"] == 1);
+    // A like here counts here and on A; switched to a dislike, then taken back, both follow.
+    let rated = |rating: &str, likes: u64, dislikes: u64| {
+        let path = format!("/api/v1/videos/{late}/rate");
+        let r = b.send_json(Method::PUT, &path, &tb, &json!({ "rating": rating }));
+        assert_eq!(r.status(), 204);
+        let counted = |v: &Value| v["likes"] == likes && v["dislikes"] == dislikes;
+        wait_for(&b, &format!("/api/v1/videos/{late}"), counted);
+        wait_for(&a, &format!("/api/v1/videos/{late}"), counted);
+    };
+    rated("like", 1, 0);
+    rated("dislike", 0, 1);
+    rated("none", 0, 0);
+    rated("like", 1, 0);
     // A local video's page allows nothing more.
     let r = b.get("/").send().unwrap();
     assert!(

@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 use crate::http::AppState;
 use crate::http::extract::{Params, blocking};
 use crate::http::query;
+use crate::model::federation::RateKind;
 use crate::model::video::{Privacy, RemoteVideo, Video, VideoState};
 use crate::service::urls::{self, Urls};
-use crate::service::{ServiceError, listing, media_files, videos, visibility};
+use crate::service::{ServiceError, listing, media_files, rates, videos, visibility};
 use crate::web::cards::{self, Card};
 use crate::web::headers::allowing_media_from;
 use crate::web::page::{CSP, Chrome, EMBED_CSP, PageError, respond_with};
@@ -76,6 +77,17 @@ struct WatchPage {
     more: Vec<Card>,
     /// Private and unlisted videos are kept out of search engines.
     noindex: bool,
+    rating: Rating,
+}
+
+/// The like and dislike buttons: the counts, and the visitor's own rate (`None` when not
+/// logged in: the buttons lead to the login page instead).
+struct Rating {
+    likes: u64,
+    dislikes: u64,
+    mine: Option<&'static str>,
+    rate_url: String,
+    login_href: String,
 }
 
 #[derive(Template)]
@@ -101,6 +113,8 @@ struct Loaded {
     channel: crate::model::channel::Channel,
     account: crate::model::account::Account,
     files: videos::Files,
+    /// The logged-in visitor's rate of the video.
+    rated: Option<RateKind>,
 }
 
 async fn load(state: &AppState, visitor: &Visitor, id: String) -> Result<Loaded, PageError> {
@@ -115,11 +129,16 @@ async fn load(state: &AppState, visitor: &Visitor, id: String) -> Result<Loaded,
             found => found?,
         };
         let files = videos::files_of(&core, o.video.id)?;
+        let rated = match &viewer {
+            Some(me) => rates::rating_of(&core, me, &o.video.uuid.to_string())?.1,
+            None => None,
+        };
         Ok(Ok(Loaded {
             video: o.video,
             channel: o.channel,
             account: o.account,
             files,
+            rated,
         }))
     })
     .await??;
@@ -278,6 +297,20 @@ pub async fn watch(
         meta,
         more,
         noindex: !matches!(v.privacy, Privacy::Public),
+        rating: Rating {
+            likes: v.likes,
+            dislikes: v.dislikes,
+            mine: visitor.user.as_ref().map(|_| match l.rated {
+                Some(RateKind::Like) => "like",
+                Some(RateKind::Dislike) => "dislike",
+                None => "none",
+            }),
+            rate_url: format!("/api/v1/videos/{}/rate", v.uuid),
+            login_href: format!(
+                "/login?next={}",
+                url::form_urlencoded::byte_serialize(here.as_bytes()).collect::<String>()
+            ),
+        },
     };
     let csp = policy_for(CSP, v);
     Ok(respond_with(&visitor, StatusCode::OK, &t, &csp))
