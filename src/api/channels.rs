@@ -13,9 +13,10 @@ use crate::http::AppState;
 use crate::http::error::ApiResult;
 use crate::http::extract::{ApiJson, Auth, MaybeAuth, Params, blocking};
 use crate::http::query;
+use crate::model::account::ActorRef;
 use crate::model::channel::Channel;
 use crate::service::channels::{self, ChannelSort, ChannelUpdate, NewChannel};
-use crate::service::{Core, actors, manage};
+use crate::service::{Core, actors, follows, manage};
 
 const CHANNEL_SORTS: &[(&str, ChannelSort)] = &[
     ("id", ChannelSort::Id),
@@ -69,7 +70,17 @@ pub async fn get(State(state): State<AppState>, Path(handle): Path<String>) -> A
     let core = &state.core;
     let c = actors::channel_by_handle(core, &handle)?;
     let owner = actors::account_by_id(core, c.account_id)?;
-    Ok(axum::Json(views::channel(&Ctx::new(&core.config()), &c, Some(&owner))).into_response())
+    let mut json = views::channel(&Ctx::new(&core.config()), &c, Some(&owner));
+    // Followers are known for local actors only (a remote actor's live on its server).
+    if c.host.is_none() {
+        json.followers_count = follows::count(core, ActorRef::Channel(c.id))?;
+    }
+    if owner.host.is_none()
+        && let Some(a) = json.owner_account.as_mut()
+    {
+        a.followers_count = follows::count(core, ActorRef::Account(owner.id))?;
+    }
+    Ok(axum::Json(json).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -165,7 +176,11 @@ pub async fn account(
 ) -> ApiResult<Response> {
     let core = &state.core;
     let a = actors::account_by_handle(core, &name)?;
-    Ok(axum::Json(views::account(&Ctx::new(&core.config()), &a)).into_response())
+    let mut json = views::account(&Ctx::new(&core.config()), &a);
+    if a.host.is_none() {
+        json.followers_count = follows::count(core, ActorRef::Account(a.id))?;
+    }
+    Ok(axum::Json(json).into_response())
 }
 
 pub async fn account_channels(

@@ -190,6 +190,13 @@ pub fn audience(core: &Core, following: ActorRef) -> Result<Vec<String>> {
         .collect())
 }
 
+/// How many accepted followers local actor `following` has (its `followersCount`).
+pub fn count(core: &Core, following: ActorRef) -> Result<u64> {
+    let all = all_of(&core.store.read()?, &slot(following))?;
+    let accepted = all.iter().filter(|f| f.state == FollowState::Accepted);
+    Ok(u64::try_from(accepted.count()).unwrap_or(u64::MAX))
+}
+
 /// A page of the accepted followers of `following` (their actor ids, oldest first) and how
 /// many there are.
 pub fn followers(

@@ -13,6 +13,7 @@ mod conformance;
 mod encode;
 mod endpoints;
 mod federation;
+mod fedify;
 mod files;
 mod flow;
 mod hostile;
