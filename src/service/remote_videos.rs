@@ -102,6 +102,10 @@ pub fn keep(
                     video.thumbnail = old.thumbnail;
                     video.preview = old.preview;
                     video.created_at_ms = old.created_at_ms;
+                    // A video object carries no rate counts (only their collections' URLs):
+                    // the rates given here stay counted.
+                    video.likes = old.likes;
+                    video.dislikes = old.dislikes;
                     Kept::Updated(old.id)
                 }
                 None => {

@@ -9,13 +9,17 @@
 //! report. Counted views are buffered and added to the videos in one store transaction every
 //! few seconds (`flush`) and at shutdown, so a burst of viewers costs one commit, not one each.
 //! A remote video's views are also sent to its origin (a `View` chore, in the same commit).
+//! A federated local video's new count is sent to the servers that follow it as an `Update` of
+//! the video (an outbox event, in the same commit), as PeerTube's origins send theirs: at once
+//! for the first new views, then at most once per `VIEWS_UPDATE_EVERY` per video, so a popular
+//! video costs its followers a fetch every few minutes, not one per view.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::catalog::{Change, Row};
-use super::{Core, Result, channels, chores, videos};
+use super::{Core, Result, channels, chores, outbox, videos};
 use crate::model::federation::Chore;
 use crate::model::now_ms;
 use crate::store::{records, tables};
@@ -27,6 +31,8 @@ const ENOUGH_WATCHING_SECS: f64 = 30.0;
 /// At most this many viewers are tracked (about 100 bytes each); past it, new viewers are not
 /// counted until old ones expire, rather than forgetting counted ones (which would count twice).
 const MAX_VIEWERS: usize = 200_000;
+/// A federated local video's views reach its followers' copies at most this often.
+const VIEWS_UPDATE_EVERY: Duration = Duration::from_secs(300);
 /// A report may move the position this much faster than the wall clock (playback at 2×, and
 /// reports that leave late), plus a second of slack.
 const FASTEST_PLAYBACK: f64 = 2.0;
@@ -62,6 +68,51 @@ pub struct Views {
     viewers: Mutex<HashMap<ViewerKey, Viewer>>,
     /// Views counted and not yet in the store, by video.
     pending: Mutex<HashMap<u64, u64>>,
+    /// When each federated local video's count was last sent to its followers, and the videos
+    /// whose newer views wait for their next turn.
+    sent: Mutex<Sent>,
+}
+
+#[derive(Debug, Default)]
+struct Sent {
+    at: HashMap<u64, Instant>,
+    owed: HashSet<u64>,
+}
+
+impl Sent {
+    /// Whether video `id`'s new count goes out now; if not, it is owed for a later flush.
+    fn turn(&mut self, id: u64, now: Instant) -> bool {
+        let due = self
+            .at
+            .get(&id)
+            .is_none_or(|at| now.duration_since(*at) >= VIEWS_UPDATE_EVERY);
+        if due {
+            self.at.insert(id, now);
+            self.owed.remove(&id);
+        } else {
+            self.owed.insert(id);
+        }
+        due
+    }
+
+    /// The owed videos whose turn has come.
+    fn due(&self, now: Instant) -> Vec<u64> {
+        self.owed
+            .iter()
+            .filter(|id| {
+                self.at
+                    .get(id)
+                    .is_none_or(|at| now.duration_since(*at) >= VIEWS_UPDATE_EVERY)
+            })
+            .copied()
+            .collect()
+    }
+
+    /// Forget turns long past (their videos' next views go out at once anyway).
+    fn expire(&mut self, now: Instant) {
+        self.at
+            .retain(|_, at| now.duration_since(*at) < VIEWS_UPDATE_EVERY);
+    }
 }
 
 impl Views {
@@ -159,7 +210,13 @@ fn expire(viewers: &mut HashMap<ViewerKey, Viewer>, now: Instant) {
 /// kept for the next flush.
 pub fn flush(core: &Core) -> Result<u64> {
     let counts = core.views.take_pending();
-    if counts.is_empty() {
+    let now = Instant::now();
+    let owed = {
+        let mut sent = core.views.sent.lock().unwrap_or_else(|p| p.into_inner());
+        sent.expire(now);
+        sent.due(now)
+    };
+    if counts.is_empty() && owed.is_empty() {
         return Ok(0);
     }
     let mut told = false;
@@ -167,12 +224,18 @@ pub fn flush(core: &Core) -> Result<u64> {
         core.store.write(|tx| {
             let mut changes = Vec::new();
             let mut written = 0;
+            for id in owed.iter().filter(|id| !counts.contains_key(id)) {
+                if let Some(video) = videos::get(tx, *id)? {
+                    told |= send_count(core, tx, &video, now)?;
+                }
+            }
             for (&id, &n) in &counts {
                 let Some(mut video) = videos::get(tx, id)? else {
                     continue;
                 };
                 video.views = video.views.saturating_add(n);
                 records::put(tx, tables::VIDEOS, id, &video)?;
+                told |= send_count(core, tx, &video, now)?;
                 // A remote video's views count on its origin too (which sends its own count
                 // back with its next Update).
                 if let Some(remote) = &video.remote {
@@ -200,6 +263,30 @@ pub fn flush(core: &Core) -> Result<u64> {
     written
 }
 
+/// Send a federated local video's new view count to its followers (an `Update`), if its turn
+/// has come; true when one was queued.
+fn send_count(
+    core: &Core,
+    tx: &redb::WriteTransaction,
+    video: &crate::model::video::Video,
+    now: Instant,
+) -> Result<bool> {
+    if !outbox::is_federated(video) {
+        return Ok(false);
+    }
+    let due = core
+        .views
+        .sent
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .turn(video.id, now);
+    if !due {
+        return Ok(false);
+    }
+    let account = channels::get(tx, video.channel_id)?.map_or(0, |c| c.account_id);
+    outbox::video_changed(tx, true, video, false, account, now_ms())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,6 +301,24 @@ mod tests {
             position: r,
             seek: false,
         }
+    }
+
+    #[test]
+    fn a_video_s_count_goes_to_its_followers_at_once_then_once_per_turn() {
+        let mut sent = Sent::default();
+        let t0 = Instant::now();
+        assert!(sent.turn(1, t0));
+        // Newer views within the turn wait, owed; another video goes at once.
+        assert!(!sent.turn(1, t0 + Duration::from_secs(10)));
+        assert!(sent.turn(2, t0 + Duration::from_secs(10)));
+        assert!(sent.due(t0 + Duration::from_secs(20)).is_empty());
+        let later = t0 + VIEWS_UPDATE_EVERY;
+        assert_eq!(sent.due(later), [1]);
+        assert!(sent.turn(1, later));
+        assert!(sent.due(later).is_empty());
+        // Turns long past are forgotten: the next views go out at once.
+        sent.expire(later + VIEWS_UPDATE_EVERY);
+        assert!(sent.at.is_empty());
     }
 
     #[test]

@@ -624,6 +624,10 @@ fn a_channel_follower_hears_of_new_edited_and_deleted_videos() {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     assert_eq!(counts(&s).2, 1);
+    // The new count reaches the followers' copies: an Update of the video, as PeerTube's
+    // origins send one.
+    let counted = peer.wait("Update");
+    assert_eq!(counted["activity"]["object"]["views"], 1, "{counted}");
     // A like of something that is no video here.
     let mut stray = rated("Like", 6);
     stray["object"] = format!(

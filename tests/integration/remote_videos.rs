@@ -155,11 +155,14 @@ fn a_followed_instance_s_videos_are_listed_searched_shown_edited_and_dropped() {
         report["played"]["to"].as_f64().unwrap() >= 1.0,
         "{report:#}"
     );
-    // A view here counts here and on A.
+    // A view on A shows here (A's Update carries its count); a view here counts here and on A.
     assert_eq!(on_a["views"], 0);
-    crate::views::watch_half(&b, &late);
-    wait_for(&b, &format!("/api/v1/videos/{late}"), |v| v["views"] == 1);
+    crate::views::watch_half(&a, &late);
     wait_for(&a, &format!("/api/v1/videos/{late}"), |v| v["views"] == 1);
+    wait_for(&b, &format!("/api/v1/videos/{late}"), |v| v["views"] == 1);
+    crate::views::watch_half(&b, &late);
+    wait_for(&b, &format!("/api/v1/videos/{late}"), |v| v["views"] == 2);
+    wait_for(&a, &format!("/api/v1/videos/{late}"), |v| v["views"] == 2);
     // A like here counts here and on A; switched to a dislike, then taken back, both follow.
     let rated = |rating: &str, likes: u64, dislikes: u64| {
         let path = format!("/api/v1/videos/{late}/rate");
@@ -190,9 +193,12 @@ fn a_followed_instance_s_videos_are_listed_searched_shown_edited_and_dropped() {
         &json!({"name": "Renamed afar"}),
     );
     assert_eq!(r.status(), 204);
-    wait_for(&b, &format!("/api/v1/videos/{late}"), |v| {
+    let renamed = wait_for(&b, &format!("/api/v1/videos/{late}"), |v| {
         v["name"] == "Renamed afar"
     });
+    // The like given here is still counted: a video object carries no rate counts.
+    assert_eq!(renamed["likes"], 1, "{renamed}");
+    assert_eq!(renamed["views"], 2, "{renamed}");
     // A deletes it: gone from B.
     let r = a
         .delete(&format!("/api/v1/videos/{late}"))
