@@ -6,7 +6,7 @@
 
 use redb::ReadableTable;
 
-use super::{Core, Result, ServiceError, actors, remote_actors, rights};
+use super::{Core, Result, ServiceError, actors, remote_actors, remote_videos, rights};
 use crate::model::account::Account;
 use crate::model::federation::{Block, BlockTarget, RemoteActor};
 use crate::model::user::User;
@@ -45,14 +45,19 @@ pub fn block_host(core: &Core, me: &User, host: &str) -> Result<()> {
             "You cannot block your own server.".into(),
         ));
     }
-    add(
-        core,
-        me,
-        BlockTarget::Host {
-            host: host.to_ascii_lowercase(),
-        },
-        "This server is already blocked.",
-    )
+    let target = BlockTarget::Host {
+        host: host.to_ascii_lowercase(),
+    };
+    add(core, me, target.clone(), "This server is already blocked.")?;
+    forget(core, &target)
+}
+
+/// What a blocked server or remote actor published goes (after the block is stored, so no
+/// new copy arrives meanwhile).
+fn forget(core: &Core, target: &BlockTarget) -> Result<()> {
+    let forgotten = remote_videos::forget_blocked(core, target)?;
+    tracing::info!(target = %target.key(), forgotten, "blocked");
+    Ok(())
 }
 
 /// Unblock `host`, as `me`.
@@ -66,8 +71,15 @@ pub fn unblock_host(core: &Core, me: &User, host: &str) -> Result<()> {
 
 /// The account `name` or `name@host` names: a local one, or a remote actor Vireo has seen.
 pub fn find_account(core: &Core, handle: &str) -> Result<Option<BlockedAccount>> {
-    if let Ok(local) = actors::account_by_handle(core, handle) {
-        return Ok(Some(BlockedAccount::Local(local)));
+    if let Ok(found) = actors::account_by_handle(core, handle) {
+        // The record standing for a remote account (one whose videos are kept here) is
+        // blocked as the remote actor it stands for.
+        let Some(url) = found.url.as_deref().filter(|_| found.host.is_some()) else {
+            return Ok(Some(BlockedAccount::Local(found)));
+        };
+        if let Some(actor) = remote_actors::find(&core.store.read()?, url)? {
+            return Ok(Some(BlockedAccount::Remote(actor)));
+        }
     }
     let Some((name, host)) = handle.strip_prefix('@').unwrap_or(handle).split_once('@') else {
         return Ok(None);
@@ -101,12 +113,9 @@ pub fn block_account(core: &Core, me: &User, handle: &str) -> Result<()> {
     if matches!(&account, BlockedAccount::Local(a) if a.id == me.account_id) {
         return Err(ServiceError::Conflict("You cannot block yourself.".into()));
     }
-    add(
-        core,
-        me,
-        account_target(&account),
-        "This account is already blocked.",
-    )
+    let target = account_target(&account);
+    add(core, me, target.clone(), "This account is already blocked.")?;
+    forget(core, &target)
 }
 
 /// Unblock the account `handle` names, as `me`.

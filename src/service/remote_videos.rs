@@ -13,10 +13,12 @@
 use redb::{ReadableTable, WriteTransaction};
 
 use super::catalog::{Change, FileKinds, Row};
-use super::{Core, Result, ServiceError, actors, chores, following, indexing, seen, videos};
+use super::{
+    Core, Result, ServiceError, actors, chores, delivery_hosts, following, indexing, seen, videos,
+};
 use crate::model::account::{Account, ActorRef};
 use crate::model::channel::Channel;
-use crate::model::federation::{Chore, RemoteActor};
+use crate::model::federation::{BlockTarget, Chore, RemoteActor};
 use crate::model::video::Video;
 use crate::store::{Tx, next_id, records, tables};
 
@@ -315,6 +317,40 @@ pub fn forget_through(core: &Core, actor: &str) -> Result<usize> {
             Ok((doomed, Vec::new()))
         })
     })?;
+    for id in &doomed {
+        delete_if_there(core, *id)?;
+    }
+    Ok(doomed.len())
+}
+
+/// The instance blocked `target` (a server, or a remote actor): the remote videos it published
+/// are deleted, as those of an unfollowed actor are. Nothing else hides them (everything kept
+/// is listable), and ingest refuses them from now on. Returns how many were deleted.
+///
+/// Scans every video, like `forget_through`: blocking is a moderator's rare act.
+pub fn forget_blocked(core: &Core, target: &BlockTarget) -> Result<usize> {
+    let doomed = {
+        let tx = core.store.read()?;
+        let mut doomed = Vec::new();
+        for v in records::all::<Video>(&tx, tables::VIDEOS)? {
+            let Some(remote) = &v.remote else {
+                continue;
+            };
+            let blocked = match target {
+                BlockTarget::Host { host } => {
+                    delivery_hosts::host_of(&remote.url).as_deref() == Some(host.as_str())
+                }
+                BlockTarget::RemoteActor { id } => owners(&tx, &v)?.is_some_and(|(c, a)| {
+                    c.url.as_deref() == Some(id.as_str()) || a.url.as_deref() == Some(id.as_str())
+                }),
+                BlockTarget::LocalAccount { .. } => false,
+            };
+            if blocked {
+                doomed.push(v.id);
+            }
+        }
+        doomed
+    };
     for id in &doomed {
         delete_if_there(core, *id)?;
     }

@@ -210,6 +210,36 @@ fn a_followed_instance_s_videos_are_listed_searched_shown_edited_and_dropped() {
     let r = b.get(&format!("/api/v1/videos/{late}")).send().unwrap();
     assert_eq!(r.status(), 404);
 
+    // B's moderators block A's account: its videos go. Unblocked, A's next video comes again;
+    // blocking the whole server takes that one.
+    let block = |what: &str, body: Value| {
+        let path = format!("/api/v1/server/blocklist/{what}");
+        assert_eq!(b.send_json(Method::POST, &path, &tb, &body).status(), 204);
+        wait_for(&b, "/api/v1/videos?isLocal=false", |v| v["total"] == 0);
+        let r = b
+            .delete(&format!(
+                "{path}/{}",
+                body.as_object()
+                    .unwrap()
+                    .values()
+                    .next()
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+            ))
+            .bearer_auth(&tb)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 204);
+    };
+    block("accounts", json!({"accountName": format!("root@{host_a}")}));
+    let r = b.get(&format!("/api/v1/videos/{early}")).send().unwrap();
+    assert_eq!(r.status(), 404);
+    let third = upload_named(&a, &ta, "After the unblock", clip());
+    wait_for_state(&a, &third, 1);
+    wait_for(&b, "/api/v1/videos?isLocal=false", |v| v["total"] == 1);
+    block("servers", json!({"host": host_a}));
+
     // B unfollows A: what came through A goes.
     let r = b
         .delete(&format!("/api/v1/server/following/{host_a}"))
@@ -218,8 +248,6 @@ fn a_followed_instance_s_videos_are_listed_searched_shown_edited_and_dropped() {
         .unwrap();
     assert_eq!(r.status(), 204);
     wait_for(&b, "/api/v1/videos?isLocal=false", |v| v["total"] == 0);
-    let r = b.get(&format!("/api/v1/videos/{early}")).send().unwrap();
-    assert_eq!(r.status(), 404);
     // And a video A publishes now does not come.
     let after = upload_named(&a, &ta, "Not followed any more", clip());
     wait_for_state(&a, &after, 1);
