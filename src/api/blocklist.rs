@@ -1,6 +1,6 @@
-//! PeerTube's server blocklist under `/api/v1/server/blocklist` (servers and accounts the
-//! instance blocks; moderators) and `GET /api/v1/blocklist/status` (whether given accounts and
-//! hosts are blocked). What a block does is `service::blocklist`'s.
+//! PeerTube's blocklists: the server's under `/api/v1/server/blocklist` (servers and accounts
+//! the instance blocks; moderators), each user's own under `/api/v1/users/me/blocklist`, and
+//! `GET /api/v1/blocklist/status` (whether given accounts and hosts are blocked, by either). What a block does is `service::blocklist`'s.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -11,11 +11,11 @@ use super::pagination::ListResponse;
 use super::views::{self, Ctx};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, Auth, Params, blocking};
+use crate::http::extract::{ApiJson, Auth, MaybeAuth, Params, blocking};
 use crate::http::query;
 use crate::model::iso8601;
 use crate::model::user::User;
-use crate::service::blocklist::{self, BlockPage, BlockedAccount};
+use crate::service::blocklist::{self, BlockPage, BlockedAccount, Scope};
 use crate::service::urls::{self, Urls};
 use crate::service::{Core, actors};
 
@@ -51,17 +51,51 @@ fn account_json(ctx: &Ctx, a: &BlockedAccount) -> Value {
     }
 }
 
+/// Whose blocklist a request is about: the instance's (`/server/blocklist`) or the caller's
+/// own (`/users/me/blocklist`).
+fn scope_of(mine: bool, me: &User) -> Scope {
+    match mine {
+        true => Scope::User(me.id),
+        false => Scope::Instance,
+    }
+}
+
+/// Who blocked, as PeerTube shows it (`byAccount`): the instance's account, or the user's.
+fn blocker(core: &Core, scope: Scope, me: &User) -> ApiResult<Value> {
+    match scope {
+        Scope::Instance => instance_account(core),
+        Scope::User(_) => {
+            let account = actors::account_by_id(core, me.account_id)?;
+            Ok(json!(views::account_summary(
+                &Ctx::new(&core.config()),
+                &account
+            )))
+        }
+    }
+}
+
 /// `GET /api/v1/server/blocklist/servers`.
-pub async fn servers(
+pub async fn servers(state: State<AppState>, me: Auth, params: Params) -> ApiResult<Response> {
+    list_servers(state, me, params, false).await
+}
+
+/// `GET /api/v1/users/me/blocklist/servers`.
+pub async fn my_servers(state: State<AppState>, me: Auth, params: Params) -> ApiResult<Response> {
+    list_servers(state, me, params, true).await
+}
+
+async fn list_servers(
     State(state): State<AppState>,
     Auth(me): Auth,
     params: Params,
+    mine: bool,
 ) -> ApiResult<Response> {
     let page = block_page(&params)?;
     let core = state.core.clone();
     blocking(move || {
-        let (total, rows) = blocklist::hosts(&core, &me, page)?;
-        let by = instance_account(&core)?;
+        let scope = scope_of(mine, &me);
+        let (total, rows) = blocklist::hosts(&core, &me, scope, page)?;
+        let by = blocker(&core, scope, &me)?;
         let data: Vec<Value> = rows
             .iter()
             .map(|l| {
@@ -78,16 +112,27 @@ pub async fn servers(
 }
 
 /// `GET /api/v1/server/blocklist/accounts`.
-pub async fn accounts(
+pub async fn accounts(state: State<AppState>, me: Auth, params: Params) -> ApiResult<Response> {
+    list_accounts(state, me, params, false).await
+}
+
+/// `GET /api/v1/users/me/blocklist/accounts`.
+pub async fn my_accounts(state: State<AppState>, me: Auth, params: Params) -> ApiResult<Response> {
+    list_accounts(state, me, params, true).await
+}
+
+async fn list_accounts(
     State(state): State<AppState>,
     Auth(me): Auth,
     params: Params,
+    mine: bool,
 ) -> ApiResult<Response> {
     let page = block_page(&params)?;
     let core = state.core.clone();
     blocking(move || {
-        let (total, rows) = blocklist::accounts(&core, &me, page)?;
-        let by = instance_account(&core)?;
+        let scope = scope_of(mine, &me);
+        let (total, rows) = blocklist::accounts(&core, &me, scope, page)?;
+        let by = blocker(&core, scope, &me)?;
         let ctx = Ctx::new(&core.config());
         let data: Vec<Value> = rows
             .iter()
@@ -125,16 +170,38 @@ fn field(body: &Value, name: &str) -> ApiResult<String> {
         .ok_or_else(|| ApiError::invalid_param("body", name, format!("Should have a valid {name}")))
 }
 
+fn body_host(body: &Value) -> ApiResult<String> {
+    crate::http::hosts::host(&field(body, "host")?)
+        .ok_or_else(|| ApiError::invalid_param("body", "host", "Should have a valid host"))
+}
+
+fn path_host(host: &str) -> ApiResult<String> {
+    crate::http::hosts::host(host)
+        .ok_or_else(|| ApiError::invalid_param("params", "host", "Should have a valid host"))
+}
+
 /// `POST /api/v1/server/blocklist/servers` `{"host": …}`.
 pub async fn block_server(
     State(state): State<AppState>,
     Auth(me): Auth,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Response> {
-    let host = crate::http::hosts::host(&field(&body, "host")?)
-        .ok_or_else(|| ApiError::invalid_param("body", "host", "Should have a valid host"))?;
-    change(state, me, move |core, me| {
-        blocklist::block_host(core, me, &host)
+    let host = body_host(&body)?;
+    change(state, me, false, move |core, me, scope| {
+        blocklist::block_host(core, me, scope, &host)
+    })
+    .await
+}
+
+/// `POST /api/v1/users/me/blocklist/servers` `{"host": …}`.
+pub async fn my_block_server(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Response> {
+    let host = body_host(&body)?;
+    change(state, me, true, move |core, me, scope| {
+        blocklist::block_host(core, me, scope, &host)
     })
     .await
 }
@@ -145,10 +212,22 @@ pub async fn unblock_server(
     Auth(me): Auth,
     Path(host): Path<String>,
 ) -> ApiResult<Response> {
-    let host = crate::http::hosts::host(&host)
-        .ok_or_else(|| ApiError::invalid_param("params", "host", "Should have a valid host"))?;
-    change(state, me, move |core, me| {
-        blocklist::unblock_host(core, me, &host)
+    let host = path_host(&host)?;
+    change(state, me, false, move |core, me, scope| {
+        blocklist::unblock_host(core, me, scope, &host)
+    })
+    .await
+}
+
+/// `DELETE /api/v1/users/me/blocklist/servers/{host}`.
+pub async fn my_unblock_server(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path(host): Path<String>,
+) -> ApiResult<Response> {
+    let host = path_host(&host)?;
+    change(state, me, true, move |core, me, scope| {
+        blocklist::unblock_host(core, me, scope, &host)
     })
     .await
 }
@@ -160,8 +239,21 @@ pub async fn block_account(
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Response> {
     let handle = field(&body, "accountName")?;
-    change(state, me, move |core, me| {
-        blocklist::block_account(core, me, &handle)
+    change(state, me, false, move |core, me, scope| {
+        blocklist::block_account(core, me, scope, &handle)
+    })
+    .await
+}
+
+/// `POST /api/v1/users/me/blocklist/accounts` `{"accountName": "name@host"}`.
+pub async fn my_block_account(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Response> {
+    let handle = field(&body, "accountName")?;
+    change(state, me, true, move |core, me, scope| {
+        blocklist::block_account(core, me, scope, &handle)
     })
     .await
 }
@@ -172,8 +264,20 @@ pub async fn unblock_account(
     Auth(me): Auth,
     Path(handle): Path<String>,
 ) -> ApiResult<Response> {
-    change(state, me, move |core, me| {
-        blocklist::unblock_account(core, me, &handle)
+    change(state, me, false, move |core, me, scope| {
+        blocklist::unblock_account(core, me, scope, &handle)
+    })
+    .await
+}
+
+/// `DELETE /api/v1/users/me/blocklist/accounts/{accountName}`.
+pub async fn my_unblock_account(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path(handle): Path<String>,
+) -> ApiResult<Response> {
+    change(state, me, true, move |core, me, scope| {
+        blocklist::unblock_account(core, me, scope, &handle)
     })
     .await
 }
@@ -181,19 +285,25 @@ pub async fn unblock_account(
 async fn change(
     state: AppState,
     me: User,
-    f: impl FnOnce(&Core, &User) -> crate::service::Result<()> + Send + 'static,
+    mine: bool,
+    f: impl FnOnce(&Core, &User, Scope) -> crate::service::Result<()> + Send + 'static,
 ) -> ApiResult<Response> {
     let core = state.core.clone();
     blocking(move || {
-        f(&core, &me)?;
+        f(&core, &me, scope_of(mine, &me))?;
         Ok(StatusCode::NO_CONTENT.into_response())
     })
     .await
 }
 
 /// `GET /api/v1/blocklist/status?accounts=…&hosts=…`: for each, whether the instance blocks
-/// it (`blockedByServer`); `blockedByUser` is false, as Vireo has no per-user blocklists yet.
-pub async fn status(State(state): State<AppState>, params: Params) -> ApiResult<Response> {
+/// it (`blockedByServer`) and whether the caller blocked it (`blockedByUser`; false without a
+/// token).
+pub async fn status(
+    State(state): State<AppState>,
+    MaybeAuth(me): MaybeAuth,
+    params: Params,
+) -> ApiResult<Response> {
     let accounts: Vec<String> = params
         .all("accounts")
         .into_iter()
@@ -206,24 +316,33 @@ pub async fn status(State(state): State<AppState>, params: Params) -> ApiResult<
         // Read once for the whole query, not once per account asked about.
         let hidden = blocklist::hidden_accounts(&core)?;
         for handle in accounts {
-            let blocked = match blocklist::find_account(&core, &handle)? {
+            let found = blocklist::find_account(&core, &handle)?;
+            let blocked = match &found {
                 Some(BlockedAccount::Local(a)) => hidden.contains(&a.id),
                 Some(BlockedAccount::Remote(r)) => {
                     blocklist::is_actor_blocked(&core, &r.id, &r.host)?
                 }
                 None => false,
             };
+            let by_user = match (&me, &found) {
+                (Some(me), Some(account)) => blocklist::user_blocks(&core, me.id, account)?,
+                _ => false,
+            };
             by_account.insert(
                 handle,
-                json!({"blockedByServer": blocked, "blockedByUser": false}),
+                json!({"blockedByServer": blocked, "blockedByUser": by_user}),
             );
         }
         let mut by_host = Map::new();
         for host in hosts {
             let blocked = blocklist::is_host_blocked(&core, &host)?;
+            let by_user = match &me {
+                Some(me) => blocklist::user_blocks_host(&core, me.id, &host)?,
+                None => false,
+            };
             by_host.insert(
                 host,
-                json!({"blockedByServer": blocked, "blockedByUser": false}),
+                json!({"blockedByServer": blocked, "blockedByUser": by_user}),
             );
         }
         Ok(axum::Json(json!({"accounts": by_account, "hosts": by_host})).into_response())

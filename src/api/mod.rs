@@ -121,6 +121,22 @@ pub fn router() -> Router<AppState> {
             "/server/blocklist/accounts/{name}",
             delete(blocklist::unblock_account),
         )
+        .route(
+            "/users/me/blocklist/servers",
+            get(blocklist::my_servers).post(blocklist::my_block_server),
+        )
+        .route(
+            "/users/me/blocklist/servers/{host}",
+            delete(blocklist::my_unblock_server),
+        )
+        .route(
+            "/users/me/blocklist/accounts",
+            get(blocklist::my_accounts).post(blocklist::my_block_account),
+        )
+        .route(
+            "/users/me/blocklist/accounts/{name}",
+            delete(blocklist::my_unblock_account),
+        )
         .route("/blocklist/status", get(blocklist::status))
         .route("/server/followers/{handle}", delete(server_follows::remove))
         .route(

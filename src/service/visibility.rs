@@ -129,7 +129,8 @@ pub struct Reach {
     /// policy, so no video carries an automatic tag.
     pub nothing: bool,
     /// The accounts whose videos the list leaves out: those the instance blocked, unless a
-    /// moderator asks for them (`include` flag 4, PeerTube's `BLOCKED_OWNER`).
+    /// moderator asks for them (`include` flag 4, PeerTube's `BLOCKED_OWNER`), and those the
+    /// viewer blocked for itself.
     pub hidden_accounts: Vec<u64>,
 }
 
@@ -169,11 +170,15 @@ pub fn reach(core: &Core, viewer: Option<&User>, wanted: Wanted) -> Result<Reach
             hidden.then_some(false)
         }
     };
-    let hidden_accounts = if wanted.include & INCLUDE_BLOCKED_OWNER == 0 {
+    let mut hidden_accounts = if wanted.include & INCLUDE_BLOCKED_OWNER == 0 {
         super::blocklist::hidden_accounts(core)?
     } else {
         Vec::new()
     };
+    // What the viewer blocked for itself is left out of its lists whatever it asks.
+    if let Some(u) = viewer {
+        hidden_accounts.extend(super::blocklist::muted_accounts(core, u.id)?);
+    }
     Ok(Reach {
         privacy_one_of,
         listable_only: wanted.include & 1 == 0,

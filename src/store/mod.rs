@@ -164,6 +164,7 @@ fn create_tables(tx: &WriteTransaction) -> Result<()> {
     tx.open_table(FOLLOWING)?;
     tx.open_table(CHORES)?;
     tx.open_table(BLOCKLIST)?;
+    tx.open_table(USER_BLOCKS)?;
     tx.open_table(DELIVERY_HOSTS)?;
     tx.open_table(FOLLOWS_BY_ACTIVITY)?;
     tx.open_table(SEEN_ACTIVITIES)?;

@@ -38,6 +38,9 @@ pub const FOLLOWS_BY_ACTIVITY: TableDefinition<&str, (&str, &str)> =
 pub const FOLLOWING: TableDefinition<&str, &[u8]> = TableDefinition::new("following");
 /// `BlockTarget::key` (`host/…`, `account/…`, `actor/…`) → `Block`: the instance's blocklist.
 pub const BLOCKLIST: TableDefinition<&str, &[u8]> = TableDefinition::new("blocklist");
+/// (user id, `BlockTarget::key`) → `Block`: what each user blocked for itself ("my
+/// blocklist"): its lists leave those accounts' and servers' videos out.
+pub const USER_BLOCKS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("user_blocks");
 /// Chore id → `QueuedChore`: federation chores waiting for the worker (follows to find and
 /// send, answers and undos to build).
 pub const CHORES: TableDefinition<u64, &[u8]> = TableDefinition::new("federation_chores");

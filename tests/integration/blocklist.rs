@@ -224,3 +224,129 @@ fn a_blocked_server_is_neither_heard_nor_followed() {
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(b.get_json("/api/v1/server/following")["total"], 1);
 }
+
+/// Each user's own blocklist (`/api/v1/users/me/blocklist`): what alice blocks leaves her lists
+/// and search alone; the others, and the instance's lists, are unchanged.
+#[test]
+fn a_user_s_own_blocklist_hides_from_that_user_only() {
+    let dir = tempdir();
+    let s = Server::start(dir.path());
+    let root = s.root_token();
+    s.create_user(&root, "alice", "alice-password", 2);
+    let alice = crate::common::token_of(&s.login("alice", "alice-password"));
+    let uuid = crate::ladder::upload_named(&s, &root, "Root's own clip", crate::uploads::clip());
+    crate::uploads::wait_for_state(&s, &uuid, 1);
+    let total_for = |token: Option<&str>, path: &str| -> u64 {
+        let v = match token {
+            Some(t) => s.get_json_as(path, t),
+            None => s.get_json(path),
+        };
+        v["total"].as_u64().unwrap()
+    };
+    let mine = "/api/v1/users/me/blocklist/accounts";
+    let status = "/api/v1/blocklist/status?accounts=root&hosts=blocked.example";
+
+    // Alice blocks root's account: gone from her lists and search, nobody else's.
+    assert_eq!(total_for(Some(&alice), "/api/v1/videos"), 1);
+    let r = s.send_json(Method::POST, mine, &alice, &json!({"accountName": "root"}));
+    assert_eq!(r.status(), 204);
+    assert_eq!(total_for(Some(&alice), "/api/v1/videos"), 0);
+    assert_eq!(
+        total_for(Some(&alice), "/api/v1/search/videos?search=clip"),
+        0
+    );
+    assert_eq!(total_for(None, "/api/v1/videos"), 1);
+    assert_eq!(total_for(Some(&root), "/api/v1/videos"), 1);
+    // Listed as hers, by her; the instance's blocklist and root's own are empty.
+    let listed = s.get_json_as(mine, &alice);
+    assert_eq!(listed["total"], 1, "{listed}");
+    assert_eq!(listed["data"][0]["blockedAccount"]["name"], "root");
+    assert_eq!(listed["data"][0]["byAccount"]["name"], "alice");
+    assert_eq!(total_for(Some(&root), mine), 0);
+    assert_eq!(
+        total_for(Some(&root), "/api/v1/server/blocklist/accounts"),
+        0
+    );
+    // The status says who blocked it.
+    let st = s.get_json_as(status, &alice);
+    assert_eq!(st["accounts"]["root"]["blockedByUser"], true, "{st}");
+    assert_eq!(st["accounts"]["root"]["blockedByServer"], false);
+    assert_eq!(
+        s.get_json(status)["accounts"]["root"]["blockedByUser"],
+        false
+    );
+    // Twice, herself, nobody: refused.
+    let again = s.send_json(Method::POST, mine, &alice, &json!({"accountName": "root"}));
+    assert_error(again, 409, "conflict");
+    let herself = s.send_json(Method::POST, mine, &alice, &json!({"accountName": "alice"}));
+    assert_error(herself, 409, "conflict");
+    let nobody = s.send_json(
+        Method::POST,
+        mine,
+        &alice,
+        &json!({"accountName": "nobody"}),
+    );
+    assert_eq!(nobody.status(), 404);
+    let r = s
+        .post(mine)
+        .json(&json!({"accountName": "root"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // Unblocked: back in her lists.
+    let r = s
+        .delete(&format!("{mine}/root"))
+        .bearer_auth(&alice)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(total_for(Some(&alice), "/api/v1/videos"), 1);
+
+    // Servers: another one listed and undone; her own server refused.
+    let servers = "/api/v1/users/me/blocklist/servers";
+    let r = s.send_json(
+        Method::POST,
+        servers,
+        &alice,
+        &json!({"host": "blocked.example"}),
+    );
+    assert_eq!(r.status(), 204);
+    assert_eq!(
+        s.get_json_as(servers, &alice)["data"][0]["blockedServer"]["host"],
+        "blocked.example"
+    );
+    assert_eq!(
+        s.get_json_as(status, &alice)["hosts"]["blocked.example"]["blockedByUser"],
+        true
+    );
+    assert_eq!(
+        total_for(Some(&root), "/api/v1/server/blocklist/servers"),
+        0
+    );
+    let own = s.send_json(Method::POST, servers, &alice, &json!({"host": host(&s)}));
+    assert_error(own, 409, "conflict");
+    let bad = s.send_json(
+        Method::POST,
+        servers,
+        &alice,
+        &json!({"host": "not a host"}),
+    );
+    assert_error(bad, 400, "invalid_params");
+    let path = format!("{servers}/blocked.example");
+    assert_eq!(
+        s.delete(&path).bearer_auth(&alice).send().unwrap().status(),
+        204
+    );
+    assert_eq!(
+        s.delete(&path).bearer_auth(&alice).send().unwrap().status(),
+        404
+    );
+    // Kept across a restart.
+    let r = s.send_json(Method::POST, mine, &alice, &json!({"accountName": "root"}));
+    assert_eq!(r.status(), 204);
+    assert!(s.stop());
+    let s = Server::start(dir.path());
+    let alice = crate::common::token_of(&s.login("alice", "alice-password"));
+    assert_eq!(s.get_json_as("/api/v1/videos", &alice)["total"], 0);
+    assert_eq!(s.get_json("/api/v1/videos")["total"], 1);
+}

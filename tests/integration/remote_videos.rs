@@ -210,6 +210,26 @@ fn a_followed_instance_s_videos_are_listed_searched_shown_edited_and_dropped() {
     let r = b.get(&format!("/api/v1/videos/{late}")).send().unwrap();
     assert_eq!(r.status(), 404);
 
+    // B's root blocks server A for itself: A's videos leave its lists, not a visitor's.
+    let mine = "/api/v1/users/me/blocklist/servers";
+    let r = b.send_json(Method::POST, mine, &tb, &json!({"host": host_a}));
+    assert_eq!(r.status(), 204);
+    assert_eq!(
+        b.get_json_as("/api/v1/videos?isLocal=false", &tb)["total"],
+        0
+    );
+    assert_eq!(b.get_json("/api/v1/videos?isLocal=false")["total"], 1);
+    let r = b
+        .delete(&format!("{mine}/{host_a}"))
+        .bearer_auth(&tb)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(
+        b.get_json_as("/api/v1/videos?isLocal=false", &tb)["total"],
+        1
+    );
+
     // B's moderators block A's account: its videos go. Unblocked, A's next video comes again;
     // blocking the whole server takes that one.
     let block = |what: &str, body: Value| {

@@ -16,7 +16,7 @@ use crate::http::extract::blocking;
 use crate::http::hosts;
 use crate::model::account::Account;
 use crate::model::user::User;
-use crate::service::blocklist::{self, BlockPage, BlockedAccount};
+use crate::service::blocklist::{self, BlockPage, BlockedAccount, Scope};
 use crate::service::follows::{self, Decision, FollowQuery, FollowRow, FollowSort};
 use crate::service::{Core, following, rights};
 use crate::web::format;
@@ -98,8 +98,8 @@ fn lists(core: &Core, me: &User) -> ApiResult<FederationPage> {
     let local_host = core.config().public_host();
     let (_, following) = following::page(core, &q)?;
     let (_, followers) = follows::instance_followers_page(core, &q)?;
-    let (_, servers) = blocklist::hosts(core, me, page)?;
-    let (_, accounts) = blocklist::accounts(core, me, page)?;
+    let (_, servers) = blocklist::hosts(core, me, Scope::Instance, page)?;
+    let (_, accounts) = blocklist::accounts(core, me, Scope::Instance, page)?;
     Ok(FederationPage {
         chrome: Chrome::empty(),
         manages_follows: rights::can_manage_server_follows(me),
@@ -244,19 +244,19 @@ fn run(core: &Core, me: &User, action: &str, target: &str) -> ApiResult<&'static
             Ok("decided")
         }
         "block-server" => {
-            blocklist::block_host(core, me, &host()?)?;
+            blocklist::block_host(core, me, Scope::Instance, &host()?)?;
             Ok("blocked")
         }
         "unblock-server" => {
-            blocklist::unblock_host(core, me, &host()?)?;
+            blocklist::unblock_host(core, me, Scope::Instance, &host()?)?;
             Ok("unblocked")
         }
         "block-account" => {
-            blocklist::block_account(core, me, target)?;
+            blocklist::block_account(core, me, Scope::Instance, target)?;
             Ok("blocked")
         }
         "unblock-account" => {
-            blocklist::unblock_account(core, me, target)?;
+            blocklist::unblock_account(core, me, Scope::Instance, target)?;
             Ok("unblocked")
         }
         _ => Err(ApiError::bad_request("Unknown action")),
