@@ -115,10 +115,15 @@ fn jrd(actor: &Local, host: &str, urls: &Urls) -> Value {
         "aliases": [id, page],
         "links": [
             {"rel": "self", "type": ACTIVITY_JSON, "href": id},
-            {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": page}
+            {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": page},
+            {"rel": SUBSCRIBE_REL, "template": urls.absolute(&format!("{}?uri={{uri}}", urls::AUTHORIZE_INTERACTION))}
         ]
     })
 }
+
+/// The WebFinger link to where a user of this server follows a remote actor (the "remote
+/// follow" template, with `{uri}` for the actor), as Mastodon and PeerTube publish it.
+pub const SUBSCRIBE_REL: &str = "http://ostatus.org/schema/1.0/subscribe";
 
 /// The NodeInfo link to the instance actor, by which PeerTube finds whom to follow on a host.
 pub const APPLICATION_REL: &str = "https://www.w3.org/ns/activitystreams#Application";

@@ -21,6 +21,7 @@ pub mod fuzz;
 pub mod inbox;
 pub mod ingest;
 pub mod negotiate;
+pub mod remote_follow;
 pub mod resolve;
 pub mod signatures;
 pub mod video_object;
@@ -91,4 +92,5 @@ pub fn router() -> Router<AppState> {
             get(collections::channel_collection),
         )
         .route("/videos/watch/{id}/{which}", get(videos::collection))
+        .route(urls::REMOTE_FOLLOW, get(remote_follow::remote_follow))
 }

@@ -10,7 +10,7 @@
 use serde_json::Value;
 
 use super::client::{self, FetchError};
-use super::discovery::APPLICATION_REL;
+use super::discovery::{APPLICATION_REL, SUBSCRIBE_REL};
 use crate::config::Config;
 
 /// The name of a PeerTube instance's actor, which WebFinger finds on every PeerTube host.
@@ -27,6 +27,8 @@ pub enum ResolveError {
     BadHost(String),
     #[error("{0} names no ActivityPub actor")]
     NoActor(String),
+    #[error("{0}'s server offers no remote follow")]
+    NoRemoteFollow(String),
 }
 
 /// The URL of the actor to follow: `name@host`'s, or `host`'s instance actor.
@@ -80,6 +82,35 @@ async fn webfinger(config: &Config, host: &str, name: &str) -> Result<url::Url, 
             })
     })
     .ok_or(ResolveError::NoActor(handle))
+}
+
+/// Where the user `name@host` follows a remote actor: its server's "remote follow" template
+/// (WebFinger's subscribe link, `{uri}` standing for the actor), filled in with `actor`.
+pub async fn remote_follow_url(
+    config: &Config,
+    host: &str,
+    name: &str,
+    actor: &str,
+) -> Result<url::Url, ResolveError> {
+    let handle = format!("{name}@{host}");
+    let mut url = on_host(config, host, "/.well-known/webfinger")?;
+    url.query_pairs_mut()
+        .append_pair("resource", &format!("acct:{handle}"));
+    let doc = client::get_json_as(config, &url, Default::default(), ACCEPT_JRD).await?;
+    let template = doc["links"]
+        .as_array()
+        .and_then(|links| links.iter().find(|l| l["rel"] == SUBSCRIBE_REL))
+        .and_then(|l| l["template"].as_str())
+        .filter(|t| t.contains("{uri}"))
+        .ok_or_else(|| ResolveError::NoRemoteFollow(handle.clone()))?;
+    let encoded: String = url::form_urlencoded::byte_serialize(actor.as_bytes()).collect();
+    let filled = url::Url::parse(&template.replace("{uri}", &encoded))
+        .map_err(|_| ResolveError::NoRemoteFollow(handle.clone()))?;
+    // The browser is sent there: only to a web page, never `javascript:` or the like.
+    match filled.scheme() {
+        "http" | "https" => Ok(filled),
+        _ => Err(ResolveError::NoRemoteFollow(handle)),
+    }
 }
 
 /// The `href` of the first link of `doc` that `wanted` picks, as an http(s) URL.

@@ -64,6 +64,11 @@ pub const SHARED_INBOX: &str = "/inbox";
 
 /// The web UI's page about the instance (the instance actor's profile page).
 pub const INSTANCE_PAGE: &str = "/about/instance";
+/// "Follow from your server": a visitor names its account, and is sent to its own server.
+pub const REMOTE_FOLLOW: &str = "/remote-follow";
+/// Where a user of this server confirms following a remote actor (the WebFinger subscribe
+/// template's page).
+pub const AUTHORIZE_INTERACTION: &str = "/authorize_interaction";
 
 /// The web UI's account page.
 pub fn account_page(name: &str) -> String {

@@ -25,8 +25,8 @@ use crate::http::AppState;
 /// Every page route, and the assets.
 pub fn router() -> Router<AppState> {
     use pages::{
-        about, account, actors, admin, browse, federation, feeds, library, login, oembed, search,
-        settings, upload, watch,
+        about, account, actors, admin, browse, federation, feeds, interaction, library, login,
+        oembed, search, settings, upload, watch,
     };
     let pages = Router::new()
         .route("/", get(browse::home))
@@ -67,6 +67,10 @@ pub fn router() -> Router<AppState> {
         .route("/a/{name}", get(actors::account))
         .route("/a/{name}/videos", get(actors::account))
         .route("/accounts/{name}", get(actors::account))
+        .route(
+            crate::service::urls::AUTHORIZE_INTERACTION,
+            get(interaction::authorize),
+        )
         .route("/login", get(login::show).post(login::submit))
         .route("/logout", axum::routing::post(login::logout))
         .route("/signup", get(login::signup).post(login::signup_submit))

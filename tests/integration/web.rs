@@ -1232,3 +1232,78 @@ fn the_federation_page_follows_answers_and_blocks() {
     }
     assert!(html(mo.get("/admin/federation"), 200).contains("Nothing is blocked."));
 }
+
+fn location(r: &Response) -> String {
+    r.headers()[header::LOCATION].to_str().unwrap().to_owned()
+}
+
+/// "Follow from your server" between two real servers: a visitor of A's channel page names its
+/// account on B; A finds B's remote-follow page by WebFinger and sends the browser there; B's
+/// administrator, logged in, confirms, and B follows A's channel. Bad handles and unreachable
+/// servers send the visitor back to the page, told why.
+#[test]
+fn follow_from_your_server_goes_from_the_channel_page_to_the_follower_s_server() {
+    let lab = [("VIREO_FEDERATION__ALLOW_PRIVATE_ADDRESSES", "true")];
+    let (da, db) = (tempdir(), tempdir());
+    let a = Server::start_with(da.path(), &lab);
+    let b = Server::start_with(db.path(), &lab);
+    let host_a = a.url.trim_start_matches("http://").to_owned();
+    let host_b = b.url.trim_start_matches("http://").to_owned();
+    let tb = b.root_token();
+    b.create_user(&tb, "carol", "carolpassword", 2);
+
+    // The form on A's channel and account pages.
+    let mut visitor = Visitor::new(&a);
+    let page = html(visitor.get("/c/root_channel"), 200);
+    assert!(page.contains("Follow from your server"), "{page}");
+    assert!(html(visitor.get("/a/root"), 200).contains("Follow from your server"));
+    // A bad handle, an unreachable server, an unknown actor.
+    let r = visitor.get("/remote-follow?actor=root_channel&account=nonsense");
+    assert_eq!(r.status(), 303);
+    let back = location(&r);
+    assert_eq!(back, "/c/root_channel?follow_error=handle");
+    assert!(html(visitor.get(&back), 200).contains("Give your account as name@server"));
+    let r = visitor.get("/remote-follow?actor=root_channel&account=someone@127.0.0.1:1");
+    assert_eq!(location(&r), "/c/root_channel?follow_error=unreachable");
+    let r = visitor.get(&format!(
+        "/remote-follow?actor=nobody&account=root@{host_b}"
+    ));
+    assert_eq!(r.status(), 404);
+
+    // root@B: sent to B's page, with A's channel.
+    let r = visitor.get(&format!(
+        "/remote-follow?actor=root_channel&account=root@{host_b}"
+    ));
+    assert_eq!(r.status(), 303);
+    let to = location(&r);
+    let channel = format!("{}/video-channels/root_channel", a.url);
+    let encoded: String = url::form_urlencoded::byte_serialize(channel.as_bytes()).collect();
+    assert_eq!(to, format!("{}/authorize_interaction?uri={encoded}", b.url));
+    let path = to.strip_prefix(&b.url).unwrap().to_owned();
+
+    // On B: log in first; a user is told whom to ask; the administrator follows.
+    let mut root_b = Visitor::new(&b);
+    assert_eq!(root_b.get(&path).status(), 303);
+    let mut carol = Visitor::new(&b);
+    carol.log_in("carol", "carolpassword");
+    assert!(html(carol.get(&path), 200).contains("Ask one to follow"));
+    root_b.log_in("root", ROOT_PASSWORD);
+    let handle = format!("root_channel@{host_a}");
+    let page = html(root_b.get(&path), 200);
+    assert!(page.contains(&format!("Follow {handle}")), "{page}");
+    let csrf = root_b.csrf();
+    let r = root_b.post_form(
+        "/admin/federation",
+        &[("csrf", &csrf), ("action", "follow"), ("target", &handle)],
+    );
+    assert_eq!(r.status(), 303);
+    crate::common::wait_for(&b, "/api/v1/server/following", |v| {
+        v["data"][0]["following"]["name"] == "root_channel" && v["data"][0]["state"] == "accepted"
+    });
+    // A address that names nothing to follow is said so.
+    let page = html(
+        root_b.get("/authorize_interaction?uri=javascript%3Aalert(1)"),
+        200,
+    );
+    assert!(page.contains("Vireo cannot follow"));
+}

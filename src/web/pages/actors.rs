@@ -23,6 +23,26 @@ const PER_PAGE: usize = 24;
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {
     page: Option<String>,
+    /// Why "Follow from your server" did not go on (`/remote-follow` sends the visitor back).
+    follow_error: Option<String>,
+}
+
+/// The "Follow from your server" form of a local channel or account.
+struct RemoteFollow {
+    action: &'static str,
+    /// The local actor's handle, the form's hidden field.
+    actor: String,
+    error: Option<&'static str>,
+}
+
+/// What a `follow_error` code says.
+fn follow_error(code: Option<&str>) -> Option<&'static str> {
+    Some(match code? {
+        "handle" => "Give your account as name@server, for example alice@mastodon.example.",
+        "blocked" => "This server does not talk to that server.",
+        "none" => "Your server offers no remote follow: search for this handle there instead.",
+        _ => "Your server could not be reached: search for this handle there instead.",
+    })
 }
 
 /// A link to another actor (a channel's owner, an account's channels).
@@ -47,6 +67,7 @@ struct ActorPage {
     here: String,
     /// This actor's feed.
     feed: String,
+    remote_follow: Option<RemoteFollow>,
 }
 
 /// Which actor a page shows.
@@ -66,6 +87,8 @@ struct Who {
     /// The page's path and its feed's.
     here: String,
     feed: String,
+    /// A local actor's name (remote ones are followed on their own server).
+    local_name: Option<String>,
 }
 
 /// Find the actor, narrowing `query` to its videos.
@@ -88,6 +111,7 @@ fn who(core: &Core, whose: &Whose, query: &mut VideoQuery) -> ApiResult<Who> {
                 }],
                 here: urls::channel_page(&c.handle()),
                 feed: format!("/feeds/videos.xml?videoChannelName={}", c.handle()),
+                local_name: c.host.is_none().then(|| c.name.clone()),
             }
         }
         Whose::Account(name) => {
@@ -109,6 +133,7 @@ fn who(core: &Core, whose: &Whose, query: &mut VideoQuery) -> ApiResult<Who> {
                 related,
                 here: urls::account_page(&a.handle()),
                 feed: format!("/feeds/videos.xml?accountName={}", a.handle()),
+                local_name: a.host.is_none().then(|| a.name.clone()),
             }
         }
     })
@@ -121,6 +146,7 @@ async fn show(
     q: PageQuery,
 ) -> Result<Response, PageError> {
     let page = cards::page_number(q.page.as_deref());
+    let error = follow_error(q.follow_error.as_deref());
     let core = state.core.clone();
     let viewer = visitor.user.clone();
     let mut t = blocking(move || {
@@ -149,6 +175,11 @@ async fn show(
             pager: cards::pager(page, PER_PAGE, total, move |n| format!("{here}?page={n}")),
             here: who.here,
             feed: who.feed,
+            remote_follow: who.local_name.map(|actor| RemoteFollow {
+                action: urls::REMOTE_FOLLOW,
+                actor,
+                error,
+            }),
         })
     })
     .await?;

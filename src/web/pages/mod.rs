@@ -7,6 +7,7 @@ pub mod admin;
 pub mod browse;
 pub mod federation;
 pub mod feeds;
+pub mod interaction;
 pub mod library;
 pub mod login;
 pub mod oembed;
