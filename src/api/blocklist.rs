@@ -74,17 +74,8 @@ fn blocker(core: &Core, scope: Scope, me: &User) -> ApiResult<Value> {
     }
 }
 
-/// `GET /api/v1/server/blocklist/servers`.
-pub async fn servers(state: State<AppState>, me: Auth, params: Params) -> ApiResult<Response> {
-    list_servers(state, me, params, false).await
-}
-
-/// `GET /api/v1/users/me/blocklist/servers`.
-pub async fn my_servers(state: State<AppState>, me: Auth, params: Params) -> ApiResult<Response> {
-    list_servers(state, me, params, true).await
-}
-
-async fn list_servers(
+/// `GET /api/v1/server/blocklist/servers`, or with `mine` `/api/v1/users/me/blocklist/servers`.
+pub async fn servers(
     State(state): State<AppState>,
     Auth(me): Auth,
     params: Params,
@@ -111,17 +102,8 @@ async fn list_servers(
     .await
 }
 
-/// `GET /api/v1/server/blocklist/accounts`.
-pub async fn accounts(state: State<AppState>, me: Auth, params: Params) -> ApiResult<Response> {
-    list_accounts(state, me, params, false).await
-}
-
-/// `GET /api/v1/users/me/blocklist/accounts`.
-pub async fn my_accounts(state: State<AppState>, me: Auth, params: Params) -> ApiResult<Response> {
-    list_accounts(state, me, params, true).await
-}
-
-async fn list_accounts(
+/// `GET /api/v1/server/blocklist/accounts`, or with `mine` `/api/v1/users/me/blocklist/accounts`.
+pub async fn accounts(
     State(state): State<AppState>,
     Auth(me): Auth,
     params: Params,
@@ -180,103 +162,57 @@ fn path_host(host: &str) -> ApiResult<String> {
         .ok_or_else(|| ApiError::invalid_param("params", "host", "Should have a valid host"))
 }
 
-/// `POST /api/v1/server/blocklist/servers` `{"host": …}`.
+/// `POST /api/v1/server/blocklist/servers` `{"host": …}` (with `mine`, `/users/me/blocklist`).
 pub async fn block_server(
     State(state): State<AppState>,
     Auth(me): Auth,
     ApiJson(body): ApiJson<Value>,
+    mine: bool,
 ) -> ApiResult<Response> {
     let host = body_host(&body)?;
-    change(state, me, false, move |core, me, scope| {
+    change(state, me, mine, move |core, me, scope| {
         blocklist::block_host(core, me, scope, &host)
     })
     .await
 }
 
-/// `POST /api/v1/users/me/blocklist/servers` `{"host": …}`.
-pub async fn my_block_server(
-    State(state): State<AppState>,
-    Auth(me): Auth,
-    ApiJson(body): ApiJson<Value>,
-) -> ApiResult<Response> {
-    let host = body_host(&body)?;
-    change(state, me, true, move |core, me, scope| {
-        blocklist::block_host(core, me, scope, &host)
-    })
-    .await
-}
-
-/// `DELETE /api/v1/server/blocklist/servers/{host}`.
+/// `DELETE /api/v1/server/blocklist/servers/{host}` (with `mine`, `/users/me/blocklist`).
 pub async fn unblock_server(
     State(state): State<AppState>,
     Auth(me): Auth,
     Path(host): Path<String>,
+    mine: bool,
 ) -> ApiResult<Response> {
     let host = path_host(&host)?;
-    change(state, me, false, move |core, me, scope| {
+    change(state, me, mine, move |core, me, scope| {
         blocklist::unblock_host(core, me, scope, &host)
     })
     .await
 }
 
-/// `DELETE /api/v1/users/me/blocklist/servers/{host}`.
-pub async fn my_unblock_server(
-    State(state): State<AppState>,
-    Auth(me): Auth,
-    Path(host): Path<String>,
-) -> ApiResult<Response> {
-    let host = path_host(&host)?;
-    change(state, me, true, move |core, me, scope| {
-        blocklist::unblock_host(core, me, scope, &host)
-    })
-    .await
-}
-
-/// `POST /api/v1/server/blocklist/accounts` `{"accountName": "name@host"}`.
+/// `POST /api/v1/server/blocklist/accounts` `{"accountName": "name@host"}` (with `mine`,
+/// `/users/me/blocklist`).
 pub async fn block_account(
     State(state): State<AppState>,
     Auth(me): Auth,
     ApiJson(body): ApiJson<Value>,
+    mine: bool,
 ) -> ApiResult<Response> {
     let handle = field(&body, "accountName")?;
-    change(state, me, false, move |core, me, scope| {
+    change(state, me, mine, move |core, me, scope| {
         blocklist::block_account(core, me, scope, &handle)
     })
     .await
 }
 
-/// `POST /api/v1/users/me/blocklist/accounts` `{"accountName": "name@host"}`.
-pub async fn my_block_account(
-    State(state): State<AppState>,
-    Auth(me): Auth,
-    ApiJson(body): ApiJson<Value>,
-) -> ApiResult<Response> {
-    let handle = field(&body, "accountName")?;
-    change(state, me, true, move |core, me, scope| {
-        blocklist::block_account(core, me, scope, &handle)
-    })
-    .await
-}
-
-/// `DELETE /api/v1/server/blocklist/accounts/{accountName}`.
+/// `DELETE /api/v1/server/blocklist/accounts/{accountName}` (with `mine`, `/users/me/blocklist`).
 pub async fn unblock_account(
     State(state): State<AppState>,
     Auth(me): Auth,
     Path(handle): Path<String>,
+    mine: bool,
 ) -> ApiResult<Response> {
-    change(state, me, false, move |core, me, scope| {
-        blocklist::unblock_account(core, me, scope, &handle)
-    })
-    .await
-}
-
-/// `DELETE /api/v1/users/me/blocklist/accounts/{accountName}`.
-pub async fn my_unblock_account(
-    State(state): State<AppState>,
-    Auth(me): Auth,
-    Path(handle): Path<String>,
-) -> ApiResult<Response> {
-    change(state, me, true, move |core, me, scope| {
+    change(state, me, mine, move |core, me, scope| {
         blocklist::unblock_account(core, me, scope, &handle)
     })
     .await

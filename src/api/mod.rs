@@ -107,35 +107,39 @@ pub fn router() -> Router<AppState> {
         .route("/server/followers", get(server_follows::followers_list))
         .route(
             "/server/blocklist/servers",
-            get(blocklist::servers).post(blocklist::block_server),
+            get(|s, a, p| blocklist::servers(s, a, p, false))
+                .post(|s, a, b| blocklist::block_server(s, a, b, false)),
         )
         .route(
             "/server/blocklist/servers/{host}",
-            delete(blocklist::unblock_server),
+            delete(|s, a, h| blocklist::unblock_server(s, a, h, false)),
         )
         .route(
             "/server/blocklist/accounts",
-            get(blocklist::accounts).post(blocklist::block_account),
+            get(|s, a, p| blocklist::accounts(s, a, p, false))
+                .post(|s, a, b| blocklist::block_account(s, a, b, false)),
         )
         .route(
             "/server/blocklist/accounts/{name}",
-            delete(blocklist::unblock_account),
+            delete(|s, a, n| blocklist::unblock_account(s, a, n, false)),
         )
         .route(
             "/users/me/blocklist/servers",
-            get(blocklist::my_servers).post(blocklist::my_block_server),
+            get(|s, a, p| blocklist::servers(s, a, p, true))
+                .post(|s, a, b| blocklist::block_server(s, a, b, true)),
         )
         .route(
             "/users/me/blocklist/servers/{host}",
-            delete(blocklist::my_unblock_server),
+            delete(|s, a, h| blocklist::unblock_server(s, a, h, true)),
         )
         .route(
             "/users/me/blocklist/accounts",
-            get(blocklist::my_accounts).post(blocklist::my_block_account),
+            get(|s, a, p| blocklist::accounts(s, a, p, true))
+                .post(|s, a, b| blocklist::block_account(s, a, b, true)),
         )
         .route(
             "/users/me/blocklist/accounts/{name}",
-            delete(blocklist::my_unblock_account),
+            delete(|s, a, n| blocklist::unblock_account(s, a, n, true)),
         )
         .route("/blocklist/status", get(blocklist::status))
         .route("/server/followers/{handle}", delete(server_follows::remove))
