@@ -181,6 +181,7 @@ pub struct Federation {
     pub delivery_first_retry_secs: u64,
     pub instance_followers: bool,
     pub followers_manual_approval: bool,
+    pub remote_refresh_secs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -289,6 +290,8 @@ impl Default for Config {
                 delivery_first_retry_secs: 30,
                 instance_followers: true,
                 followers_manual_approval: false,
+                // PeerTube refreshes a remote video seen after two days.
+                remote_refresh_secs: 2 * 24 * 3600,
             },
             log: Log {
                 format: LogFormat::Pretty,
@@ -615,6 +618,10 @@ pub const DOCS: &[(&str, &str)] = &[
         "Let other instances follow this instance (PeerTube's followers.instance.enabled); off, their follows are rejected. Follows of accounts and channels are always accepted.",
     ),
     (
+        "federation.remote_refresh_secs",
+        "A remote video shown this long after it was last fetched is fetched again from its origin (an edit or deletion it did not send is caught up).",
+    ),
+    (
         "federation.followers_manual_approval",
         "Hold other instances' follows of this instance until an administrator accepts them (PeerTube's followers.instance.manualApproval). Follows of accounts and channels are always accepted.",
     ),
@@ -787,6 +794,7 @@ impl Config {
             || f.delivery_concurrency == 0
             || f.delivery_give_up_hours == 0
             || f.delivery_first_retry_secs == 0
+            || f.remote_refresh_secs == 0
         {
             return Err(ConfigError::Invalid(
                 "federation: the byte limits must be at least 1024, the others above 0".into(),

@@ -21,7 +21,9 @@ use crate::model::vocab;
 use crate::service::catalog::{Filter, SortKey};
 use crate::service::listing::{self, VideoQuery};
 use crate::service::search::Found;
-use crate::service::{Core, file_facts, images, manage, processing, urls, videos, visibility};
+use crate::service::{
+    Core, file_facts, images, manage, processing, remote_videos, urls, videos, visibility,
+};
 
 /// Run a list query and render the page as JSON, loading each channel and account once.
 pub(super) fn render_list(core: &Core, q: VideoQuery) -> ApiResult<Bytes> {
@@ -152,6 +154,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let o = visibility::load_visible(&state.core, &id, viewer.as_ref())?;
+    remote_videos::refresh_if_stale(&state.core, &o.video, crate::model::now_ms())?;
     let ctx = Ctx::new(&state.core.config());
     let files = videos::files_of(&state.core, o.video.id)?;
     let (v, a, c) = (&o.video, &o.account, &o.channel);

@@ -263,6 +263,41 @@ fn owners(tx: &impl Tx, v: &Video) -> Result<Option<(Channel, Account)>> {
     }
 }
 
+/// Someone looks at `v` (its page, its API details): a remote video last fetched longer ago
+/// than `federation.remote_refresh_secs` is fetched again from its origin (an `Ingest` chore),
+/// as PeerTube refreshes what it shows, so an edit or a deletion the origin never sent is
+/// caught up. Marked fetched now, so the next look does not queue another. Whether queued.
+pub fn refresh_if_stale(core: &Core, v: &Video, now_ms: i64) -> Result<bool> {
+    let after_ms = i64::try_from(core.config().federation.remote_refresh_secs)
+        .unwrap_or(i64::MAX)
+        .saturating_mul(1000);
+    let stale = |v: &Video| {
+        v.remote
+            .as_ref()
+            .is_some_and(|r| now_ms.saturating_sub(r.fetched_at_ms) >= after_ms)
+    };
+    if !stale(v) {
+        return Ok(false);
+    }
+    let queued = core.store.write(|tx| {
+        let Some(mut current) = videos::get(tx, v.id)?.filter(|c| stale(c)) else {
+            return Ok(false);
+        };
+        let Some(remote) = current.remote.as_mut() else {
+            return Ok(false);
+        };
+        remote.fetched_at_ms = now_ms;
+        let url = remote.url.clone();
+        records::put(tx, tables::VIDEOS, current.id, &current)?;
+        chores::enqueue(tx, Chore::Ingest { url, via: None }, now_ms)?;
+        Ok::<_, ServiceError>(true)
+    })?;
+    if queued {
+        core.deliveries_wake.notify_one();
+    }
+    Ok(queued)
+}
+
 /// The video at `url` is gone from its origin (404, 410): gone from here too.
 pub fn gone(core: &Core, url: &str) -> Result<()> {
     match by_url(core, url)? {

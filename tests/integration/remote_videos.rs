@@ -274,3 +274,51 @@ fn a_followed_instance_s_videos_are_listed_searched_shown_edited_and_dropped() {
     std::thread::sleep(std::time::Duration::from_secs(1));
     assert!(remote_names(&b).is_empty());
 }
+
+/// A remote video shown longer than `federation.remote_refresh_secs` after it was fetched is
+/// fetched again from its origin: an edit and a deletion the origin never sent (its federation
+/// off meanwhile) are caught up.
+#[test]
+fn a_stale_remote_video_is_fetched_again_when_shown() {
+    let (da, db) = (tempdir(), tempdir());
+    let a = Server::start_with(da.path(), &[LAB]);
+    let refresh = ("VIREO_FEDERATION__REMOTE_REFRESH_SECS", "2");
+    let b = Server::start_with(db.path(), &[LAB, refresh]);
+    let (ta, tb) = (a.root_token(), b.root_token());
+    let uuid = upload_named(&a, &ta, "As first fetched", clip());
+    wait_for_state(&a, &uuid, 1);
+    let follow = json!({"hosts": [host(&a)]});
+    let r = b.send_json(Method::POST, "/api/v1/server/following", &tb, &follow);
+    assert_eq!(r.status(), 204);
+    wait_for(&b, "/api/v1/videos?isLocal=false", |v| v["total"] == 1);
+
+    // A, its federation off (same address), renames the video: B is not told.
+    let port = a.port();
+    assert!(a.stop());
+    let quiet = [LAB, ("VIREO_FEDERATION__ENABLED", "false")];
+    let a = Server::start_at(da.path(), port, &quiet);
+    let ta = a.root_token();
+    let path = format!("/api/v1/videos/{uuid}");
+    let r = a.send_json(
+        Method::PUT,
+        &path,
+        &ta,
+        &json!({"name": "Renamed in silence"}),
+    );
+    assert_eq!(r.status(), 204);
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    // Shown on B once it is stale: fetched again, the new name comes.
+    assert_eq!(b.get_json(&path)["name"], "As first fetched");
+    wait_for(&b, &path, |v| v["name"] == "Renamed in silence");
+
+    // Deleted in silence: gone from B once shown stale.
+    let r = a.delete(&path).bearer_auth(&ta).send().unwrap();
+    assert_eq!(r.status(), 204);
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while b.get(&path).send().unwrap().status() != 404 {
+        assert!(std::time::Instant::now() < deadline, "never dropped");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(b.get_json("/api/v1/videos?isLocal=false")["total"], 0);
+}

@@ -1243,12 +1243,11 @@ fn location(r: &Response) -> String {
 /// servers send the visitor back to the page, told why.
 #[test]
 fn follow_from_your_server_goes_from_the_channel_page_to_the_follower_s_server() {
-    let lab = [("VIREO_FEDERATION__ALLOW_PRIVATE_ADDRESSES", "true")];
+    use crate::common::{LAB, host};
     let (da, db) = (tempdir(), tempdir());
-    let a = Server::start_with(da.path(), &lab);
-    let b = Server::start_with(db.path(), &lab);
-    let host_a = a.url.trim_start_matches("http://").to_owned();
-    let host_b = b.url.trim_start_matches("http://").to_owned();
+    let a = Server::start_with(da.path(), &[LAB]);
+    let b = Server::start_with(db.path(), &[LAB]);
+    let (host_a, host_b) = (host(&a), host(&b));
     let tb = b.root_token();
     b.create_user(&tb, "carol", "carolpassword", 2);
 

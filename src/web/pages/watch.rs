@@ -14,7 +14,9 @@ use crate::http::query;
 use crate::model::federation::RateKind;
 use crate::model::video::{Privacy, RemoteVideo, Video, VideoState};
 use crate::service::urls::{self, Urls};
-use crate::service::{ServiceError, listing, media_files, rates, videos, visibility};
+use crate::service::{
+    ServiceError, listing, media_files, rates, remote_videos, videos, visibility,
+};
 use crate::web::cards::{self, Card};
 use crate::web::headers::allowing_media_from;
 use crate::web::page::{CSP, Chrome, EMBED_CSP, PageError, respond_with};
@@ -129,6 +131,7 @@ async fn load(state: &AppState, visitor: &Visitor, id: String) -> Result<Loaded,
             found => found?,
         };
         let files = videos::files_of(&core, o.video.id)?;
+        remote_videos::refresh_if_stale(&core, &o.video, crate::model::now_ms())?;
         let rated = match &viewer {
             Some(me) => rates::rating_of(&core, me, &o.video.uuid.to_string())?.1,
             None => None,
