@@ -210,31 +210,6 @@ pub fn of_account(
     Ok(found)
 }
 
-/// Forget every rate of video `video_id`, inside the transaction that deletes it.
-pub(crate) fn forget_video(tx: &WriteTransaction, video_id: u64) -> Result<()> {
-    let doomed: Vec<(String, String)> = {
-        let table = tx.open_table(tables::VIDEO_RATES)?;
-        let mut doomed = Vec::new();
-        for entry in table.range((video_id, "")..(video_id.saturating_add(1), ""))? {
-            let (k, v) = entry?;
-            let rate: Rate = codec::decode(v.value())?;
-            doomed.push((k.value().1.to_owned(), rate.activity_id));
-        }
-        doomed
-    };
-    for (rater, activity) in doomed {
-        tx.open_table(tables::VIDEO_RATES)?
-            .remove((video_id, rater.as_str()))?;
-        tx.open_table(tables::RATES_BY_ACTIVITY)?
-            .remove(activity.as_str())?;
-        if let Some(ActorRef::Account(account)) = actors::parse_slot(&rater) {
-            tx.open_table(tables::ACCOUNT_RATES)?
-                .remove((account, video_id))?;
-        }
-    }
-    Ok(())
-}
-
 /// Take back every rate account `account_id` gave, inside the transaction that deletes it:
 /// the videos' counters drop. Returns the catalogue changes.
 pub(crate) fn forget_account(tx: &WriteTransaction, account_id: u64) -> Result<Vec<Change>> {

@@ -397,7 +397,7 @@ fn delete_in(tx: &WriteTransaction, v: &Video) -> Result<()> {
         outbox::video_changed(tx, true, v, true, account, now_ms())?;
     }
     records::remove(tx, tables::VIDEOS, v.id)?;
-    super::rates::forget_video(tx, v.id)?;
+    forget_rates(tx, v.id)?;
     tx.open_table(tables::VIDEOS_BY_UUID)?
         .remove(v.uuid.as_u128())?;
     if let Some(remote) = &v.remote {
@@ -406,6 +406,35 @@ fn delete_in(tx: &WriteTransaction, v: &Video) -> Result<()> {
     }
     jobs::enqueue(tx, JobKind::RemoveVideoFiles { uuid: v.uuid }, now_ms())?;
     indexing::enqueue_indexing(tx, vec![v.id])?;
+    Ok(())
+}
+
+/// Forget every rate of video `video_id`, inside the transaction that deletes it. Here rather
+/// than in `rates`, which reads videos (and checks who may see them): the deletion of a video
+/// owns the removal of what hangs off it.
+fn forget_rates(tx: &WriteTransaction, video_id: u64) -> Result<()> {
+    let doomed: Vec<(String, String)> = {
+        let table = tx.open_table(tables::VIDEO_RATES)?;
+        let mut doomed = Vec::new();
+        for entry in table.range((video_id, "")..(video_id.saturating_add(1), ""))? {
+            let (k, v) = entry?;
+            let rate: crate::model::federation::Rate = crate::store::codec::decode(v.value())?;
+            doomed.push((k.value().1.to_owned(), rate.activity_id));
+        }
+        doomed
+    };
+    for (rater, activity) in doomed {
+        tx.open_table(tables::VIDEO_RATES)?
+            .remove((video_id, rater.as_str()))?;
+        tx.open_table(tables::RATES_BY_ACTIVITY)?
+            .remove(activity.as_str())?;
+        if let Some(crate::model::account::ActorRef::Account(account)) =
+            super::actors::parse_slot(&rater)
+        {
+            tx.open_table(tables::ACCOUNT_RATES)?
+                .remove((account, video_id))?;
+        }
+    }
     Ok(())
 }
 
