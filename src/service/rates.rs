@@ -167,9 +167,14 @@ pub fn rate_as(
 /// `me`'s rate of the video `key` names: its id, and the rate (`None`: none).
 pub fn rating_of(core: &Core, me: &User, key: &str) -> Result<(u64, Option<RateKind>)> {
     let video_id = visibility::load_visible(core, key, Some(me))?.video.id;
+    Ok((video_id, rate_of(core, me, video_id)?))
+}
+
+/// `me`'s rate of video `video_id`, which the caller already found `me` may see (the watch
+/// page, which has loaded it).
+pub fn rate_of(core: &Core, me: &User, video_id: u64) -> Result<Option<RateKind>> {
     let rater = actors::slot(ActorRef::Account(me.account_id));
-    let rate = stored(&core.store.read()?, video_id, &rater)?;
-    Ok((video_id, rate.map(|r| r.kind)))
+    Ok(stored(&core.store.read()?, video_id, &rater)?.map(|r| r.kind))
 }
 
 /// The videos the account `handle` rated (only `kind` when given), most recent first

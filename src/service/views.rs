@@ -82,10 +82,7 @@ struct Sent {
 impl Sent {
     /// Whether video `id`'s new count goes out now; if not, it is owed for a later flush.
     fn turn(&mut self, id: u64, now: Instant) -> bool {
-        let due = self
-            .at
-            .get(&id)
-            .is_none_or(|at| now.duration_since(*at) >= VIEWS_UPDATE_EVERY);
+        let due = self.is_due(id, now);
         if due {
             self.at.insert(id, now);
             self.owed.remove(&id);
@@ -99,13 +96,16 @@ impl Sent {
     fn due(&self, now: Instant) -> Vec<u64> {
         self.owed
             .iter()
-            .filter(|id| {
-                self.at
-                    .get(id)
-                    .is_none_or(|at| now.duration_since(*at) >= VIEWS_UPDATE_EVERY)
-            })
             .copied()
+            .filter(|id| self.is_due(*id, now))
             .collect()
+    }
+
+    /// Whether video `id` has had no turn within the last `VIEWS_UPDATE_EVERY`.
+    fn is_due(&self, id: u64, now: Instant) -> bool {
+        self.at
+            .get(&id)
+            .is_none_or(|at| now.duration_since(*at) >= VIEWS_UPDATE_EVERY)
     }
 
     /// Forget turns long past (their videos' next views go out at once anyway).

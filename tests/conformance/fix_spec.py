@@ -157,19 +157,24 @@ def drop_hostname_format_on_hosts(spec):
 # --- response shapes ----------------------------------------------------------------------------------
 
 
+def _page_of(item_ref):
+    """PeerTube's list envelope (getFormattedObjects): `{"total": n, "data": [item]}`."""
+    return {
+        "type": "object",
+        "properties": {
+            "total": {"type": "integer", "example": 1},
+            "data": {"type": "array", "items": {"$ref": item_ref}},
+        },
+    }
+
+
 def users_list_is_a_page(spec):
     """SOURCE.md: "`GET /users` is `{total, data}` (declared as an array)".
 
     PeerTube answers the admin user list with getFormattedObjects: `{"total": n, "data": [User]}`."""
     content = json_200_schema(spec, "get", "/api/v1/users")
     expect(content["schema"].get("type") == "array", "GET /users is no longer declared as an array")
-    content["schema"] = {
-        "type": "object",
-        "properties": {
-            "total": {"type": "integer", "example": 1},
-            "data": {"type": "array", "items": {"$ref": "#/components/schemas/User"}},
-        },
-    }
+    content["schema"] = _page_of("#/components/schemas/User")
 
 
 def account_ratings_is_a_page(spec):
@@ -179,13 +184,7 @@ def account_ratings_is_a_page(spec):
     `{"total": n, "data": [VideoRating]}`, as every paged list."""
     content = json_200_schema(spec, "get", "/api/v1/accounts/{name}/ratings")
     expect(content["schema"].get("type") == "array", "GET /accounts/{name}/ratings is no longer declared as an array")
-    content["schema"] = {
-        "type": "object",
-        "properties": {
-            "total": {"type": "integer", "example": 1},
-            "data": {"type": "array", "items": {"$ref": "#/components/schemas/VideoRating"}},
-        },
-    }
+    content["schema"] = _page_of("#/components/schemas/VideoRating")
 
 
 def users_me_is_one_user(spec):

@@ -133,7 +133,7 @@ async fn load(state: &AppState, visitor: &Visitor, id: String) -> Result<Loaded,
         let files = videos::files_of(&core, o.video.id)?;
         remote_videos::refresh_if_stale(&core, &o.video, crate::model::now_ms())?;
         let rated = match &viewer {
-            Some(me) => rates::rating_of(&core, me, &o.video.uuid.to_string())?.1,
+            Some(me) => rates::rate_of(&core, me, o.video.id)?,
             None => None,
         };
         Ok(Ok(Loaded {
