@@ -4,6 +4,7 @@
 //! answer) is tried again with backoff; what a chore sends is queued as a delivery in the
 //! transaction that ends it.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -11,6 +12,7 @@ use serde_json::{Value, json};
 use super::actors::actor_id;
 use super::fetcher::{self, ActorError};
 use super::ingest::{self, IngestError};
+use super::pool::Queue;
 use super::resolve::{self, ResolveError};
 use crate::model::account::ActorRef;
 use crate::model::federation::{Chore, QueuedChore, RateKind, SentRate};
@@ -37,25 +39,37 @@ enum ChoreError {
     Ingest(#[from] IngestError),
 }
 
-/// Run the chores that are due; how many.
-pub async fn run(core: &Arc<Core>) -> Result<usize, ServiceError> {
-    let lease_ms = i64::try_from(core.config().federation.fetch_timeout_secs)
-        .unwrap_or(60)
-        .saturating_mul(4000);
-    let c = core.clone();
-    // Bounded like the deliveries: a followed server's outbox queues a fetch per video.
-    let limit = core.config().federation.delivery_concurrency.max(1);
-    let due = tokio::task::spawn_blocking(move || chores::claim_due(&c, now_ms(), lease_ms, limit))
-        .await
-        .map_err(|e| ServiceError::internal("claiming chores", e))??;
-    let n = due.len();
-    let mut running = tokio::task::JoinSet::new();
-    for chore in due {
-        let core = core.clone();
-        running.spawn(async move { run_one(&core, chore).await });
+/// The chores as a queue for the worker's pool (`pool`): any number may fetch from one host at
+/// once, as an outbox crawl's fetches do.
+pub struct Chores;
+
+impl Queue for Chores {
+    type Work = QueuedChore;
+    const NAME: &'static str = "chores";
+
+    fn claim(
+        core: &Core,
+        limit: usize,
+        _busy: &HashSet<String>,
+    ) -> Result<Vec<QueuedChore>, ServiceError> {
+        // Longer than a chore's fetches can take, so no other claim takes it while it runs.
+        let lease_ms = i64::try_from(core.config().federation.fetch_timeout_secs)
+            .unwrap_or(60)
+            .saturating_mul(4000);
+        chores::claim_due(core, now_ms(), lease_ms, limit)
     }
-    while running.join_next().await.is_some() {}
-    Ok(n)
+
+    fn key(_: &QueuedChore) -> Option<String> {
+        None
+    }
+
+    fn next_due_ms(core: &Core) -> Result<Option<i64>, ServiceError> {
+        chores::next_due_ms(core)
+    }
+
+    async fn run(core: Arc<Core>, chore: QueuedChore) {
+        run_one(&core, chore).await
+    }
 }
 
 async fn run_one(core: &Arc<Core>, queued: QueuedChore) {

@@ -1,97 +1,92 @@
 //! The federation worker: runs the chores (`chores`), fans out video changes (`fanout`), and
 //! sends the queued activities (`service::deliveries`) to other servers' inboxes, signed by
-//! their local actor, a bounded number at once, reporting each outcome so that failures are
-//! tried again with backoff. It waits on `Core::deliveries_wake` (rung by every commit that
-//! queues a chore, an event or a delivery) or until the next retry is due.
+//! their local actor, reporting each outcome so that failures are tried again with backoff.
+//! Chores and sends are two pools (`pool`) of `federation.delivery_concurrency` each, so a long
+//! run of chores (a followed server's outbox) never holds the deliveries back, and a server that
+//! hangs holds one slot, not the rest; sends go one at a time per host. All wait on
+//! `Core::deliveries_wake` (rung by every commit that queues a chore, an event or a delivery)
+//! or until their next retry is due.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use axum::http::{HeaderMap, Method, StatusCode};
+use tokio::sync::Notify;
 
 use super::actors::actor_id;
 use super::client::{self, Request, insert};
+use super::pool::{self, Queue};
 use super::signatures;
 use crate::model::federation::Delivery;
 use crate::model::now_ms;
 use crate::service::urls::Urls;
-use crate::service::{Core, ServiceError, actors, blocklist, chores, deliveries, keys};
+use crate::service::{Core, ServiceError, actors, blocklist, deliveries, keys};
 
-/// The longest the worker sleeps without looking at the queue.
+/// The longest the fan-out sleeps without looking at the outbox.
 const IDLE_POLL: Duration = Duration::from_secs(60);
 
-/// Start the worker; it runs until the task is aborted (at shutdown). A delivery in flight then
-/// is tried again when its lease runs out.
+/// Start the worker; it runs until the task is aborted (at shutdown), and its pools with it. A
+/// chore or delivery in flight then is tried again when its lease runs out.
 pub fn start(core: Arc<Core>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let limit = core.config().federation.delivery_concurrency;
+        let chores_wake = Arc::new(Notify::new());
+        let sends_wake = Arc::new(Notify::new());
+        // Dropped, and so aborted, with this task.
+        let mut pools = tokio::task::JoinSet::new();
+        pools.spawn(pool::run::<super::chores::Chores>(
+            core.clone(),
+            limit,
+            chores_wake.clone(),
+        ));
+        pools.spawn(pool::run::<Sends>(core.clone(), limit, sends_wake.clone()));
         loop {
             let wake = core.deliveries_wake.notified();
-            // Each queue gets its turn every round, so a long run of chores (a followed
-            // server's outbox) never holds the deliveries back.
-            let mut busy = false;
-            match super::chores::run(&core).await {
-                Ok(n) => busy |= n > 0,
-                Err(e) => tracing::warn!(error = %e, "federation chores"),
-            }
             match super::fanout::run(&core).await {
-                Ok(n) => busy |= n > 0,
+                // More events may wait; the pools hear of their deliveries next round.
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "fanning out video changes"),
             }
-            match run_due(&core).await {
-                Ok(n) => busy |= n > 0,
-                Err(e) => tracing::warn!(error = %e, "delivery queue"),
-            }
-            if busy {
-                // More may be due: look again at once.
-                continue;
-            }
-            let wait = until_next(&core).await;
-            let _ = tokio::time::timeout(wait, wake).await;
+            // One ring for the pools: each keeps it until it next waits.
+            chores_wake.notify_one();
+            sends_wake.notify_one();
+            let _ = tokio::time::timeout(IDLE_POLL, wake).await;
         }
     })
 }
 
-async fn until_next(core: &Arc<Core>) -> Duration {
-    let c = core.clone();
-    let next = tokio::task::spawn_blocking(move || {
-        let delivery = deliveries::next_due_ms(&c).ok().flatten();
-        let chore = chores::next_due_ms(&c).ok().flatten();
-        delivery.into_iter().chain(chore).min()
-    })
-    .await
-    .ok()
-    .flatten();
-    match next {
-        Some(at) => {
-            let ms = u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0);
-            Duration::from_millis(ms).min(IDLE_POLL)
-        }
-        None => IDLE_POLL,
-    }
-}
+/// The deliveries as a queue for a pool: keyed by host, so each host gets one at a time.
+struct Sends;
 
-/// Send the deliveries due now, up to `federation.delivery_concurrency` at once; how many.
-async fn run_due(core: &Arc<Core>) -> Result<usize, ServiceError> {
-    let config = core.config();
-    let limit = config.federation.delivery_concurrency;
-    // Long enough for a send to finish or time out before anyone claims it again.
-    let lease_ms = i64::try_from(config.federation.fetch_timeout_secs)
-        .unwrap_or(60)
-        .saturating_mul(3000);
-    let c = core.clone();
-    let batch =
-        tokio::task::spawn_blocking(move || deliveries::claim_due(&c, now_ms(), limit, lease_ms))
-            .await
-            .map_err(|e| ServiceError::internal("claiming deliveries", e))??;
-    let n = batch.len();
-    tracing::debug!(claimed = n, "deliveries due");
-    let mut sends = tokio::task::JoinSet::new();
-    for d in batch {
-        let core = core.clone();
-        sends.spawn(async move { deliver(&core, d).await });
+impl Queue for Sends {
+    type Work = Delivery;
+    const NAME: &'static str = "deliveries";
+
+    fn claim(
+        core: &Core,
+        limit: usize,
+        busy: &HashSet<String>,
+    ) -> Result<Vec<Delivery>, ServiceError> {
+        // Long enough for a send to finish or time out before anyone claims it again.
+        let lease_ms = i64::try_from(core.config().federation.fetch_timeout_secs)
+            .unwrap_or(60)
+            .saturating_mul(3000);
+        deliveries::claim_due(core, now_ms(), limit, lease_ms, busy)
     }
-    while sends.join_next().await.is_some() {}
-    Ok(n)
+
+    fn key(d: &Delivery) -> Option<String> {
+        crate::service::delivery_hosts::host_of(&d.inbox)
+    }
+
+    fn next_due_ms(core: &Core) -> Result<Option<i64>, ServiceError> {
+        deliveries::next_due_ms(core)
+    }
+
+    async fn run(core: Arc<Core>, d: Delivery) {
+        deliver(&core, d).await
+    }
 }
 
 /// Send one delivery and record the outcome.

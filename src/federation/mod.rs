@@ -21,6 +21,7 @@ pub mod fuzz;
 pub mod inbox;
 pub mod ingest;
 pub mod negotiate;
+pub mod pool;
 pub mod remote_follow;
 pub mod resolve;
 pub mod signatures;

@@ -2,13 +2,16 @@
 //! (`DELIVERIES`, due order in `DELIVERIES_DUE`) and enqueued in the transaction of the change
 //! that causes them, so a change and its deliveries are committed, or lost, together.
 //!
-//! The federation edge's worker claims due deliveries (moving them a lease ahead, so a delivery
-//! in flight when the process is killed is tried again when the lease runs out), sends them,
+//! The federation edge's worker claims due deliveries, one at a time per host (moving each a
+//! lease ahead, so a delivery in flight when the process is killed is tried again when the
+//! lease runs out), sends them,
 //! and reports back: delivered (removed) or failed (tried again after
 //! `federation.delivery_first_retry_secs`, 30 s by default, doubling up to 12 h, until
 //! `federation.delivery_give_up_hours` have passed since it was enqueued). A host whose
 //! deliveries keep failing rests, and then is dead (`delivery_hosts`): its deliveries wait for
 //! its rest, then are dropped and no longer queued.
+
+use std::collections::HashSet;
 
 use redb::{ReadableTable, WriteTransaction};
 
@@ -51,38 +54,70 @@ pub fn enqueue(
     Ok(true)
 }
 
-/// Up to `limit` deliveries due at `now_ms`, each moved `lease_ms` ahead so no other claim
-/// takes it while it is in flight. Those for a resting host are moved to the end of its rest
-/// instead, and those for a dead host dropped.
-pub fn claim_due(core: &Core, now_ms: i64, limit: usize, lease_ms: i64) -> Result<Vec<Delivery>> {
-    core.store.write(|tx| {
-        let due: Vec<(i64, u64)> = tx
-            .open_table(tables::DELIVERIES_DUE)?
-            .range(..=(now_ms, u64::MAX))?
-            .take(limit)
-            .map(|e| e.map(|(k, _)| k.value()))
-            .collect::<std::result::Result<_, _>>()?;
-        let mut claimed = Vec::with_capacity(due.len());
-        for (at, id) in due {
-            let Some(mut d) = records::get::<Delivery>(tx, tables::DELIVERIES, id)? else {
-                tx.open_table(tables::DELIVERIES_DUE)?.remove((at, id))?;
-                continue;
-            };
-            let health = match delivery_hosts::host_of(&d.inbox) {
-                Some(host) => delivery_hosts::health(tx, &host)?,
-                None => None,
-            };
-            match delivery_hosts::verdict(health.as_ref(), now_ms) {
-                Verdict::Send => {
-                    reschedule(tx, &mut d, now_ms + lease_ms)?;
-                    claimed.push(d);
-                }
-                Verdict::WaitUntil(at) => reschedule(tx, &mut d, at)?,
-                Verdict::Drop => remove(tx, id)?,
-            }
+/// How many due deliveries one claim looks through, per delivery it may claim, past those for
+/// hosts already being sent to.
+const SCAN_PER_SLOT: usize = 64;
+
+/// Up to `limit` deliveries due at `now_ms`, at most one per host and none for a host in `busy`
+/// (those being sent to), each moved `lease_ms` ahead so no other claim takes it while it is in
+/// flight. One at a time per host keeps a host's activities in the order they were queued (a
+/// `Create` before its `Update`) and lets a host that hangs hold only its own queue. Those for
+/// a resting host are moved to the end of its rest instead, and those for a dead host dropped.
+pub fn claim_due(
+    core: &Core,
+    now_ms: i64,
+    limit: usize,
+    lease_ms: i64,
+    busy: &HashSet<String>,
+) -> Result<Vec<Delivery>> {
+    core.store
+        .write(|tx| claim_in(tx, now_ms, limit, lease_ms, busy))
+}
+
+fn claim_in(
+    tx: &WriteTransaction,
+    now_ms: i64,
+    limit: usize,
+    lease_ms: i64,
+    busy: &HashSet<String>,
+) -> Result<Vec<Delivery>> {
+    let due: Vec<(i64, u64)> = tx
+        .open_table(tables::DELIVERIES_DUE)?
+        .range(..=(now_ms, u64::MAX))?
+        .take(limit.saturating_mul(SCAN_PER_SLOT))
+        .map(|e| e.map(|(k, _)| k.value()))
+        .collect::<std::result::Result<_, _>>()?;
+    let mut claimed = Vec::with_capacity(limit.min(due.len()));
+    let mut taken: HashSet<String> = HashSet::new();
+    for (at, id) in due {
+        if claimed.len() >= limit {
+            break;
         }
-        Ok(claimed)
-    })
+        let Some(mut d) = records::get::<Delivery>(tx, tables::DELIVERIES, id)? else {
+            tx.open_table(tables::DELIVERIES_DUE)?.remove((at, id))?;
+            continue;
+        };
+        let host = delivery_hosts::host_of(&d.inbox);
+        if let Some(h) = &host
+            && (busy.contains(h) || taken.contains(h))
+        {
+            continue;
+        }
+        let health = match &host {
+            Some(h) => delivery_hosts::health(tx, h)?,
+            None => None,
+        };
+        match delivery_hosts::verdict(health.as_ref(), now_ms) {
+            Verdict::Send => {
+                reschedule(tx, &mut d, now_ms + lease_ms)?;
+                taken.extend(host);
+                claimed.push(d);
+            }
+            Verdict::WaitUntil(at) => reschedule(tx, &mut d, at)?,
+            Verdict::Drop => remove(tx, id)?,
+        }
+    }
+    Ok(claimed)
 }
 
 fn reschedule(tx: &WriteTransaction, d: &mut Delivery, at_ms: i64) -> Result<()> {
@@ -163,4 +198,61 @@ pub fn queued(core: &Core) -> Result<Vec<Delivery>> {
     let mut all: Vec<Delivery> = records::all(&core.store.read()?, tables::DELIVERIES)?;
     all.sort_by_key(|d| d.id);
     Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn inboxes(claimed: &[Delivery]) -> Vec<&str> {
+        claimed.iter().map(|d| d.inbox.as_str()).collect()
+    }
+
+    #[test]
+    fn a_claim_takes_one_delivery_per_host_and_none_for_a_busy_host() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("vireo.redb")).unwrap();
+        store
+            .write(|tx| {
+                for (i, inbox) in [
+                    "https://a.example/inbox",
+                    "https://a.example/inbox",
+                    "https://b.example:8443/inbox",
+                    "https://c.example/inbox",
+                    "https://b.example:8443/inbox",
+                ]
+                .iter()
+                .enumerate()
+                {
+                    enqueue(tx, ActorRef::Instance, inbox, "{}", i as i64)?;
+                }
+                Ok::<_, crate::service::ServiceError>(())
+            })
+            .unwrap();
+        let none = HashSet::new();
+        let first = store.write(|tx| claim_in(tx, 10, 8, 1000, &none)).unwrap();
+        assert_eq!(
+            inboxes(&first),
+            [
+                "https://a.example/inbox",
+                "https://b.example:8443/inbox",
+                "https://c.example/inbox"
+            ]
+        );
+        // While a.example's first is in flight, its second waits; b's second goes.
+        let busy: HashSet<String> = ["a.example".to_owned()].into();
+        let next = store.write(|tx| claim_in(tx, 20, 8, 1000, &busy)).unwrap();
+        assert_eq!(inboxes(&next), ["https://b.example:8443/inbox"]);
+        let ids: Vec<u64> = next.iter().map(|d| d.id).collect();
+        assert_eq!(ids, [5]);
+        // Its turn comes once a.example is free, in the order it was queued.
+        let last = store.write(|tx| claim_in(tx, 30, 8, 1000, &none)).unwrap();
+        assert_eq!(last.iter().map(|d| d.id).collect::<Vec<_>>(), [2]);
+        // The limit holds across hosts.
+        let capped = store
+            .write(|tx| claim_in(tx, 5_000, 2, 1000, &none))
+            .unwrap();
+        assert_eq!(capped.len(), 2);
+    }
 }

@@ -76,7 +76,8 @@ impl Store {
         };
         store.write(|tx| {
             create_tables(tx)?;
-            check_schema(tx)
+            check_schema(tx)?;
+            index_chores(tx)
         })?;
         Ok(store)
     }
@@ -163,6 +164,7 @@ fn create_tables(tx: &WriteTransaction) -> Result<()> {
     tx.open_table(FOLLOWERS)?;
     tx.open_table(FOLLOWING)?;
     tx.open_table(CHORES)?;
+    tx.open_table(CHORES_DUE)?;
     tx.open_table(BLOCKLIST)?;
     tx.open_table(USER_BLOCKS)?;
     tx.open_table(DELIVERY_HOSTS)?;
@@ -189,6 +191,23 @@ fn create_tables(tx: &WriteTransaction) -> Result<()> {
     tx.open_table(UPLOADS)?;
     tx.open_table(JOBS)?;
     tx.open_table(JOBS_PENDING)?;
+    Ok(())
+}
+
+/// Fill `CHORES_DUE` from `CHORES` when chores are queued but none is indexed: a store written
+/// before the index existed. Later writes keep the two equal in the same transaction.
+fn index_chores(tx: &WriteTransaction) -> Result<()> {
+    use redb::ReadableTableMetadata;
+    if !tx.open_table(tables::CHORES_DUE)?.is_empty()?
+        || tx.open_table(tables::CHORES)?.is_empty()?
+    {
+        return Ok(());
+    }
+    let queued: Vec<crate::model::federation::QueuedChore> = records::all(tx, tables::CHORES)?;
+    let mut due = tx.open_table(tables::CHORES_DUE)?;
+    for c in queued {
+        due.insert((c.next_at_ms, c.id), ())?;
+    }
     Ok(())
 }
 

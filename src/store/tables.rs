@@ -44,6 +44,10 @@ pub const USER_BLOCKS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::ne
 /// Chore id → `QueuedChore`: federation chores waiting for the worker (follows to find and
 /// send, answers and undos to build).
 pub const CHORES: TableDefinition<u64, &[u8]> = TableDefinition::new("federation_chores");
+/// (unix ms due, chore id) → (): `CHORES` in the order they may run, so that a claim reads
+/// the due ones only (a followed server's outbox queues thousands).
+pub const CHORES_DUE: TableDefinition<(i64, u64), ()> =
+    TableDefinition::new("federation_chores_due");
 /// Activity id → unix ms received: the signed activities of the last two hours, so that one
 /// replayed within its signature's lifetime is refused.
 pub const SEEN_ACTIVITIES: TableDefinition<&str, i64> = TableDefinition::new("seen_activities");

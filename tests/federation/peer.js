@@ -13,8 +13,9 @@
 //   stdin, one JSON per line: {"wait":"<activity type>"} prints the next such activity received
 //   (verified, and for an Announce the object it names, fetched from Vireo); {"send":{...}}
 //   signs and posts that activity to the followed actor's inbox and prints the answer;
-//   {"inbox":"down"|"up"} makes the inbox answer 503 or not; {"stats":true} prints how many
-//   deliveries were turned away and received; {"quit":true} ends.
+//   {"inbox":"down"|"hang"|"up"} makes the inbox answer 503, hold deliveries unanswered (a
+//   server that hangs), or answer again (the held ones too); {"stats":true} prints how many
+//   deliveries were turned away, are held and were received; {"quit":true} ends.
 
 'use strict'
 
@@ -39,9 +40,11 @@ const otherKeys = crypto.generateKeyPairSync('rsa', {
 
 const received = []
 let waiters = []
-// While true, the inbox answers 503 (a server that is down), counting what it turned away.
-let inboxDown = false
+// 'down': the inbox answers 503 (a server that is down), counting what it turned away;
+// 'hang': it holds each delivery unanswered until it is 'up' again.
+let inboxMode = 'up'
 let refused = 0
+const held = []
 
 const server = http.createServer((req, res) => {
   const chunks = []
@@ -73,38 +76,47 @@ async function handle (req, res, body) {
     res.end(JSON.stringify(actorDoc()))
     return
   }
-  if (req.method === 'POST' && req.url === '/inbox' && inboxDown) {
+  if (req.method === 'POST' && req.url === '/inbox' && inboxMode === 'hang') {
+    held.push(() => receive(req, res, body))
+    return
+  }
+  if (req.method === 'POST' && req.url === '/inbox' && inboxMode === 'down') {
     refused++
     res.writeHead(503)
     res.end()
     return
   }
   if (req.method === 'POST' && req.url === '/inbox') {
-    const entry = { headers: req.headers, body: body.toString('utf8') }
-    try {
-      const parsed = httpSignature.parseRequest(req, {
-        authorizationHeaderName: 'signature',
-        clockSkew: 1800,
-        headers: ['(request-target)', 'host', 'date', 'digest']
-      })
-      const signer = await getJson(parsed.keyId.split('#')[0])
-      entry.keyId = parsed.keyId
-      entry.signatureValid = httpSignature.verifySignature(parsed, signer.publicKey.publicKeyPem)
-      entry.digestValid = req.headers.digest === 'SHA-256=' + crypto.createHash('sha256').update(body).digest('base64')
-      entry.signerOwnsKey = signer.publicKey.owner === signer.id && parsed.keyId === signer.publicKey.id
-    } catch (e) {
-      entry.error = e.name + ': ' + e.message
-    }
-    received.push(entry)
-    // A waiter that finds nothing yet registers again: take the list before calling them.
-    const woken = waiters
-    waiters = []
-    woken.forEach(w => w())
-    res.writeHead(202)
-    res.end()
+    await receive(req, res, body)
     return
   }
   res.writeHead(404)
+  res.end()
+}
+
+// Verify a delivery as PeerTube does, keep it for the waiters, and answer 202.
+async function receive (req, res, body) {
+  const entry = { headers: req.headers, body: body.toString('utf8') }
+  try {
+    const parsed = httpSignature.parseRequest(req, {
+      authorizationHeaderName: 'signature',
+      clockSkew: 1800,
+      headers: ['(request-target)', 'host', 'date', 'digest']
+    })
+    const signer = await getJson(parsed.keyId.split('#')[0])
+    entry.keyId = parsed.keyId
+    entry.signatureValid = httpSignature.verifySignature(parsed, signer.publicKey.publicKeyPem)
+    entry.digestValid = req.headers.digest === 'SHA-256=' + crypto.createHash('sha256').update(body).digest('base64')
+    entry.signerOwnsKey = signer.publicKey.owner === signer.id && parsed.keyId === signer.publicKey.id
+  } catch (e) {
+    entry.error = e.name + ': ' + e.message
+  }
+  received.push(entry)
+  // A waiter that finds nothing yet registers again: take the list before calling them.
+  const woken = waiters
+  waiters = []
+  woken.forEach(w => w())
+  res.writeHead(202)
   res.end()
 }
 
@@ -256,12 +268,15 @@ async function listen (follow) {
     const command = JSON.parse(line)
     if (command.quit) break
     if (command.inbox) {
-      inboxDown = command.inbox === 'down'
+      inboxMode = command.inbox
+      if (inboxMode === 'up') {
+        for (const release of held.splice(0)) await release()
+      }
       process.stdout.write(JSON.stringify({ inbox: command.inbox }) + '\n')
       continue
     }
     if (command.stats) {
-      process.stdout.write(JSON.stringify({ refused, received: received.length }) + '\n')
+      process.stdout.write(JSON.stringify({ refused, held: held.length, received: received.length }) + '\n')
       continue
     }
     if (command.send) {

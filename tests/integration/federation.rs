@@ -728,6 +728,67 @@ fn deliveries_wait_out_a_dead_inbox_and_a_kill_9() {
     assert_eq!(get(&s, "/livez").status(), 200);
 }
 
+/// How many deliveries `peer`'s inbox holds unanswered, once it holds `want` (or after 30 s).
+fn held(peer: &mut Listener, want: u64) -> u64 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let stats = peer.command(serde_json::json!({"stats": true}));
+        let held = stats["held"].as_u64().unwrap();
+        if held >= want || std::time::Instant::now() > deadline {
+            return held;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_server_that_hangs_holds_up_only_its_own_deliveries_which_keep_their_order() {
+    let dir = tempdir();
+    // A hanging server is given up on only after two minutes: far beyond what the other
+    // follower may wait (the peer's own wait ends after one).
+    let env = [
+        ("VIREO_FEDERATION__ALLOW_PRIVATE_ADDRESSES", "true"),
+        ("VIREO_FEDERATION__FETCH_TIMEOUT_SECS", "120"),
+    ];
+    let s = Server::start_with(dir.path(), &env);
+    let root = s.root_token();
+    s.create_user(&root, "hana", "hana-password", 2);
+    let token = crate::common::token_of(&s.login("hana", "hana-password"));
+    let (mut stuck, ready) = Listener::follow(&s, "/accounts/hana");
+    assert_eq!(ready["ready"], true, "{ready}");
+    let (mut live, ready) = Listener::follow(&s, "/accounts/hana");
+    assert_eq!(ready["ready"], true, "{ready}");
+
+    stuck.command(serde_json::json!({"inbox": "hang"}));
+    let first = crate::ladder::upload_named(&s, &token, "First", crate::uploads::clip());
+    crate::uploads::wait_for_state(&s, &first, 1);
+    let create = live.wait("Create");
+    assert_eq!(create["activity"]["object"]["uuid"], first.as_str());
+    assert_eq!(held(&mut stuck, 1), 1, "the hanging server got the first");
+
+    // While that request hangs, the next video still reaches the live follower at once…
+    let second = crate::ladder::upload_named(&s, &token, "Second", crate::uploads::clip());
+    crate::uploads::wait_for_state(&s, &second, 1);
+    let create = live.wait("Create");
+    assert_eq!(create["activity"]["object"]["uuid"], second.as_str());
+    // … and the hanging server is sent one thing at a time: the second, queued for both
+    // followers at once, waits its turn (given two seconds to show up if it were sent).
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let stats = stuck.command(serde_json::json!({"stats": true}));
+    assert_eq!(
+        stats["held"], 1,
+        "one delivery at a time per server: {stats}"
+    );
+
+    // The server answers again: it gets both, in the order they were published.
+    stuck.command(serde_json::json!({"inbox": "up"}));
+    let create = stuck.wait("Create");
+    assert_eq!(create["activity"]["object"]["uuid"], first.as_str());
+    let create = stuck.wait("Create");
+    assert_eq!(create["activity"]["object"]["uuid"], second.as_str());
+    assert_eq!(get(&s, "/livez").status(), 200);
+}
+
 #[test]
 fn an_instance_follower_hears_each_new_video_announced_by_the_instance() {
     let dir = tempdir();
