@@ -66,17 +66,27 @@ pub async fn run<Q: Queue>(core: Arc<Core>, limit: usize, wake: Arc<Notify>) {
         let wait = until_next::<Q>(&core).await;
         tokio::select! {
             Some(ended) = running.join_next_with_id(), if !running.is_empty() => {
-                let id = match ended {
-                    Ok((id, ())) => id,
-                    Err(e) => {
-                        tracing::warn!(queue = Q::NAME, error = %e, "a federation task ended badly");
-                        e.id()
-                    }
-                };
-                keys.remove(&id);
+                keys.remove(&ended_id::<Q>(ended));
+                // Those that ended meanwhile too: one claim refills all their slots.
+                while let Some(ended) = running.try_join_next_with_id() {
+                    keys.remove(&ended_id::<Q>(ended));
+                }
             }
             _ = wake.notified() => {}
             _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// The id of a task that ended, logged when it ended badly (a panic).
+fn ended_id<Q: Queue>(
+    ended: Result<(tokio::task::Id, ()), tokio::task::JoinError>,
+) -> tokio::task::Id {
+    match ended {
+        Ok((id, ())) => id,
+        Err(e) => {
+            tracing::warn!(queue = Q::NAME, error = %e, "a federation task ended badly");
+            e.id()
         }
     }
 }

@@ -218,6 +218,23 @@ pub struct Delivery {
     pub last_error: Option<String>,
 }
 
+impl Delivery {
+    /// The host its inbox is on: deliveries to one host go one at a time.
+    pub fn host(&self) -> Option<String> {
+        inbox_host(&self.inbox)
+    }
+}
+
+/// The host (and port, when not the default) an inbox URL names.
+pub fn inbox_host(inbox: &str) -> Option<String> {
+    let url = url::Url::parse(inbox).ok()?;
+    let host = url.host_str()?.to_ascii_lowercase();
+    Some(match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    })
+}
+
 impl Record for Delivery {
     const KIND: &'static str = "delivery";
     const VERSION: u8 = 1;

@@ -11,7 +11,7 @@
 //! deliveries keep failing rests, and then is dead (`delivery_hosts`): its deliveries wait for
 //! its rest, then are dropped and no longer queued.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use redb::{ReadableTable, WriteTransaction};
 
@@ -49,8 +49,9 @@ pub fn enqueue(
         last_error: None,
     };
     records::put(tx, tables::DELIVERIES, id, &delivery)?;
+    let host = delivery.host().unwrap_or_default();
     tx.open_table(tables::DELIVERIES_DUE)?
-        .insert((now_ms, id), ())?;
+        .insert((now_ms, id), host.as_str())?;
     Ok(true)
 }
 
@@ -81,41 +82,68 @@ fn claim_in(
     lease_ms: i64,
     busy: &HashSet<String>,
 ) -> Result<Vec<Delivery>> {
-    let due: Vec<(i64, u64)> = tx
-        .open_table(tables::DELIVERIES_DUE)?
-        .range(..=(now_ms, u64::MAX))?
-        .take(limit.saturating_mul(SCAN_PER_SLOT))
-        .map(|e| e.map(|(k, _)| k.value()))
-        .collect::<std::result::Result<_, _>>()?;
-    let mut claimed = Vec::with_capacity(limit.min(due.len()));
+    // The first due for each free host, in due order; the host is read from the index, so
+    // those for busy hosts cost no read of their activity. Those for a resting or dead host
+    // are all moved or dropped, not one per claim.
+    let mut picked: Vec<(i64, u64)> = Vec::with_capacity(limit);
+    let mut moves: Vec<(i64, u64, Verdict)> = Vec::new();
     let mut taken: HashSet<String> = HashSet::new();
-    for (at, id) in due {
-        if claimed.len() >= limit {
-            break;
+    let mut verdicts: HashMap<String, Verdict> = HashMap::new();
+    {
+        let due = tx.open_table(tables::DELIVERIES_DUE)?;
+        let scan = due
+            .range(..=(now_ms, u64::MAX))?
+            .take(limit.saturating_mul(SCAN_PER_SLOT));
+        for entry in scan {
+            if picked.len() >= limit {
+                break;
+            }
+            let (key, host) = entry?;
+            let (host, key) = (host.value(), key.value());
+            if busy.contains(host) || taken.contains(host) {
+                continue;
+            }
+            let verdict = match verdicts.get(host) {
+                Some(v) => *v,
+                None if host.is_empty() => Verdict::Send,
+                None => {
+                    let health = delivery_hosts::health(tx, host)?;
+                    let v = delivery_hosts::verdict(health.as_ref(), now_ms);
+                    verdicts.insert(host.to_owned(), v);
+                    v
+                }
+            };
+            match verdict {
+                Verdict::Send => {
+                    if !host.is_empty() {
+                        taken.insert(host.to_owned());
+                    }
+                    picked.push(key);
+                }
+                other => moves.push((key.0, key.1, other)),
+            }
         }
+    }
+    for (at, id, verdict) in moves {
+        match verdict {
+            Verdict::WaitUntil(until) => {
+                if let Some(mut d) = records::get::<Delivery>(tx, tables::DELIVERIES, id)? {
+                    reschedule(tx, &mut d, until)?;
+                } else {
+                    tx.open_table(tables::DELIVERIES_DUE)?.remove((at, id))?;
+                }
+            }
+            _ => remove_at(tx, at, id)?,
+        }
+    }
+    let mut claimed = Vec::with_capacity(picked.len());
+    for (at, id) in picked {
         let Some(mut d) = records::get::<Delivery>(tx, tables::DELIVERIES, id)? else {
             tx.open_table(tables::DELIVERIES_DUE)?.remove((at, id))?;
             continue;
         };
-        let host = delivery_hosts::host_of(&d.inbox);
-        if let Some(h) = &host
-            && (busy.contains(h) || taken.contains(h))
-        {
-            continue;
-        }
-        let health = match &host {
-            Some(h) => delivery_hosts::health(tx, h)?,
-            None => None,
-        };
-        match delivery_hosts::verdict(health.as_ref(), now_ms) {
-            Verdict::Send => {
-                reschedule(tx, &mut d, now_ms + lease_ms)?;
-                taken.extend(host);
-                claimed.push(d);
-            }
-            Verdict::WaitUntil(at) => reschedule(tx, &mut d, at)?,
-            Verdict::Drop => remove(tx, id)?,
-        }
+        reschedule(tx, &mut d, now_ms + lease_ms)?;
+        claimed.push(d);
     }
     Ok(claimed)
 }
@@ -124,7 +152,8 @@ fn reschedule(tx: &WriteTransaction, d: &mut Delivery, at_ms: i64) -> Result<()>
     let mut due = tx.open_table(tables::DELIVERIES_DUE)?;
     due.remove((d.next_at_ms, d.id))?;
     d.next_at_ms = at_ms;
-    due.insert((at_ms, d.id), ())?;
+    let host = d.host().unwrap_or_default();
+    due.insert((at_ms, d.id), host.as_str())?;
     records::put(tx, tables::DELIVERIES, d.id, d)?;
     Ok(())
 }
@@ -143,10 +172,15 @@ pub fn delivered(core: &Core, id: u64) -> Result<()> {
 
 fn remove(tx: &WriteTransaction, id: u64) -> Result<()> {
     if let Some(d) = records::get::<Delivery>(tx, tables::DELIVERIES, id)? {
-        tx.open_table(tables::DELIVERIES_DUE)?
-            .remove((d.next_at_ms, id))?;
-        records::remove(tx, tables::DELIVERIES, id)?;
+        remove_at(tx, d.next_at_ms, id)?;
     }
+    Ok(())
+}
+
+/// Forget delivery `id`, due at `at`, and its place in the due order.
+fn remove_at(tx: &WriteTransaction, at: i64, id: u64) -> Result<()> {
+    tx.open_table(tables::DELIVERIES_DUE)?.remove((at, id))?;
+    records::remove(tx, tables::DELIVERIES, id)?;
     Ok(())
 }
 
@@ -254,5 +288,73 @@ mod tests {
             .write(|tx| claim_in(tx, 5_000, 2, 1000, &none))
             .unwrap();
         assert_eq!(capped.len(), 2);
+    }
+
+    #[test]
+    fn a_resting_host_s_deliveries_are_all_moved_in_one_claim() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("vireo.redb")).unwrap();
+        let backoff = Backoff {
+            first_retry_ms: 1_000,
+            give_up_after_ms: 1_000_000,
+        };
+        let until = store
+            .write(|tx| {
+                for _ in 0..delivery_hosts::REST_AFTER {
+                    delivery_hosts::failed(tx, "r.example", 0, backoff)?;
+                }
+                for inbox in [
+                    "https://r.example/a",
+                    "https://r.example/b",
+                    "https://c.example/",
+                ] {
+                    enqueue(tx, ActorRef::Instance, inbox, "{}", 0)?;
+                }
+                Ok::<_, crate::service::ServiceError>(
+                    delivery_hosts::health(tx, "r.example")?
+                        .unwrap()
+                        .resting_until_ms,
+                )
+            })
+            .unwrap();
+        assert!(until > 10);
+        let claimed = store
+            .write(|tx| claim_in(tx, 10, 8, 1000, &HashSet::new()))
+            .unwrap();
+        assert_eq!(inboxes(&claimed), ["https://c.example/"]);
+        let tx = store.read().unwrap();
+        let due: Vec<(i64, u64)> = store::Tx::table(&tx, tables::DELIVERIES_DUE)
+            .unwrap()
+            .iter()
+            .unwrap()
+            .map(|e| e.unwrap().0.value())
+            .collect();
+        assert_eq!(due, [(until, 1), (until, 2), (1010, 3)]);
+    }
+
+    #[test]
+    fn deliveries_queued_before_the_index_named_hosts_are_indexed_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vireo.redb");
+        let store = Store::open(&path).unwrap();
+        store
+            .write(|tx| enqueue(tx, ActorRef::Instance, "https://old.example/inbox", "{}", 5))
+            .unwrap();
+        // As an older Vireo left it: the due order in its former table, without hosts.
+        store
+            .write(|tx| {
+                tx.delete_table(tables::DELIVERIES_DUE)?;
+                let old: redb::TableDefinition<(i64, u64), ()> =
+                    redb::TableDefinition::new("deliveries_due");
+                tx.open_table(old)?.insert((5, 1), ())?;
+                Ok::<_, crate::store::StoreError>(())
+            })
+            .unwrap();
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        let claimed = store
+            .write(|tx| claim_in(tx, 10, 8, 1000, &HashSet::new()))
+            .unwrap();
+        assert_eq!(inboxes(&claimed), ["https://old.example/inbox"]);
     }
 }

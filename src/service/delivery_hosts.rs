@@ -31,12 +31,7 @@ pub enum Verdict {
 
 /// The host (and port, when not the default) an inbox URL names.
 pub fn host_of(inbox: &str) -> Option<String> {
-    let url = url::Url::parse(inbox).ok()?;
-    let host = url.host_str()?.to_ascii_lowercase();
-    Some(match url.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host,
-    })
+    crate::model::federation::inbox_host(inbox)
 }
 
 /// The verdict for a host in state `health` at `now_ms`.

@@ -77,7 +77,8 @@ impl Store {
         store.write(|tx| {
             create_tables(tx)?;
             check_schema(tx)?;
-            index_chores(tx)
+            index_chores(tx)?;
+            index_deliveries(tx)
         })?;
         Ok(store)
     }
@@ -207,6 +208,27 @@ fn index_chores(tx: &WriteTransaction) -> Result<()> {
     let mut due = tx.open_table(tables::CHORES_DUE)?;
     for c in queued {
         due.insert((c.next_at_ms, c.id), ())?;
+    }
+    Ok(())
+}
+
+/// Fill `DELIVERIES_DUE` from `DELIVERIES` when deliveries are queued but none is indexed: a
+/// store written when the due order did not name each delivery's host (its table, without the
+/// hosts, is dropped).
+fn index_deliveries(tx: &WriteTransaction) -> Result<()> {
+    use redb::ReadableTableMetadata;
+    const WITHOUT_HOSTS: redb::TableDefinition<(i64, u64), ()> =
+        redb::TableDefinition::new("deliveries_due");
+    tx.delete_table(WITHOUT_HOSTS)?;
+    if !tx.open_table(tables::DELIVERIES_DUE)?.is_empty()?
+        || tx.open_table(tables::DELIVERIES)?.is_empty()?
+    {
+        return Ok(());
+    }
+    let queued: Vec<crate::model::federation::Delivery> = records::all(tx, tables::DELIVERIES)?;
+    let mut due = tx.open_table(tables::DELIVERIES_DUE)?;
+    for d in queued {
+        due.insert((d.next_at_ms, d.id), d.host().unwrap_or_default().as_str())?;
     }
     Ok(())
 }

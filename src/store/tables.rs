@@ -68,8 +68,11 @@ pub const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 pub const DELIVERIES: TableDefinition<u64, &[u8]> = TableDefinition::new("deliveries");
 /// Host (with a port when not the default) → `HostHealth`: the hosts whose deliveries fail.
 pub const DELIVERY_HOSTS: TableDefinition<&str, &[u8]> = TableDefinition::new("delivery_hosts");
-/// (unix ms due, delivery id) → (): deliveries in the order they may be tried.
-pub const DELIVERIES_DUE: TableDefinition<(i64, u64), ()> = TableDefinition::new("deliveries_due");
+/// (unix ms due, delivery id) → its inbox's host (`""` when it has none): deliveries in the
+/// order they may be tried; the host lets a claim pass over those for a host being sent to
+/// without reading the activity.
+pub const DELIVERIES_DUE: TableDefinition<(i64, u64), &str> =
+    TableDefinition::new("deliveries_due_by_host");
 /// (account id, channel id) → (): the channels an account owns, in creation order.
 pub const CHANNELS_BY_ACCOUNT: TableDefinition<(u64, u64), ()> =
     TableDefinition::new("channels_by_account");
