@@ -43,16 +43,20 @@ pub fn start(core: Arc<Core>) -> tokio::task::JoinHandle<()> {
         pools.spawn(pool::run::<Sends>(core.clone(), limit, sends_wake.clone()));
         loop {
             let wake = core.deliveries_wake.notified();
-            match super::fanout::run(&core).await {
-                // More events may wait; the pools hear of their deliveries next round.
-                Ok(n) if n > 0 => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "fanning out video changes"),
-            }
-            // One ring for the pools: each keeps it until it next waits.
+            let fanned = match super::fanout::run(&core).await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(error = %e, "fanning out video changes");
+                    0
+                }
+            };
+            // One ring for the pools, each kept until it next waits: the sends start on this
+            // batch's deliveries while the next batch is fanned out.
             chores_wake.notify_one();
             sends_wake.notify_one();
-            let _ = tokio::time::timeout(IDLE_POLL, wake).await;
+            if fanned == 0 {
+                let _ = tokio::time::timeout(IDLE_POLL, wake).await;
+            }
         }
     })
 }

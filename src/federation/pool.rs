@@ -91,9 +91,18 @@ fn ended_id<Q: Queue>(
     }
 }
 
+/// Claim work when some is due. A read first: most wakes (a commit elsewhere, a timer) find
+/// nothing due, and a claim is a write transaction, committed to disk.
 async fn claim<Q: Queue>(core: &Arc<Core>, limit: usize, busy: HashSet<String>) -> Vec<Q::Work> {
     let c = core.clone();
-    match tokio::task::spawn_blocking(move || Q::claim(&c, limit, &busy)).await {
+    let claim = move || {
+        let due_now = Q::next_due_ms(&c)?.is_some_and(|at| at <= now_ms());
+        if !due_now {
+            return Ok(Vec::new());
+        }
+        Q::claim(&c, limit, &busy)
+    };
+    match tokio::task::spawn_blocking(claim).await {
         Ok(Ok(work)) => work,
         Ok(Err(e)) => {
             tracing::warn!(queue = Q::NAME, error = %e, "claiming federation work");
