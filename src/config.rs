@@ -603,7 +603,7 @@ pub const DOCS: &[(&str, &str)] = &[
     ),
     (
         "federation.delivery_concurrency",
-        "Deliveries to other servers in flight at once.",
+        "Deliveries to other servers in flight at once (one per server at a time); the federation chores (fetching a followed server's videos, say) get as many slots of their own.",
     ),
     (
         "federation.delivery_give_up_hours",
